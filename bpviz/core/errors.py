@@ -1,0 +1,52 @@
+"""User-facing errors: each carries one sentence saying what is wrong and what to do."""
+
+from __future__ import annotations
+
+
+class BpvizError(Exception):
+    """An error the user can fix; ``str(err)`` is the one-line message to show."""
+
+
+class ScenarioError(BpvizError):
+    """A scenario file is missing, broken, or does not define what bpviz needs."""
+
+
+class TraceError(BpvizError):
+    """The forward or backward pass could not be traced."""
+
+
+# Torch's own texts, translated into what the user should do about them.
+_TORCH_HINTS = (
+    (
+        "grad can be implicitly created only for scalar outputs",
+        "the loss is not a scalar; reduce it first, e.g. with .mean() or .sum()",
+    ),
+    (
+        "Trying to backward through the graph a second time",
+        "backward ran twice through the same graph; rebuild the forward pass inside loss()",
+    ),
+    (
+        "modified by an inplace operation",
+        "a tensor needed for the backward pass was changed in place; use the out-of-place op "
+        "(e.g. x = x + 1 instead of x += 1, relu instead of relu_)",
+    ),
+    (
+        "a leaf Variable that requires grad is being used in an in-place operation",
+        "a leaf tensor that requires grad was changed in place; change it under "
+        "torch.no_grad() or use an out-of-place op",
+    ),
+    (
+        "does not require grad and does not have a grad_fn",
+        "the loss does not depend on anything that requires grad; set requires_grad=True on "
+        "the tensors to differentiate",
+    ),
+)
+
+
+def explain_torch_error(exc: BaseException) -> str | None:
+    """A user-facing sentence for a known torch autograd error, or None."""
+    text = str(exc)
+    for needle, advice in _TORCH_HINTS:
+        if needle in text:
+            return advice[0].upper() + advice[1:] + "."
+    return None

@@ -1,0 +1,260 @@
+"""Scenarios: what bpviz traces. Loaded from a Python file, a built-in lesson, or built in code.
+
+A scenario file defines either
+
+* ``loss()``: a zero-argument function returning a scalar tensor built from leaf tensors the
+  file creates (their variable names become node names), or
+* ``model`` and ``inputs`` (a tensor or a tuple), with an optional ``target`` and ``loss_fn``
+  (MSE when a target is given; without a target the model's output must itself be a scalar).
+
+Optional: ``title`` (str), ``lr`` (float, the learning rate of the update step).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from bpviz.core.errors import ScenarioError
+
+LESSON_PREFIX = "lesson:"
+DEFAULT_LESSON = "chain56"
+DEFAULT_LR = 0.1
+
+
+@dataclass
+class Scenario:
+    """A runnable forward pass: ``compute_loss()`` builds the graph and returns the loss."""
+
+    title: str
+    source: str = ""
+    description: str = ""
+    closure: Callable[[], torch.Tensor] | None = None
+    model: nn.Module | None = None
+    inputs: tuple[torch.Tensor, ...] = ()
+    target: torch.Tensor | None = None
+    loss_fn: Callable[..., torch.Tensor] | None = None
+    lr: float = DEFAULT_LR
+    namespace: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def compute_loss(self) -> torch.Tensor:
+        """Run the forward pass once and return the loss tensor (not yet checked for shape)."""
+        if self.closure is not None:
+            return self.closure()
+        assert self.model is not None
+        output = self.model(*self.inputs)
+        if self.target is None and self.loss_fn is None:
+            return output
+        loss_fn = self.loss_fn or nn.functional.mse_loss
+        if self.target is None:
+            return loss_fn(output)
+        return loss_fn(output, self.target)
+
+    def named_tensors(self) -> dict[int, tuple[str, torch.Tensor]]:
+        """Every tensor this scenario names, keyed by ``id``: parameters, inputs, target, and
+        the module-level tensors of a scenario file or a closure's variables."""
+        named: dict[int, tuple[str, torch.Tensor]] = {}
+        for name, value in self.namespace.items():
+            if isinstance(value, torch.Tensor) and not name.startswith("_"):
+                named.setdefault(id(value), (name, value))
+        for name, module in self._modules():
+            for pname, p in module.named_parameters():
+                full = pname if module is self.model else f"{name}.{pname}"
+                named[id(p)] = (full, p)
+        if len(self.inputs) == 1:
+            named[id(self.inputs[0])] = (_namespace_name(self, self.inputs[0]) or "x", self.inputs[0])
+        else:
+            for i, t in enumerate(self.inputs):
+                named[id(t)] = (_namespace_name(self, t) or f"x{i}", t)
+        if self.target is not None:
+            named[id(self.target)] = ("target", self.target)
+        return named
+
+    def module_names(self) -> dict[int, str]:
+        """Qualified names of every module the scenario uses, keyed by ``id``."""
+        names: dict[int, str] = {}
+        for name, module in self._modules():
+            prefix = "" if module is self.model else name
+            for sub, m in module.named_modules():
+                qual = ".".join(p for p in (prefix, sub) if p)
+                names.setdefault(id(m), qual)
+        return names
+
+    def trainable(self) -> list[tuple[str, torch.Tensor]]:
+        """The tensors an optimiser updates: model parameters, or the leaf tensors of a
+        ``loss()`` scenario that require grad. Stable order."""
+        if self.model is not None:
+            return [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        out = []
+        for name, t in self.named_tensors().values():
+            if t.is_leaf and t.requires_grad:
+                out.append((name, t))
+        return out
+
+    def _modules(self) -> list[tuple[str, nn.Module]]:
+        mods: list[tuple[str, nn.Module]] = []
+        if self.model is not None:
+            mods.append(("", self.model))
+        for name, value in self.namespace.items():
+            if isinstance(value, nn.Module) and value is not self.model and not name.startswith("_"):
+                mods.append((name, value))
+        return mods
+
+
+def _namespace_name(scenario: Scenario, tensor: torch.Tensor) -> str | None:
+    for name, value in scenario.namespace.items():
+        if value is tensor and not name.startswith("_"):
+            return name
+    return None
+
+
+def lesson_names() -> list[str]:
+    """Names of the built-in lessons, sorted."""
+    files = resources.files("bpviz.lessons")
+    return sorted(
+        p.name[:-3] for p in files.iterdir() if p.name.endswith(".py") and not p.name.startswith("_")
+    )
+
+
+def lesson_summary(name: str) -> str:
+    """The first line of a lesson's docstring."""
+    src = resources.files("bpviz.lessons").joinpath(f"{name}.py").read_text(encoding="utf-8")
+    doc = src.split('"""')[1] if src.startswith('"""') else name
+    return doc.strip().splitlines()[0]
+
+
+def load_scenario(spec: str | os.PathLike[str]) -> Scenario:
+    """Load ``lesson:NAME`` or a scenario file path; raises ScenarioError with a clear message."""
+    spec = os.fspath(spec)
+    if spec.startswith(LESSON_PREFIX):
+        name = spec[len(LESSON_PREFIX):]
+        if name not in lesson_names():
+            raise ScenarioError(
+                f"There is no lesson named '{name}'; run `bpviz lessons` to list them."
+            )
+        path = resources.files("bpviz.lessons").joinpath(f"{name}.py")
+        return _scenario_from_source(path.read_text(encoding="utf-8"), f"{name}.py", spec)
+    if not os.path.exists(spec):
+        raise ScenarioError(
+            f"No scenario file at '{spec}'; check the path, or use lesson:NAME for a built-in lesson."
+        )
+    if os.path.isdir(spec):
+        raise ScenarioError(f"'{spec}' is a folder; give the path of a scenario .py file.")
+    try:
+        with open(spec, encoding="utf-8") as fh:
+            source = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"Cannot read '{spec}' ({exc}); check that it is a readable text file.") from exc
+    return _scenario_from_source(source, spec, spec)
+
+
+def _scenario_from_source(source: str, filename: str, spec: str) -> Scenario:
+    short = os.path.basename(filename)
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        raise ScenarioError(
+            f"{short} line {exc.lineno}: syntax error ({exc.msg}); fix the file and open it again."
+        ) from exc
+    namespace: dict[str, Any] = {"__name__": "bpviz_scenario", "__file__": filename}
+    try:
+        exec(code, namespace)  # noqa: S102 - running the user's scenario is the point
+    except BaseException as exc:  # noqa: BLE001 - any failure in user code becomes a message
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise ScenarioError(
+            f"{short} line {user_line(exc, filename)}: {type(exc).__name__}: {exc}; "
+            "fix the scenario and open it again."
+        ) from exc
+    return scenario_from_namespace(namespace, spec)
+
+
+def user_line(exc: BaseException, filename: str) -> int | str:
+    """The line in ``filename`` where ``exc`` was raised (the deepest frame in that file)."""
+    line: int | str = "?"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno or "?"
+    return line
+
+
+def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
+    """Build a Scenario from the globals a scenario file defined."""
+    short = os.path.basename(spec) or "the scenario"
+    doc = (ns.get("__doc__") or "").strip()
+    title = str(ns.get("title") or (doc.splitlines()[0] if doc else short))
+    lr = ns.get("lr", DEFAULT_LR)
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
+        raise ScenarioError(f"{short}: lr must be a positive number, got {lr!r}.")
+    common = dict(title=title, source=spec, description=doc, lr=float(lr), namespace=ns)
+    closure = ns.get("loss")
+    if callable(closure) and not isinstance(closure, nn.Module):
+        return Scenario(closure=closure, **common)
+    model = ns.get("model")
+    if model is None:
+        raise ScenarioError(
+            f"{short} defines neither loss() nor model and inputs; define one of them "
+            "(see `bpviz lessons` for examples)."
+        )
+    if not callable(model):
+        raise ScenarioError(f"{short}: model must be a torch.nn.Module or a callable.")
+    if "inputs" not in ns:
+        raise ScenarioError(f"{short} defines model but not inputs; add inputs = <tensor or tuple>.")
+    return Scenario(
+        model=model,
+        inputs=as_input_tuple(ns["inputs"], short),
+        target=ns.get("target"),
+        loss_fn=ns.get("loss_fn"),
+        **common,
+    )
+
+
+def as_input_tuple(inputs: Any, where: str = "the scenario") -> tuple[torch.Tensor, ...]:
+    """Normalise ``inputs`` to a tuple of tensors, or raise ScenarioError."""
+    items = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
+    for item in items:
+        if not isinstance(item, torch.Tensor):
+            raise ScenarioError(
+                f"{where}: inputs must be a tensor or a tuple of tensors, got {type(item).__name__}."
+            )
+    return tuple(items)
+
+
+def scenario_from_callable(closure: Callable[[], torch.Tensor], title: str = "") -> Scenario:
+    """A Scenario around a user's own zero-argument loss function (names from its variables)."""
+    ns: dict[str, Any] = dict(getattr(closure, "__globals__", {}))
+    code = getattr(closure, "__code__", None)
+    cells = getattr(closure, "__closure__", None) or ()
+    if code is not None:
+        for name, cell in zip(code.co_freevars, cells):
+            try:
+                ns[name] = cell.cell_contents
+            except ValueError:
+                continue
+    name = getattr(closure, "__name__", "loss")
+    return Scenario(title=title or f"{name}()", closure=closure, namespace=ns, source=name)
+
+
+def scenario_from_model(
+    model: nn.Module, inputs: Any, target: torch.Tensor | None = None, loss_fn: Callable | None = None,
+    title: str = "",
+) -> Scenario:
+    """A Scenario around a user's model, inputs, and optional target and loss function."""
+    caller = sys._getframe(2).f_globals if hasattr(sys, "_getframe") else {}
+    ns = {k: v for k, v in caller.items() if isinstance(v, torch.Tensor)}
+    return Scenario(
+        title=title or type(model).__name__,
+        model=model,
+        inputs=as_input_tuple(inputs, "bpviz.trace"),
+        target=target,
+        loss_fn=loss_fn,
+        namespace=ns,
+        source=type(model).__name__,
+    )
