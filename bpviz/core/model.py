@@ -72,6 +72,7 @@ class Trace:
     backward_order: list[str]
     diagnostics: list[Diagnostic]
     title: str = ""
+    lr: float = 0.1
     # Autograd nodes kept (with retained saved tensors) for on-demand dense Jacobians.
     _autograd: dict[str, Any] = field(default_factory=dict, repr=False)
 
