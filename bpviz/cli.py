@@ -1,0 +1,91 @@
+"""Command line: the desktop app by default, and headless subcommands.
+
+    bpviz [FILE|lesson:NAME]          open the app
+    bpviz trace FILE|lesson:NAME      print the trace (--json PATH writes it)
+    bpviz export FILE -o OUT.png      render the graph to PNG, SVG or PDF
+    bpviz train FILE --steps N        run SGD/Adam and write per-step statistics
+    bpviz lessons                     list the built-in lessons
+
+Bad input prints one line to stderr and exits with code 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bpviz.core.errors import BpvizError
+
+SUBCOMMANDS = {
+    "trace": "bpviz.commands.trace",
+    "lessons": "bpviz.commands.trace",
+    "export": "bpviz.commands.export",
+    "train": "bpviz.commands.train",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors also exit 2, in one line
+        self.print_usage(sys.stderr)
+        raise SystemExit(f"bpviz: error: {message}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand registered (or only ``only``'s, which imports less)."""
+    parser = _Parser(prog="bpviz", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    added = set()
+    for name, module in SUBCOMMANDS.items():
+        if module in added or (only and name != only):
+            continue
+        added.add(module)
+        mod = importlib.import_module(module)
+        (getattr(mod, "add_parsers", None) or mod.add_parser)(sub)
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    """The parser of the default command, which opens the app."""
+    parser = _Parser(prog="bpviz", description=__doc__.split("\n\n")[0],
+                     epilog="Subcommands: " + ", ".join(SUBCOMMANDS) + " (bpviz SUBCOMMAND -h).")
+    parser.add_argument("scenario", nargs="?", metavar="FILE|lesson:NAME", help="scenario to open")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="open the window, wait until it is drawn, and quit (for CI)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `bpviz` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    words = [a for a in argv if not a.startswith("-")]
+    try:
+        if words and words[0] in SUBCOMMANDS:
+            args = build_parser(words[0]).parse_args(argv)
+            return int(args.run(args) or 0)
+        args = build_gui_parser().parse_args(argv)
+        from bpviz.gui.app import run_app
+
+        return run_app(args)
+    except BpvizError as exc:
+        if debug:
+            raise
+        print(f"bpviz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 2
+        return int(exc.code or 0)
+    except Exception as exc:  # noqa: BLE001 - never a traceback without --debug
+        if debug:
+            raise
+        print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",
+              file=sys.stderr)
+        return 2

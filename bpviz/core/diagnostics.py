@@ -1,0 +1,128 @@
+"""Diagnostics as data: missing gradients, NaN/Inf, exploding and vanishing gradients, dead ReLUs.
+
+The thresholds follow the seed tutorials' ``check_gradients``: a gradient norm above 10 is
+exploding, below 1e-6 vanishing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+from bpviz.core.model import Diagnostic, Trace
+
+if TYPE_CHECKING:
+    from bpviz.core.graph_builder import GraphBuilder
+
+_RELU_OPS = {"relu", "threshold"}
+_RELU_AUTOGRAD = {"ReluBackward0", "ReluBackward1", "ThresholdBackward0", "ThresholdBackward1"}
+
+NONE_GRAD_REASONS = {
+    "detached": "it reaches the loss only through .detach() (or .data), which cuts the graph",
+    "requires_grad_off": "its requires_grad is off, so autograd never tracks it",
+    "unused": "the loss does not use it",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Gradient-norm limits for the exploding and vanishing diagnostics."""
+
+    exploding: float = 10.0
+    vanishing: float = 1e-6
+
+
+def _finite(t: torch.Tensor | None) -> bool:
+    if t is None or not (t.is_floating_point() or t.is_complex()):
+        return True
+    return bool(torch.isfinite(t).all())
+
+
+def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> list[Diagnostic]:
+    """All findings for one trace, in a stable order."""
+    out: list[Diagnostic] = []
+    g = trace.graph
+    for node in sorted(builder.none_grad):
+        reason = builder.none_grad[node]
+        name = g.nodes[node]["name"]
+        out.append(Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.",
+                              {"reason": reason}))
+    out.extend(_nonfinite(trace, builder))
+    for node, a in g.nodes(data=True):
+        if a["kind"] != "param" or a["grad"] is None:
+            continue
+        norm = float(a["grad"].double().norm())
+        if norm != norm:
+            continue  # reported as nonfinite
+        if norm > thresholds.exploding:
+            out.append(Diagnostic("exploding", node, f"{a['name']}: gradient norm {norm:.4g} is above "
+                                  f"{thresholds.exploding:g} (exploding); lower the learning rate or clip "
+                                  "gradients.", {"norm": norm}))
+        elif norm < thresholds.vanishing:
+            out.append(Diagnostic("vanishing", node, f"{a['name']}: gradient norm {norm:.3g} is below "
+                                  f"{thresholds.vanishing:g} (vanishing); try ReLU, residual connections "
+                                  "or normalisation.", {"norm": norm}))
+    out.extend(_dead_relus(trace))
+    return out
+
+
+def _nonfinite(trace: Trace, builder: GraphBuilder) -> list[Diagnostic]:
+    g = trace.graph
+    found = []
+    leaves = sorted(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
+    for node in leaves + trace.forward_order:
+        if not _finite(g.nodes[node]["value"]):
+            a = g.nodes[node]
+            found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the forward pass at "
+                                    f"{a['name']} ({a['op'] or a['kind']}{_in(a)}).", {"pass": "forward"}))
+            break
+    ids = {v: k for k, v in builder.ids.items()}
+    for node in builder.backward_order:
+        gf = ids.get(node)
+        if gf is None:
+            continue
+        received = builder.grads_out.get(gf, ())
+        sent = builder.grads_in.get(gf, ())
+        if all(_finite(t) for t in received) and not all(_finite(t) for t in sent):
+            a = g.nodes[node]
+            found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the backward pass at "
+                                    f"{a['name']} ({a['autograd']}{_in(a)}); a log(0), sqrt of a negative or "
+                                    "0/0 is the usual cause (use log_softmax instead of log(softmax)).",
+                                    {"pass": "backward"}))
+            break
+    return found
+
+
+def _in(a: dict) -> str:
+    return f" in {a['module']}" if a.get("module") else ""
+
+
+def dead_units(value: torch.Tensor) -> list[int]:
+    """Units of a ReLU output that are zero for every sample (unit = dim 1, or each element of 1-D)."""
+    if value.dim() == 0:
+        return [0] if float(value) <= 0 else []
+    if value.dim() == 1:
+        alive = value > 0
+    else:
+        alive = (value > 0).transpose(0, 1).reshape(value.shape[1], -1).any(dim=1)
+    return [int(i) for i in torch.nonzero(~alive).flatten()]
+
+
+def _dead_relus(trace: Trace) -> list[Diagnostic]:
+    out = []
+    for node in trace.forward_order:
+        a = trace.graph.nodes[node]
+        if a["op"] not in _RELU_OPS and a["autograd"] not in _RELU_AUTOGRAD:
+            continue
+        if a["value"] is None:
+            continue
+        dead = dead_units(a["value"])
+        if dead:
+            total = a["value"].shape[1] if a["value"].dim() > 1 else max(a["value"].numel(), 1)
+            units = ", ".join(str(i) for i in dead[:8]) + (" ..." if len(dead) > 8 else "")
+            out.append(Diagnostic("dead_relu", node, f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
+                                  f"output 0 for every sample (unit {units}), so no gradient reaches "
+                                  "their weights.", {"units": dead, "total": total}))
+    return out

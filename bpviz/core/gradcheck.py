@@ -1,0 +1,65 @@
+"""Finite-difference gradient check in float64, for small graphs."""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+
+from bpviz.core.errors import BpvizError
+from bpviz.core.scenario import Scenario
+
+MAX_CHECKED_ELEMENTS = 5000
+
+
+@contextmanager
+def _float64(scenario: Scenario) -> Iterator[Scenario]:
+    """The scenario in float64: a copied model, or the closure's tensors switched in place."""
+    if scenario.model is not None:
+        model = copy.deepcopy(scenario.model).double()
+        cast = lambda t: t.double() if t is not None and t.is_floating_point() else t  # noqa: E731
+        yield Scenario(title=scenario.title, model=model, inputs=tuple(cast(t) for t in scenario.inputs),
+                       target=cast(scenario.target), loss_fn=scenario.loss_fn, namespace={})
+        return
+    saved = []
+    for value in scenario.namespace.values():
+        if isinstance(value, torch.Tensor) and value.is_leaf and value.is_floating_point():
+            saved.append((value, value.data))
+            value.data = value.data.double()
+    try:
+        yield scenario
+    finally:
+        for tensor, data in saved:
+            tensor.data = data
+
+
+def finite_difference_check(scenario: Scenario, eps: float = 1e-6) -> dict[str, float]:
+    """Max |autograd - central difference| per trainable tensor, computed in float64."""
+    with _float64(scenario) as sc:
+        params = sc.trainable()
+        total = sum(p.numel() for _, p in params)
+        if total > MAX_CHECKED_ELEMENTS:
+            raise BpvizError(f"The gradient check is for small graphs: {total} parameters is more than "
+                             f"{MAX_CHECKED_ELEMENTS}; check a smaller model.")
+        tensors = [p for _, p in params]
+        loss = sc.compute_loss()
+        grads = torch.autograd.grad(loss, tensors, allow_unused=True)
+        errors: dict[str, float] = {}
+        with torch.no_grad():
+            for (name, p), g in zip(params, grads):
+                flat = p.view(-1)
+                worst = 0.0
+                for i in range(flat.numel()):
+                    old = float(flat[i])
+                    flat[i] = old + eps
+                    up = float(sc.compute_loss())
+                    flat[i] = old - eps
+                    down = float(sc.compute_loss())
+                    flat[i] = old
+                    numeric = (up - down) / (2 * eps)
+                    analytic = float(g.reshape(-1)[i]) if g is not None else 0.0
+                    worst = max(worst, abs(numeric - analytic))
+                errors[name] = worst
+    return errors

@@ -1,0 +1,302 @@
+"""Turn a recorded forward pass and its autograd graph into the networkx graph of a Trace."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import networkx as nx
+import torch
+
+from bpviz.core.recorder import DataArg, Recording
+from bpviz.core.scenario import Scenario
+
+_PARAM_NAME = re.compile(r"^(w|b|W|B|weight|bias|theta|param|kernel)(\d|_|$)")
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
+def _scalar_label(x: Any) -> str:
+    from bpviz.core.stepper import format_number
+
+    return format_number(float(x))
+
+
+class GraphBuilder:
+    """Builds the forward-direction graph; one instance per trace."""
+
+    def __init__(self, loss: torch.Tensor, rec: Recording, named: dict[int, tuple[str, torch.Tensor]],
+                 scenario: Scenario):
+        self.graph = nx.DiGraph()
+        self.loss = loss
+        self.rec = rec
+        self.named = named
+        self.scenario = scenario
+        self.loss_id = "loss"
+        self.ids: dict[Any, str] = {}            # autograd node -> node id
+        self.ops: list[Any] = []                 # autograd op nodes in forward order
+        self.leaf_tensors: dict[str, torch.Tensor] = {}  # leaf node id -> the live tensor
+        self._by_tensor: dict[int, str] = {}     # id(tensor) -> node id (tensors kept alive)
+        self._keep: list[Any] = []
+        self.none_grad: dict[str, str] = {}      # node id -> why it has no gradient
+        self.grads_in: dict[Any, tuple] = {}
+        self.grads_out: dict[Any, tuple] = {}
+        self.backward_order: list[str] = []
+        self._op_order: list[str] = []
+        self._pretrace_inputs: list[torch.Tensor] = []
+        self._param_ids = {id(p) for _, m in scenario._modules() for p in m.parameters()}
+
+    # -- structure ------------------------------------------------------------------------
+    def walk(self) -> None:
+        """Collect every autograd node reachable from the loss (iteratively) and add nodes/edges."""
+        root = self.loss.grad_fn
+        seen = {root}
+        stack = [root]
+        # Branches cut by .detach() never reach the loss; walk them too so the user sees where
+        # the gradient stops (their nodes get no gradient).
+        for _, source in self.rec.detached.values():
+            gf = source.grad_fn
+            if gf is not None and gf in self.rec.ops and gf not in seen:
+                seen.add(gf)
+                stack.append(gf)
+        edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
+        leaves: list[tuple[Any, Any]] = []
+        while stack:
+            gf = stack.pop()
+            self.ops.append(gf)
+            for i, (u, _) in enumerate(gf.next_functions):
+                if u is None:
+                    continue
+                edges.append((u, gf, i))
+                if hasattr(u, "variable") or u in self.rec.pretrace or (
+                        u not in self.rec.ops and u._sequence_nr() < self.rec.baseline_seq):
+                    leaves.append((u, gf))
+                elif u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+        self.ops.sort(key=lambda n: n._sequence_nr())
+        counts: dict[str, int] = {}
+        for rank, gf in enumerate(self.ops):
+            node_id = self.loss_id if gf is root else f"op{rank}"
+            self.ids[gf] = node_id
+            self._add_op(node_id, gf, counts)
+        for u, _ in leaves:
+            if u not in self.ids:
+                self.ids[u] = self._add_autograd_leaf(u)
+        for u, v, i in edges:
+            self._add_edge(self.ids[u], self.ids[v], i)
+
+    def _add_op(self, node_id: str, gf: Any, counts: dict[str, int]) -> None:
+        rec = self.rec.ops.get(gf)
+        autograd = type(gf).__name__
+        op = rec.op if rec else re.sub(r"Backward\d*$", "", autograd).lower()
+        counts[op] = counts.get(op, 0) + 1
+        name = op if counts[op] == 1 else f"{op}_{counts[op]}"
+        value = rec.value if rec else None
+        self.graph.add_node(
+            node_id, kind="loss" if node_id == self.loss_id else "op", name=name, op=op,
+            autograd=autograd, module=rec.module if rec else "",
+            shape=tuple(value.shape) if value is not None else (),
+            dtype=_dtype(value) if value is not None else "", value=value, grad=None,
+            requires_grad=True,
+        )
+
+    def _leaf_kind(self, name: str | None, t: torch.Tensor) -> str:
+        if isinstance(t, torch.nn.Parameter) or id(t) in self._param_ids:
+            return "param"
+        if name and _PARAM_NAME.match(name):
+            return "param" if t.requires_grad or t.is_leaf else "input"
+        return "input"
+
+    def _add_tensor_leaf(self, t: torch.Tensor, kind: str | None = None) -> str:
+        if id(t) in self._by_tensor:
+            return self._by_tensor[id(t)]
+        name = self.named.get(id(t), (None, None))[0]
+        kind = kind or self._leaf_kind(name, t)
+        if name is None:
+            name = f"tensor{len(self._by_tensor)}"
+        node_id = f"{kind}:{name}"
+        while node_id in self.graph:
+            node_id += "'"
+        value = t.detach().clone()
+        self.graph.add_node(
+            node_id, kind=kind, name=name, op="", autograd="AccumulateGrad" if t.requires_grad else "",
+            module=self._owner(name) if kind == "param" else "", shape=tuple(t.shape), dtype=_dtype(t),
+            value=value, grad=None, requires_grad=bool(t.requires_grad),
+        )
+        self._by_tensor[id(t)] = node_id
+        self.leaf_tensors[node_id] = t
+        self._keep.append(t)
+        return node_id
+
+    def _owner(self, name: str) -> str:
+        return name.rsplit(".", 1)[0] if "." in name else ""
+
+    def _add_autograd_leaf(self, u: Any) -> str:
+        if hasattr(u, "variable"):
+            return self._add_tensor_leaf(u.variable)
+        # History made before tracing started: cut it here and show the tensor as an input.
+        t = self.rec.pretrace.get(u)
+        node_id = f"input:pre{len(self.graph)}"
+        if t is not None:
+            self._pretrace_inputs.append(t)
+        self.graph.add_node(
+            node_id, kind="input", name=self.named.get(id(t), ("pre-trace",))[0] if t is not None else "pre-trace",
+            op="", autograd=type(u).__name__, module="", shape=tuple(t.shape) if t is not None else (),
+            dtype=_dtype(t) if t is not None else "",
+            value=t.detach().clone() if t is not None else None, grad=None, requires_grad=True,
+        )
+        return node_id
+
+    def _add_edge(self, u: str, v: str, index: int, **attrs: Any) -> None:
+        if self.graph.has_edge(u, v):
+            self.graph.edges[u, v]["index"].append(index)
+            return
+        self.graph.add_edge(u, v, grad=None, local=None, index=[index], detached=False, **attrs)
+
+    def _add_data_edge(self, u: str, v: str) -> None:
+        # No gradient can flow along a data edge, so it carries no autograd input index.
+        if not self.graph.has_edge(u, v):
+            self.graph.add_edge(u, v, grad=None, local=None, index=[], detached=False)
+
+    def attach_data_nodes(self) -> None:
+        """Add inputs, targets, constants and detached values from the recorded call arguments."""
+        for gf in self.ops:
+            for arg in self.rec.data_args.get(gf, ()):
+                self._attach(arg, self.ids[gf])
+
+    def _attach(self, arg: DataArg, consumer: str) -> None:
+        value = arg.value
+        if not isinstance(value, torch.Tensor):
+            node_id = f"const:{consumer}:{arg.position}"
+            t = torch.tensor(value)
+            self.graph.add_node(node_id, kind="constant", name=_scalar_label(value), op="", autograd="",
+                                module="", shape=(), dtype=_dtype(t), value=t, grad=None,
+                                requires_grad=False)
+            self._add_data_edge(node_id, consumer)
+            return
+        if id(value) in self.rec.detached:
+            _, source = self.rec.detached[id(value)]
+            if source.grad_fn is not None and source.grad_fn in self.ids:
+                src = self.ids[source.grad_fn]
+            else:
+                src = self._add_tensor_leaf(source)
+                if source.requires_grad:
+                    self.none_grad.setdefault(src, "detached")
+            self._add_data_edge(src, consumer)
+            self.graph.edges[src, consumer]["detached"] = True
+            return
+        if id(value) in self._param_ids:
+            src = self._add_tensor_leaf(value, "param")
+            self.none_grad[src] = "requires_grad_off"
+        else:
+            named = id(value) in self.named
+            if not named and value.numel() == 1 and id(value) not in self._by_tensor:
+                src = self._add_tensor_leaf(value, "constant")
+                self.graph.nodes[src]["name"] = _scalar_label(value.reshape(()))
+            else:
+                src = self._add_tensor_leaf(value, "input" if named else "constant")
+        self._add_data_edge(src, consumer)
+
+    # -- numbers --------------------------------------------------------------------------
+    def compute_scalar_locals(self) -> None:
+        """For scalar -> scalar edges, the local derivative dv/du as a float (calls the node)."""
+        with torch.no_grad():
+            for gf in self.ops:
+                v = self.ids[gf]
+                value = self.graph.nodes[v]["value"]
+                if value is None or value.numel() != 1:
+                    continue
+                try:
+                    out = gf(torch.ones_like(value))
+                except Exception:  # noqa: BLE001 - multi-output or exotic nodes: no factor
+                    continue
+                out = out if isinstance(out, tuple) else (out,)
+                for u, _ in self.graph.in_edges(v):
+                    edge = self.graph.edges[u, v]
+                    u_val = self.graph.nodes[u]["value"]
+                    if u_val is None or u_val.numel() != 1:
+                        continue
+                    parts = [out[i] for i in edge["index"] if i < len(out) and out[i] is not None]
+                    if parts and self.graph.nodes[u]["requires_grad"] and not edge["detached"]:
+                        edge["local"] = float(sum(p.sum() for p in parts))
+
+    def backward(self) -> None:
+        """Run backward with a hook on every op node; fill node and edge gradients."""
+        handles = [gf.register_hook(self._hook(gf)) for gf in self.ops]
+        inputs = [t for t in self.leaf_tensors.values() if t.requires_grad] + self._pretrace_inputs
+        try:
+            torch.autograd.grad(self.loss, inputs, retain_graph=True, allow_unused=True)
+        finally:
+            for h in handles:
+                h.remove()
+        self._fill_grads()
+
+    def _hook(self, gf: Any):
+        def hook(grad_inputs, grad_outputs):
+            self._op_order.append(self.ids[gf])
+            self.grads_in[gf] = tuple(g.detach() if g is not None else None for g in grad_inputs)
+            self.grads_out[gf] = tuple(g.detach() if g is not None else None for g in grad_outputs)
+        return hook
+
+    def _fill_grads(self) -> None:
+        g = self.graph
+        for gf in self.ops:
+            v = self.ids[gf]
+            outs = self.grads_out.get(gf)
+            if outs and len(outs) == 1:
+                g.nodes[v]["grad"] = outs[0]
+            ins = self.grads_in.get(gf, ())
+            for u, _ in g.in_edges(v):
+                edge = g.edges[u, v]
+                if edge["detached"]:
+                    continue
+                parts = [ins[i] for i in edge["index"] if i < len(ins) and ins[i] is not None]
+                if parts and g.nodes[u]["requires_grad"]:
+                    edge["grad"] = parts[0] if len(parts) == 1 else sum(parts[1:], parts[0])
+        # Leaves: the sum of what every use sent back; complete after their last consumer ran.
+        remaining = {}
+        for n, a in g.nodes(data=True):
+            if a["kind"] not in ("op", "loss"):
+                parts = [g.edges[n, v]["grad"] for v in g.successors(n) if g.edges[n, v]["grad"] is not None]
+                a["grad"] = sum(parts[1:], parts[0]) if parts else None
+                if parts:
+                    remaining[n] = sum(1 for v in g.successors(n) if g.edges[n, v]["grad"] is not None)
+        order = []
+        for v in self._op_order:
+            order.append(v)
+            for u in sorted(g.predecessors(v)):
+                if u in remaining and g.edges[u, v]["grad"] is not None:
+                    remaining[u] -= 1
+                    if remaining[u] == 0:
+                        order.append(u)
+        self.backward_order = order
+
+    def add_unreached_trainables(self) -> None:
+        """Parameters with no gradient stay in the graph as nodes, with the reason."""
+        g = self.graph
+        for node, t in self.leaf_tensors.items():
+            if t.requires_grad and g.nodes[node]["grad"] is None and node not in self.none_grad:
+                downstream = nx.descendants(g, node)
+                cut = any(g.edges[a, b]["detached"] for a in downstream | {node} for b in g.successors(a))
+                self.none_grad[node] = "detached" if cut else "unused"
+        candidates: list[torch.Tensor] = []
+        for _, m in self.scenario._modules():
+            candidates.extend(m.parameters())
+        candidates.extend(t for t in self.scenario.namespace.values()
+                          if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad)
+        for t in candidates:
+            if id(t) in self._by_tensor:
+                continue
+            node_id = self._add_tensor_leaf(t, "param")
+            self.none_grad[node_id] = "requires_grad_off" if not t.requires_grad else "unused"
+
+    def forward_order(self) -> list[str]:
+        """Op node ids in creation order (the loss last)."""
+        return [self.ids[gf] for gf in self.ops]
+
+    def autograd_nodes(self) -> dict[str, Any]:
+        """Node id -> autograd node, for on-demand Jacobians."""
+        return {self.ids[gf]: gf for gf in self.ops}

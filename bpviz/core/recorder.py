@@ -1,0 +1,217 @@
+"""Forward-pass recording: friendly op names, module scopes and a value for every autograd node.
+
+A ``TorchFunctionMode`` sees each user-level call (``linear``, ``relu``, ``__pow__``) and a
+``TorchDispatchMode`` sees every aten output underneath it; after a call returns, each buffered
+output's ``grad_fn`` tells which autograd node produced it. One function may create several
+autograd nodes (``F.linear`` -> ``TBackward0`` + ``AddmmBackward0``): all get the call's name.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+# Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
+_ARITHMETIC = {
+    "add", "sub", "mul", "div", "pow", "radd", "rsub", "rmul", "rtruediv", "rdiv", "truediv",
+    "rpow", "true_divide", "multiply", "subtract",
+}
+
+
+@dataclass
+class OpRecord:
+    """What the forward pass knew about one autograd node."""
+
+    op: str
+    module: str
+    value: torch.Tensor
+    aten: str
+
+
+@dataclass
+class DataArg:
+    """A non-differentiable argument of a call: a tensor without grad, or a python number."""
+
+    value: Any
+    position: int
+
+
+def friendly_name(func: Any) -> str:
+    """``Tensor.__pow__`` -> ``pow``, ``torch.nn.functional.linear`` -> ``linear``."""
+    name = getattr(func, "__name__", None) or str(func)
+    name = name.strip("_")
+    if name.endswith("_") and not name.endswith("__"):
+        name = name[:-1]  # relu_ -> relu: in-place or not, it is the same maths
+    return name or "op"
+
+
+def _flat_tensors(obj: Any, out: list) -> None:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            out.append(item)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+
+
+@dataclass
+class Recording:
+    """Everything one forward pass recorded, keyed by autograd node object."""
+
+    ops: dict[Any, OpRecord] = field(default_factory=dict)
+    data_args: dict[Any, list[DataArg]] = field(default_factory=dict)
+    # id(detached tensor) -> (detached tensor, the tensor it came from)
+    detached: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    # Autograd nodes made before the trace started -> the tensor value seen as an argument.
+    pretrace: dict[Any, torch.Tensor] = field(default_factory=dict)
+    baseline_seq: int = 0
+
+
+class _Dispatch(TorchDispatchMode):
+    """Buffers every aten output (cloning lazily: only before an in-place op would change it)."""
+
+    def __init__(self, buffer: list, pending: dict[int, list]):
+        super().__init__()
+        self.buffer = buffer
+        self.pending = pending  # storage pointer -> recorded entries on that storage
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func._schema.is_mutable:
+            self._snapshot_before_mutation(func, args, kwargs)
+        out = func(*args, **kwargs)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        for o in outs:
+            if isinstance(o, torch.Tensor):
+                self.buffer.append([o, None, func.__name__])
+        return out
+
+    def _snapshot_before_mutation(self, func, args, kwargs) -> None:
+        # An in-place op is about to overwrite a buffer some recorded output may share: clone
+        # the recorded values first, so each node keeps the value it had when it was made.
+        written = set()
+        for arg, schema_arg in zip(args, func._schema.arguments):
+            if isinstance(arg, torch.Tensor) and schema_arg.alias_info and schema_arg.alias_info.is_write:
+                written.add(arg.untyped_storage().data_ptr())
+        for name, arg in kwargs.items():
+            if isinstance(arg, torch.Tensor) and name == "out":
+                written.add(arg.untyped_storage().data_ptr())
+        for entry in self.buffer:
+            if entry[1] is None and entry[0].untyped_storage().data_ptr() in written:
+                entry[1] = entry[0].detach().clone()
+        for ptr in written:
+            for entry in self.pending.get(ptr, ()):
+                if entry[1] is None:
+                    entry[1] = entry[0].detach().clone()
+
+
+class Recorder(TorchFunctionMode):
+    """Records one forward pass. Use as a context manager around the scenario's forward."""
+
+    def __init__(self, module_names: dict[int, str]):
+        super().__init__()
+        self.rec = Recording()
+        self._buffer: list = []
+        self._pending: list = []
+        self._by_storage: dict[int, list] = {}
+        self._scope: list[str] = []
+        self._module_names = module_names
+        self._handles: list = []
+        self._dispatch = _Dispatch(self._buffer, self._by_storage)
+
+    # -- context management -------------------------------------------------------------
+    def __enter__(self):
+        probe = torch.zeros((), requires_grad=True) * 1
+        self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1
+        register = torch.nn.modules.module
+        self._handles = [
+            register.register_module_forward_pre_hook(self._push_scope),
+            register.register_module_forward_hook(self._pop_scope),
+        ]
+        super().__enter__()
+        self._dispatch.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._dispatch.__exit__(*exc)
+        result = super().__exit__(*exc)
+        for h in self._handles:
+            h.remove()
+        self._finish()
+        return result
+
+    def _push_scope(self, module, args):
+        name = self._module_names.get(id(module), type(module).__name__)
+        self._scope.append(name)
+
+    def _pop_scope(self, module, args, output):
+        if self._scope:
+            self._scope.pop()
+        return None  # returning a value would replace the module's output
+
+    # -- recording ------------------------------------------------------------------------
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        start = len(self._buffer)
+        out = func(*args, **kwargs)
+        new = self._buffer[start:]
+        del self._buffer[start:]
+        name = friendly_name(func)
+        if not new and name not in ("detach",):
+            return out
+        module = self._scope[-1] if self._scope else ""
+        main = None
+        for entry in new:
+            t = entry[0]
+            gf = t.grad_fn
+            if gf is None:
+                continue
+            main = gf
+            if gf not in self.rec.ops:
+                self.rec.ops[gf] = OpRecord(name, module, entry[1] if entry[1] is not None else t, entry[2])
+                self._pending.append((gf, entry))
+                if entry[1] is None:
+                    self._by_storage.setdefault(t.untyped_storage().data_ptr(), []).append(entry)
+        if name == "detach" and args and isinstance(out, torch.Tensor):
+            self.rec.detached[id(out)] = (out, args[0])
+        if main is not None:
+            self._record_args(main, name, args, kwargs)
+        return out
+
+    def _record_args(self, main, name: str, args, kwargs) -> None:
+        tensors: list = []
+        _flat_tensors((args, kwargs), tensors)
+        data = []
+        for i, t in enumerate(tensors):
+            if t.grad_fn is None and not t.requires_grad:
+                data.append(DataArg(t, i))
+            elif t.grad_fn is not None and t.grad_fn._sequence_nr() < self.rec.baseline_seq:
+                self.rec.pretrace.setdefault(t.grad_fn, t)
+        if name in _ARITHMETIC:
+            for i, a in enumerate(args):
+                if isinstance(a, numbers.Number) and not isinstance(a, bool):
+                    data.append(DataArg(a, i))
+        if data:
+            self.rec.data_args.setdefault(main, []).extend(data)
+
+    def _finish(self) -> None:
+        # Values still shared with live tensors (views of parameters, say) are snapshotted now,
+        # so later optimiser steps cannot change what the trace shows.
+        for gf, entry in self._pending:
+            rec = self.rec.ops[gf]
+            if entry[1] is None:
+                t = entry[0]
+                rec.value = t.detach().clone() if (t._is_view() or t.is_leaf) else t.detach()
+            else:
+                rec.value = entry[1]
+        self._pending.clear()
+        self._by_storage.clear()
+        self._buffer.clear()

@@ -1,0 +1,101 @@
+"""Trace one forward and backward pass into a graph of values, gradients and local derivatives.
+
+Entry points: :func:`trace` (a user's model or closure) and :func:`trace_scenario`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import networkx as nx
+import torch
+
+from bpviz.core.diagnostics import Thresholds, diagnose
+from bpviz.core.errors import BpvizError, TraceError, explain_torch_error
+from bpviz.core.graph_builder import GraphBuilder
+from bpviz.core.model import Trace
+from bpviz.core.recorder import Recorder
+from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_model
+
+
+def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None = None,
+          loss_fn: Callable | None = None, *, thresholds: Thresholds | None = None,
+          title: str = "") -> Trace:
+    """Trace ``model(inputs)`` (+ loss) or a zero-argument ``closure()`` returning a scalar loss.
+
+    ``bpviz.trace(model, x, target=y)`` uses MSE unless ``loss_fn`` is given; without a target
+    the model's output must be a scalar. Returns a :class:`~bpviz.core.model.Trace`.
+    """
+    if inputs is None and target is None and loss_fn is None and not isinstance(model_or_closure, torch.nn.Module):
+        if not callable(model_or_closure):
+            raise BpvizError("bpviz.trace needs a model with inputs, or a zero-argument loss function.")
+        scenario = scenario_from_callable(model_or_closure, title)
+    else:
+        if inputs is None:
+            raise BpvizError("bpviz.trace(model, inputs): inputs are missing; pass the model's input tensor(s).")
+        scenario = scenario_from_model(model_or_closure, inputs, target, loss_fn, title)
+    return trace_scenario(scenario, thresholds)
+
+
+def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
+    try:
+        with recorder:
+            loss = scenario.compute_loss()
+    except BpvizError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's forward pass failed; say where
+        advice = explain_torch_error(exc)
+        where = scenario.source or "the scenario"
+        if advice:
+            raise TraceError(f"{where}: {advice}") from exc
+        raise TraceError(
+            f"{where}: the forward pass failed with {type(exc).__name__}: {exc}; fix the scenario."
+        ) from exc
+    if not isinstance(loss, torch.Tensor):
+        raise TraceError(
+            f"{scenario.source or 'The scenario'}: the loss must be a tensor, got {type(loss).__name__}."
+        )
+    if loss.numel() != 1:
+        raise TraceError(
+            f"{scenario.source or 'The scenario'}: the loss has shape {tuple(loss.shape)}, not a "
+            "scalar; reduce it first, e.g. with .mean() or .sum(), or give a target and loss_fn."
+        )
+    if loss.grad_fn is None:
+        raise TraceError(
+            f"{scenario.source or 'The scenario'}: the loss does not depend on anything that "
+            "requires grad; set requires_grad=True on the tensors to differentiate (or use nn.Parameter)."
+        )
+    return loss
+
+
+def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> Trace:
+    """Run the scenario's forward pass under recording, then its backward pass with hooks."""
+    named = scenario.named_tensors()
+    recorder = Recorder(scenario.module_names())
+    loss = _forward(scenario, recorder)
+    builder = GraphBuilder(loss, recorder.rec, named, scenario)
+    builder.walk()
+    builder.compute_scalar_locals()
+    builder.attach_data_nodes()
+    try:
+        builder.backward()
+    except Exception as exc:  # noqa: BLE001 - autograd refused; translate its message
+        advice = explain_torch_error(exc)
+        raise TraceError(
+            f"{scenario.source or 'The scenario'}: {advice or f'the backward pass failed: {exc}'}"
+        ) from exc
+    builder.add_unreached_trainables()
+    graph: nx.DiGraph = builder.graph
+    tr = Trace(
+        graph=graph,
+        loss=float(loss.detach().reshape(())),
+        loss_node=builder.loss_id,
+        forward_order=builder.forward_order(),
+        backward_order=builder.backward_order,
+        diagnostics=[],
+        title=scenario.title,
+        lr=scenario.lr,
+        _autograd=builder.autograd_nodes(),
+    )
+    tr.diagnostics = diagnose(tr, builder, thresholds or Thresholds())
+    return tr
