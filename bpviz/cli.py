@@ -62,12 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bpviz` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line
     words = [a for a in argv if not a.startswith("-")]
     try:
         if words and words[0] in SUBCOMMANDS:
             args = build_parser(words[0]).parse_args(argv)
+            args.debug = debug
             return int(args.run(args) or 0)
         args = build_gui_parser().parse_args(argv)
+        args.debug = debug
         from bpviz.gui.app import run_app
 
         return run_app(args)

@@ -64,10 +64,12 @@ class Scenario:
         for name, value in self.namespace.items():
             if isinstance(value, torch.Tensor) and not name.startswith("_"):
                 named.setdefault(id(value), (name, value))
-        for name, module in self._modules():
+        from_modules: set[int] = set()
+        for name, module in self._modules():  # the model first: its names win
             for pname, p in module.named_parameters():
-                full = pname if module is self.model else f"{name}.{pname}"
-                named[id(p)] = (full, p)
+                if id(p) not in from_modules:
+                    from_modules.add(id(p))
+                    named[id(p)] = (pname if module is self.model else f"{name}.{pname}", p)
         if len(self.inputs) == 1:
             named[id(self.inputs[0])] = (_namespace_name(self, self.inputs[0]) or "x", self.inputs[0])
         else:

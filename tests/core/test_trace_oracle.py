@@ -1,0 +1,163 @@
+"""Torch is the oracle: values and gradients on fan-out, broadcasting, in-place ops, residual
+adds, cross-entropy, weight sharing and pre-trace history."""
+
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import bpviz
+from bpviz.core.scenario import scenario_from_model
+from tests.core.oracle import plain_node_grads, plain_param_grads
+
+
+def close(a, b):
+    torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7, equal_nan=True)
+
+
+def node_by_op(tr, op, k=0):
+    return [n for n in tr.forward_order if tr.node(n)["op"] == op][k]
+
+
+def test_fan_out_each_use_carries_its_part():
+    x = torch.tensor([0.3, -1.2], requires_grad=True)
+
+    def loss():
+        return (x * x + torch.sin(x) + 3 * x).sum()
+
+    tr = bpviz.trace(loss)
+    loss().backward()
+    xn = tr.find("x")
+    close(tr.node(xn)["grad"], x.grad)
+    parts = [tr.edge(xn, v)["grad"] for v in tr.graph.successors(xn)]
+    assert len(parts) == 3
+    close(sum(parts), x.grad)
+    close(tr.edge(xn, node_by_op(tr, "sin"))["grad"], torch.cos(x.detach()))
+
+
+def test_broadcasting_reduces_edge_grads_to_producer_shape():
+    X = torch.randn(4, 3)
+    w = torch.randn(3, requires_grad=True)
+    b = torch.tensor(0.5, requires_grad=True)
+
+    def loss():
+        return ((X * w + b) ** 2).mean()
+
+    tr = bpviz.trace(loss)
+    loss().backward()
+    assert tr.node(tr.find("w"))["grad"].shape == (3,)
+    close(tr.node(tr.find("w"))["grad"], w.grad)
+    close(tr.node(tr.find("b"))["grad"], b.grad)
+    J = tr.jacobian(tr.find("b"), node_by_op(tr, "add"))
+    assert J.shape == (4, 3) and torch.all(J == 1)
+
+
+def test_inplace_ops_keep_the_value_each_node_had():
+    torch.manual_seed(1)
+    lin = nn.Linear(3, 4)
+    x = torch.randn(5, 3)
+
+    def loss():
+        h = lin(x)
+        h.relu_()
+        h2 = h * 2
+        h2[0] = 0.0
+        return h2.sum()
+
+    tr = bpviz.trace(loss)
+    pre = F.linear(x, lin.weight, lin.bias).detach()
+    close(tr.node(node_by_op(tr, "linear", 1))["value"], pre)  # before relu_ overwrote it
+    close(tr.node(node_by_op(tr, "relu"))["value"], pre.clamp(min=0))
+    lin.zero_grad()
+    loss().backward()
+    close(tr.node(tr.find("lin.weight"))["grad"], lin.weight.grad)
+    assert any(tr.node(n)["autograd"] == "CopySlices" for n in tr.forward_order)
+
+
+def test_residual_cross_entropy_and_weight_sharing():
+    torch.manual_seed(2)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.shared = nn.Linear(4, 4)
+            self.head = nn.Linear(4, 3)
+
+        def forward(self, x):
+            h = x + torch.tanh(self.shared(x))   # residual add
+            h = h + torch.tanh(self.shared(h))   # the same weights used twice
+            return self.head(h)
+
+    net = Net()
+    x = torch.randn(6, 4)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    tr = bpviz.trace(net, x, target=y, loss_fn=F.cross_entropy)
+    oracle = plain_param_grads(scenario_from_model(net, x, y, F.cross_entropy))
+    for name, grad in oracle.items():
+        close(tr.node(tr.find(name))["grad"], grad)
+    w = tr.find("shared.weight")
+    assert len(list(tr.graph.successors(w))) == 2
+    assert tr.node(node_by_op(tr, "linear"))["module"] == "shared"
+    assert {tr.node(n)["autograd"] for n in tr.forward_order} >= {"LogSoftmaxBackward0", "NllLossBackward0"}
+    net.zero_grad()
+    plain = plain_node_grads(F.cross_entropy(net(x), y))
+    ours = [(tr.node(n)["autograd"], tr.node(n)["grad"]) for n in tr.forward_order]
+    assert [a for a, _ in ours] == [a for a, _ in plain]
+    for (_, g1), (_, g2) in zip(ours, plain):
+        close(g1, g2)
+
+
+def test_pre_trace_history_is_cut_and_named():
+    w = torch.tensor([1.5], requires_grad=True)
+    h = w * 2  # made before tracing
+
+    def loss():
+        return (h ** 2).sum()
+
+    tr = bpviz.trace(loss)
+    pre = [n for n, a in tr.graph.nodes(data=True) if a["name"] == "h"]
+    assert pre and tr.node(pre[0])["kind"] == "input"
+    close(tr.node(pre[0])["grad"], torch.tensor([6.0]))
+    assert not any(a["name"] == "w" for _, a in tr.graph.nodes(data=True))
+
+
+def test_trace_does_not_touch_user_grads():
+    x = torch.tensor(2.0, requires_grad=True)
+    bpviz.trace(lambda: x ** 3)
+    assert x.grad is None
+
+
+def test_dense_jacobian_matches_torch():
+    torch.manual_seed(3)
+    W = torch.randn(3, 2, requires_grad=True)
+    v = torch.randn(2)
+
+    def loss():
+        return torch.tanh(W @ v).sum()
+
+    tr = bpviz.trace(loss)
+    mv = node_by_op(tr, "matmul")
+    th = node_by_op(tr, "tanh")
+    J = tr.jacobian(mv, th)
+    expected = torch.autograd.functional.jacobian(torch.tanh, (W @ v).detach())
+    close(J, expected)
+    assert tr.jacobian(mv, th, max_elements=4) is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.integers(1, 5),
+       st.sampled_from([nn.ReLU, nn.Tanh, nn.Sigmoid]), st.integers(0, 10_000))
+def test_random_mlps_match_plain_torch(widths, batch, act, seed):
+    torch.manual_seed(seed)
+    layers, prev = [], 3
+    for w in widths:
+        layers += [nn.Linear(prev, w), act()]
+        prev = w
+    model = nn.Sequential(*layers, nn.Linear(prev, 1))
+    x, y = torch.randn(batch, 3), torch.randn(batch, 1)
+    tr = bpviz.trace(model, x, target=y)
+    for name, grad in plain_param_grads(scenario_from_model(model, x, y)).items():
+        close(tr.node(tr.find(name))["grad"], grad)
+    close(torch.tensor(tr.loss), F.mse_loss(model(x), y).detach())
+    assert len(tr.forward_order) == len(set(tr.forward_order))
