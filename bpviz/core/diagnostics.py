@@ -40,6 +40,33 @@ def _finite(t: torch.Tensor | None) -> bool:
     return bool(torch.isfinite(t).all())
 
 
+def all_finite(tensors) -> bool:
+    """True when every floating tensor is free of NaN/Inf: one fused max-abs pass per dtype,
+    so a clean trace costs one reduction instead of one per tensor."""
+    groups: dict = {}
+    for t in tensors:
+        if t is not None and t.is_floating_point() and t.numel():
+            groups.setdefault((t.dtype, t.device), []).append(t)
+    for ts in groups.values():
+        if not bool(torch.isfinite(torch.stack(torch._foreach_norm(ts, float("inf")))).all()):
+            return False
+    return True
+
+
+def _param_norms(g) -> dict[str, float]:
+    params = [(n, a["grad"]) for n, a in g.nodes(data=True) if a["kind"] == "param" and a["grad"] is not None]
+    if not params:
+        return {}
+    groups: dict = {}
+    for n, t in params:
+        groups.setdefault((t.dtype, t.device), []).append((n, t))
+    out = {}
+    for items in groups.values():
+        norms = torch.stack(torch._foreach_norm([t for _, t in items])).double().tolist()
+        out.update((n, v) for (n, _), v in zip(items, norms))
+    return out
+
+
 def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> list[Diagnostic]:
     """All findings for one trace, in a stable order."""
     out: list[Diagnostic] = []
@@ -50,12 +77,15 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
         out.append(Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.",
                               {"reason": reason}))
     out.extend(_nonfinite(trace, builder))
+    norms = _param_norms(g)
     for node, a in g.nodes(data=True):
-        if a["kind"] != "param" or a["grad"] is None:
+        if node not in norms:
             continue
-        norm = float(a["grad"].double().norm())
-        if norm != norm:
-            continue  # reported as nonfinite
+        norm = norms[node]
+        if norm != norm or norm == float("inf"):
+            norm = float(a["grad"].double().norm())  # float32 norms overflow before the values do
+            if norm != norm:
+                continue  # reported as nonfinite
         if norm > thresholds.exploding:
             out.append(Diagnostic("exploding", node, f"{a['name']}: gradient norm {norm:.4g} is above "
                                   f"{thresholds.exploding:g} (exploding); lower the learning rate or clip "
@@ -72,14 +102,20 @@ def _nonfinite(trace: Trace, builder: GraphBuilder) -> list[Diagnostic]:
     g = trace.graph
     found = []
     leaves = sorted(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
-    for node in leaves + trace.forward_order:
+    forward = leaves + trace.forward_order
+    if all_finite(g.nodes[n]["value"] for n in forward):
+        forward = []
+    for node in forward:
         if not _finite(g.nodes[node]["value"]):
             a = g.nodes[node]
             found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the forward pass at "
                                     f"{a['name']} ({a['op'] or a['kind']}{_in(a)}).", {"pass": "forward"}))
             break
     ids = {v: k for k, v in builder.ids.items()}
-    for node in builder.backward_order:
+    backward = builder.backward_order
+    if all_finite(t for grads in builder.grads_in.values() for t in grads):
+        backward = []
+    for node in backward:
         gf = ids.get(node)
         if gf is None:
             continue
@@ -105,8 +141,12 @@ def dead_units(value: torch.Tensor) -> list[int]:
         return [0] if float(value) <= 0 else []
     if value.dim() == 1:
         alive = value > 0
+    elif value.dim() == 2:
+        alive = value.amax(dim=0) > 0
     else:
-        alive = (value > 0).transpose(0, 1).reshape(value.shape[1], -1).any(dim=1)
+        alive = value.amax(dim=[d for d in range(value.dim()) if d != 1]) > 0
+    if bool(alive.all()):
+        return []
     return [int(i) for i in torch.nonzero(~alive).flatten()]
 
 
