@@ -1,0 +1,1 @@
+"""Headless subcommands of the `bpviz` command line."""
