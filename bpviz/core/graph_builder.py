@@ -235,10 +235,13 @@ class GraphBuilder:
         self._fill_grads()
 
     def _hook(self, gf: Any):
+        node_id = self.ids[gf]
+
         def hook(grad_inputs, grad_outputs):
-            self._op_order.append(self.ids[gf])
-            self.grads_in[gf] = tuple(g.detach() if g is not None else None for g in grad_inputs)
-            self.grads_out[gf] = tuple(g.detach() if g is not None else None for g in grad_outputs)
+            # Without create_graph these gradients carry no history: keep them as they are.
+            self._op_order.append(node_id)
+            self.grads_in[gf] = grad_inputs
+            self.grads_out[gf] = grad_outputs
         return hook
 
     def _fill_grads(self) -> None:

@@ -23,6 +23,9 @@ _ARITHMETIC = {
 }
 
 
+_DETACH = torch.Tensor.detach
+
+
 @dataclass
 class OpRecord:
     """What the forward pass knew about one autograd node."""
@@ -41,8 +44,24 @@ class DataArg:
     position: int
 
 
+_NAMES: dict[Any, str] = {}
+
+
 def friendly_name(func: Any) -> str:
     """``Tensor.__pow__`` -> ``pow``, ``torch.nn.functional.linear`` -> ``linear``."""
+    try:
+        return _NAMES[func]
+    except (KeyError, TypeError):
+        pass
+    name = _friendly(func)
+    try:
+        _NAMES[func] = name
+    except TypeError:
+        pass
+    return name
+
+
+def _friendly(func: Any) -> str:
     name = getattr(func, "__name__", None) or str(func)
     name = name.strip("_")
     if name.endswith("_") and not name.endswith("__"):
@@ -75,6 +94,9 @@ class Recording:
     baseline_seq: int = 0
 
 
+_MUTABLE: dict[Any, bool] = {}
+
+
 class _Dispatch(TorchDispatchMode):
     """Buffers every aten output (cloning lazily: only before an in-place op would change it)."""
 
@@ -85,7 +107,10 @@ class _Dispatch(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func._schema.is_mutable:
+        mutable = _MUTABLE.get(func)
+        if mutable is None:
+            mutable = _MUTABLE[func] = func._schema.is_mutable
+        if mutable:
             self._snapshot_before_mutation(func, args, kwargs)
         out = func(*args, **kwargs)
         outs = out if isinstance(out, (tuple, list)) else (out,)
@@ -162,11 +187,11 @@ class Recorder(TorchFunctionMode):
         kwargs = kwargs or {}
         start = len(self._buffer)
         out = func(*args, **kwargs)
+        if len(self._buffer) == start and func is not _DETACH:
+            return out  # shape queries, comparisons under no_grad...: nothing to record
         new = self._buffer[start:]
         del self._buffer[start:]
         name = friendly_name(func)
-        if not new and name not in ("detach",):
-            return out
         module = self._scope[-1] if self._scope else ""
         main = None
         for entry in new:
@@ -180,7 +205,7 @@ class Recorder(TorchFunctionMode):
                 self._pending.append((gf, entry))
                 if entry[1] is None:
                     self._by_storage.setdefault(t.untyped_storage().data_ptr(), []).append(entry)
-        if name == "detach" and args and isinstance(out, torch.Tensor):
+        if func is _DETACH and args and isinstance(out, torch.Tensor):
             self.rec.detached[id(out)] = (out, args[0])
         if main is not None:
             self._record_args(main, name, args, kwargs)
@@ -188,13 +213,22 @@ class Recorder(TorchFunctionMode):
 
     def _record_args(self, main, name: str, args, kwargs) -> None:
         tensors: list = []
-        _flat_tensors((args, kwargs), tensors)
+        for a in args:
+            if isinstance(a, torch.Tensor):
+                tensors.append(a)
+            elif isinstance(a, (list, tuple, dict)):
+                _flat_tensors(a, tensors)
+        if kwargs:
+            _flat_tensors(kwargs, tensors)
         data = []
+        ops = self.rec.ops
         for i, t in enumerate(tensors):
-            if t.grad_fn is None and not t.requires_grad:
-                data.append(DataArg(t, i))
-            elif t.grad_fn is not None and t.grad_fn._sequence_nr() < self.rec.baseline_seq:
-                self.rec.pretrace.setdefault(t.grad_fn, t)
+            gf = t.grad_fn
+            if gf is None:
+                if not t.requires_grad:
+                    data.append(DataArg(t, i))
+            elif gf not in ops and gf._sequence_nr() < self.rec.baseline_seq:
+                self.rec.pretrace.setdefault(gf, t)
         if name in _ARITHMETIC:
             for i, a in enumerate(args):
                 if isinstance(a, numbers.Number) and not isinstance(a, bool):

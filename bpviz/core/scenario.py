@@ -13,7 +13,6 @@ Optional: ``title`` (str), ``lr`` (float, the learning rate of the update step).
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 from dataclasses import dataclass, field
 from importlib import resources
@@ -249,14 +248,11 @@ def scenario_from_model(
     title: str = "",
 ) -> Scenario:
     """A Scenario around a user's model, inputs, and optional target and loss function."""
-    caller = sys._getframe(2).f_globals if hasattr(sys, "_getframe") else {}
-    ns = {k: v for k, v in caller.items() if isinstance(v, torch.Tensor)}
     return Scenario(
         title=title or type(model).__name__,
         model=model,
         inputs=as_input_tuple(inputs, "bpviz.trace"),
         target=target,
         loss_fn=loss_fn,
-        namespace=ns,
         source=type(model).__name__,
     )
