@@ -55,6 +55,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--smoke-test", action="store_true",
                         help="open the window, wait until it is drawn, and quit (for CI)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
+    # Hidden: which step to show first (a number or start, forward, loss, backward, end); used
+    # with --screenshot to picture the backward pass for the README.
+    parser.add_argument("--step", help=argparse.SUPPRESS)
     return parser
 
 

@@ -1,0 +1,144 @@
+"""Starting the desktop app: ``bpviz [FILE|lesson:NAME]`` and ``bpviz.show(model, x, ...)``.
+
+The window shows first; torch loads and the first trace runs afterwards, on a worker thread, so
+the window appears quickly and stays responsive. ``--smoke-test`` and ``--screenshot`` run the
+same path and quit once the first trace is drawn (CI and the README screenshot use them).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from bpviz.gui.window_support import APP_NAME, ORG_NAME, app_icon
+
+# How long --smoke-test / --screenshot wait for the first trace before failing: generous, since
+# a cold CI machine loads torch from disk first.
+HEADLESS_TIMEOUT_MS = 90_000
+# After the trace is drawn: time for the view to fit and paint before the screenshot.
+SETTLE_MS = 400
+
+
+def application() -> QApplication:
+    """The running QApplication, or a new one named for QSettings and with the bpviz icon."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1] or ["bpviz"])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("bpviz")
+    app.setDesktopFileName("bpviz")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run_app(args) -> int:
+    """Open the main window on ``args.scenario`` (default lesson) and run the event loop.
+
+    With ``args.smoke_test``: quit with 0 once the first trace is drawn, 1 if it fails or takes
+    too long. With ``args.screenshot``: save the window to that PNG once drawn, then quit.
+    ``args.step`` (a number or a phase name) jumps there after the first trace.
+    """
+    app = application()
+    from bpviz.gui.main_window import DEFAULT_SPEC, MainWindow
+
+    spec = getattr(args, "scenario", None) or DEFAULT_SPEC
+    smoke = bool(getattr(args, "smoke_test", False))
+    shot = getattr(args, "screenshot", None)
+    step = getattr(args, "step", None)
+    window = MainWindow(spec, start=False)
+    headless = smoke or bool(shot)
+    window.show_dialogs = not headless
+    result = {"code": 0}
+
+    def fail(message: str) -> None:
+        print(f"bpviz: error: {message}", file=sys.stderr)
+        result["code"] = 1
+        app.exit(1)
+
+    def on_first_trace() -> None:
+        window.traceShown.disconnect(on_first_trace)
+        if step is not None:
+            try:
+                window.go_to(step)
+            except ValueError as exc:
+                fail(str(exc)) if headless else window.show_error("Unknown step", str(exc))
+                return
+        if headless:
+            QTimer.singleShot(SETTLE_MS, finish)
+
+    def finish() -> None:
+        window.show_initial_view()
+        image = window.view.viewport().grab().toImage() if window.view is not None else None
+        if image is None or image.isNull() or _uniform(image):
+            fail("the graph was not drawn")
+            return
+        if shot and not window.grab().save(str(shot), "PNG"):
+            fail(f"cannot write the screenshot to {shot}")
+            return
+        app.exit(0)
+
+    window.traceShown.connect(on_first_trace)
+    if headless:
+        window.traceFailed.connect(fail)
+        # Screenshots show the settled step, not a token caught halfway along an edge.
+        window.menus.animate.setChecked(False)
+        QTimer.singleShot(HEADLESS_TIMEOUT_MS, lambda: fail("timed out waiting for the first trace"))
+    window.show()
+    QTimer.singleShot(0, lambda: window.open_scenario(spec))
+    code = app.exec()
+    window.runner.wait()
+    return result["code"] or code
+
+
+def _uniform(image) -> bool:
+    """True when a sample grid of pixels is all one colour (nothing but background drawn)."""
+    w, h = image.width(), image.height()
+    first = image.pixel(0, 0)
+    return all(image.pixel(x * (w - 1) // 15, y * (h - 1) // 15) == first for x in range(16) for y in range(16))
+
+
+def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
+         loss_fn: Callable | None = None, title: str = "") -> int:
+    """Trace a user's model (or zero-argument loss closure) and open the window on it; blocks
+    until the window closes, like ``plt.show()``. Reuses a running QApplication if there is one.
+
+    Tracing errors raise :class:`bpviz.core.errors.BpvizError` in the caller, before any window
+    opens, so a script gets the same message ``bpviz.trace`` would give.
+    """
+    trace = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
+    application()
+    from bpviz.gui.main_window import MainWindow
+
+    window = MainWindow(trace=trace, title=title)
+    loop = QEventLoop()
+    window.closed.connect(loop.quit)
+    window.show()
+    window.activateWindow()
+    loop.exec()
+    window.runner.wait()
+    window.deleteLater()
+    return 0
+
+
+def _trace_user_model(model_or_closure, inputs, target, loss_fn, title):
+    """``bpviz.trace`` with tensor names taken from the user's own frame (the first frame outside
+    bpviz), which the core's lookup, two frames up, cannot reach through show()."""
+    import torch
+
+    from bpviz.core.scenario import scenario_from_model
+    from bpviz.core.trace import trace, trace_scenario
+
+    if inputs is None:  # a closure (names come from its own variables), or a missing input
+        return trace(model_or_closure, inputs, target, loss_fn, title=title)
+    scenario = scenario_from_model(model_or_closure, inputs, target, loss_fn, title)
+    frame = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("bpviz"):
+        frame = frame.f_back
+    if frame is not None:
+        names = {**frame.f_globals, **frame.f_locals}
+        scenario.namespace = {k: v for k, v in names.items() if isinstance(v, torch.Tensor)}
+    return trace_scenario(scenario)

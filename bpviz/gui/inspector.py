@@ -1,0 +1,242 @@
+"""Inspector dock: everything about the selected node or edge, with the chain rule in numbers.
+
+Choice about the stepper: the inspector always shows every value and gradient the trace knows
+(a reader who selects a node wants its numbers now), but marks the ones the step-through has not
+reached yet, and offers a button that jumps to the step where they appear. The canvas is the
+place where values appear one step at a time; the inspector is the reference card.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
+
+from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
+from bpviz.gui.theme import LIGHT, Theme
+
+JACOBIAN_CAP = 65536
+KIND_TITLES = {"input": "Input", "param": "Parameter", "constant": "Constant", "op": "Operation",
+               "loss": "Loss", "group": "Module"}
+NO_GRAD = "None: no gradient flows here"
+
+
+class Inspector(QDockWidget):
+    """Dock showing the selection. ``jumpRequested(int)`` asks the window to go to a step."""
+
+    jumpRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Inspector", parent)
+        self.setObjectName("inspectorDock")
+        self._trace = None
+        self._sequence = None
+        self._state = None
+        self._selection: str | tuple[str, str] | None = None
+        self._view_attrs: dict = {}
+        self._theme = LIGHT
+        self._jacobians: dict[tuple[str, str], object] = {}
+        self._scroll = QScrollArea()
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(self._scroll)
+        self.setMinimumWidth(300)
+        self.formula_label: QLabel | None = None
+        self._render()
+
+    # ------------------------------------------------------------------------ inputs
+    def set_trace(self, trace, sequence) -> None:
+        """A new trace: drop the selection and cached Jacobians."""
+        self._trace, self._sequence = trace, sequence
+        self._state = None
+        self._selection = None
+        self._jacobians = {}
+        self._render()
+
+    def set_state(self, state) -> None:
+        """The stepper moved: refresh the 'not reached yet' marks."""
+        self._state = state
+        if self._selection is not None:
+            self._render()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Colours for heatmaps and muted text."""
+        self._theme = theme
+        self._render()
+
+    def show_node(self, node_id: str, view_attrs: dict | None = None) -> None:
+        """Inspect one node. ``view_attrs`` are the canvas graph's attributes, which describe
+        nodes the trace does not have (collapsed module groups)."""
+        self._selection = node_id
+        self._view_attrs = view_attrs or {}
+        self._render()
+
+    def show_edge(self, u: str, v: str, view_attrs: dict | None = None) -> None:
+        """Inspect one edge (computes its dense Jacobian on demand, once). ``view_attrs``
+        describe canvas edges the trace does not have (merged by a collapse or a hidden op)."""
+        self._selection = (u, v)
+        self._view_attrs = view_attrs or {}
+        self._render()
+
+    def clear(self) -> None:
+        """Nothing selected: the overview of the trace."""
+        self._selection = None
+        self._render()
+
+    def selection(self) -> str | tuple[str, str] | None:
+        """The node id or edge shown."""
+        return self._selection
+
+    def formula_text(self) -> str:
+        """The chain-rule text shown now ('' when there is none)."""
+        return self.formula_label.text() if self.formula_label is not None else ""
+
+    # ------------------------------------------------------------------------ pages
+    def _render(self) -> None:
+        page = InspectorPage(self._theme, self._sequence, self._state, self.jumpRequested.emit)
+        sel, trace = self._selection, self._trace
+        if trace is None:
+            page.note("Tracing…")
+        elif sel is None:
+            self._overview_page(page)
+        elif isinstance(sel, tuple) and trace.graph.has_edge(*sel):
+            self._edge_page(page, *sel)
+        elif isinstance(sel, tuple):
+            self._merged_edge_page(page)
+        elif sel in trace.graph:
+            self._node_page(page, sel)
+        else:
+            self._group_page(page, self._view_attrs)
+        page.finish()
+        self.formula_label = page.formula_label
+        old = self._scroll.takeWidget()
+        self._scroll.setWidget(page)
+        if old is not None:
+            old.deleteLater()
+
+    def _overview_page(self, page: InspectorPage) -> None:
+        """Nothing selected: what was traced, and how to read the canvas."""
+        from bpviz.core.stepper import format_number
+
+        t = self._trace
+        page.title(t.title, size=15)
+        kinds = [a.get("kind") for _, a in t.graph.nodes(data=True)]
+        page.form([("loss", format_number(t.loss)),
+                   ("graph", f"{t.graph.number_of_nodes()} nodes, {t.graph.number_of_edges()} edges"),
+                   ("operations", str(sum(k in ("op", "loss") for k in kinds))),
+                   ("parameters", str(sum(k == "param" for k in kinds))),
+                   ("learning rate", format_number(self._sequence.lr if self._sequence else t.lr)),
+                   ("diagnostics", str(len(t.diagnostics)) if t.diagnostics else "none")])
+        page.section("How to read it")
+        page.note("Step with → (or the Step button): values flow down to the loss, then gradients "
+                  "flow back up. Each edge shows its local derivative ×d and upstream × local = "
+                  "the gradient it passes on.\n\nClick a node or an edge to see its numbers and "
+                  "the chain rule written out; click the background to come back here.")
+
+    def _node_page(self, page: InspectorPage, node: str) -> None:
+        from bpviz.core.stepper import format_number
+        from bpviz.gui.chain_rule import node_formula, sym
+        from bpviz.gui.format import shape_text
+        from bpviz.gui.tensor_widgets import TensorView
+
+        t, a = self._trace, self._trace.node(node)
+        name = str(a.get("name") or node)
+        page.title(name, KIND_TITLES.get(a.get("kind"), a.get("kind", "")))
+        page.form([("op", a.get("op")), ("autograd", a.get("autograd")), ("module", a.get("module")),
+                   ("shape", shape_text(a.get("shape"))), ("dtype", a.get("dtype")),
+                   ("requires grad", "yes" if a.get("requires_grad") else "no"), ("id", node)])
+        page.section("Value")
+        page.reveal(lambda s: node in s.values, "value")
+        page.add(TensorView(a.get("value"), self._theme))
+        page.section(f"Gradient  dL/d{sym(t, node)}")
+        if a.get("grad") is not None:
+            page.reveal(lambda s: node in s.grads, "gradient")
+        page.add(TensorView(a.get("grad"), self._theme, empty_text=NO_GRAD))
+        updated = self._sequence.update_values.get(node) if self._sequence is not None else None
+        if updated is not None:
+            page.section(f"After the update  {name} − {format_number(self._sequence.lr)} × grad")
+            page.reveal(lambda s: s.phase == "Update", "update")
+            page.add(TensorView(updated, self._theme))
+        page.section("Chain rule")
+        page.formula(node_formula(t, node))
+        page.diagnostics(t.diagnostics_for(node))
+
+    def _edge_page(self, page: InspectorPage, u: str, v: str) -> None:
+        import torch
+
+        from bpviz.gui.chain_rule import edge_formula, sym
+        from bpviz.gui.tensor_widgets import TensorView
+
+        t, e = self._trace, self._trace.edge(u, v)
+        us, vs = sym(t, u), sym(t, v)
+        page.title(f"{us} → {vs}", "Edge")
+        index = e.get("index")
+        where = ", ".join(map(str, index)) if isinstance(index, (list, tuple)) else str(index)
+        page.note(f"{us} feeds input {where or '—'} of {vs}" + (" through .detach()" if e.get("detached") else ""))
+        page.section(f"Local derivative  ∂{vs}/∂{us}")
+        if e.get("local") is not None:
+            page.add(TensorView(torch.tensor(float(e["local"]), dtype=torch.float64), self._theme))
+        elif e.get("detached") or not index:
+            page.note("None: no gradient flows along this edge.")
+        else:
+            self._jacobian(page, u, v)
+        page.section(f"Upstream gradient  dL/d{vs}")
+        page.reveal(lambda s: (u, v) in s.edge_grads, "gradient")
+        page.add(TensorView(t.node(v).get("grad"), self._theme, empty_text=NO_GRAD))
+        page.section(f"Gradient along this edge  (share of dL/d{us})")
+        page.add(TensorView(e.get("grad"), self._theme, empty_text="None"))
+        page.section("Chain rule")
+        page.formula(edge_formula(t, u, v))
+
+    def _jacobian(self, page: InspectorPage, u: str, v: str) -> None:
+        """The dense local Jacobian as a heatmap, computed once per edge, under the size cap."""
+        from bpviz.gui.chain_rule import sym
+        from bpviz.gui.tensor_widgets import HeatmapWidget
+
+        t = self._trace
+        if (u, v) not in self._jacobians:
+            self._jacobians[u, v] = t.jacobian(u, v, max_elements=JACOBIAN_CAP)
+        jac = self._jacobians[u, v]
+        u_val, v_val = t.node(u).get("value"), t.node(v).get("value")
+        if jac is None:
+            n = u_val.numel() * v_val.numel() if u_val is not None and v_val is not None else 0
+            why = (f"it would have {n:,} entries (more than {JACOBIAN_CAP:,})" if n > JACOBIAN_CAP
+                   else "this operation cannot be called once per output element")
+            page.note(f"Dense Jacobian not computed: {why}.")
+            return
+        rows, cols = v_val.numel(), u_val.numel()
+        page.note(f"Jacobian: {rows} outputs of {sym(t, v)} (rows) × {cols} entries of {sym(t, u)} "
+                  "(columns); blue < 0 < red, hover a cell for its value")
+        heat = HeatmapWidget(jac.reshape(rows, cols), self._theme, row_label=sym(t, v), col_label=sym(t, u))
+        heat.setObjectName("jacobianHeatmap")
+        page.add(heat)
+
+    def _group_page(self, page: InspectorPage, attrs: dict) -> None:
+        """A collapsed module: its size, and the value and gradient of its single output."""
+        from bpviz.gui.tensor_widgets import TensorView
+
+        page.title(str(attrs.get("name") or "module"), "Module")
+        page.note(f"{len(attrs.get('members') or ())} nodes collapsed into this module. Choose "
+                  "View ▸ Collapse Modules ▸ Expand All to inspect each operation.")
+        out = attrs.get("output")
+        if out is None or out not in self._trace.graph:
+            return
+        a = self._trace.node(out)
+        name = a.get("name") or out
+        page.section(f"Output value  ({name})")
+        page.reveal(lambda s: out in s.values, "value")
+        page.add(TensorView(a.get("value"), self._theme))
+        page.section(f"Output gradient  dL/d{name}")
+        page.reveal(lambda s: out in s.grads, "gradient")
+        page.add(TensorView(a.get("grad"), self._theme, empty_text=NO_GRAD))
+
+    def _merged_edge_page(self, page: InspectorPage) -> None:
+        """A drawn edge standing for several trace edges (collapsed modules, hidden shape ops)."""
+        from bpviz.gui.tensor_widgets import TensorView
+
+        attrs = self._view_attrs
+        page.title("Merged edge", "Edge")
+        page.note(f"This edge stands for {max(1, len(attrs.get('members') or ()))} edge(s) of the "
+                  "traced graph, merged by a collapsed module or a hidden shape-only op. Expand "
+                  "modules and show shape-only ops (View menu) to see each local derivative.")
+        page.section("Gradient along it")
+        page.add(TensorView(attrs.get("grad"), self._theme, empty_text="None"))

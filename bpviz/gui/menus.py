@@ -1,0 +1,210 @@
+"""The main window's menu bar: File (open, lessons, recent, export, quit), View (zoom, module
+collapse, shape-only ops, theme, legend, animation, docks), Step (the step shortcuts) and Help.
+
+Menu actions call the window's public methods; the window owns all state.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+
+if TYPE_CHECKING:
+    from bpviz.gui.main_window import MainWindow
+
+EXPORT_FILTERS = "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)"
+PNG_SCALES = ("1×", "2×", "3×", "4×")
+
+
+class Menus:
+    """Builds the menu bar of ``window`` and keeps the actions other code needs to reach."""
+
+    def __init__(self, window: MainWindow):
+        self.window = w = window
+        bar = w.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open = self._action(file_menu, "&Open Scenario…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.lessons = file_menu.addMenu("&Lessons")
+        self.lessons.setObjectName("lessonsMenu")
+        self.lessons.aboutToShow.connect(self._fill_lessons)
+        self.recent = file_menu.addMenu("Open &Recent")
+        self.recent.setObjectName("recentMenu")
+        file_menu.addSeparator()
+        self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
+        self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")
+        file_menu.addSeparator()
+        self.quit = self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
+
+        view = bar.addMenu("&View")
+        # The canvas keys (+, -, Ctrl+0) work when it has focus; the menu shortcuts work anywhere.
+        self.zoom_in = self._action(view, "Zoom &In", lambda: w.view and w.view.zoom_in(), "Ctrl+=")
+        self.zoom_out = self._action(view, "Zoom &Out", lambda: w.view and w.view.zoom_out(), "Ctrl+-")
+        self.fit = self._action(view, "&Fit to Window", w.fit, "Ctrl+0")
+        view.addSeparator()
+        self.hide_shape = self._action(view, "&Hide Shape-Only Ops", w.set_hide_shape_ops, checkable=True)
+        self.hide_shape.setToolTip("Hide view, reshape, transpose and similar ops that move no numbers")
+        self.collapse = view.addMenu("&Collapse Modules")
+        self.collapse.aboutToShow.connect(self._fill_collapse)
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        self._themes = QActionGroup(w)
+        self.theme_actions = {}
+        for name in ("light", "dark"):
+            act = self._action(theme_menu, name.capitalize(), lambda _c=False, n=name: w.set_theme(n))
+            # Checkable but driven by triggered (user choice only): sync_theme ticks it silently.
+            act.setCheckable(True)
+            self._themes.addAction(act)
+            self.theme_actions[name] = act
+        self.legend = self._action(view, "Show &Legend", self._toggle_legend, "Ctrl+L", checkable=True)
+        self.legend.setChecked(True)
+        self.animate = self._action(view, "&Animate Steps", self._toggle_animation, checkable=True)
+        self.animate.setChecked(True)
+        view.addSeparator()
+        view.addAction(w.inspector.toggleViewAction())
+        view.addAction(w.diagnostics.toggleViewAction())
+
+        step = bar.addMenu("&Step")
+        for act in w.step_bar.actions_by_name.values():
+            step.addAction(act)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About bpviz", self.about)
+        self.refresh_recent()
+
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        act = QAction(text, self.window)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        (act.toggled if checkable else act.triggered).connect(slot)
+        menu.addAction(act)
+        return act
+
+    # ------------------------------------------------------------------------ file
+    def open_dialog(self) -> None:
+        """Ask for a scenario file and open it."""
+        start = os.path.dirname(self.window.spec) if self.window.spec and os.path.isfile(self.window.spec) else ""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start,
+                                              "Python scenarios (*.py);;All files (*)")
+        if path:
+            self.window.open_scenario(path)
+
+    def _fill_lessons(self) -> None:
+        from bpviz.core.scenario import lesson_names, lesson_summary
+
+        self.lessons.clear()
+        for name in lesson_names():
+            act = self.lessons.addAction(name, lambda n=name: self.window.open_scenario(f"lesson:{n}"))
+            act.setToolTip(lesson_summary(name))
+            act.setStatusTip(lesson_summary(name))
+            act.setText(f"{name}  —  {_short(lesson_summary(name))}")
+        self.lessons.setToolTipsVisible(True)
+
+    def refresh_recent(self) -> None:
+        """Rebuild Open Recent from the settings."""
+        self.recent.clear()
+        files = self.window.settings.recent_files()
+        for path in files:
+            self.recent.addAction(os.path.basename(path) + f"   ({os.path.dirname(path)})",
+                                  lambda p=path: self.window.open_scenario(p))
+        if files:
+            self.recent.addSeparator()
+            self.recent.addAction("Clear Recent Files", self._clear_recent)
+        self.recent.setEnabled(bool(files))
+
+    def _clear_recent(self) -> None:
+        self.window.settings.clear_recent_files()
+        self.refresh_recent()
+
+    def export_dialog(self) -> None:
+        """Ask for a file name (PNG, SVG or PDF) and, for PNG, a scale; then export."""
+        w = self.window
+        if w.scene is None:
+            return
+        base = (os.path.splitext(os.path.basename(w.spec))[0] if w.spec else "graph").replace("lesson:", "")
+        path, chosen = QFileDialog.getSaveFileName(w, "Export image", f"{base}.png", EXPORT_FILTERS)
+        if not path:
+            return
+        if not os.path.splitext(path)[1]:
+            path += "." + chosen.split("*.")[1].rstrip(")") if "*." in chosen else ".png"
+        scale = 2.0
+        if path.lower().endswith(".png"):
+            choice, ok = QInputDialog.getItem(w, "PNG scale", "Pixels per scene pixel:", PNG_SCALES, 1, False)
+            if not ok:
+                return
+            scale = float(choice.rstrip("×"))
+        self.export_to(path, scale)
+
+    def export_to(self, path: str, scale: float = 2.0) -> bool:
+        """Export the whole graph at the current step to ``path``; errors go to a dialog."""
+        from bpviz.core.errors import BpvizError
+        from bpviz.gui.export import export_scene
+
+        try:
+            result = export_scene(self.window.scene, path, scale)
+        except BpvizError as exc:
+            self.window.show_error("Cannot export", str(exc))
+            return False
+        self.window.statusBar().showMessage(f"Exported {result.path} ({result.width}×{result.height})", 8000)
+        return True
+
+    def copy_image(self) -> None:
+        """Copy the whole graph at the current step to the clipboard."""
+        from bpviz.gui.export import copy_to_clipboard
+
+        if self.window.scene is not None:
+            image = copy_to_clipboard(self.window.scene)
+            self.window.statusBar().showMessage(f"Copied the graph ({image.width()}×{image.height()})", 5000)
+
+    # ------------------------------------------------------------------------ view
+    def _fill_collapse(self) -> None:
+        """Depth choices for the current graph: expand all, or collapse below depth 1..max."""
+        self.collapse.clear()
+        w = self.window
+        if w.trace is None:
+            return
+        from bpviz.core.views import module_depth
+
+        deepest = module_depth(w.trace.graph)
+        group = QActionGroup(self.collapse)
+        choices = [(None, "Expand All")] + [(d, f"Collapse to Depth {d}") for d in range(deepest)]
+        for depth, text in choices:
+            act = self.collapse.addAction(text, lambda d=depth: w.set_collapse_depth(d))
+            act.setCheckable(True)
+            act.setChecked(depth == w.collapse_depth())
+            group.addAction(act)
+        if deepest == 0:
+            note = self.collapse.addAction("(this graph has no nn.Module groups)")
+            note.setEnabled(False)
+
+    def sync_theme(self, name: str) -> None:
+        """Tick the current theme."""
+        if name in self.theme_actions:
+            self.theme_actions[name].setChecked(True)
+
+    def _toggle_legend(self, on: bool) -> None:
+        self.window.canvas.set_legend_visible(on)
+
+    def _toggle_animation(self, on: bool) -> None:
+        self.window.canvas.set_animation_enabled(on)
+
+    def about(self) -> None:
+        """A short About box."""
+        from bpviz import __version__
+
+        QMessageBox.about(self.window, "About bpviz",
+                          f"<b>bpviz {__version__}</b><p>See backpropagation: step through the "
+                          "forward and backward pass of any torch model, with the local derivative "
+                          "and the chain rule on every edge.</p>")
+
+
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def build_menus(window: MainWindow) -> Menus:
+    """Create the menu bar of ``window``."""
+    return Menus(window)

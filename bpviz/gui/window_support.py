@@ -1,0 +1,127 @@
+"""Small pieces the main window and the app share: settings, recent files, palette, icon.
+
+Settings go through QSettings (organisation and application names are set by the app), except
+when ``BPVIZ_NO_SETTINGS=1``: tests and CI then get an in-memory store, so they never read a
+user's recent files or write their own.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from bpviz.gui.theme import Theme
+
+ORG_NAME = "bpviz"
+APP_NAME = "bpviz"
+MAX_RECENT = 10
+
+
+def settings_enabled() -> bool:
+    """False when the environment asks bpviz not to persist anything (BPVIZ_NO_SETTINGS=1)."""
+    return os.environ.get("BPVIZ_NO_SETTINGS", "") not in ("1", "true", "yes")
+
+
+class Settings:
+    """Key/value settings: QSettings normally, a dict when persisting is switched off."""
+
+    def __init__(self):
+        self._memory: dict[str, object] = {}
+        self._qs = QSettings(ORG_NAME, APP_NAME) if settings_enabled() else None
+
+    def value(self, key: str, default=None):
+        """The stored value or ``default``."""
+        if self._qs is None:
+            return self._memory.get(key, default)
+        return self._qs.value(key, default)
+
+    def set_value(self, key: str, value) -> None:
+        """Store a value (kept in memory only when persisting is off)."""
+        if self._qs is None:
+            self._memory[key] = value
+        else:
+            self._qs.setValue(key, value)
+
+    def recent_files(self) -> list[str]:
+        """Recently opened scenario files, newest first, only those that still exist."""
+        raw = self.value("recentFiles", []) or []
+        items = [raw] if isinstance(raw, str) else list(raw)
+        return [p for p in items if isinstance(p, str) and os.path.isfile(p)]
+
+    def add_recent_file(self, path: str) -> None:
+        """Put ``path`` first in the recent files."""
+        path = os.path.abspath(path)
+        items = [p for p in self.recent_files() if p != path]
+        self.set_value("recentFiles", [path, *items][:MAX_RECENT])
+
+    def clear_recent_files(self) -> None:
+        """Forget the recent files."""
+        self.set_value("recentFiles", [])
+
+
+def apply_palette(theme: Theme, app: QApplication | None = None) -> None:
+    """Give the widgets (menus, docks, buttons) the canvas theme's colours, so a dark canvas is
+    not framed by light chrome. The Fusion style follows the palette on every platform."""
+    app = app or QApplication.instance()
+    if app is None:
+        return
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    p = QPalette()
+    dark = theme.name == "dark"
+    base = QColor(theme.surface)
+    window = QColor("#23272e" if dark else "#eef0f3")
+    text = QColor(theme.text)
+    p.setColor(QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, QColor(theme.grid))
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.Button, QColor("#2c313a" if dark else "#f8f9fb"))
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.ToolTipBase, base)
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(theme.text_muted))
+    p.setColor(QPalette.ColorRole.Highlight, QColor(theme.selection))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorRole.Link, QColor(theme.selection))
+    p.setColor(QPalette.ColorRole.Light, QColor("#3a404a" if dark else "#ffffff"))
+    p.setColor(QPalette.ColorRole.Mid, QColor("#4a515c" if dark else "#c5cad2"))
+    p.setColor(QPalette.ColorRole.Dark, QColor("#15171b" if dark else "#9aa2ad"))
+    muted = QColor(theme.text_muted)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    app.setPalette(p)
+
+
+def app_icon() -> QIcon:
+    """The bpviz icon, drawn in code (no image file to ship): three nodes in a chain with a
+    backward arrow, the app's idea in one glyph."""
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256):
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = size / 64.0
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#1f2933"))
+        p.drawRoundedRect(QRectF(2 * s, 2 * s, 60 * s, 60 * s), 12 * s, 12 * s)
+        pen = QPen(QColor("#a3adba"), 3 * s)
+        p.setPen(pen)
+        p.drawLine(QPointF(18 * s, 18 * s), QPointF(32 * s, 32 * s))
+        p.drawLine(QPointF(32 * s, 32 * s), QPointF(46 * s, 46 * s))
+        back = QPainterPath(QPointF(48 * s, 28 * s))
+        back.cubicTo(QPointF(56 * s, 14 * s), QPointF(40 * s, 8 * s), QPointF(28 * s, 12 * s))
+        p.setPen(QPen(QColor("#ff9a52"), 3.5 * s, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.drawPath(back)
+        p.setPen(Qt.PenStyle.NoPen)
+        for (x, y), c in (((18, 18), "#6ea0ff"), ((32, 32), "#3cc4b4"), ((46, 46), "#f06c9b")):
+            p.setBrush(QColor(c))
+            p.drawEllipse(QPointF(x * s, y * s), 7 * s, 7 * s)
+        p.end()
+        icon.addPixmap(pm)
+    return icon

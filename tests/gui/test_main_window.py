@@ -1,0 +1,232 @@
+"""The main window: launch, lessons, broken files, menus, export, theme, the app entry points."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from bpviz.core.scenario import lesson_names
+from tests.gui.helpers import TRACE_TIMEOUT_MS, node_texts, open_and_wait
+
+
+@pytest.fixture
+def captured_dialogs(monkeypatch):
+    """Replace QMessageBox.warning: record (title, text) instead of blocking on a dialog."""
+    shown: list[tuple[str, str]] = []
+
+    def fake_warning(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
+    return shown
+
+
+def test_launch_draws_the_default_lesson_fitted(open_window):
+    window = open_window()
+    assert window.spec == "lesson:chain56"
+    assert window.windowTitle().startswith("x -> x^2 -> +3 -> ^2 at x = 2")
+    names = {window.trace.node(n)["name"] for n in window.scene.node_ids()}
+    assert {"x", "pow", "add", "pow_2"} <= names
+    assert window.view.isVisible() and window.centralWidget().isVisible()
+    assert window.step_bar.phase_label.text() == "Start"
+    assert node_texts(window, "x")[3] == "2"                 # x's value, shown from the start
+    # Fitted: the whole graph is inside the viewport.
+    window.fit()
+    shown = window.view.mapFromScene(window.scene.content_rect()).boundingRect()
+    assert window.view.viewport().rect().adjusted(-2, -2, 2, 2).contains(shown)
+
+
+def test_window_constructs_from_a_trace_without_a_worker(qtbot):
+    import bpviz
+    from bpviz.gui.main_window import MainWindow
+
+    trace = bpviz.trace(lambda: (torch_tensor() ** 2).sum())
+    window = MainWindow(trace=trace, title="my model")
+    qtbot.addWidget(window)
+    assert window.trace is trace and window.scene is not None
+    assert window.windowTitle() == "my model — bpviz"
+    assert window.controller.sequence.last > 0
+
+
+def torch_tensor():
+    import torch
+
+    return torch.tensor([1.0, 2.0], requires_grad=True)
+
+
+def test_every_lesson_opens_from_the_lessons_menu(qtbot, open_window):
+    window = open_window()
+    menu = window.menus.lessons
+    menu.aboutToShow.emit()
+    actions = {a.text().split()[0]: a for a in menu.actions()}
+    assert sorted(actions) == lesson_names()
+    assert all(" — " in a.text() or "—" in a.text() for a in actions.values())   # with summaries
+    for name in lesson_names():
+        with qtbot.waitSignal(window.traceShown, timeout=TRACE_TIMEOUT_MS):
+            actions[name].trigger()
+        assert window.spec == f"lesson:{name}"
+        assert window.trace.title in window.windowTitle()
+        assert len(window.scene.node_ids()) == window.trace.graph.number_of_nodes()
+        assert window.controller.position == 0
+        window.controller.to_end()
+        assert window.step_bar.phase_label.text() == "Update"
+
+
+def _broken(tmp_path, name: str, source: str) -> str:
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("name, source, expected", [
+    ("syntax.py", "import torch\nx = torch.tensor(2.0, requires_grad=True\n", "syntax error"),
+    ("vector_loss.py", "import torch\nx = torch.ones(3, requires_grad=True)\n\n"
+                       "def loss():\n    return x * 2\n", "not a scalar"),
+    ("missing.py", None, "No scenario file"),
+])
+def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window, captured_dialogs,
+                                                              tmp_path, name, source, expected):
+    window = open_window()
+    window.go_to("backward")
+    before_nodes = sorted(window.scene.node_ids())
+    before_title = window.windowTitle()
+    position = window.controller.position
+    path = _broken(tmp_path, name, source) if source is not None else str(tmp_path / name)
+    with qtbot.waitSignal(window.traceFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
+        window.open_scenario(path)
+    assert len(captured_dialogs) == 1
+    title, text = captured_dialogs[0]
+    assert expected in text and text == blocker.args[0]
+    assert "\n" not in text                                   # the core's one-line message
+    assert "Traceback" not in text
+    assert sorted(window.scene.node_ids()) == before_nodes
+    assert window.windowTitle() == before_title
+    assert window.controller.position == position
+    assert window.spec == "lesson:chain56"
+    assert window.settings.recent_files() == []
+
+
+def test_opened_files_go_to_recent_files_in_memory_only(qtbot, open_window, tmp_path):
+    window = open_window()
+    assert window.settings._qs is None                        # BPVIZ_NO_SETTINGS=1 (tests/conftest.py)
+    path = _broken(tmp_path, "ok.py", "import torch\nw = torch.tensor(3.0, requires_grad=True)\n\n"
+                                       "def loss():\n    return w * w\n")
+    open_and_wait(qtbot, window, path)
+    assert window.spec == path
+    assert window.settings.recent_files() == [os.path.abspath(path)]
+    texts = [a.text() for a in window.menus.recent.actions()]
+    assert texts[0].startswith("ok.py") and "Clear Recent Files" in texts
+    assert "w" in {window.trace.node(n)["name"] for n in window.scene.node_ids()}
+
+
+def test_export_writes_png_svg_and_pdf_of_the_current_step(qtbot, open_window, tmp_path):
+    window = open_window()
+    window.go_to("end")
+    png, svg, pdf = tmp_path / "g.png", tmp_path / "g.svg", tmp_path / "g.pdf"
+    assert window.menus.export_to(str(png), 2.0)
+    image = QImage(str(png))
+    assert image.width() > 400
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 20                                  # a drawing, not a blank page
+    assert window.menus.export_to(str(svg))
+    text = svg.read_text(encoding="utf-8")
+    assert "pow_2" in text and "56" in text                  # names and x's gradient
+    assert window.menus.export_to(str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert "Exported" in window.statusBar().currentMessage()
+
+
+def test_export_to_a_bad_name_shows_a_message(qtbot, open_window, captured_dialogs, tmp_path):
+    window = open_window()
+    assert not window.menus.export_to(str(tmp_path / "graph.bmp"))
+    assert captured_dialogs and ".png, .svg or .pdf" in captured_dialogs[0][1]
+
+
+def test_copy_image_puts_the_graph_on_the_clipboard(qtbot, open_window):
+    window = open_window()
+    window.menus.copy.trigger()
+    assert not QApplication.clipboard().image().isNull()
+
+
+def test_dark_theme_recolours_canvas_and_widgets(qtbot, open_window):
+    from bpviz.gui.theme import DARK, LIGHT
+
+    window = open_window()
+    window.menus.theme_actions["dark"].trigger()
+    assert window.theme() is DARK
+    assert window.scene.backgroundBrush().color().name() == DARK.background
+    assert QApplication.palette().window().color().lightness() < 80
+    window.menus.theme_actions["light"].trigger()
+    assert window.scene.backgroundBrush().color().name() == LIGHT.background
+    assert QApplication.palette().window().color().lightness() > 200
+
+
+def test_view_options_rebuild_the_canvas_and_keep_the_step(qtbot, open_window):
+    window = open_window("lesson:residual_mlp")
+    window.go_to("backward")
+    position = window.controller.position
+    full = len(window.scene.node_ids())
+    window.menus.collapse.aboutToShow.emit()
+    choices = [a for a in window.menus.collapse.actions() if a.isEnabled()]
+    assert choices[0].text() == "Expand All" and len(choices) >= 2
+    choices[1].trigger()                                      # the shallowest collapse
+    assert len(window.scene.node_ids()) < full
+    assert any(window.scene.graph.nodes[n].get("kind") == "group" for n in window.scene.node_ids())
+    assert window.controller.position == position
+    choices = [a for a in window.menus.collapse.actions() if a.isEnabled()]
+    choices[0].trigger()
+    assert len(window.scene.node_ids()) == full
+    window.menus.hide_shape.setChecked(True)
+    assert window.controller.position == position
+    assert len(window.scene.node_ids()) <= full
+    window.menus.legend.setChecked(False)
+    assert not window.scene.legend.isVisible()
+
+
+def test_show_opens_a_window_on_a_user_model_and_blocks_until_closed(qtbot):
+    import torch
+
+    import bpviz
+    from bpviz.gui.main_window import MainWindow
+    from PySide6.QtCore import QTimer
+
+    model = torch.nn.Linear(2, 1)
+    data = torch.tensor([[1.0, 2.0]])
+    seen = {}
+
+    def close_it():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        seen["names"] = {w.trace.node(n)["name"] for w in windows for n in w.trace.graph}
+        seen["title"] = [w.windowTitle() for w in windows]
+        for w in windows:
+            w.close()
+
+    QTimer.singleShot(300, close_it)
+    assert bpviz.show(model, data, target=torch.tensor([[1.0]]), title="tiny") == 0
+    assert seen["title"] == ["tiny — bpviz"]
+    assert {"weight", "bias", "data"} <= seen["names"]      # the script's own variable name
+
+
+def _run_cli(*args, tmp_env=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", BPVIZ_NO_SETTINGS="1")
+    return subprocess.run([sys.executable, "-m", "bpviz", *args], capture_output=True, text=True,
+                          env=env, timeout=180)
+
+
+@pytest.mark.slow
+def test_cli_smoke_test_and_screenshot(tmp_path):
+    done = _run_cli("--smoke-test")
+    assert done.returncode == 0, done.stderr
+    shot = tmp_path / "shot.png"
+    done = _run_cli("lesson:square", "--screenshot", str(shot), "--step", "backward")
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 700 and image.height() >= 450
+    broken = _run_cli(str(tmp_path / "nope.py"), "--smoke-test")
+    assert broken.returncode == 1 and "No scenario file" in broken.stderr
