@@ -1,0 +1,114 @@
+"""`bpviz export`: render the graph at one step to PNG, SVG or PDF, headless, with the app's renderer.
+
+    bpviz export lesson:chain56 -o chain.png --step backward --scale 2 --theme dark
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bpviz.core.errors import BpvizError
+
+STEP_NAMES = ("start", "forward", "loss", "backward", "update", "end")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the `export` subcommand."""
+    p = subparsers.add_parser(
+        "export", help="render the graph at one step to PNG, SVG or PDF (no display needed)",
+        description="Render the whole graph at one step of the forward/backward pass, with a "
+                    "legend, to PNG, SVG or PDF. Works without a display.")
+    p.add_argument("scenario", metavar="FILE|lesson:NAME", help="scenario file or built-in lesson")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .png, .svg or .pdf")
+    p.add_argument("--step", default="end", metavar="N|" + "|".join(STEP_NAMES),
+                   help="step number, or start, forward (last forward step), loss, backward (last "
+                        "backward step), update/end (default: end)")
+    p.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene pixel (default 2)")
+    p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
+    p.add_argument("--collapse", type=int, metavar="DEPTH", help="collapse nn.Module groups below DEPTH")
+    p.add_argument("--hide-shape-ops", action="store_true", help="hide view/reshape/transpose ops")
+    p.set_defaults(run=run)
+
+
+def step_position(sequence, spec: str | int) -> int:
+    """The position for ``--step``: a number (clamped), or start, forward (the last forward
+    step), loss, backward (the last backward step), update or end. Raises BpvizError."""
+    text = str(spec).strip().lower()
+    if text.lstrip("-").isdigit():
+        return max(0, min(int(text), sequence.last))
+    phases = [s.phase for s in sequence.steps]
+
+    def last_of(phase: str) -> int:
+        return max((i for i, p in enumerate(phases) if p == phase), default=sequence.loss_position)
+
+    positions = {"start": 0, "forward": last_of("Forward"), "loss": sequence.loss_position,
+                 "backward": last_of("Backward"), "update": sequence.last, "end": sequence.last}
+    if text not in positions:
+        raise BpvizError(f"Unknown step '{spec}'; use a step number or one of {', '.join(STEP_NAMES)}.")
+    return positions[text]
+
+
+def _ensure_platform() -> None:
+    """Headless machines have no display: use Qt's offscreen platform (before any QApplication)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _view_graph(trace, collapse: int | None, hide_shape_ops: bool):
+    graph = trace.graph
+    if collapse is None and not hide_shape_ops:
+        return graph
+    from bpviz.core import views
+
+    if hide_shape_ops:
+        graph = views.hide_shape_ops(graph)
+    if collapse is not None:
+        if collapse < 0:
+            raise BpvizError(f"--collapse must be 0 or more, got {collapse}.")
+        graph = views.collapse_modules(graph, collapse)
+    return graph
+
+
+def run(args: argparse.Namespace) -> int:
+    """Trace the scenario, apply the chosen step, and write the image; 0 on success."""
+    out = str(args.output)
+    ext = os.path.splitext(out)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise BpvizError(f"Cannot export to '{out}'; the output must end in .png, .svg or .pdf.")
+    if not args.scale > 0:
+        raise BpvizError(f"--scale must be a positive number, got {args.scale}.")
+    from bpviz.core.scenario import load_scenario
+    from bpviz.core.stepper import StepSequence
+    from bpviz.core.trace import trace_scenario
+
+    scenario = load_scenario(args.scenario)
+    trace = trace_scenario(scenario)
+    sequence = StepSequence(trace)
+    position = step_position(sequence, args.step)
+    graph = _view_graph(trace, args.collapse, args.hide_shape_ops)
+
+    _ensure_platform()
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["bpviz-export"])
+    from bpviz.gui.export import export_scene
+    from bpviz.gui.graph_scene import GraphScene
+    from bpviz.gui.theme import theme_by_name
+
+    theme = theme_by_name(args.theme)
+    scene = GraphScene(theme)
+    scene.set_graph(graph, trace.loss_node, trace.diagnostics, theme, sequence.lr)
+    state = sequence.state_at(position)
+    scene.apply_state(state, trace, lr=sequence.lr)
+    scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {state.step.caption}")
+    result = export_scene(scene, out, args.scale)
+    app.processEvents()
+    unit = "pt" if ext == ".pdf" else "px"
+    print(f"wrote {result.path} ({result.width}×{result.height} {unit}, {state.phase} step {position} "
+          f"of {sequence.last})")
+    if ext == ".png" and result.scale < args.scale * 0.999:
+        print(f"note: the scale was reduced to {result.scale:.2g} to keep the image under the raster "
+              "size limit; use .svg or .pdf for full detail", file=sys.stderr)
+    return 0

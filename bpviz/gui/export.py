@@ -1,0 +1,177 @@
+"""Export the whole graph scene (not only the visible part) as PNG, SVG or PDF, or to the clipboard.
+
+The app's File > Export and the headless ``bpviz export`` both call :func:`export_scene`, so the
+file matches what the canvas draws. Rendering happens with item caches off (vector formats must
+get vectors, not cached pixmaps), tokens hidden and the legend shown.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPageSize, QPainter, QPdfWriter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from bpviz.core.errors import BpvizError
+from bpviz.gui.items.token_item import TokenItem
+
+FORMATS = (".png", ".svg", ".pdf")
+# Raster limits: QPainter's raster engine and most image viewers cope up to here. Larger exports
+# are scaled down to fit (the vector formats have no such limit).
+MAX_SIDE = 16384
+MAX_PIXELS = 120_000_000
+MARGIN = 24.0
+_HINTS = (QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+          | QPainter.RenderHint.SmoothPixmapTransform)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written: the path, the size in pixels (points for PDF) and the scale used."""
+
+    path: Path
+    width: int
+    height: int
+    scale: float
+
+
+def source_rect(scene: QGraphicsScene) -> QRectF:
+    """The scene area an export covers: every item (GraphScene: graph, labels, legend) + margin."""
+    content = getattr(scene, "content_rect", None)
+    rect = content() if callable(content) else scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+    if rect.isEmpty():
+        rect = QRectF(0, 0, 100, 100)
+    return rect
+
+
+@contextmanager
+def _export_mode(scene: QGraphicsScene):
+    """Tokens hidden, legend visible, caches off; everything restored afterwards."""
+    saved = []
+    for item in scene.items():
+        saved.append((item, item.cacheMode(), item.isVisible()))
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        if isinstance(item, TokenItem):
+            item.setVisible(False)
+    legend = getattr(scene, "legend", None)
+    if legend is not None:
+        legend.setVisible(True)
+    try:
+        yield
+    finally:
+        for item, mode, visible in saved:
+            item.setCacheMode(mode)
+            item.setVisible(visible)
+
+
+def _check_path(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        shown = ext or "no extension"
+        raise BpvizError(f"Cannot export to '{path.name}' ({shown}); use a .png, .svg or .pdf file name.")
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise BpvizError(f"'{path}' is a folder; give a file name such as graph{ext}.")
+    if not parent.is_dir():
+        raise BpvizError(f"Cannot write '{path}': the folder '{parent}' does not exist.")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BpvizError(f"Cannot write '{path}': permission denied; choose another folder.")
+    return ext
+
+
+def _background(scene: QGraphicsScene) -> QColor:
+    brush = scene.backgroundBrush()
+    return brush.color() if brush.style() != Qt.BrushStyle.NoBrush else QColor("#ffffff")
+
+
+def fit_scale(rect: QRectF, scale: float) -> float:
+    """``scale``, reduced if needed so the image stays within the raster limits."""
+    if not scale > 0:
+        raise BpvizError(f"The export scale must be a positive number, got {scale}.")
+    w, h = rect.width() * scale, rect.height() * scale
+    shrink = min(1.0, MAX_SIDE / max(w, h, 1.0), (MAX_PIXELS / max(w * h, 1.0)) ** 0.5)
+    return scale * shrink
+
+
+def render_image(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
+    """The whole scene as an image at ``scale`` (reduced to fit the raster limits)."""
+    rect = source_rect(scene)
+    scale = fit_scale(rect, scale)
+    image = QImage(max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale)),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(_background(scene))
+    # Let viewers show the image at its logical size: 96 dpi times the scale.
+    dots_per_metre = round(96 * scale / 0.0254)
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
+    with _export_mode(scene):
+        painter = QPainter(image)
+        try:
+            painter.setRenderHints(_HINTS)
+            scene.render(painter, QRectF(image.rect()), rect, Qt.AspectRatioMode.IgnoreAspectRatio)
+        finally:
+            painter.end()
+    return image
+
+
+def _render_vector(scene: QGraphicsScene, device, rect: QRectF, target: QRectF) -> None:
+    with _export_mode(scene):
+        painter = QPainter()
+        if not painter.begin(device):
+            raise BpvizError("Cannot start drawing the export; check that the file can be written.")
+        try:
+            painter.setRenderHints(_HINTS)
+            painter.fillRect(target, _background(scene))
+            scene.render(painter, target, rect, Qt.AspectRatioMode.IgnoreAspectRatio)
+        finally:
+            painter.end()
+
+
+def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResult:
+    """Write the whole scene to ``path``; the extension (.png, .svg, .pdf) picks the format.
+
+    ``scale`` applies to PNG (2.0: two image pixels per scene pixel). Raises BpvizError for an
+    unknown extension, a missing or unwritable folder, or a failed write.
+    """
+    path = Path(path)
+    ext = _check_path(path)
+    rect = source_rect(scene)
+    w, h = rect.width(), rect.height()
+    if ext == ".png":
+        image = render_image(scene, scale)
+        if not image.save(str(path), "PNG"):
+            raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
+        return ExportResult(path, image.width(), image.height(), image.width() / w)
+    if ext == ".svg":
+        gen = QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(QSize(round(w), round(h)))
+        gen.setViewBox(QRectF(0, 0, w, h))
+        gen.setTitle(getattr(scene, "title", "") or "bpviz graph")
+        gen.setDescription("Exported by bpviz")
+        _render_vector(scene, gen, rect, QRectF(0, 0, w, h))
+    else:
+        writer = QPdfWriter(str(path))
+        writer.setCreator("bpviz")
+        writer.setTitle(getattr(scene, "title", "") or "bpviz graph")
+        # One PDF point per scene pixel: the page is exactly the graph, with no margins.
+        writer.setResolution(72)
+        writer.setPageSize(QPageSize(QSizeF(w, h), QPageSize.Unit.Point, "bpviz", QPageSize.SizeMatchPolicy.ExactMatch))
+        writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+        _render_vector(scene, writer, rect, QRectF(0, 0, w, h))
+        del writer      # flushes and closes the file
+    if not path.exists() or path.stat().st_size == 0:
+        raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
+    return ExportResult(path, round(w), round(h), 1.0)
+
+
+def copy_to_clipboard(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
+    """Put the whole scene on the clipboard as an image; returns the image."""
+    image = render_image(scene, scale)
+    QGuiApplication.clipboard().setImage(image)
+    return image

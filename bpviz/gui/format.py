@@ -1,0 +1,191 @@
+"""Pure helpers that turn tensors and numbers into what the canvas displays (no Qt here).
+
+A tensor is displayed in one of four ways, chosen by :func:`describe`: a single number for
+scalars, a compact table for up to :data:`TABLE_MAX` elements, a tiny heatmap for 2-D tensors up
+to :data:`HEATMAP_MAX` elements, and a one-line summary (shape, norm, min/max) for anything larger.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from bpviz.core.stepper import format_number
+
+TABLE_MAX = 12
+HEATMAP_MAX = 64
+# Vectors wider than TABLE_ROW_MAX, and matrices wider than TABLE_COL_MAX, wrap onto rows of
+# TABLE_ROW_MAX cells so a node never becomes a long strip.
+TABLE_ROW_MAX = 4
+TABLE_COL_MAX = 6
+SMALL = 4096
+
+__all__ = [
+    "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "magnitude",
+    "shape_text", "summary_text", "update_text",
+]
+
+
+@dataclass(frozen=True)
+class TensorDisplay:
+    """How to show one tensor: ``mode`` is ``none``, ``scalar``, ``table``, ``heatmap`` or ``summary``.
+
+    ``text`` is always a one-line rendering (the number, or the summary); ``rows`` holds the
+    table cells; ``matrix`` the heatmap values (rows of floats) with ``lo``/``hi`` their range.
+    """
+
+    mode: str
+    text: str
+    rows: tuple[tuple[str, ...], ...] = ()
+    matrix: tuple[tuple[float, ...], ...] = ()
+    lo: float = 0.0
+    hi: float = 0.0
+
+
+NO_VALUE = TensorDisplay("none", "—")
+
+
+def format_compact(x: float) -> str:
+    """A number in at most ~7 characters for table cells: 56, -0.25, 1.235, 3.1e-5."""
+    if not math.isfinite(x):
+        return {math.inf: "inf", -math.inf: "-inf"}.get(x, "nan")
+    if x == int(x) and abs(x) < 1e5:
+        return str(int(x))
+    if 1e-3 <= abs(x) < 1e4:
+        return f"{x:.4g}"
+    return f"{x:.3g}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+
+
+def shape_text(shape) -> str:
+    """``scalar`` for (), else the dimensions in brackets joined by ×: ``[3×4]``, ``[1]``."""
+    shape = tuple(shape or ())
+    return "scalar" if not shape else "[" + "×".join(str(d) for d in shape) + "]"
+
+
+def magnitude(t: torch.Tensor | None) -> float | None:
+    """|t| for a one-element tensor, its L2 norm otherwise; None for None or empty tensors."""
+    if t is None or t.numel() == 0:
+        return None
+    t = t.detach()
+    if t.numel() == 1:
+        return abs(float(t.reshape(())))
+    return float(torch.linalg.vector_norm(t.double()))
+
+
+def _stats(values: list[float]) -> tuple[float, float | None, float | None, int]:
+    """(L2 norm, finite min, finite max, non-finite count) of a list of floats."""
+    finite = [v for v in values if math.isfinite(v)]
+    norm = math.sqrt(math.fsum(v * v for v in values)) if len(finite) == len(values) else math.inf
+    if any(v != v for v in values):
+        norm = math.nan
+    return (norm, min(finite) if finite else None, max(finite) if finite else None,
+            len(values) - len(finite))
+
+
+def _summary(norm: float, lo: float | None, hi: float | None, bad: int) -> str:
+    parts = [f"‖·‖ {format_compact(norm)}"]
+    if lo is not None:
+        parts += [f"min {format_compact(lo)}", f"max {format_compact(hi)}"]
+    if bad:
+        parts.append(f"{bad} non-finite")
+    return " · ".join(parts)
+
+
+def summary_text(t: torch.Tensor) -> str:
+    """``‖·‖ 3.162 · min -1 · max 2`` (NaN/Inf counts noted when present)."""
+    flat = t.detach().double().reshape(-1)
+    if flat.numel() <= SMALL:
+        return _summary(*_stats(flat.tolist()))
+    # Large tensors: reduce in torch (a Python list of a million floats would be slow).
+    finite = flat[torch.isfinite(flat)]
+    lo = float(finite.min()) if finite.numel() else None
+    hi = float(finite.max()) if finite.numel() else None
+    return _summary(float(torch.linalg.vector_norm(flat)), lo, hi, flat.numel() - finite.numel())
+
+
+def describe(t: torch.Tensor | None) -> TensorDisplay:
+    """Choose how to display ``t`` (see the module docstring)."""
+    if t is None:
+        return NO_VALUE
+    t = t.detach()
+    n = t.numel()
+    if n == 1:
+        return TensorDisplay("scalar", format_number(float(t.reshape(()))))
+    if n == 0:
+        return TensorDisplay("summary", "empty")
+    if n > HEATMAP_MAX:
+        return TensorDisplay("summary", summary_text(t))
+    # Small tensors: one conversion to Python floats, then plain Python (per-element torch calls
+    # cost more than the whole rest of building a 2,000-node scene).
+    values = t.double().reshape(-1).tolist()
+    stats = _stats(values)
+    summary = _summary(*stats)
+    dims = [d for d in t.shape if d != 1] if t.dim() > 2 else list(t.shape)
+    if n <= TABLE_MAX:
+        cells = [format_compact(v) for v in values]
+        if len(dims) == 2 and dims[1] <= TABLE_COL_MAX:
+            rows = [tuple(cells[i:i + dims[1]]) for i in range(0, n, dims[1])]
+        elif len(dims) <= 2:
+            # Vectors and wide rows ([1×8]) wrap, so a node never becomes a long strip.
+            rows = [tuple(cells[i:i + TABLE_ROW_MAX]) for i in range(0, n, TABLE_ROW_MAX)]
+        else:
+            return TensorDisplay("summary", summary)
+        return TensorDisplay("table", summary, rows=tuple(rows))
+    # Heatmaps drop unit dimensions: a [32×1] column becomes one row of 32 cells rather than a
+    # tall strip (the node's shape line still says [32×1]).
+    dims = [d for d in t.shape if d != 1]
+    if len(dims) > 2:
+        return TensorDisplay("summary", summary)
+    cols = dims[-1]
+    matrix = tuple(tuple(values[i:i + cols]) for i in range(0, n, cols))
+    lo, hi = stats[1], stats[2]
+    return TensorDisplay("heatmap", summary, matrix=matrix, lo=lo or 0.0, hi=hi or 0.0)
+
+
+def edge_label(local: float | None, upstream: torch.Tensor | None,
+               grad: torch.Tensor | None, detached: bool = False) -> str:
+    """The chain-rule label of an edge once its gradient is known.
+
+    Scalars: ``×4   14 × 4 = 56`` (local derivative, then upstream × local = this edge's
+    gradient). Tensors: ``grad ‖g‖=2.5``. Detached edges say so.
+    """
+    if detached:
+        return "detached"
+    if grad is None:
+        return "no grad"
+    g = grad.detach()
+    if local is not None and g.numel() == 1:
+        up = magnitude_signed(upstream)
+        head = f"×{format_number(local)}"
+        if up is None:
+            return f"{head}   = {format_number(float(g.reshape(())))}"
+        return (f"{head}   {format_number(up)} × {format_number(local)}"
+                f" = {format_number(float(g.reshape(())))}")
+    if g.numel() == 1:
+        return f"grad {format_number(float(g.reshape(())))}"
+    return f"grad ‖g‖={format_compact(float(torch.linalg.vector_norm(g.double())))}"
+
+
+def magnitude_signed(t: torch.Tensor | None) -> float | None:
+    """The float value of a one-element tensor (sign kept), else None."""
+    if t is None or t.numel() != 1:
+        return None
+    return float(t.detach().reshape(()))
+
+
+def update_text(name: str, lr: float, new: torch.Tensor, old: torch.Tensor | None = None,
+                grad: torch.Tensor | None = None) -> str:
+    """The SGD update with the real numbers: ``x ← 2 − 0.01 × 56 = 1.44`` for scalars,
+    ``w ← w − 0.1·g`` for tensors (long names like ``layers.0.weight`` become θ)."""
+    sym = name if len(name) <= 6 else "θ"
+    if new.numel() == 1:
+        # Compact numbers: the line has to fit in the box next to five other numbers.
+        result = format_compact(float(new.detach().reshape(())))
+        if old is not None and grad is not None and old.numel() == 1 and grad.numel() == 1:
+            o, g = float(old.reshape(())), float(grad.reshape(()))
+            g_text = format_compact(g) if g >= 0 else f"({format_compact(g)})"
+            return f"{sym} ← {format_compact(o)} − {format_number(lr)} × {g_text} = {result}"
+        return f"{sym} ← {sym} − {format_number(lr)}·g = {result}"
+    return f"{sym} ← {sym} − {format_number(lr)}·g"

@@ -1,0 +1,360 @@
+"""GraphScene: the traced graph as Qt items, rendered from one DisplayState at a time.
+
+The scene never keeps display history: :meth:`GraphScene.apply_state` sets every item from the
+state alone, so applying an earlier state restores exactly the earlier display. Layout runs once
+per graph (node sizes are known up front), never per step. Signals carry node ids, never items.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from bpviz.core.layout import layered_layout
+from bpviz.core.stepper import DisplayState
+from bpviz.gui.format import edge_label, magnitude
+from bpviz.gui.items.badge_item import BadgeItem
+from bpviz.gui.items.edge_item import EdgeItem, EdgeLabelItem
+from bpviz.gui.items.legend_item import LegendItem
+from bpviz.gui.items.node_item import NodeItem
+from bpviz.gui.items.style import colour
+from bpviz.gui.items.token_item import TokenItem
+from bpviz.gui.labels import place_labels
+from bpviz.gui.theme import LIGHT, Theme, grad_width
+from bpviz.gui.token_animator import TokenAnimator
+from bpviz.gui.view_mapping import ViewMap
+
+LAYER_GAP = 78.0     # room between layers for one row of edge labels
+NODE_GAP = 34.0
+LEGEND_GAP = 60.0
+SCENE_MARGIN = 40.0
+PORT_SPACING = 16.0
+GRAD_PHASES = ("Backward", "Update")
+
+
+class GraphScene(QGraphicsScene):
+    """The canvas model: items for one graph, a legend, step tokens and selection.
+
+    Signals: ``nodeSelected(str)`` and ``edgeSelected(str, str)`` when the user clicks a node or
+    an edge (or its label); ``selectionCleared()`` when the selection is dropped;
+    ``animationFinished()`` when the tokens of :meth:`animate_step` have arrived.
+    """
+
+    nodeSelected = Signal(str)
+    edgeSelected = Signal(str, str)
+    selectionCleared = Signal()
+    animationFinished = Signal()
+
+    def __init__(self, theme: Theme = LIGHT, parent=None):
+        super().__init__(parent)
+        # A BSP index makes hit tests and exposed-area queries logarithmic (2,000 nodes).
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self._theme = theme
+        self.graph = nx.DiGraph()
+        self.loss_node: str | None = None
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[tuple[str, str], EdgeItem] = {}
+        self._to_loss: set[str] = set()
+        self._map = ViewMap(self.graph)
+        self._state: DisplayState | None = None
+        self._lr = 0.1
+        self._applied_lr = 0.1
+        self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
+        self._edge_text_cache: dict[tuple[str, str], tuple[str, float | None]] = {}
+        self._selected: str | tuple[str, str] | None = None
+        self._focus: str | tuple[str, str] | None = None
+        self._animator = TokenAnimator(self)
+        self._animator.finished.connect(self.animationFinished)
+        self.title = ""
+        self.legend = LegendItem(theme)
+        self.addItem(self.legend)
+        self.setBackgroundBrush(colour(theme.background))
+
+    # ------------------------------------------------------------------------ building
+    def set_graph(self, graph: nx.DiGraph, loss_node: str | None, diagnostics=(),
+                  theme: Theme | None = None, lr: float = 0.1) -> None:
+        """Show ``graph`` (a Trace graph or a collapsed view of it): build items, lay out once.
+
+        ``diagnostics`` are :class:`bpviz.core.model.Diagnostic` objects; ``lr`` sizes the
+        update line the parameter boxes reserve. Nothing shows values until :meth:`apply_state`.
+        """
+        self.stop_animations()
+        for item in [*self._nodes.values(), *self._edges.values()]:
+            self.removeItem(item)
+        for edge in self._edges.values():
+            self.removeItem(edge.label)
+        if theme is not None:
+            self._theme = theme
+        self.graph, self.loss_node, self._lr = graph, loss_node, lr
+        self._state, self._selected, self._focus = None, None, None
+        self._edge_content = {}
+        self._edge_text_cache: dict[tuple[str, str], tuple[str, float | None]] = {}
+        self._map = ViewMap(graph)
+        by_node: dict[str, list] = {}
+        for d in diagnostics:
+            # A finding about a node inside a collapsed module badges the module's group.
+            shown = self._map.view_of(d.node) if d.node is not None else None
+            if shown is not None:
+                by_node.setdefault(shown, []).append(d)
+        self._nodes = {n: NodeItem(n, a, self._theme, by_node.get(n, ()), lr) for n, a in graph.nodes(data=True)}
+        self._edges = {(u, v): EdgeItem(u, v, a, self._theme) for u, v, a in graph.edges(data=True)}
+        for item in self._nodes.values():
+            self.addItem(item)
+        for edge in self._edges.values():
+            self.addItem(edge)
+            self.addItem(edge.label)
+        self._to_loss = (nx.ancestors(graph, loss_node) | {loss_node}) if loss_node in graph else set()
+        kinds = {a.get("kind", "op") for _, a in graph.nodes(data=True)}
+        self.legend.set_content(kinds, {d.kind for d in diagnostics})
+        self._layout()
+        self._restyle()
+
+    def _layout(self) -> None:
+        sizes = {n: item.size_hint() for n, item in self._nodes.items()}
+        layout = layered_layout(self.graph, sizes=sizes, direction="TB",
+                                layer_gap=LAYER_GAP, node_gap=NODE_GAP)
+        for n, (x, y) in layout.positions.items():
+            self._nodes[n].setPos(x, y)
+        routes = getattr(layout, "routes", {}) or {}
+        self._route_edges(routes)
+        self.legend.setPos(layout.width + LEGEND_GAP, 0.0)
+        self._graph_size = (layout.width, layout.height)
+        self.setSceneRect(self.content_rect())
+
+    def _route_edges(self, routes: dict) -> None:
+        """Spread each node's edges over ports along its bottom (out) and top (in) side, in the
+        order of where they come from or go to, so edges do not cross at the boxes."""
+        def neighbour_x(route, fallback: str, first: bool) -> float:
+            if route and len(route) > 2:
+                return route[1][0] if first else route[-2][0]
+            return self._nodes[fallback].pos().x()
+
+        out_port: dict[tuple[str, str], QPointF] = {}
+        in_port: dict[tuple[str, str], QPointF] = {}
+        for n, item in self._nodes.items():
+            r = item.scene_rect()
+            outs = sorted(self.graph.out_edges(n), key=lambda e: (neighbour_x(routes.get(e), e[1], True), e))
+            ins = sorted(self.graph.in_edges(n), key=lambda e: (neighbour_x(routes.get(e), e[0], False), e))
+            for edges, y, ports in ((outs, r.bottom(), out_port), (ins, r.top(), in_port)):
+                k = len(edges)
+                step = min(PORT_SPACING, (r.width() - 24) / max(1, k - 1))
+                for i, e in enumerate(edges):
+                    ports[e] = QPointF(r.center().x() + (i - (k - 1) / 2) * step, y)
+        for e, edge in self._edges.items():
+            route = routes.get(e) or []
+            edge.set_geometry(out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]])
+
+    def content_rect(self) -> QRectF:
+        """Everything worth exporting (graph, labels, legend) plus a margin; tokens excluded."""
+        rect = self.legend.sceneBoundingRect()
+        for item in [*self._nodes.values(), *self._edges.values()]:
+            rect = rect.united(item.sceneBoundingRect())
+        for edge in self._edges.values():
+            if edge.label.isVisible():
+                rect = rect.united(edge.label.sceneBoundingRect())
+        return rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
+
+    # ------------------------------------------------------------------------ state
+    def apply_state(self, state: DisplayState, trace=None, lr: float | None = None) -> None:
+        """Render ``state``: values, gradients, edge labels, the step's highlight and the update
+        line. ``lr`` defaults to ``trace.lr`` (pass the StepSequence's lr if it overrides it)."""
+        self._state = state
+        if lr is None:
+            lr = getattr(trace, "lr", self._lr)
+        trace_graph = getattr(trace, "graph", None)
+        if trace_graph is not None and trace_graph is not self._map.trace_graph:
+            self._map = ViewMap(self.graph, trace_graph)
+        m = self._map
+        for n, item in self._nodes.items():
+            item.set_display(m.shows_value(n, state), m.shows_grad(n, state), m.updated(n, state), lr)
+        grad_phase = state.phase in GRAD_PHASES
+        for (u, v), edge in self._edges.items():
+            a = self.graph.edges[u, v]
+            label, colour_hex, width = "", None, 1.4
+            if (a.get("grad") is not None or a.get("detached")) and m.edge_has_grad(u, v, state):
+                label, mag = self._edge_text(u, v, a)
+                if grad_phase and mag is not None:
+                    colour_hex, width = self._theme.grad_colour(mag), grad_width(mag)
+            self._edge_content[u, v] = (label, colour_hex, width)
+        self._applied_lr = lr
+        self._restyle()
+        place_labels([e for e in self._edges.values() if e.label.text],
+                     [n.scene_rect() for n in self._nodes.values()])
+        # Labels near the border may reach past the laid-out area; never clip them in the view.
+        self.setSceneRect(self.sceneRect().united(self.content_rect()))
+
+    def _edge_text(self, u: str, v: str, a: dict) -> tuple[str, float | None]:
+        """The chain-rule label and gradient magnitude of an edge (fixed per graph: cached)."""
+        cached = self._edge_text_cache.get((u, v))
+        if cached is None:
+            label = edge_label(a.get("local"), self.graph.nodes[v].get("grad"), a.get("grad"),
+                               bool(a.get("detached")))
+            cached = self._edge_text_cache[u, v] = (label, magnitude(a.get("grad")))
+        return cached
+
+    def _restyle(self) -> None:
+        """Apply highlight, selection and dimming on top of the state's content."""
+        state = self._state
+        active = self._map.active_node(state) if state else None
+        active_edges = self._moving_edges(state)
+        on_path = self._path_nodes(self._focus)
+        for n, item in self._nodes.items():
+            item.set_flags(active=n == active, selected=n == self._selected,
+                           dimmed=on_path is not None and n not in on_path)
+        for e, edge in self._edges.items():
+            label, colour_hex, width = self._edge_content.get(e, ("", None, 1.4))
+            dimmed = on_path is not None and not (e[0] in on_path and e[1] in on_path)
+            edge.set_display(label, colour_hex, width, label_is_grad=bool(label) and label != "detached",
+                             active=e in active_edges, selected=e == self._selected, dimmed=dimmed)
+
+    def _moving_edges(self, state: DisplayState | None) -> set[tuple[str, str]]:
+        """The step's edges that carry something: in the backward phase only those a gradient
+        flows along (not the edges from constants)."""
+        if state is None:
+            return set()
+        edges = self._map.active_edges(state)
+        if state.phase == "Backward":
+            edges = {e for e in edges if self.graph.edges[e].get("grad") is not None}
+        return edges
+
+    def state(self) -> DisplayState | None:
+        """The state shown now (None before the first :meth:`apply_state`)."""
+        return self._state
+
+    # ------------------------------------------------------------------------ selection
+    def _path_nodes(self, focus) -> set[str] | None:
+        if focus is None:
+            return None
+        if isinstance(focus, tuple):
+            u, v = focus
+            return {u} | (self._path_nodes(v) or {v})
+        if focus not in self.graph:
+            return None
+        # Nodes on some path focus -> loss: reachable from focus, and the loss reachable from them.
+        return ({focus} | nx.descendants(self.graph, focus)) & self._to_loss | {focus}
+
+    def highlight_paths_to_loss(self, node_id: str | None) -> None:
+        """Dim everything not on a path from ``node_id`` to the loss (None: undim all)."""
+        self._focus = node_id
+        self._restyle()
+
+    def select_node(self, node_id: str | None) -> None:
+        """Select a node (highlight it and its paths to the loss); emits nothing."""
+        self._selected = node_id if node_id in self._nodes else None
+        self.highlight_paths_to_loss(self._selected)
+
+    def select_edge(self, u: str, v: str) -> None:
+        """Select an edge (highlight it and the path through it to the loss); emits nothing."""
+        self._selected = (u, v) if (u, v) in self._edges else None
+        self._focus = self._selected
+        self._restyle()
+
+    def clear_selection(self) -> None:
+        """Drop the selection and the path highlight, and emit ``selectionCleared``."""
+        had = self._selected is not None or self._focus is not None
+        self._selected, self._focus = None, None
+        self._restyle()
+        if had:
+            self.selectionCleared.emit()
+
+    def selected(self) -> str | tuple[str, str] | None:
+        """The selected node id, edge (u, v), or None."""
+        return self._selected
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """A click on a node, edge or edge label selects it; elsewhere the event is left to the
+        view (which pans, and clears the selection on a click without a drag)."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        for item in self.items(event.scenePos()):
+            if isinstance(item, BadgeItem):
+                item = item.parentItem()
+            if isinstance(item, NodeItem):
+                self.select_node(item.node_id)
+                self.nodeSelected.emit(item.node_id)
+                return event.accept()
+            if isinstance(item, EdgeLabelItem):
+                item = item.edge
+            if isinstance(item, EdgeItem) and item.shape().contains(event.scenePos()):
+                self.select_edge(item.u, item.v)
+                self.edgeSelected.emit(item.u, item.v)
+                return event.accept()
+        event.ignore()
+
+    # ------------------------------------------------------------------------ animation
+    def set_animation_enabled(self, enabled: bool) -> None:
+        """Turn step tokens on or off (off also stops running ones)."""
+        self._animator.set_enabled(enabled)
+
+    def animation_enabled(self) -> bool:
+        """Whether :meth:`animate_step` starts tokens."""
+        return self._animator.enabled()
+
+    def set_animation_speed(self, factor: float) -> None:
+        """Speed factor: 2 makes tokens travel twice as fast (duration 400 ms / factor)."""
+        self._animator.set_speed(factor)
+
+    def animation_duration(self) -> int:
+        """Milliseconds a token takes to travel its edge at the current speed."""
+        return self._animator.duration()
+
+    def tokens(self) -> list[TokenItem]:
+        """The tokens travelling now."""
+        return self._animator.tokens()
+
+    def animate_step(self, state: DisplayState) -> None:
+        """Send a token along each active edge of ``state``: producer -> consumer in the forward
+        phase, consumer -> producer (the gradient) in the backward phase."""
+        if state.phase not in ("Forward", "Backward"):
+            self._animator.stop()
+            return
+        reverse = state.phase == "Backward"
+        paths = [(e, self._edges[e].path()) for e in sorted(self._moving_edges(state))]
+        t = self._theme
+        self._animator.start(paths, t.token_backward if reverse else t.token_forward, reverse)
+
+    def stop_animations(self) -> None:
+        """Stop the running animation and remove its tokens."""
+        self._animator.stop()
+
+    # ------------------------------------------------------------------------ access
+    def set_theme(self, theme: Theme) -> None:
+        """Restyle every item; lay out again only if node sizes changed."""
+        self._theme = theme
+        self.setBackgroundBrush(colour(theme.background))
+        before = {n: item.size_hint() for n, item in self._nodes.items()}
+        for item in self._nodes.values():
+            item.set_theme(theme)
+        for edge in self._edges.values():
+            edge.set_theme(theme)
+        self.legend.set_theme(theme)
+        if self._nodes and before != {n: item.size_hint() for n, item in self._nodes.items()}:
+            self._layout()
+        if self._state is not None:
+            self.apply_state(self._state, lr=self._applied_lr)
+        else:
+            self._restyle()
+
+    def set_caption(self, title: str = "", subtitle: str = "") -> None:
+        """Title and subtitle at the top of the legend (exports carry them; e.g. the lesson and
+        "Backward · step 6 of 9: ...")."""
+        self.title = title
+        self.legend.set_caption(title, subtitle)
+        self.setSceneRect(self.sceneRect().united(self.content_rect()))
+
+    def theme(self) -> Theme:
+        """The current theme."""
+        return self._theme
+
+    def node_item(self, node_id: str) -> NodeItem:
+        """The item of one node (KeyError if the graph has none)."""
+        return self._nodes[node_id]
+
+    def edge_item(self, u: str, v: str) -> EdgeItem:
+        """The item of one edge (KeyError if the graph has none)."""
+        return self._edges[u, v]
+
+    def node_ids(self) -> list[str]:
+        """The ids of the nodes shown."""
+        return list(self._nodes)

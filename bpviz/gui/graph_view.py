@@ -1,0 +1,141 @@
+"""GraphView: the canvas widget. Zoom with the wheel (under the mouse) and +/-, Ctrl+0 fits,
+drag the background to pan; a click on empty space (without dragging) clears the selection.
+
+Smooth on 2,000-node graphs: nodes cache their painting (see items/zorder.py), the scene keeps a
+BSP index, and the view repaints only what changed (SmartViewportUpdate) and never relayouts.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QFrame, QGraphicsView
+
+MIN_ZOOM = 0.03
+MAX_ZOOM = 8.0
+FIT_MAX_ZOOM = 1.5   # fitting a tiny graph should not blow it up to poster size
+ZOOM_STEP = 1.2
+CLICK_SLOP = 4       # pixels a press may move and still count as a click
+# Keys the main window uses for stepping; the view lets them through instead of scrolling.
+_PASS_THROUGH = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Space}
+
+
+class GraphView(QGraphicsView):
+    """A QGraphicsView tuned for the graph scene. Signal: ``zoomChanged(float)`` (1.0 = 100%)."""
+
+    zoomChanged = Signal(float)
+
+    def __init__(self, scene=None, parent=None):
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        # Items draw inside their bounding rects (margins included), so the view need not pad
+        # every exposed rect by a pixel for antialiasing.
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._press: QPoint | None = None
+
+    # ------------------------------------------------------------------------ zoom
+    def zoom(self) -> float:
+        """The current zoom factor (1.0 = one scene pixel per screen pixel)."""
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        """Zoom to ``factor`` (clamped), keeping the view centre fixed."""
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self._scale_to(factor)
+        self.setTransformationAnchor(anchor)
+
+    def zoom_by(self, step: float) -> None:
+        """Multiply the zoom by ``step`` (clamped), anchored under the mouse when it is over
+        the view, else at the centre."""
+        self._scale_to(max(MIN_ZOOM, min(MAX_ZOOM, self.zoom() * step)))
+
+    def _scale_to(self, factor: float) -> None:
+        current = self.zoom()
+        if current > 0 and abs(factor - current) > 1e-9:
+            self.scale(factor / current, factor / current)
+            self.zoomChanged.emit(self.zoom())
+
+    def zoom_in(self) -> None:
+        """One zoom step in."""
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        """One zoom step out."""
+        self.zoom_by(1 / ZOOM_STEP)
+
+    def fit(self) -> None:
+        """Show the whole scene (graph and legend), at most at 150%."""
+        scene = self.scene()
+        if scene is None:
+            return
+        rect = scene.sceneRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > FIT_MAX_ZOOM:
+            self.set_zoom(FIT_MAX_ZOOM)
+            self.centerOn(rect.center())
+        self.zoomChanged.emit(self.zoom())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
+        """The wheel zooms (under the mouse); trackpad pixel deltas zoom proportionally."""
+        delta = event.angleDelta().y()
+        if delta == 0:
+            return super().wheelEvent(event)
+        self.zoom_by(ZOOM_STEP ** (delta / 120))
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        """+/= zoom in, - zooms out, Ctrl+0 fits; stepping keys pass through to the window."""
+        key, mods = event.key(), event.modifiers()
+        if key == Qt.Key.Key_0 and mods & Qt.KeyboardModifier.ControlModifier:
+            self.fit()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom_out()
+        elif key in _PASS_THROUGH:
+            event.ignore()
+            return
+        else:
+            return super().keyPressEvent(event)
+        event.accept()
+
+    # ------------------------------------------------------------------------ clicks
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Remember presses on empty space: released without a drag, they clear the selection."""
+        pos = event.position().toPoint()
+        self._press = pos if event.button() == Qt.MouseButton.LeftButton and self._is_empty(pos) else None
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """A click (no drag) on empty space clears the scene's selection."""
+        super().mouseReleaseEvent(event)
+        # The scene has no mouse grabber (clicks select on press), so nobody else accepts it.
+        event.accept()
+        press, self._press = self._press, None
+        if press is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        if (event.position().toPoint() - press).manhattanLength() <= CLICK_SLOP:
+            clear = getattr(self.scene(), "clear_selection", None)
+            if callable(clear):
+                clear()
+
+    def _is_empty(self, pos: QPoint) -> bool:
+        scene = self.scene()
+        if scene is None:
+            return True
+        point = self.mapToScene(pos)
+        # scene.items() tests item shapes, so a thin edge only counts where its stroke is.
+        return not any(item.acceptedMouseButtons() & Qt.MouseButton.LeftButton and item.isVisible()
+                       for item in scene.items(point))

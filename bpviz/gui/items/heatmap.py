@@ -1,0 +1,51 @@
+"""Tiny heatmaps of small 2-D tensors, drawn as one image per tensor (one pixel per cell)."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from PySide6.QtGui import QImage
+
+from bpviz.gui.format import TensorDisplay
+from bpviz.gui.items.style import colour
+from bpviz.gui.theme import Theme, mix
+
+HEAT_LEVELS = 64
+
+
+def heat_image(theme: Theme, disp: TensorDisplay) -> QImage:
+    """The heatmap of ``disp`` as an image with one pixel per cell (cached per theme)."""
+    key = (theme.name, id(disp))
+    cached = _HEAT_CACHE.get(key)
+    if cached is not None and cached[0] is disp:
+        return cached[1]
+    rows, cols = len(disp.matrix), len(disp.matrix[0])
+    image = QImage(cols, rows, QImage.Format.Format_RGB32)
+    scale = max(abs(disp.lo), abs(disp.hi)) or 1.0
+    lut, bad = _heat_lut(theme)
+    for i, row in enumerate(disp.matrix):
+        for j, v in enumerate(row):
+            f = v / scale if math.isfinite(v) else None
+            image.setPixel(j, i, bad if f is None else lut[round((max(-1.0, min(1.0, f)) + 1) * HEAT_LEVELS)])
+    if len(_HEAT_CACHE) > 8192:
+        _HEAT_CACHE.clear()
+    _HEAT_CACHE[key] = (disp, image)
+    return image
+
+
+# Keyed by the display object's id; the entry keeps the object, so an id is never reused while
+# its entry exists.
+_HEAT_CACHE: dict[tuple[str, int], tuple[TensorDisplay, QImage]] = {}
+
+
+@lru_cache(maxsize=8)
+def _heat_lut(theme: Theme) -> tuple[list[int], int]:
+    """Diverging colours from -1 (blue) through 0 (neutral) to +1 (red) in 2·HEAT_LEVELS+1 steps,
+    as RGB ints, and the colour for NaN/Inf."""
+    lut = []
+    for k in range(2 * HEAT_LEVELS + 1):
+        f = k / HEAT_LEVELS - 1
+        hex_colour = mix(theme.heat_zero, theme.heat_positive if f > 0 else theme.heat_negative, abs(f))
+        lut.append(colour(hex_colour).rgb())
+    return lut, colour(theme.nonfinite).rgb()

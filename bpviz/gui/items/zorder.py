@@ -1,0 +1,29 @@
+"""Draw order and cache modes of the canvas items, named once so every item agrees.
+
+Edges sit under nodes so arrowheads tuck under boxes; edge labels sit above nodes because a label
+that a node hides is useless; tokens travel above everything but the legend.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGraphicsItem
+
+Z_EDGE = 0.0
+Z_EDGE_ACTIVE = 1.0
+Z_NODE = 10.0
+Z_NODE_ACTIVE = 11.0
+Z_EDGE_LABEL = 20.0
+Z_TOKEN = 30.0
+Z_LEGEND = 40.0
+
+# Nodes paint text and tables: cache them as device pixmaps so panning a 2,000-node graph only
+# blits. Edges span large rectangles (a pixmap per edge would cost more than it saves), and
+# tokens move every frame, so they draw directly.
+CACHE_NODE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+CACHE_EDGE = QGraphicsItem.CacheMode.NoCache
+CACHE_TOKEN = QGraphicsItem.CacheMode.NoCache
+CACHE_LEGEND = QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+# Below this zoom (level of detail) nodes draw only their box: text would be unreadable anyway
+# and is the expensive part of painting.
+LOD_TEXT = 0.35

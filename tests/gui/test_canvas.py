@@ -1,0 +1,262 @@
+"""The graph canvas: items show the state's numbers, stepping back restores, selection emits ids."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from bpviz.core.stepper import StepSequence
+from bpviz.gui.graph_scene import GraphScene
+from bpviz.gui.graph_view import GraphView
+from bpviz.gui.theme import DARK, LIGHT
+from tests.gui.synthetic import chain_trace, matrix_trace
+
+
+@pytest.fixture
+def chain(qapp):
+    """(scene, trace, sequence) for the synthetic 56 chain."""
+    trace = chain_trace()
+    seq = StepSequence(trace)
+    scene = GraphScene(LIGHT)
+    scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, LIGHT, seq.lr)
+    scene.apply_state(seq.state_at(0), trace, lr=seq.lr)
+    yield scene, trace, seq
+    scene.stop_animations()
+
+
+def texts(scene, node):
+    return scene.node_item(node).display_texts()
+
+
+def label(scene, u, v):
+    return scene.edge_item(u, v).label.text
+
+
+def snapshot(scene):
+    nodes = tuple((n, scene.node_item(n).visual_state()) for n in sorted(scene.node_ids()))
+    edges = tuple((e, scene.edge_item(*e).visual_state()) for e in sorted(scene.graph.edges))
+    return nodes, edges
+
+
+def go(scene, trace, seq, position):
+    state = seq.state_at(position)
+    scene.apply_state(state, trace, lr=seq.lr)
+    return state
+
+
+def test_forward_steps_show_values_as_they_are_computed(chain):
+    scene, trace, seq = chain
+    assert "2" in texts(scene, "x")
+    assert "4" not in texts(scene, "sq") and "49" not in texts(scene, "loss")
+    go(scene, trace, seq, 1)
+    assert "4" in texts(scene, "sq") and "7" not in texts(scene, "add")
+    go(scene, trace, seq, seq.loss_position)
+    assert "49" in texts(scene, "loss") and "grad = 1" in texts(scene, "loss")
+    assert not any(t.startswith("grad") for t in texts(scene, "x"))
+
+
+def test_backward_labels_show_the_chain_rule_with_real_numbers(chain):
+    scene, trace, seq = chain
+    go(scene, trace, seq, seq.loss_position)
+    assert label(scene, "x", "sq") == ""
+    state = go(scene, trace, seq, seq.loss_position + 1)
+    assert state.phase == "Backward"
+    assert label(scene, "add", "loss") == "×14   1 × 14 = 14"
+    go(scene, trace, seq, seq.last - 1)
+    assert label(scene, "x", "sq") == "×4   14 × 4 = 56"
+    assert label(scene, "sq", "add") == "×1   14 × 1 = 14"
+    assert label(scene, "c3", "add") == ""          # no gradient flows into a constant
+    assert "grad = 56" in texts(scene, "x")
+
+
+def test_backward_edges_are_coloured_and_sized_by_gradient(chain):
+    scene, trace, seq = chain
+    go(scene, trace, seq, 2)
+    forward_look = scene.edge_item("x", "sq").visual_state()
+    go(scene, trace, seq, seq.last - 1)
+    big, small = scene.edge_item("x", "sq"), scene.edge_item("add", "loss")
+    assert big.current_colour() != LIGHT.edge
+    assert big.current_width() > small.current_width() > forward_look[2]
+    assert big.current_colour() == LIGHT.grad_colour(56.0)
+
+
+def test_update_step_shows_the_sgd_formula_with_numbers(chain):
+    scene, trace, seq = chain
+    go(scene, trace, seq, seq.last)
+    assert "x ← 2 − 0.1 × 56 = -3.6" in texts(scene, "x")
+    go(scene, trace, seq, seq.last - 1)
+    assert not any("←" in t for t in texts(scene, "x"))
+
+
+def test_applying_an_earlier_state_restores_the_display_exactly(chain):
+    scene, trace, seq = chain
+    for k in range(seq.last):
+        go(scene, trace, seq, k)
+        before = snapshot(scene)
+        go(scene, trace, seq, k + 1)
+        assert snapshot(scene) != before
+        go(scene, trace, seq, k)
+        assert snapshot(scene) == before, f"position {k} did not restore"
+
+
+def test_sizes_are_fixed_before_layout_and_never_change_while_stepping(chain):
+    scene, trace, seq = chain
+    sizes = {n: scene.node_item(n).size_hint() for n in scene.node_ids()}
+    positions = {n: scene.node_item(n).pos().toTuple() for n in scene.node_ids()}
+    for k in range(seq.last + 1):
+        go(scene, trace, seq, k)
+        assert {n: scene.node_item(n).size_hint() for n in scene.node_ids()} == sizes
+    assert {n: scene.node_item(n).pos().toTuple() for n in scene.node_ids()} == positions
+    # No two boxes overlap.
+    rects = [scene.node_item(n).scene_rect() for n in scene.node_ids()]
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+
+
+def test_active_step_highlights_its_node_and_edges(chain):
+    scene, trace, seq = chain
+    state = go(scene, trace, seq, 1)
+    assert state.active_node == "sq"
+    assert scene.node_item("sq").visual_state()[4] is True
+    assert scene.edge_item("sq", "add").visual_state()[4] is True
+    assert scene.node_item("add").visual_state()[4] is False
+
+
+def test_path_highlight_dims_nodes_off_the_paths_to_the_loss(chain):
+    scene, _, _ = chain
+    scene.highlight_paths_to_loss("sq")
+    dimmed = {n for n in scene.node_ids() if scene.node_item(n).opacity() < 1}
+    assert dimmed == {"x", "c3"}
+    assert scene.edge_item("x", "sq").opacity() < 1
+    assert scene.edge_item("sq", "add").opacity() == 1
+    scene.highlight_paths_to_loss(None)
+    assert all(scene.node_item(n).opacity() == 1 for n in scene.node_ids())
+
+
+def test_clicks_emit_ids_and_empty_space_clears(chain, qtbot):
+    scene, _, _ = chain
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(900, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    view.fit()
+
+    def click(scene_point):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene_point))
+
+    with qtbot.waitSignal(scene.nodeSelected) as got:
+        click(scene.node_item("add").pos())
+    assert got.args == ["add"]
+    assert scene.node_item("x").opacity() < 1          # selecting highlights the paths to the loss
+    edge = scene.edge_item("add", "loss")
+    with qtbot.waitSignal(scene.edgeSelected) as got:
+        click(edge.path().pointAtPercent(0.3))
+    assert got.args == ["add", "loss"]
+    corner = view.mapToScene(QPoint(3, 3))        # the scene margin: nothing there
+    assert not scene.items(corner)
+    with qtbot.waitSignal(scene.selectionCleared):
+        click(corner)
+    assert scene.selected() is None
+    assert all(scene.node_item(n).opacity() == 1 for n in scene.node_ids())
+
+
+def test_tokens_travel_forward_and_backward(chain, qtbot):
+    scene, trace, seq = chain
+    scene.set_animation_speed(8)
+    state = go(scene, trace, seq, 1)           # forward: sq's value travels sq -> add
+    scene.animate_step(state)
+    (token,) = scene.tokens()
+    path = scene.edge_item("sq", "add").path()
+    token.set_progress(0.0)
+    assert (token.pos() - path.pointAtPercent(0.0)).manhattanLength() < 1e-6
+    token.set_progress(1.0)
+    assert (token.pos() - path.pointAtPercent(1.0)).manhattanLength() < 1e-6
+    with qtbot.waitSignal(scene.animationFinished, timeout=2000):
+        pass
+    assert scene.tokens() == []
+    state = go(scene, trace, seq, seq.last - 1)  # backward at sq: the gradient goes sq -> x
+    scene.animate_step(state)
+    (token,) = scene.tokens()
+    assert token.edge == ("x", "sq") and token.reverse
+    token.set_progress(0.0)
+    assert (token.pos() - scene.edge_item("x", "sq").path().pointAtPercent(1.0)).manhattanLength() < 1e-6
+    scene.set_animation_enabled(False)
+    assert scene.tokens() == []
+    scene.animate_step(state)
+    assert scene.tokens() == []
+
+
+def test_theme_switch_round_trips(chain):
+    scene, trace, seq = chain
+    go(scene, trace, seq, seq.last - 1)
+    light = snapshot(scene)
+    scene.set_theme(DARK)
+    assert snapshot(scene) != light
+    assert scene.backgroundBrush().color().name() == DARK.background
+    scene.set_theme(LIGHT)
+    assert snapshot(scene) == light
+
+
+def test_diagnostics_grey_the_node_and_badge_carries_the_message(qapp):
+    trace = chain_trace(unused_param=True)
+    seq = StepSequence(trace)
+    scene = GraphScene()
+    scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
+    scene.apply_state(seq.state_at(seq.last), trace)
+    w = scene.node_item("w")
+    (badge,) = w.childItems()
+    assert "detach" in badge.toolTip() and "detach" in w.toolTip()
+    assert w.visual_state()[1] != LIGHT.surface       # greyed body
+    assert label(scene, "wsum", "add") == "detached"
+    assert scene.edge_item("wsum", "add").detached
+    assert "no gradient" in scene.legend.texts()
+
+
+def test_small_tensors_as_tables_and_heatmaps(qapp):
+    trace = matrix_trace()
+    seq = StepSequence(trace)
+    scene = GraphScene()
+    scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
+    scene.apply_state(seq.state_at(seq.last), trace)
+    w_texts = scene.node_item("W").display_texts()
+    assert "0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1.1" in w_texts      # 3×4 table
+    assert any(t.startswith("‖·‖") and "min -1" in t for t in scene.node_item("B").display_texts())
+    assert scene.node_item("B").size_hint()[1] > scene.node_item("v").size_hint()[1]
+    assert label(scene, "y", "loss").startswith("grad ‖g‖=")
+
+
+def test_view_zooms_with_keys_and_wheel_and_fits(chain, qtbot):
+    scene, _, _ = chain
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.fit()
+    fitted = view.zoom()
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.sceneRect().adjusted(1, 1, -1, -1))
+    qtbot.keyClick(view, Qt.Key.Key_Plus)
+    assert view.zoom() == pytest.approx(fitted * 1.2)
+    qtbot.keyClick(view, Qt.Key.Key_Minus)
+    qtbot.keyClick(view, Qt.Key.Key_Minus)
+    assert view.zoom() == pytest.approx(fitted / 1.2)
+    qtbot.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom() == pytest.approx(fitted)
+    view.set_zoom(100)
+    assert view.zoom() == pytest.approx(8.0)
+
+
+def test_real_chain56_lesson(qapp):
+    from bpviz.core.scenario import load_scenario
+    from bpviz.core.trace import trace_scenario
+
+    trace = trace_scenario(load_scenario("lesson:chain56"))
+    seq = StepSequence(trace)
+    scene = GraphScene()
+    scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
+    scene.apply_state(seq.state_at(seq.last - 1), trace, lr=seq.lr)
+    x, pow_, add = trace.find("x"), trace.find("pow"), trace.find("add")
+    assert "grad = 56" in texts(scene, x)
+    assert label(scene, x, pow_) == "×4   14 × 4 = 56"
+    assert label(scene, pow_, add) == "×1   14 × 1 = 14"
+    assert label(scene, add, trace.loss_node).startswith("×14")

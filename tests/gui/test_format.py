@@ -1,0 +1,55 @@
+"""Display formatting (pure): numbers, tables, heatmaps, summaries, chain-rule labels, themes."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from bpviz.gui.format import describe, edge_label, format_compact, shape_text, update_text
+from bpviz.gui.theme import DARK, LIGHT, grad_level, grad_width
+
+
+def test_scalars_tables_heatmaps_and_summaries():
+    assert describe(torch.tensor([56.0])).text == "56"
+    assert describe(torch.tensor(0.25)).mode == "scalar"
+    table = describe(torch.tensor([[1.0, -2.0], [0.5, 3.0]]))
+    assert table.mode == "table" and table.rows == (("1", "-2"), ("0.5", "3"))
+    heat = describe(torch.arange(40.0).reshape(5, 8))
+    assert heat.mode == "heatmap" and len(heat.matrix) == 5 and (heat.lo, heat.hi) == (0, 39)
+    column = describe(torch.zeros(32, 1))
+    assert column.mode == "heatmap" and len(column.matrix) == 1      # a row, not a tall strip
+    big = describe(torch.ones(100, 100))
+    assert big.mode == "summary" and big.text == "‖·‖ 100 · min 1 · max 1"
+    assert "1 non-finite" in describe(torch.tensor([1.0, math.nan, 2.0])).text
+    assert describe(None).text == "—"
+
+
+def test_compact_numbers_and_shapes():
+    assert [format_compact(x) for x in (56.0, -0.25, 1.23456, 3.1e-05, 2.5e7, math.inf)] == \
+        ["56", "-0.25", "1.235", "3.1e-5", "2.5e7", "inf"]
+    assert shape_text(()) == "scalar" and shape_text((3, 4)) == "[3×4]"
+
+
+def test_chain_rule_labels():
+    assert edge_label(4.0, torch.tensor([14.0]), torch.tensor([56.0])) == "×4   14 × 4 = 56"
+    assert edge_label(None, None, torch.ones(2, 2)) == "grad ‖g‖=2"
+    assert edge_label(None, None, None, detached=True) == "detached"
+
+
+def test_update_line_with_numbers():
+    new = torch.tensor(1.44)
+    assert update_text("x", 0.01, new, torch.tensor(2.0), torch.tensor(56.0)) == "x ← 2 − 0.01 × 56 = 1.44"
+    assert update_text("w", 0.1, torch.tensor(0.6), torch.tensor(0.5), torch.tensor(-1.0)) == \
+        "w ← 0.5 − 0.1 × (-1) = 0.6"
+    assert update_text("layers.0.weight", 0.1, torch.ones(3)) == "θ ← θ − 0.1·g"
+
+
+def test_gradient_scale_is_monotonic_in_width_and_clamped():
+    widths = [grad_width(10.0 ** k) for k in range(-8, 5)]
+    assert widths == sorted(widths) and widths[0] == widths[1] and widths[-1] == widths[-2]
+    assert grad_level(0.0) == -6 and grad_level(math.nan) == 2
+    for theme in (LIGHT, DARK):
+        assert theme.grad_colour(1e-9) == theme.grad_scale[0][1]
+        assert theme.grad_colour(1e9) == theme.grad_scale[-1][1]
+        assert theme.kind_style("group") == theme.group and theme.kind_style("weird") == theme.op

@@ -1,0 +1,91 @@
+"""`bpviz export`: headless images of a lesson at a chosen step, and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from bpviz.cli import main
+from bpviz.commands.export import step_position
+
+
+def svg_texts(path) -> set[str]:
+    root = ET.parse(path).getroot()
+    return {"".join(t.itertext()).strip() for t in root.iter("{http://www.w3.org/2000/svg}text")}
+
+
+def test_svg_at_the_last_backward_step_shows_the_chain_rule(tmp_path, qapp, capsys):
+    out = tmp_path / "chain.svg"
+    assert main(["export", "lesson:chain56", "-o", str(out), "--step", "backward"]) == 0
+    texts = svg_texts(out)
+    assert "×4   14 × 4 = 56" in texts
+    assert "grad = 56" in texts
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_forward_step_shows_values_but_no_gradients(tmp_path, qapp):
+    out = tmp_path / "fwd.svg"
+    assert main(["export", "lesson:chain56", "-o", str(out), "--step", "forward", "--theme", "dark"]) == 0
+    texts = svg_texts(out)
+    assert "7" in texts and "49" not in texts
+    assert not any(t.startswith("×") for t in texts)
+
+
+def test_png_scale_and_pdf(tmp_path, qapp):
+    from PySide6.QtGui import QImage
+
+    small, big = tmp_path / "a.png", tmp_path / "b.png"
+    assert main(["export", "lesson:chain56", "-o", str(small), "--scale", "1"]) == 0
+    assert main(["export", "lesson:chain56", "-o", str(big), "--scale", "2"]) == 0
+    a, b = QImage(str(small)), QImage(str(big))
+    assert abs(b.width() - 2 * a.width()) <= 1 and abs(b.height() - 2 * a.height()) <= 1
+    pdf = tmp_path / "c.pdf"
+    assert main(["export", "lesson:chain56", "-o", str(pdf), "--step", "3"]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-o", "out.gif"], "must end in .png, .svg or .pdf"),
+    (["-o", "out.png", "--step", "sideways"], "Unknown step 'sideways'"),
+    (["-o", "out.png", "--scale", "0"], "--scale must be a positive number"),
+    (["-o", "no/such/folder/out.png"], "does not exist"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, qapp, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "lesson:chain56", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err
+
+
+def test_unknown_lesson_is_a_clear_error(tmp_path, capsys):
+    assert main(["export", "lesson:nope", "-o", str(tmp_path / "x.png")]) == 2
+    assert "no lesson named 'nope'" in capsys.readouterr().err
+
+
+def test_step_names_pick_the_documented_positions():
+    from bpviz.core.stepper import StepSequence
+    from tests.gui.synthetic import chain_trace
+
+    seq = StepSequence(chain_trace())
+    phases = [s.phase for s in seq.steps]
+    assert step_position(seq, "start") == 0
+    assert step_position(seq, "forward") == max(i for i, p in enumerate(phases) if p == "Forward")
+    assert step_position(seq, "loss") == seq.loss_position
+    assert step_position(seq, "backward") == max(i for i, p in enumerate(phases) if p == "Backward")
+    assert step_position(seq, "end") == seq.last == step_position(seq, "update")
+    assert step_position(seq, "99") == seq.last
+
+
+@pytest.mark.slow
+def test_works_without_a_display(tmp_path):
+    """A fresh process with neither DISPLAY nor QT_QPA_PLATFORM set still renders."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = tmp_path / "headless.png"
+    proc = subprocess.run([sys.executable, "-m", "bpviz", "export", "lesson:chain56", "-o", str(out)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
