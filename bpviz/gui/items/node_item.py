@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.format import NO_VALUE, TensorDisplay, describe, shape_text, update_text
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
-from bpviz.gui.items.heatmap import heat_image
-from bpviz.gui.items.style import colour, font, metrics
+from bpviz.gui.items.style import colour
+from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, TensorPainter, heat_size
 from bpviz.gui.items.zorder import CACHE_NODE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
 
@@ -27,9 +27,6 @@ RADIUS = 7.0
 MIN_W = 96.0
 MAX_W = 300.0
 MARGIN = 8.0            # room around the box for the active glow
-HEAT_CELL = 12.0
-HEAT_MAX_W = 168.0
-HEAT_MAX_H = 96.0
 LEAF_TAGS = {"input": "input", "param": "param", "constant": "const", "group": "module"}
 
 
@@ -56,6 +53,8 @@ class NodeItem(QGraphicsItem):
         self._has_value_slot = not (self.kind == "constant" and self._value.text == self.name) \
             and (self.kind != "group" or value is not None)
         self._grad = describe(grad)
+        self._pair = self._has_value_slot and self._value.mode == self._grad.mode == "heatmap"
+        self._pair_x = 0.0
         # Parameters that will be updated reserve room for the update line from the start.
         self._reserve_update: tuple[str, str] | None = None
         if self.kind in ("input", "param", "constant") and attrs.get("requires_grad") and grad is not None \
@@ -71,7 +70,11 @@ class NodeItem(QGraphicsItem):
         self.setZValue(Z_NODE)
         self.setCacheMode(CACHE_NODE)
         self.setToolTip(self._tooltip())
-        self._badges = [BadgeItem(d.kind, d.message, theme, self) for d in self.diagnostics]
+        # One badge per kind of finding; several findings of a kind share it and its tooltip.
+        messages: dict[str, list[str]] = {}
+        for d in self.diagnostics:
+            messages.setdefault(d.kind, []).append(d.message)
+        self._badges = [BadgeItem(k, "\n".join(m), theme, self) for k, m in messages.items()]
         self.set_theme(theme)
 
     # ----------------------------------------------------------------- sizing and geometry
@@ -99,8 +102,7 @@ class NodeItem(QGraphicsItem):
     def set_theme(self, theme: Theme) -> None:
         """Restyle (and re-measure: a theme may change font sizes)."""
         self._theme = theme
-        self._fonts = {r: font(theme, r) for r in ("title", "small", "value", "table")}
-        self._fm = {r: metrics(theme, r) for r in self._fonts}
+        self._tp = TensorPainter(theme)
         self._measure()
         for badge in self._badges:
             badge.set_theme(theme)
@@ -113,45 +115,30 @@ class NodeItem(QGraphicsItem):
             return self.op if self.op and self.op != self.name else "op"
         return LEAF_TAGS.get(self.kind, self.kind)
 
-    def _block_size(self, disp: TensorDisplay, prefix: str) -> tuple[float, float]:
-        """Width and height of a value or gradient block."""
-        fm_v, fm_t, fm_s = self._fm["value"], self._fm["table"], self._fm["small"]
-        if disp.mode in ("scalar", "none"):
-            return fm_v.horizontalAdvance(prefix + disp.text), fm_v.height()
-        head = fm_s.horizontalAdvance(prefix + disp.text) if disp.mode != "table" else 0.0
-        if disp.mode == "table":
-            cols = max(len(r) for r in disp.rows)
-            width = sum(self._col_widths(disp)) + 8.0 * (cols - 1)
-            caption = fm_s.height() if prefix else 0.0
-            return max(width, fm_s.horizontalAdvance(prefix)), caption + len(disp.rows) * fm_t.height()
-        if disp.mode == "heatmap":
-            cell = self._heat_cell(disp)
-            return max(head, cell * len(disp.matrix[0])), fm_s.height() + 2 + cell * len(disp.matrix)
-        return head, fm_s.height()
-
-    def _col_widths(self, disp: TensorDisplay) -> list[float]:
-        fm = self._fm["table"]
-        cols = max(len(r) for r in disp.rows)
-        return [max(fm.horizontalAdvance(r[c]) for r in disp.rows if c < len(r)) for c in range(cols)]
-
-    @staticmethod
-    def _heat_cell(disp: TensorDisplay) -> float:
-        return min(HEAT_CELL, HEAT_MAX_W / max(1, len(disp.matrix[0])), HEAT_MAX_H / max(1, len(disp.matrix)))
-
     def _measure(self) -> None:
-        fm_title, fm_s = self._fm["title"], self._fm["small"]
+        tp = self._tp
         blocks: list[tuple[str, float, float]] = []
-        head_w = fm_title.horizontalAdvance(self.name) + 14 + fm_s.horizontalAdvance(self._tag())
-        blocks.append(("header", head_w, fm_title.height() + 2 * PAD_Y))
-        blocks.append(("meta", fm_s.horizontalAdvance(self.meta), fm_s.height()))
-        if self._has_value_slot:
-            blocks.append(("value", *self._block_size(self._value, "")))
-        if self._grad is not NO_VALUE:
-            blocks.append(("grad", *self._block_size(self._grad, self._grad_prefix())))
+        head_w = tp.width(self.name, "title") + 14 + tp.width(self._tag(), "small") + self._badge_room()
+        blocks.append(("header", head_w, tp.line_height("title") + 2 * PAD_Y))
+        blocks.append(("meta", tp.width(self.meta, "small"), tp.line_height("small")))
+        small = tp.line_height("small")
+        if self._pair:
+            # Value and gradient heatmaps side by side (one row, captions above), their
+            # summaries below: a weight matrix and its gradient read as a pair.
+            (wv, hv), (wg, hg) = heat_size(self._value, PAIR_MAX_W), heat_size(self._grad, PAIR_MAX_W)
+            self._pair_x = wv + PAIR_GAP
+            blocks.append(("pair", self._pair_x + max(wg, tp.width("grad", "small")), small + 2 + max(hv, hg)))
+            blocks.append(("value", tp.width(self._value.text, "small"), small))
+            blocks.append(("grad", tp.width("grad " + self._grad.text, "small"), small))
+        else:
+            if self._has_value_slot:
+                blocks.append(("value", *tp.size(self._value, "")))
+            if self._grad is not NO_VALUE:
+                blocks.append(("grad", *tp.size(self._grad, self._grad_prefix())))
         if self._reserve_update or self._update:
             lines = self._update or self._reserve_update
-            w = max(fm_s.horizontalAdvance(t) for t in lines)
-            blocks.append(("update", w, fm_s.height() * (2 if lines[1] else 1)))
+            w = max(tp.width(t, "small") for t in lines)
+            blocks.append(("update", w, small * (2 if lines[1] else 1)))
         width = min(MAX_W, max(MIN_W, max(w for _, w, _ in blocks) + 2 * PAD_X))
         y = 0.0
         self._slots: dict[str, QRectF] = {}
@@ -173,6 +160,9 @@ class NodeItem(QGraphicsItem):
         self._header_path = self._header_path.intersected(clip)
         for i, badge in enumerate(self._badges):
             badge.setPos(width / 2 - 4 - i * (2 * BADGE_R + 3), -height / 2)
+
+    def _badge_room(self) -> float:
+        return len(self._badges) * (2 * BADGE_R + 3) if self._badges else 0.0
 
     def _grad_prefix(self) -> str:
         return "grad = " if self._grad.mode == "scalar" else "grad "
@@ -275,93 +265,63 @@ class NodeItem(QGraphicsItem):
         self._paint_text(painter)
 
     def _paint_text(self, painter: QPainter) -> None:
-        t = self._theme
+        t, tp = self._theme, self._tp
         muted = "none_grad" in self._diag_kinds
         text_c = t.text_muted if muted else t.text
         head = self._slots["header"]
         tag = self._tag()
-        tag_w = self._fm["small"].horizontalAdvance(tag)
-        painter.setFont(self._fonts["small"])
+        painter.setFont(tp.fonts["small"])
         painter.setPen(colour(t.kind_style(self.kind).accent if not muted else t.text_muted))
+        # Badges sit on the top-right corner: the kind tag moves left to stay readable.
+        head = head.adjusted(0, 0, -self._badge_room(), 0)
         painter.drawText(head, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tag)
-        painter.setFont(self._fonts["title"])
+        painter.setFont(tp.fonts["title"])
         painter.setPen(colour(text_c))
-        title_rect = head.adjusted(0, 0, -(tag_w + 8), 0)
-        name = self._fm["title"].elidedText(self.name, Qt.TextElideMode.ElideMiddle, title_rect.width())
+        title_rect = head.adjusted(0, 0, -(tp.width(tag, "small") + 8), 0)
+        name = tp.fm["title"].elidedText(self.name, Qt.TextElideMode.ElideMiddle, title_rect.width())
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
-        self._draw_line(painter, "meta", self.meta, "small", t.text_muted)
-        # Slots not reached yet show a faint "?": the box is visibly waiting for its number.
-        if "value" in self._slots:
-            if self._show_value:
-                self._draw_tensor(painter, self._slots["value"], self._value, "", t.value_text if not muted else text_c)
-            else:
-                self._placeholder(painter, "value", "?", self._value, t.text_muted, 0.55)
-        if "grad" in self._slots:
-            if self._show_grad:
-                self._draw_tensor(painter, self._slots["grad"], self._grad, self._grad_prefix(), t.grad_text)
-            else:
-                self._placeholder(painter, "grad", "grad ?", self._grad, t.grad_text, 0.4)
+        tp.text(painter, self._slots["meta"], self.meta, "small", t.text_muted)
+        value_c = t.value_text if not muted else text_c
+        if self._pair:
+            self._paint_pair(painter, value_c)
+        else:
+            # Slots not reached yet show a faint "?": the box is visibly waiting for its number.
+            if "value" in self._slots:
+                if self._show_value:
+                    tp.draw(painter, self._slots["value"], self._value, "", value_c)
+                else:
+                    self._placeholder(painter, self._slots["value"], "?", self._value, t.text_muted, 0.55)
+            if "grad" in self._slots:
+                if self._show_grad:
+                    tp.draw(painter, self._slots["grad"], self._grad, self._grad_prefix(), t.grad_text)
+                else:
+                    self._placeholder(painter, self._slots["grad"], "grad ?", self._grad, t.grad_text, 0.4)
         if self._update and "update" in self._slots:
-            r = self._slots["update"]
-            line_h = self._fm["small"].height()
             for i, text in enumerate(self._update):
-                self._draw_text(painter, QRectF(r.x(), r.y() + i * line_h, r.width(), line_h),
-                                text, "small", t.update_text)
+                tp.text(painter, tp.line(self._slots["update"], "small", i), text, "small", t.update_text)
 
-    def _placeholder(self, painter: QPainter, slot: str, text: str, disp: TensorDisplay, c: str,
+    def _paint_pair(self, painter: QPainter, value_c: str) -> None:
+        t, tp = self._theme, self._tp
+        r = self._slots["pair"]
+        top = r.y() + tp.line_height("small") + 2
+        for show, disp, x, caption, c, strength in (
+                (self._show_value, self._value, r.x(), "value", value_c, 0.55),
+                (self._show_grad, self._grad, r.x() + self._pair_x, "grad", t.grad_text, 0.4)):
+            line = QRectF(x, r.y(), r.right() - x, tp.line_height("small"))
+            if show:
+                tp.text(painter, line, caption, "small", t.text_muted if caption == "value" else c)
+                tp.heatmap(painter, x, top, disp, PAIR_MAX_W)
+            else:
+                tp.text(painter, line, caption + " ?", "small", mix(t.surface, c, strength))
+        if self._show_value:
+            tp.text(painter, self._slots["value"], self._value.text, "small", value_c)
+        if self._show_grad:
+            tp.text(painter, self._slots["grad"], "grad " + self._grad.text, "small", t.grad_text)
+
+    def _placeholder(self, painter: QPainter, r: QRectF, text: str, disp: TensorDisplay, c: str,
                      strength: float) -> None:
         role = "value" if disp.mode in ("scalar", "none") else "small"
-        r = self._slots[slot]
-        line = QRectF(r.x(), r.y(), r.width(), self._fm[role].height())
-        self._draw_text(painter, line, text, role, mix(self._theme.surface, c, strength))
-
-    def _draw_line(self, painter: QPainter, slot: str, text: str, role: str, c: str) -> None:
-        if slot in self._slots:
-            self._draw_text(painter, self._slots[slot], text, role, c)
-
-    def _draw_text(self, painter: QPainter, rect: QRectF, text: str, role: str, c: str) -> None:
-        painter.setFont(self._fonts[role])
-        painter.setPen(colour(c))
-        shown = self._fm[role].elidedText(text, Qt.TextElideMode.ElideRight, rect.width() + 0.5)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
-
-    def _draw_tensor(self, painter: QPainter, r: QRectF, disp: TensorDisplay, prefix: str, c: str) -> None:
-        fm_s, fm_t = self._fm["small"], self._fm["table"]
-        if disp.mode in ("scalar", "none"):
-            self._draw_text(painter, r, prefix + disp.text, "value", c)
-            return
-        if disp.mode == "summary":
-            self._draw_text(painter, r, prefix + disp.text, "small", c)
-            return
-        y = r.y()
-        if disp.mode == "table":
-            if prefix:
-                self._draw_text(painter, QRectF(r.x(), y, r.width(), fm_s.height()), prefix.strip(), "small", c)
-                y += fm_s.height()
-            painter.setFont(self._fonts["table"])
-            painter.setPen(colour(c))
-            widths = self._col_widths(disp)
-            for row in disp.rows:
-                x = r.x()
-                for cell, w in zip(row, widths):
-                    # Right-aligned cells line the digits up like a printed matrix.
-                    painter.drawText(QRectF(x, y, w, fm_t.height()),
-                                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, cell)
-                    x += w + 8.0
-                y += fm_t.height()
-            return
-        self._draw_text(painter, QRectF(r.x(), y, r.width(), fm_s.height()), prefix + disp.text, "small", c)
-        y += fm_s.height() + 2
-        cell = self._heat_cell(disp)
-        rows, cols = len(disp.matrix), len(disp.matrix[0])
-        target = QRectF(r.x(), y, cols * cell, rows * cell)
-        # One image pixel per cell, scaled up without smoothing: one draw call per heatmap, and
-        # an SVG/PDF export embeds a tiny image instead of thousands of rectangles.
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(target, heat_image(self._theme, disp))
-        painter.setPen(QPen(colour(self._theme.grid), 1.0))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(target)
+        self._tp.text(painter, self._tp.line(r, role), text, role, mix(self._theme.surface, c, strength))
 
 
 def _plain(disp: TensorDisplay, prefix: str) -> str:
