@@ -157,7 +157,8 @@ def edge_formula(trace, u: str, v: str) -> list[str]:
         return [f"dL/d{vs} × ∂{vs}/∂{us} = {_num(_scalar(up))} × {_num(float(local))} = {format_number(g)}",
                 "upstream gradient × local derivative = this edge's share of "
                 f"dL/d{us}"]
-    lines = [f"(∂{vs}/∂{us})ᵀ · dL/d{vs}  =  this edge's share of dL/d{us}"]
+    lines = [f"dL/d{us} += (∂{vs}/∂{us})ᵀ · dL/d{vs}",
+             f"this edge's share of dL/d{us}: the local Jacobian, transposed, times the upstream gradient"]
     if up is not None:
         lines.append(f"‖dL/d{vs}‖ = {_norm(up)}  →  ‖share‖ = {_norm(grad)}")
     return lines

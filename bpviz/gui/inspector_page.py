@@ -4,6 +4,7 @@ sections rather than widget plumbing."""
 
 from __future__ import annotations
 
+import html
 from typing import Callable
 
 from PySide6.QtCore import Qt
@@ -134,8 +135,10 @@ class InspectorPage(QWidget):
         first = selectable(lines[0])
         first.setObjectName("chainRule")
         first.setWordWrap(True)
+        # A formula gets the gradient colour; "no gradient reaches b" is a remark, not a result.
+        colour = self.theme.grad_text if "=" in lines[0] else self.theme.text_muted
         first.setStyleSheet("font-family: 'DejaVu Sans Mono'; font-size: 15px; font-weight: bold;"
-                            f" color: {self.theme.grad_text};")
+                            f" color: {colour};")
         self.formula_label = first
         self.layout_.addWidget(first)
         for line in lines[1:]:
@@ -151,7 +154,10 @@ class InspectorPage(QWidget):
             return
         self.section("Diagnostics")
         for d in diagnostics:
-            label = selectable(f"⚠ {d.message}")
+            # The kind's colour on the marker only: some (no gradient: grey) are too pale for text.
+            label = QLabel(f'<span style="color:{self.theme.diagnostic_colour(d.kind)}">●</span> '
+                           f"{html.escape(d.message)}")
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-            label.setStyleSheet(f"color: {self.theme.diagnostic_colour(d.kind)};")
             self.layout_.addWidget(label)

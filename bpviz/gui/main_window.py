@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.canvas.show_trace(trace, sequence.lr)
         self.controller.set_sequence(sequence, 0)
         self._update_title()
+        self._size_docks()
         QTimer.singleShot(0, self.show_initial_view)
         self.traceShown.emit()
 
@@ -289,15 +290,20 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, title, message)
 
     # ------------------------------------------------------------------------ window events
+    def _size_docks(self) -> None:
+        """Give the inspector most of the height; the diagnostics list only what it needs."""
+        if not self.isVisible():
+            return      # sizes only stick once the window has its real size (see showEvent)
+        h = max(300, self.height())
+        diag = 90 if not (self.trace is not None and self.trace.diagnostics) else int(h * 0.24)
+        self.resizeDocks([self.inspector, self.diagnostics], [h - diag, diag], Qt.Orientation.Vertical)
+
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         if not self._docks_sized:
-            # Dock sizes only stick once the window has its real size.
             self._docks_sized = True
-            h = max(300, self.height())
-            self.resizeDocks([self.inspector, self.diagnostics], [int(h * 0.72), int(h * 0.2)],
-                             Qt.Orientation.Vertical)
             self.resizeDocks([self.inspector], [400], Qt.Orientation.Horizontal)
+            self._size_docks()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         urls = event.mimeData().urls()

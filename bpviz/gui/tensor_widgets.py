@@ -12,7 +12,7 @@ import math
 
 import torch
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QToolTip,
     QVBoxLayout, QWidget,
@@ -25,6 +25,7 @@ from bpviz.gui.theme import LIGHT, Theme, mix
 TABLE_MAX_CELLS = 64
 HEATMAP_MAX_SIDE_CELLS = 150
 HEAT_MAX_SIDE = 300.0
+ANNOTATE_MAX = 8
 
 
 def as_matrix(t: torch.Tensor) -> torch.Tensor:
@@ -56,7 +57,9 @@ def stats_text(t: torch.Tensor) -> str:
 class HeatmapWidget(QWidget):
     """A diverging heatmap (negative blue, zero neutral, positive red) of a 2-D matrix.
 
-    Hovering a cell shows its index and value. ``matrix`` keeps the values shown, for tests.
+    Small matrices (up to :data:`ANNOTATE_MAX` a side) print each value in its cell, which is
+    what a learner wants from a 3×3 Jacobian; larger ones are plain colour. Hovering a cell shows
+    its index and value. ``matrix`` keeps the values shown, for tests.
     """
 
     def __init__(self, matrix: torch.Tensor, theme: Theme = LIGHT, parent: QWidget | None = None,
@@ -69,15 +72,34 @@ class HeatmapWidget(QWidget):
         finite = self.matrix[torch.isfinite(self.matrix)]
         self.scale = float(finite.abs().max()) if finite.numel() else 1.0
         self.scale = self.scale or 1.0
-        self.cell = max(2.0, min(22.0, HEAT_MAX_SIDE / max(rows, cols)))
+        self.annotated = max(rows, cols) <= ANNOTATE_MAX
+        self._image: QImage | None = None
+        if self.annotated:
+            self._texts = [[format_compact(v) for v in row] for row in self.matrix.tolist()]
+            fm = QFontMetricsF(self._cell_font())
+            widest = max(fm.horizontalAdvance(t) for row in self._texts for t in row)
+            self.cell_w, self.cell_h = max(34.0, widest + 12), max(22.0, fm.height() + 8)
+        else:
+            self._texts = []
+            self.cell_w = self.cell_h = max(2.0, min(22.0, HEAT_MAX_SIDE / max(rows, cols)))
+            # One pixel per cell, coloured in one vectorised pass and scaled up when painted:
+            # a 150×150 heatmap would otherwise cost 22,500 drawRect calls on every repaint.
+            self._image = self._colour_image()
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setFixedSize(self.sizeHint())
         self.setToolTip(f"{rows}×{cols}; hover a cell for its value")
 
+    @staticmethod
+    def _cell_font() -> QFont:
+        f = QFont()
+        f.setFamilies(["DejaVu Sans Mono", "Monospace"])
+        f.setPixelSize(11)
+        return f
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         rows, cols = self.matrix.shape
-        return QSize(math.ceil(cols * self.cell) + 2, math.ceil(rows * self.cell) + 2)
+        return QSize(math.ceil(cols * self.cell_w) + 2, math.ceil(rows * self.cell_h) + 2)
 
     def cell_colour(self, value: float) -> str:
         """The colour of one value on this heatmap's symmetric scale."""
@@ -87,16 +109,43 @@ class HeatmapWidget(QWidget):
         f = max(-1.0, min(1.0, value / self.scale))
         return mix(t.heat_zero, t.heat_positive if f > 0 else t.heat_negative, abs(f))
 
+    def _colour_image(self) -> QImage:
+        t = self._theme
+        m = self.matrix
+        f = (m / self.scale).clamp(-1.0, 1.0).nan_to_num(0.0).unsqueeze(-1)
+        zero, pos, neg = (torch.tensor(_rgb(c), dtype=torch.float64) for c in
+                          (t.heat_zero, t.heat_positive, t.heat_negative))
+        rgb = zero + f.abs() * (torch.where(f > 0, pos, neg) - zero)
+        rgb[~torch.isfinite(m)] = torch.tensor(_rgb(t.nonfinite), dtype=torch.float64)
+        rgba = torch.cat([rgb.round(), torch.full((*m.shape, 1), 255.0, dtype=torch.float64)], -1)
+        data = rgba.to(torch.uint8).contiguous().numpy().tobytes()
+        rows, cols = m.shape
+        return QImage(data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888).copy()
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         rows, cols = self.matrix.shape
-        gap = 1.0 if self.cell >= 6 else 0.0
-        painter.setPen(Qt.PenStyle.NoPen)
+        if self._image is not None:
+            painter.drawImage(QRectF(1, 1, cols * self.cell_w, rows * self.cell_h), self._image)
+            painter.setPen(QColor(self._theme.grid))
+            painter.drawRect(QRectF(0.5, 0.5, self.width() - 1, self.height() - 1))
+            painter.end()
+            return
+        gap = 1.0 if min(self.cell_w, self.cell_h) >= 6 else 0.0
         values = self.matrix.tolist()
+        if self.annotated:
+            painter.setFont(self._cell_font())
         for i in range(rows):
             for j in range(cols):
-                painter.setBrush(QColor(self.cell_colour(values[i][j])))
-                painter.drawRect(QRectF(1 + j * self.cell, 1 + i * self.cell, self.cell - gap, self.cell - gap))
+                fill = QColor(self.cell_colour(values[i][j]))
+                rect = QRectF(1 + j * self.cell_w, 1 + i * self.cell_h, self.cell_w - gap, self.cell_h - gap)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(fill)
+                painter.drawRect(rect)
+                if self.annotated:
+                    # Light text on strong colours, the theme's text on pale ones.
+                    painter.setPen(QColor("#ffffff") if fill.lightnessF() < 0.55 else QColor("#1f2933"))
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._texts[i][j])
         painter.setPen(QColor(self._theme.grid))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(0.5, 0.5, self.width() - 1, self.height() - 1))
@@ -104,7 +153,7 @@ class HeatmapWidget(QWidget):
 
     def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
         """The (row, col) under a widget position, or None outside the cells."""
-        i, j = int((pos.y() - 1) // self.cell), int((pos.x() - 1) // self.cell)
+        i, j = int((pos.y() - 1) // self.cell_h), int((pos.x() - 1) // self.cell_w)
         rows, cols = self.matrix.shape
         return (i, j) if 0 <= i < rows and 0 <= j < cols else None
 
@@ -137,6 +186,9 @@ class TensorTable(QTableWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(format_number(v))
                 self.setItem(i, j, item)
+        # Python's indices, as in the heatmap tooltips and the code that made the tensor.
+        self.setHorizontalHeaderLabels([str(j) for j in range(m.shape[1])])
+        self.setVerticalHeaderLabels([str(i) for i in range(m.shape[0])])
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setMinimumSectionSize(36)
@@ -145,7 +197,11 @@ class TensorTable(QTableWidget):
         # Tall enough for every row: the table sits in the inspector's own scroll area.
         height = self.horizontalHeader().height() + sum(self.rowHeight(i) for i in range(m.shape[0])) + 4
         self.setFixedHeight(height)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # As wide as its columns (a 1×3 vector should not stretch across the dock), narrower with
+        # a scroll bar when the dock is too small.
+        width = self.verticalHeader().sizeHint().width() + sum(self.columnWidth(j) for j in range(m.shape[1])) + 4
+        self.setMaximumWidth(width)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def cell_texts(self) -> list[list[str]]:
         """The texts of every cell, row by row (for tests)."""
@@ -193,6 +249,11 @@ class TensorView(QWidget):
             layout.addWidget(HeatmapWidget(as_matrix(t), theme))
         else:
             self.mode = "stats"
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    c = colour.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
 
 
 def _muted(text: str, theme: Theme) -> QLabel:

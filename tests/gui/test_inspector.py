@@ -153,3 +153,32 @@ def test_new_trace_clears_the_selection(qtbot, open_window):
     open_and_wait(qtbot, window, "lesson:square")
     assert window.inspector.selection() is None
     assert window.inspector.formula_text() == ""
+
+
+def test_large_heatmap_colours_every_cell_like_the_small_one(qtbot):
+    from PySide6.QtGui import QColor
+
+    from bpviz.gui.tensor_widgets import HeatmapWidget
+
+    m = torch.linspace(-3, 5, 120 * 90).reshape(120, 90)
+    m[0, 0], m[1, 1] = float("nan"), float("inf")
+    heat = HeatmapWidget(m)
+    qtbot.addWidget(heat)
+    assert not heat.annotated
+    image = heat.grab().toImage()
+    for i, j in [(0, 0), (1, 1), (7, 3), (60, 45), (119, 89)]:
+        x, y = int(1 + (j + 0.5) * heat.cell_w), int(1 + (i + 0.5) * heat.cell_h)
+        assert QColor(image.pixel(x, y)).name() == heat.cell_colour(float(m[i, j])), (i, j)
+
+
+def test_small_heatmap_prints_each_value(qtbot):
+    from bpviz.gui.tensor_widgets import HeatmapWidget
+
+    heat = HeatmapWidget(torch.tensor([[1.0, 0.0], [0.0, -0.25]]))
+    qtbot.addWidget(heat)
+    assert heat.annotated
+    assert heat._texts == [["1", "0"], ["0", "-0.25"]]
+    from PySide6.QtCore import QPointF
+
+    assert heat.cell_at(QPointF(1 + 1.5 * heat.cell_w, 1 + 1.5 * heat.cell_h)) == (1, 1)
+    assert heat.cell_at(QPointF(1 + 0.5 * heat.cell_w, 1 + 1.5 * heat.cell_h)) == (1, 0)
