@@ -1,0 +1,200 @@
+"""Display transformations of a trace graph: each returns a new DiGraph, the input is untouched.
+
+:func:`hide_shape_ops` drops ops that only reshape (view, transpose...) and bridges their edges;
+:func:`collapse_modules` folds the nodes of deep module scopes into one group node per module.
+Node and edge attributes follow :mod:`bpviz.core.model`; the results add a few (``bridged``,
+``members``, group nodes of kind ``"group"``). Where several edges become one, the drawn edge
+keeps the attributes of the first and, where all of them leave the same node, the sum of their
+``grad`` (each is in that node's shape), so a node's gradient is still the sum over its
+out-edges. Output order is deterministic: it follows the input's order and sorted ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from typing import Any
+
+import networkx as nx
+
+from bpviz.core.layout import node_key
+
+# Friendly op names whose output holds the input's values in another shape. clone and select
+# are not here: a clone is a real copy and select drops values, both worth seeing.
+SHAPE_OPS = frozenset(
+    {
+        "view", "view_as", "reshape", "reshape_as", "t", "transpose", "swapaxes", "permute",
+        "movedim", "expand", "expand_as", "unsqueeze", "squeeze", "flatten", "unflatten",
+        "contiguous",
+    }
+)  # fmt: skip
+# Autograd classes of the same ops (the numbered variants: SqueezeBackward0, 1, 2...).
+_SHAPE_AUTOGRAD = re.compile(
+    r"(T|View|UnsafeView|ReshapeAlias|Expand|Permute|Transpose|Unsqueeze|Squeeze|AsStrided)"
+    r"Backward\d*"
+)
+GROUP_PREFIX = "group:"
+
+
+def is_shape_op(attrs: dict[str, Any]) -> bool:
+    """Whether a node is an op that only changes its input's shape (never the loss)."""
+    if attrs.get("kind") != "op":
+        return False
+    return attrs.get("op") in SHAPE_OPS or bool(
+        _SHAPE_AUTOGRAD.fullmatch(attrs.get("autograd") or "")
+    )
+
+
+def _merged(datas: list[dict[str, Any]], same_source: bool) -> dict[str, Any]:
+    """Attributes of one drawn edge standing for several original ones (see module notes)."""
+    attrs = dict(datas[0])
+    if len(datas) > 1:
+        grads = [d["grad"] for d in datas if d.get("grad") is not None]
+        # Gradients add up only in one shape: that of their common source.
+        attrs["grad"] = sum(grads[1:], grads[0]) if grads and same_source else None
+        attrs["local"] = None  # no single local derivative stands for several edges
+        attrs["detached"] = all(d.get("detached", False) for d in datas)
+    return attrs
+
+
+def hide_shape_ops(graph: nx.DiGraph) -> nx.DiGraph:
+    """The graph without shape-only ops, each bridged by edges from its producers to consumers.
+
+    A shape op is hidden only where it has both inputs and consumers. A bridged edge ``(p, s)``
+    keeps the attributes of the edge leaving ``p`` (its ``grad`` is in p's shape) but the
+    ``index`` of the edge entering ``s`` (which input of s it feeds), and gains ``bridged``:
+    the ids of the hidden nodes it passes, in path order.
+    """
+    hidden = {
+        v
+        for v, attrs in graph.nodes(data=True)
+        if is_shape_op(attrs) and graph.in_degree(v) and graph.out_degree(v)
+    }
+    out = nx.DiGraph(**graph.graph)
+    out.add_nodes_from((v, dict(a)) for v, a in graph.nodes(data=True) if v not in hidden)
+    # (p, s) -> per first edge leaving p: (its attributes, hidden ids passed, index into s)
+    routes: dict[tuple, dict[Hashable, tuple[dict, list, Any]]] = {}
+    for p, first, data in graph.edges(data=True):
+        if p in hidden:
+            continue
+        if first not in hidden:
+            routes.setdefault((p, first), {})[first] = (data, [], data.get("index"))
+            continue
+        # Walk forward through hidden nodes (iteratively) to the visible consumers.
+        stack, seen = [(first, [first])], {first}
+        while stack:
+            h, path = stack.pop()
+            for s in sorted(graph.successors(h), key=node_key, reverse=True):
+                if s not in hidden:
+                    index = graph.edges[h, s].get("index")
+                    routes.setdefault((p, s), {}).setdefault(first, (data, path, index))
+                elif s not in seen:
+                    seen.add(s)
+                    stack.append((s, path + [s]))
+    for (p, s), by_first in routes.items():
+        # The direct edge first, then bridges by the id of the node they leave p through.
+        firsts = sorted(by_first, key=lambda f: (f != s, node_key(f)))
+        attrs = _merged([by_first[f][0] for f in firsts], same_source=True)
+        bridged = [h for f in firsts for h in by_first[f][1]]
+        if bridged:
+            attrs["bridged"] = list(dict.fromkeys(bridged))
+            attrs["index"] = by_first[firsts[0]][2]
+        out.add_edge(p, s, **attrs)
+    return out
+
+
+def _scope(attrs: dict[str, Any]) -> str:
+    """A node's module scope; a parameter without one belongs to the module owning its name."""
+    module = attrs.get("module") or ""
+    if not module and attrs.get("kind") == "param":
+        module = (attrs.get("name") or "").rpartition(".")[0]
+    return module
+
+
+def module_depth(graph: nx.DiGraph) -> int:
+    """The deepest module scope present, in dotted parts (0 when no node has a scope)."""
+    scopes = (_scope(attrs) for _, attrs in graph.nodes(data=True))
+    return max((len(s.split(".")) for s in scopes if s), default=0)
+
+
+def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
+    """Fold every node whose scope has more than ``depth`` parts into its module at that depth.
+
+    With ``depth=1`` the nodes of ``layers.0.fc`` and ``layers.1.act`` join the group node
+    ``group:layers``; with ``depth=2`` they go to ``group:layers.0`` and ``group:layers.1``.
+    Nodes with a shallower scope (functional ops in a parent's forward) and the loss stay
+    visible. ``depth=None`` folds nothing, nor does a depth of :func:`module_depth` or more;
+    ``depth=0`` folds all module-scoped nodes into one group named ``model``. A group that would
+    close a cycle (a module called twice with other ops in between) stays expanded, so the
+    result is always a DAG. Leaves without a scope (buffers) join the one group using them.
+    """
+    if depth is None:
+        return graph.copy()
+    if depth < 0:
+        raise ValueError(f"depth must be 0 or more (or None), not {depth}")
+    scoped, unscoped = {}, []
+    for v, attrs in graph.nodes(data=True):
+        scope = _scope(attrs)
+        parts = scope.split(".") if scope else []
+        if attrs.get("kind") != "loss" and len(parts) > depth:
+            scoped[v] = GROUP_PREFIX + ".".join(parts[:depth])
+        elif not scope and attrs.get("kind") in ("param", "constant") and not graph.in_degree(v):
+            unscoped.append(v)
+    while True:
+        group_of = dict(scoped)
+        # A leaf without a scope (a buffer such as BatchNorm's running mean) used only inside
+        # one group belongs to it, as a parameter belongs to its module.
+        for v in unscoped:
+            groups = {group_of.get(s) for s in graph.successors(v)}
+            if len(groups) == 1 and None not in groups:
+                group_of[v] = groups.pop()
+        out = _fold(graph, group_of)
+        if nx.is_directed_acyclic_graph(out):
+            return out
+        # Expand one group of the cycle found (the first by id) and try again.
+        cycle = {n for edge in nx.find_cycle(out) for n in edge[:2]}
+        culprit = min((n for n in cycle if out.nodes[n]["kind"] == "group"), key=node_key)
+        scoped = {v: g for v, g in scoped.items() if g != culprit}
+
+
+def _fold(graph: nx.DiGraph, group_of: dict[Hashable, str]) -> nx.DiGraph:
+    """The quotient graph: each group's members replaced by one node, edges merged."""
+    members: dict[str, list] = {}
+    for v, g in group_of.items():
+        members.setdefault(g, []).append(v)
+    out = nx.DiGraph(**graph.graph)
+    for v, attrs in graph.nodes(data=True):
+        g = group_of.get(v)
+        if g is None:
+            out.add_node(v, **attrs)
+        elif g not in out:
+            out.add_node(g)  # attributes once the group's outputs are known
+    merged: dict[tuple, list] = {}
+    outputs: dict[str, set] = {g: set() for g in members}
+    for u, v, data in graph.edges(data=True):
+        gu, gv = group_of.get(u, u), group_of.get(v, v)
+        if gu == gv:
+            continue
+        merged.setdefault((gu, gv), []).append((u, v, data))
+        if u in group_of:
+            outputs[gu].add(u)
+    for g, mem in members.items():
+        outs = sorted(outputs[g], key=node_key)
+        source = graph.nodes[outs[0]] if len(outs) == 1 else {}
+        prefix = g[len(GROUP_PREFIX) :]
+        out.nodes[g].update(
+            kind="group",
+            name=prefix or "model",
+            op="module",
+            autograd="",
+            module=prefix,
+            members=sorted(mem, key=node_key),
+            output=outs[0] if len(outs) == 1 else None,
+            **{k: source.get(k) for k in ("shape", "dtype", "value", "grad", "requires_grad")},
+        )
+    for (gu, gv), edges in merged.items():
+        edges.sort(key=lambda e: (node_key(e[0]), node_key(e[1])))
+        attrs = _merged([d for _, _, d in edges], same_source=len({u for u, _, _ in edges}) == 1)
+        attrs["members"] = [(u, v) for u, v, _ in edges]
+        out.add_edge(gu, gv, **attrs)
+    return out
