@@ -23,10 +23,12 @@ SETTLE_MS = 400
 
 
 def application() -> QApplication:
-    """The running QApplication, or a new one named for QSettings and with the bpviz icon."""
+    """The running QApplication (left as its owner set it up), or a new one named for QSettings
+    and with the bpviz icon."""
     app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1] or ["bpviz"])
+    if app is not None:
+        return app
+    app = QApplication(sys.argv[:1] or ["bpviz"])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("bpviz")
@@ -50,6 +52,7 @@ def run_app(args) -> int:
     shot = getattr(args, "screenshot", None)
     step = getattr(args, "step", None)
     window = MainWindow(spec, start=False)
+    window.debug = bool(getattr(args, "debug", False))
     headless = smoke or bool(shot)
     window.show_dialogs = not headless
     result = {"code": 0}

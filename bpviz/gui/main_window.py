@@ -9,6 +9,7 @@ inspector and the status bar all redraw from its ``positionChanged`` signal.
 from __future__ import annotations
 
 import os
+import sys
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = Settings()
         self.show_dialogs = True        # False for --smoke-test / --screenshot: never block
+        self.debug = False              # --debug: print tracebacks of failed traces
         self.last_error = ""
         self.spec: str | None = None
         self._pending_spec = ""
@@ -155,8 +157,8 @@ class MainWindow(QMainWindow):
         if self.trace is None:
             self.canvas.placeholder.setText(f"Could not open {self._pending_spec}.\n\n{message}\n\n"
                                       "Use File ▸ Open or File ▸ Lessons.")
-        if os.environ.get("BPVIZ_DEBUG"):
-            print(details)
+        if self.debug:
+            print(details, file=sys.stderr)
         self.traceFailed.emit(message)
         if self.show_dialogs:
             QMessageBox.warning(self, "Cannot open scenario", message)

@@ -112,6 +112,33 @@ def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window,
     assert window.settings.recent_files() == []
 
 
+def test_slow_trace_runs_off_the_ui_thread_with_a_busy_indication(qtbot, open_window, tmp_path):
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    window = open_window()
+    slow = _broken(tmp_path, "slow.py", "import time\nimport torch\nw = torch.tensor(3.0, requires_grad=True)\n\n"
+                                         "def loss():\n    time.sleep(0.8)\n    return w * w\n")
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(20)
+    window.open_scenario(slow)
+    qtbot.waitUntil(window.busy_bar.isVisible, timeout=5000)
+    assert QGuiApplication.overrideCursor() is not None
+    assert "Tracing" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.traceShown, timeout=TRACE_TIMEOUT_MS):
+        pass
+    timer.stop()
+    assert not window.busy_bar.isVisible() and QGuiApplication.overrideCursor() is None
+    # The event loop kept running while the scenario slept for 0.8 s on the worker.
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 20 and max(gaps) < 0.25
+    assert window.spec == slow
+
+
 def test_opened_files_go_to_recent_files_in_memory_only(qtbot, open_window, tmp_path):
     window = open_window()
     assert window.settings._qs is None                        # BPVIZ_NO_SETTINGS=1 (tests/conftest.py)
@@ -211,6 +238,14 @@ def test_show_opens_a_window_on_a_user_model_and_blocks_until_closed(qtbot):
     assert bpviz.show(model, data, target=torch.tensor([[1.0]]), title="tiny") == 0
     assert seen["title"] == ["tiny — bpviz"]
     assert {"weight", "bias", "data"} <= seen["names"]      # the script's own variable name
+
+
+def test_the_window_module_loads_without_torch():
+    """The window must show before torch loads: importing it (and the app) must not import torch."""
+    code = "import sys, bpviz.gui.app, bpviz.gui.main_window; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 def _run_cli(*args, tmp_env=None) -> subprocess.CompletedProcess:
