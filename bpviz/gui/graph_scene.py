@@ -20,7 +20,7 @@ from bpviz.gui.items.legend_item import LegendItem
 from bpviz.gui.items.node_item import NodeItem
 from bpviz.gui.items.style import colour
 from bpviz.gui.items.token_item import TokenItem
-from bpviz.gui.labels import place_labels
+from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
 from bpviz.gui.token_animator import TokenAnimator
 from bpviz.gui.view_mapping import ViewMap
@@ -57,11 +57,13 @@ class GraphScene(QGraphicsScene):
         self._edges: dict[tuple[str, str], EdgeItem] = {}
         self._to_loss: set[str] = set()
         self._map = ViewMap(self.graph)
+        self._labels = LabelPlacer(())
+        self._static_rect = QRectF()
         self._state: DisplayState | None = None
         self._lr = 0.1
         self._applied_lr = 0.1
         self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
-        self._edge_text_cache: dict[tuple[str, str], tuple[str, float | None]] = {}
+        self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
         self._animator = TokenAnimator(self)
@@ -89,7 +91,7 @@ class GraphScene(QGraphicsScene):
         self.graph, self.loss_node, self._lr = graph, loss_node, lr
         self._state, self._selected, self._focus = None, None, None
         self._edge_content = {}
-        self._edge_text_cache: dict[tuple[str, str], tuple[str, float | None]] = {}
+        self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._map = ViewMap(graph)
         by_node: dict[str, list] = {}
         for d in diagnostics:
@@ -119,7 +121,11 @@ class GraphScene(QGraphicsScene):
         routes = getattr(layout, "routes", {}) or {}
         self._route_edges(routes)
         self.legend.setPos(layout.width + LEGEND_GAP, 0.0)
-        self._graph_size = (layout.width, layout.height)
+        self._labels = LabelPlacer([n.scene_rect() for n in self._nodes.values()])
+        # Boxes and curves stay put until the next layout: their extent is computed once.
+        self._static_rect = QRectF()
+        for item in [*self._nodes.values(), *self._edges.values()]:
+            self._static_rect = self._static_rect.united(item.sceneBoundingRect())
         self.setSceneRect(self.content_rect())
 
     def _route_edges(self, routes: dict) -> None:
@@ -134,8 +140,12 @@ class GraphScene(QGraphicsScene):
         in_port: dict[tuple[str, str], QPointF] = {}
         for n, item in self._nodes.items():
             r = item.scene_rect()
-            outs = sorted(self.graph.out_edges(n), key=lambda e: (neighbour_x(routes.get(e), e[1], True), e))
-            ins = sorted(self.graph.in_edges(n), key=lambda e: (neighbour_x(routes.get(e), e[0], False), e))
+            # Lists from successors/predecessors: networkx's per-node edge views count every edge
+            # of the graph for len(), which made this quadratic.
+            outs = sorted([(n, s) for s in self.graph.successors(n)],
+                          key=lambda e: (neighbour_x(routes.get(e), e[1], True), e))
+            ins = sorted([(p, n) for p in self.graph.predecessors(n)],
+                         key=lambda e: (neighbour_x(routes.get(e), e[0], False), e))
             for edges, y, ports in ((outs, r.bottom(), out_port), (ins, r.top(), in_port)):
                 k = len(edges)
                 step = min(PORT_SPACING, (r.width() - 24) / max(1, k - 1))
@@ -147,9 +157,7 @@ class GraphScene(QGraphicsScene):
 
     def content_rect(self) -> QRectF:
         """Everything worth exporting (graph, labels, legend) plus a margin; tokens excluded."""
-        rect = self.legend.sceneBoundingRect()
-        for item in [*self._nodes.values(), *self._edges.values()]:
-            rect = rect.united(item.sceneBoundingRect())
+        rect = self.legend.sceneBoundingRect().united(self._static_rect)
         for edge in self._edges.values():
             if edge.label.isVisible():
                 rect = rect.united(edge.label.sceneBoundingRect())
@@ -169,28 +177,29 @@ class GraphScene(QGraphicsScene):
         for n, item in self._nodes.items():
             item.set_display(m.shows_value(n, state), m.shows_grad(n, state), m.updated(n, state), lr)
         grad_phase = state.phase in GRAD_PHASES
-        for (u, v), edge in self._edges.items():
-            a = self.graph.edges[u, v]
+        for u, v, a in self.graph.edges(data=True):
             label, colour_hex, width = "", None, 1.4
             if (a.get("grad") is not None or a.get("detached")) and m.edge_has_grad(u, v, state):
-                label, mag = self._edge_text(u, v, a)
-                if grad_phase and mag is not None:
-                    colour_hex, width = self._theme.grad_colour(mag), grad_width(mag)
+                label, grad_colour, grad_w = self._edge_text(u, v, a)
+                if grad_phase and grad_colour is not None:
+                    colour_hex, width = grad_colour, grad_w
             self._edge_content[u, v] = (label, colour_hex, width)
         self._applied_lr = lr
         self._restyle()
-        place_labels([e for e in self._edges.values() if e.label.text],
-                     [n.scene_rect() for n in self._nodes.values()])
+        self._labels.place([e for e in self._edges.values() if e.label.text])
         # Labels near the border may reach past the laid-out area; never clip them in the view.
         self.setSceneRect(self.sceneRect().united(self.content_rect()))
 
-    def _edge_text(self, u: str, v: str, a: dict) -> tuple[str, float | None]:
-        """The chain-rule label and gradient magnitude of an edge (fixed per graph: cached)."""
+    def _edge_text(self, u: str, v: str, a: dict) -> tuple[str, str | None, float]:
+        """The chain-rule label, gradient colour and width of an edge (fixed per graph and
+        theme: cached, as apply_state asks for every edge on every step)."""
         cached = self._edge_text_cache.get((u, v))
         if cached is None:
             label = edge_label(a.get("local"), self.graph.nodes[v].get("grad"), a.get("grad"),
                                bool(a.get("detached")))
-            cached = self._edge_text_cache[u, v] = (label, magnitude(a.get("grad")))
+            mag = magnitude(a.get("grad"))
+            look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
+            cached = self._edge_text_cache[u, v] = (label, *look)
         return cached
 
     def _restyle(self) -> None:
@@ -322,6 +331,7 @@ class GraphScene(QGraphicsScene):
     def set_theme(self, theme: Theme) -> None:
         """Restyle every item; lay out again only if node sizes changed."""
         self._theme = theme
+        self._edge_text_cache = {}
         self.setBackgroundBrush(colour(theme.background))
         before = {n: item.size_hint() for n, item in self._nodes.items()}
         for item in self._nodes.values():

@@ -33,18 +33,25 @@ class _Grid:
         return any(r.intersects(o) for key in self._keys(r) for o in self._cells.get(key, ()))
 
 
-def place_labels(edges, obstacles) -> None:
-    """Place the labels of ``edges`` (EdgeItems with text) avoiding ``obstacles`` (node rects)
-    and each other; a label that fits nowhere stays in the middle of its edge."""
-    grid = _Grid()
-    for r in obstacles:
-        grid.add(r)
-    ordered = sorted(edges, key=lambda e: (e.label_rect_at(0.5).top(), e.label_rect_at(0.5).left(), e.u, e.v))
-    for edge in ordered:
-        chosen = CANDIDATES[0]
-        for t in CANDIDATES:
-            if not grid.hits(edge.label_rect_at(t).adjusted(-PAD, -PAD, PAD, PAD)):
-                chosen = t
-                break
-        edge.place_label(chosen)
-        grid.add(edge.label_rect_at(chosen))
+class LabelPlacer:
+    """Places edge labels around fixed obstacles (the node boxes), indexed once per layout."""
+
+    def __init__(self, obstacles):
+        self._obstacles = _Grid()
+        for r in obstacles:
+            self._obstacles.add(r)
+
+    def place(self, edges) -> None:
+        """Place the labels of ``edges`` (EdgeItems with text) avoiding the obstacles and each
+        other; a label that fits nowhere stays in the middle of its edge."""
+        placed = _Grid()
+
+        def free(r: QRectF) -> bool:
+            return not (self._obstacles.hits(r) or placed.hits(r))
+
+        mids = {e: e.label_rect_at(0.5) for e in edges}
+        for edge in sorted(edges, key=lambda e: (mids[e].top(), mids[e].left(), e.u, e.v)):
+            chosen = next((t for t in CANDIDATES
+                           if free(edge.label_rect_at(t).adjusted(-PAD, -PAD, PAD, PAD))), CANDIDATES[0])
+            edge.place_label(chosen)
+            placed.add(edge.label_rect_at(chosen))

@@ -30,6 +30,8 @@ class ViewMap:
             self._nodes[v] = members
             for m in members:
                 self._view_of[m] = v
+        self._stand = {v: (a["output"],) if a.get("kind") == "group" and a.get("output") is not None
+                       else self._nodes[v] for v, a in view.nodes(data=True)}
         self._edges: dict[Edge, tuple[Edge, ...]] = {
             (u, v): self._underlying(u, v, a) for u, v, a in view.edges(data=True)
         }
@@ -83,10 +85,7 @@ class ViewMap:
     def _stand_in(self, view_node: str) -> tuple[str, ...]:
         """The trace nodes whose value and gradient a drawn node displays: a group shows its
         output's; without a single output, it waits for all its members."""
-        a = self.view.nodes[view_node]
-        if a.get("kind") == "group" and a.get("output") is not None:
-            return (a["output"],)
-        return self.members(view_node)
+        return self._stand.get(view_node, (view_node,))
 
     def shows_value(self, view_node: str, state: DisplayState) -> bool:
         """Whether the drawn node's value is known at ``state``."""

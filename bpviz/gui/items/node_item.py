@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from bpviz.gui.format import NO_VALUE, TensorDisplay, describe, shape_text, update_text
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
 from bpviz.gui.items.style import colour
-from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, TensorPainter, heat_size
+from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painter_for
 from bpviz.gui.items.zorder import CACHE_NODE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
 
@@ -102,7 +102,7 @@ class NodeItem(QGraphicsItem):
     def set_theme(self, theme: Theme) -> None:
         """Restyle (and re-measure: a theme may change font sizes)."""
         self._theme = theme
-        self._tp = TensorPainter(theme)
+        self._tp = painter_for(theme)
         self._measure()
         for badge in self._badges:
             badge.set_theme(theme)

@@ -6,6 +6,8 @@ it measures (before layout) and for drawing when it paints, so both always agree
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter, QPen
 
@@ -123,3 +125,9 @@ class TensorPainter:
         painter.setPen(QPen(colour(self.theme.grid), 1.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(target)
+
+
+@lru_cache(maxsize=8)
+def painter_for(theme: Theme) -> TensorPainter:
+    """The shared TensorPainter of a theme (fonts and metrics are read-only once built)."""
+    return TensorPainter(theme)
