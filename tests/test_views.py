@@ -183,10 +183,15 @@ def test_collapse_by_first_part_and_by_two_parts():
     assert into["members"] == [("x", "fc0"), ("x", "res")]
     assert torch.equal(into["grad"], torch.full((2, 3), 1.0))  # both edges leave x: summed
     two = collapse_modules(g, 2)
-    assert {"group:layers.0", "group:layers.1", "res", "head", "loss"} <= set(two)
-    assert two.nodes["group:layers.0"]["members"] == ["act0", "fc0", "w0"]
-    assert sorted(two.predecessors("res")) == ["group:layers.0", "x"]  # shallower: visible
-    assert collapse_modules(g, 3).edges == g.edges
+    assert sorted(two) == ["group:head.fc", "group:layers.0", "group:layers.1", "loss", "x"]
+    # layers.0's own functional add folds with it: one box per block, still a DAG
+    assert two.nodes["group:layers.0"]["members"] == ["act0", "fc0", "res", "w0"]
+    assert two.nodes["group:layers.0"]["output"] == "res"
+    assert sorted(two.predecessors("group:layers.0")) == ["x"]
+    three = collapse_modules(g, 3)
+    assert "res" in three and "group:layers.0.fc" in three  # shallower than 3 parts: visible
+    assert sorted(three.predecessors("res")) == ["group:layers.0.act", "x"]
+    assert collapse_modules(g, None).edges == g.edges
 
 
 def test_parameter_belongs_to_the_module_named_in_it_even_where_used_elsewhere():

@@ -118,13 +118,14 @@ def module_depth(graph: nx.DiGraph) -> int:
 
 
 def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
-    """Fold every node whose scope has more than ``depth`` parts into its module at that depth.
+    """Fold every module at ``depth`` dotted parts into one box, with everything inside it.
 
-    With ``depth=1`` the nodes of ``layers.0.fc`` and ``layers.1.act`` join the group node
-    ``group:layers``; with ``depth=2`` they go to ``group:layers.0`` and ``group:layers.1``.
-    Nodes with a shallower scope (functional ops in a parent's forward) and the loss stay
-    visible. ``depth=None`` folds nothing, nor does a depth of :func:`module_depth` or more;
-    ``depth=0`` folds all module-scoped nodes into one group named ``model``. A group that would
+    With ``depth=1`` the nodes of ``layers``, ``layers.0.fc`` and ``layers.1.act`` join the
+    group node ``group:layers``; with ``depth=2`` they go to ``group:layers.0`` and
+    ``group:layers.1`` (a module's own functional ops, like a residual add in a block's
+    forward, fold with it). Nodes with a shallower scope (functional ops in a parent's forward)
+    and the loss stay visible. ``depth=None`` folds nothing; ``depth=0`` folds all
+    module-scoped nodes into one group named ``model``. A group that would
     close a cycle (a module called twice with other ops in between) stays expanded, so the
     result is always a DAG. Leaves without a scope (buffers) join the one group using them.
     """
@@ -136,7 +137,7 @@ def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
     for v, attrs in graph.nodes(data=True):
         scope = _scope(attrs)
         parts = scope.split(".") if scope else []
-        if attrs.get("kind") != "loss" and len(parts) > depth:
+        if attrs.get("kind") != "loss" and parts and len(parts) >= depth:
             scoped[v] = GROUP_PREFIX + ".".join(parts[:depth])
         elif not scope and attrs.get("kind") in ("param", "constant") and not graph.in_degree(v):
             unscoped.append(v)
