@@ -186,7 +186,11 @@ class GraphScene(QGraphicsScene):
             self._edge_content[u, v] = (label, colour_hex, width)
         self._applied_lr = lr
         self._restyle()
-        self._labels.place([e for e in self._edges.values() if e.label.text])
+        labelled = [e for e in self._edges.values() if e.label.text]
+        for edge in self._edges.values():
+            if not edge.label.text:
+                edge.place_label(0.5)   # hidden labels go home, so a state never depends on history
+        self._labels.place(labelled)
         # Labels near the border may reach past the laid-out area; never clip them in the view.
         self.setSceneRect(self.sceneRect().united(self.content_rect()))
 

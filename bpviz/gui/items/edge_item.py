@@ -136,6 +136,8 @@ class EdgeItem(QGraphicsItem):
 
     def place_label(self, t: float) -> None:
         """Move the label to fraction ``t`` along the curve."""
+        if t == self._label_t and self.label.pos() == self._point_at(t):
+            return
         self._label_t = t
         if not self._path.isEmpty():
             self.label.setPos(self._point_at(t))
