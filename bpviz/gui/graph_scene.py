@@ -91,7 +91,7 @@ class GraphScene(QGraphicsScene):
         self.graph, self.loss_node, self._lr = graph, loss_node, lr
         self._state, self._selected, self._focus = None, None, None
         self._edge_content = {}
-        self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
+        self._edge_text_cache = {}
         self._map = ViewMap(graph)
         by_node: dict[str, list] = {}
         for d in diagnostics:
