@@ -47,6 +47,7 @@ class GraphBuilder:
         self._op_order: list[str] = []
         self._pretrace_inputs: list[torch.Tensor] = []
         self._param_ids = {id(p) for _, m in scenario._modules() for p in m.parameters()}
+        self._buffer_ids = {id(b) for _, m in scenario._modules() for b in m.buffers()}
 
     # -- structure ------------------------------------------------------------------------
     def walk(self) -> None:
@@ -123,7 +124,8 @@ class GraphBuilder:
         value = t.detach().clone()
         self.graph.add_node(
             node_id, kind=kind, name=name, op="", autograd="AccumulateGrad" if t.requires_grad else "",
-            module=self._owner(name) if kind == "param" else "", shape=tuple(t.shape), dtype=_dtype(t),
+            module=self._owner(name) if kind == "param" or id(t) in self._buffer_ids else "",
+            shape=tuple(t.shape), dtype=_dtype(t),
             value=value, grad=None, requires_grad=bool(t.requires_grad),
         )
         self._by_tensor[id(t)] = node_id
@@ -197,7 +199,8 @@ class GraphBuilder:
                 src = self._add_tensor_leaf(value, "constant")
                 self.graph.nodes[src]["name"] = _scalar_label(value.reshape(()))
             else:
-                src = self._add_tensor_leaf(value, "input" if named else "constant")
+                kind = "input" if named and id(value) not in self._buffer_ids else "constant"
+                src = self._add_tensor_leaf(value, kind)
         self._add_data_edge(src, consumer)
 
     # -- numbers --------------------------------------------------------------------------

@@ -105,6 +105,13 @@ class _Dispatch(TorchDispatchMode):
         self.buffer = buffer
         self.pending = pending  # storage pointer -> recorded entries on that storage
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # bpviz never records under torch.compile, so dynamo's wrapper around this method is
+        # not needed; without it the first trace skips importing torch._dynamo (~2 s), and
+        # every aten op one wrapper call.
+        return False
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         mutable = _MUTABLE.get(func)

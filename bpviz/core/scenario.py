@@ -69,6 +69,10 @@ class Scenario:
                 if id(p) not in from_modules:
                     from_modules.add(id(p))
                     named[id(p)] = (pname if module is self.model else f"{name}.{pname}", p)
+            for bname, b in module.named_buffers():  # BatchNorm running statistics, ...
+                if id(b) not in from_modules:
+                    from_modules.add(id(b))
+                    named[id(b)] = (bname if module is self.model else f"{name}.{bname}", b)
         if len(self.inputs) == 1:
             named[id(self.inputs[0])] = (_namespace_name(self, self.inputs[0]) or "x", self.inputs[0])
         else:
