@@ -1,0 +1,252 @@
+"""What a training run feeds the model: batches, the loss function and its targets.
+
+Everything that can be wrong with the data (an unknown dataset, a dataset on a ``loss()``
+scenario, features that do not fit the first layer, a loss that does not fit the output) is found
+here, before the first step, with one probe forward pass on two samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bpviz.core.datasets import CLASSIFICATION, Dataset, load_dataset
+from bpviz.core.errors import BpvizError, explain_torch_error
+from bpviz.core.scenario import Scenario
+
+LOSSES = ("mse", "cross_entropy", "bce")
+_LOSS_FNS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "mse": F.mse_loss,
+    "cross_entropy": F.cross_entropy,
+    "bce": F.binary_cross_entropy_with_logits,
+}
+
+
+class TrainingError(BpvizError):
+    """Training cannot start or go on: bad settings, data that do not fit, a failing step."""
+
+
+class Batcher:
+    """Minibatches of tensors that share the first dimension, reshuffled every epoch.
+
+    Deterministic given the seed (a private generator; the global RNG is left alone). Every batch
+    has ``batch_size`` rows: the rows left over at the end of an epoch start the next shuffle.
+    With ``batch_size`` None or at least the number of rows, every batch is all rows, unindexed.
+    """
+
+    def __init__(self, tensors: tuple[torch.Tensor, ...], batch_size: int | None, seed: int):
+        self.tensors = tensors  # () for a scenario that brings its own data: every batch is ()
+        self.rows = int(tensors[0].shape[0]) if tensors else 0
+        self.full = batch_size is None or batch_size >= self.rows
+        self.batch_size = self.rows if self.full else int(batch_size)
+        self.seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Start again from the first batch the seed gives."""
+        self._gen = torch.Generator().manual_seed(self.seed)
+        self._perm = torch.empty(0, dtype=torch.long)
+        self._pos = self.rows  # forces a shuffle before the first batch
+
+    def next(self) -> tuple[torch.Tensor, ...]:
+        """The next batch."""
+        if self.full:
+            return self.tensors
+        if self._pos + self.batch_size > self.rows:
+            self._perm = torch.randperm(self.rows, generator=self._gen)
+            self._pos = 0
+        idx = self._perm[self._pos:self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return tuple(t.index_select(0, idx) for t in self.tensors)
+
+
+@dataclass
+class Problem:
+    """The resolved data side of a run.
+
+    ``loss_of(batch)`` runs the forward pass on one batch (a tuple from ``batches.next()``) and
+    returns the loss. ``val`` is the validation batch or None.
+    """
+
+    loss_of: Callable[[tuple[torch.Tensor, ...]], torch.Tensor]
+    batches: Batcher
+    loss_name: str
+    dataset: Dataset | None = None
+    val: tuple[torch.Tensor, ...] | None = None
+
+
+def module_roots(scenario: Scenario) -> list[tuple[str, nn.Module]]:
+    """The scenario's modules with their name prefixes (the model, or a loss() file's modules)."""
+    if scenario.model is not None:
+        return [("", scenario.model)] if isinstance(scenario.model, nn.Module) else []
+    return [(k, v) for k, v in scenario.namespace.items() if isinstance(v, nn.Module) and not k.startswith("_")]
+
+
+def build_problem(
+    scenario: Scenario, dataset: str | Dataset | None, loss: str | None, batch_size: int | None, seed: int,
+) -> Problem:
+    """Resolve dataset and loss for ``scenario``; raises TrainingError for anything that won't fit."""
+    if loss is not None and loss not in LOSSES:
+        raise TrainingError(f"Unknown loss '{loss}'; choose one of {', '.join(LOSSES)}.")
+    if scenario.model is None:
+        if dataset is not None or loss is not None:
+            what = "a dataset" if dataset is not None else f"the loss '{loss}'"
+            raise TrainingError(
+                f"'{scenario.title}' defines loss() and no model, so it cannot train with {what}; "
+                "leave the dataset and loss unset (it trains on its own loss), or write a scenario "
+                "with model and inputs."
+            )
+        return Problem(lambda batch: scenario.compute_loss(), Batcher((), None, seed), "loss()")
+    if dataset is None:
+        return _own_inputs(scenario, loss, seed)
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, seed)
+    return _on_dataset(scenario, data, loss, batch_size, seed)
+
+
+def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
+    inputs = scenario.inputs
+    if loss is None:
+        name = getattr(scenario.loss_fn, "__name__", "") or ("mse" if scenario.target is not None else "output")
+        return Problem(lambda batch: scenario.compute_loss(), Batcher((), None, seed), name)
+    if scenario.target is None:
+        raise TrainingError(
+            f"The loss '{loss}' needs a target, and '{scenario.title}' defines none; add target = ... "
+            "to the scenario or leave the loss unset."
+        )
+    model = scenario.model
+    out = _probe(model, inputs, f"'{scenario.title}'")
+    target = _target_for(loss, scenario.target, out, "the scenario's target", 0)
+    fn = _LOSS_FNS[loss]
+    return Problem(lambda batch: fn(model(*inputs), target), Batcher((), None, seed), loss)
+
+
+def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size: int | None, seed: int) -> Problem:
+    model = scenario.model
+    dtype = _param_dtype(model)
+    X = data.X.to(dtype)
+    out = _probe(model, (X[:2],), f"the dataset '{data.name}'", data.n_features)
+    width = out[0].numel() if out.dim() >= 1 else 1
+    if loss is None and scenario.loss_fn is None:
+        if data.kind != CLASSIFICATION:
+            loss = "mse"
+        elif width == 1 and data.n_classes <= 2:
+            loss = "bce"
+        else:
+            loss = "cross_entropy"
+    label = f"the dataset '{data.name}'"
+    if loss is None:
+        target = _reshape_target(data.y.to(dtype), out, label, "the scenario's loss_fn")
+        val_target = None if data.y_val is None else _reshape_target(data.y_val.to(dtype), out, label, "")
+        fn, name = scenario.loss_fn, getattr(scenario.loss_fn, "__name__", "loss_fn")
+    else:
+        if loss in ("cross_entropy", "bce") and data.kind != CLASSIFICATION:
+            raise TrainingError(
+                f"The loss '{loss}' needs class labels, but {label} is a regression dataset; use mse."
+            )
+        target = _target_for(loss, data.y.to(dtype), out, label, data.n_classes)
+        val_target = None if data.y_val is None else _target_for(loss, data.y_val.to(dtype), out, label, data.n_classes)
+        fn, name = _LOSS_FNS[loss], loss
+    val = None if data.X_val is None else (data.X_val.to(dtype), val_target)
+    return Problem(lambda batch: fn(model(batch[0]), batch[1]), Batcher((X, target), batch_size, seed), name,
+                   data, val)
+
+
+def _target_for(loss: str, y: torch.Tensor, out: torch.Tensor, label: str, n_classes: int) -> torch.Tensor:
+    """The target tensor in the form ``loss`` wants for an output shaped like ``out``."""
+    if loss == "cross_entropy":
+        classes = out.shape[1] if out.dim() == 2 else 0
+        if out.dim() != 2 or classes < 2:
+            need = f" ({n_classes} for {label})" if n_classes else ""
+            raise TrainingError(
+                f"cross_entropy needs the model to output one logit per class{need}, but it outputs "
+                f"{out[0].numel() if out.dim() else 1} value(s) per sample; widen the last layer or use bce."
+            )
+        if y.dim() > 1 and y[0].numel() != 1:
+            raise TrainingError(f"cross_entropy needs one class label per sample, but {label} has "
+                                f"{y[0].numel()} targets per sample; use mse or bce.")
+        flat = y.reshape(-1)
+        if not bool(torch.all(flat == flat.round())) or bool(flat.min() < 0) or bool(flat.max() >= classes):
+            raise TrainingError(
+                f"cross_entropy needs whole-number class labels 0..{classes - 1} in {label} (the model "
+                f"outputs {classes} logits), but the labels run from {flat.min().item():g} to "
+                f"{flat.max().item():g}; fix the labels or the model's last layer."
+            )
+        return flat.long()
+    if loss == "bce" and (bool(y.min() < 0) or bool(y.max() > 1)):
+        raise TrainingError(
+            f"bce needs targets between 0 and 1 in {label}, but they run from {y.min().item():g} to "
+            f"{y.max().item():g}; use cross_entropy for more than two classes, or mse."
+        )
+    return _reshape_target(y, out, label, loss)
+
+
+def _reshape_target(y: torch.Tensor, out: torch.Tensor, label: str, loss: str) -> torch.Tensor:
+    # The probe ran on 2 samples: compare per-sample sizes, not whole shapes.
+    per_out = out[0].numel() if out.dim() >= 1 else 1
+    per_y = y[0].numel() if y.dim() >= 1 else 1
+    if out.dim() == 0 and y.numel() == 1:
+        return y.reshape(())
+    if per_out != per_y:
+        hint = " (bce wants one logit per sample)" if loss == "bce" else ""
+        raise TrainingError(
+            f"The model outputs {per_out} value(s) per sample but {label} has {per_y} target(s) per "
+            f"sample{hint}; change the model's last layer to output {per_y}, or pick another loss."
+        )
+    return y.reshape(y.shape[0], *out.shape[1:]) if out.dim() >= 1 else y.reshape(())
+
+
+def _probe(model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None) -> torch.Tensor:
+    """One forward pass in eval mode without grad (BatchNorm statistics stay as they were).
+
+    A pre-hook on every nn.Linear notes the first one called: when the data's feature count does
+    not match its in_features, the message says so in the user's terms instead of torch's
+    "mat1 and mat2 shapes cannot be multiplied".
+    """
+    modules = list(model.modules()) if isinstance(model, nn.Module) else []
+    modes = [(m, m.training) for m in modules]
+    first: list[tuple[int, int]] = []
+
+    def note_first_linear(module, args):
+        if not first and args and isinstance(args[0], torch.Tensor) and args[0].dim():
+            first.append((module.in_features, int(args[0].shape[-1])))
+
+    handles = [m.register_forward_pre_hook(note_first_linear) for m in modules if isinstance(m, nn.Linear)]
+    try:
+        for module in modules:
+            module.training = False
+        with torch.no_grad():
+            out = model(*inputs)
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's model becomes a message
+        if first and n_features is not None and first[0][1] == n_features != first[0][0]:
+            expected = first[0][0]
+            raise TrainingError(
+                f"{label[0].upper()}{label[1:]} has {n_features} feature{'s' * (n_features != 1)} but "
+                f"the model expects {expected}; choose a dataset with {expected} feature{'s' * (expected != 1)} or change "
+                f"the model's first layer to nn.Linear({n_features}, ...)."
+            ) from exc
+        hint = explain_torch_error(exc) or f"{type(exc).__name__}: {exc}"
+        raise TrainingError(
+            f"The model cannot run on {label}: {hint.rstrip('.')}; check that the data fit the model's inputs."
+        ) from exc
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, mode in modes:
+            module.training = mode
+    if not isinstance(out, torch.Tensor):
+        raise TrainingError(
+            f"The model returns {type(out).__name__}, not a tensor; training needs a model that returns "
+            "one tensor of outputs."
+        )
+    return out
+
+
+def _param_dtype(model: nn.Module) -> torch.dtype:
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.get_default_dtype()
