@@ -6,7 +6,7 @@ forward, loss, backward, step, ``loss.item()``) on the same batches (same shuffl
 adds gradient statistics, diagnostics (dead ReLU hooks) and a validation loss every 10 steps.
 Blocks of each alternate so machine noise hits both alike; the figures are medians over blocks.
 
-    python benchmarks/bench_training.py            # ~20 s
+    python benchmarks/bench_training.py            # ~20 s (10,000-step memory check)
     python benchmarks/bench_training.py --long     # plus RSS before/after 100,000 engine steps
 """
 
@@ -105,7 +105,10 @@ def side_by_side(rounds: int, block: int) -> dict[str, float]:
             c1, w1 = time.thread_time(), time.perf_counter()
             rates[f"{name}_cpu"].append(block / max(c1 - c0, 1e-9))
             rates[f"{name}_wall"].append(block / (w1 - w0))
-    return {k: statistics.median(v) for k, v in rates.items()}
+    medians = {k: statistics.median(v) for k, v in rates.items()}
+    # The best block of each side: on a shared machine, interference only ever slows a block down.
+    medians.update({f"{k}_best": max(v) for k, v in rates.items()})
+    return medians
 
 
 def memory_run(steps: int) -> tuple[int, int, int]:
@@ -130,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); XOR MLP 2-8-8-1, batch {BATCH}")
     r = side_by_side(args.rounds, args.block)
-    for clock in ("cpu", "wall"):
+    for label, clock in (("median (cpu)", "cpu"), ("median (wall)", "wall"), ("best block (cpu)", "cpu_best")):
         engine, plain = r[f"engine_{clock}"], r[f"plain_{clock}"]
-        print(f"[{clock:4}] engine {engine:6.0f} steps/s ({1e6 / engine:5.1f} us/step)   "
+        print(f"{label:17} engine {engine:6.0f} steps/s ({1e6 / engine:5.1f} us/step)   "
               f"plain {plain:6.0f} steps/s ({1e6 / plain:5.1f} us/step)   ratio {engine / plain:.2f}")
     print("target: ratio >= 0.8 for the engine alone (>= 0.5 with the GUI on top)")
     steps = 100_000 if args.long else 10_000

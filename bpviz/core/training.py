@@ -21,7 +21,7 @@ L2 norm, mean |g| and max |g| (see :mod:`bpviz.core.training_stats`). Choices wo
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, Iterator
 
 import torch
@@ -112,8 +112,9 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         """The settings as JSON-ready values (a Dataset object is named)."""
-        out = asdict(self) if not isinstance(self.dataset, Dataset) else {
-            **{k: v for k, v in self.__dict__.items() if k != "dataset"}, "dataset": self.dataset.name}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if isinstance(self.dataset, Dataset):
+            out["dataset"] = self.dataset.name
         return out
 
 
@@ -157,6 +158,7 @@ class TrainingStopped(TrainingError):
 
     ``step`` is the failing step, ``culprit`` where the value first appeared (or None), ``result``
     that step's StepResult (loss and gradient statistics as computed, with a nonfinite diagnostic).
+    The parameters' ``.grad`` still hold that step's gradients, for inspection.
     """
 
     def __init__(self, message: str, step: int, culprit: Culprit | None, result: StepResult):
@@ -167,10 +169,12 @@ class TrainingStopped(TrainingError):
 
 
 class Trainer:
-    """Runs optimisation steps on a scenario's trainable tensors.
+    """Runs optimisation steps on a scenario's trainable tensors (updated in place).
 
-    Not thread-safe: drive one Trainer from one thread (a GUI worker thread is fine) and read
-    weights there too, between steps (:meth:`param_values`).
+    Bad settings or data raise TrainingError here, before anything changes. Not thread-safe:
+    drive one Trainer from one thread (a GUI worker thread is fine), read the weights there too,
+    between steps (:meth:`param_values` copies them), and :meth:`close` it from that thread when
+    done, so its forward hooks leave the model while nothing else runs it.
     """
 
     def __init__(self, scenario: Scenario, config: TrainConfig | None = None):

@@ -61,7 +61,7 @@ class Batcher:
             self._pos = 0
         idx = self._perm[self._pos:self._pos + self.batch_size]
         self._pos += self.batch_size
-        return tuple(t.index_select(0, idx) for t in self.tensors)
+        return tuple([t.index_select(0, idx) for t in self.tensors])
 
 
 @dataclass

@@ -145,9 +145,9 @@ def _nan_or_inf(value: float) -> str:
 class ReluWatch:
     """Finds ReLU units that output 0 for every sample of a batch (dead ReLUs).
 
-    Forward hooks on ``nn.ReLU`` modules keep, per call, the sum over the batch of each unit's
-    output (one op); a unit is dead when that sum is 0. The sums are read back together with
-    the gradient norms (:meth:`unit_sums` feeds :func:`read_numbers`). Models that call ``F.relu``
+    Forward hooks on ``nn.ReLU`` modules keep each call's output; after the pass
+    :meth:`unit_sums` sums every unit over the batch (a unit is dead when its sum is 0), and the
+    sums are read back together with the gradient norms (they feed :func:`read_numbers`). Models that call ``F.relu``
     or ``torch.relu`` instead of modules are watched through a TorchFunctionMode; because the mode
     costs a Python call per op, it is dropped after the first step that saw no relu call at all.
 
@@ -163,7 +163,8 @@ class ReluWatch:
         ]
         self._has_modules = bool(relus)
         self._use_mode = not relus
-        self._records: list[tuple[str, int, torch.Tensor]] = []
+        self._outputs: list[tuple[str, torch.Tensor]] = []
+        self._records: list[tuple[str, int, int]] = []  # name, samples, units
         self._active = False
         self._mode: _ReluMode | None = None
         self._cache: dict[tuple, Diagnostic] = {}
@@ -177,11 +178,12 @@ class ReluWatch:
 
     def reset(self) -> None:
         """Forget what was recorded and watch functional relu calls again if there are no modules."""
+        self._outputs.clear()
         self._records.clear()
         self._use_mode = not self._has_modules
 
     def __enter__(self) -> "ReluWatch":
-        self._records.clear()
+        self._outputs.clear()
         self._active = True
         if self._use_mode:
             self._mode = _ReluMode(self)
@@ -193,41 +195,44 @@ class ReluWatch:
         if self._mode is not None:
             self._mode.__exit__(*exc)
             self._mode = None
-            if not self._records:
+            if not self._outputs:  # read before unit_sums() empties it
                 self._use_mode = False
 
     def record(self, name: str, output) -> None:
-        """Keep the per-unit sum over the batch of one ReLU output."""
-        if not self._active:
-            return
-        # A unit is a feature/channel (dim 1) over all samples and positions, as in the trace's
-        # dead_relu diagnostic; a 1-D output is one sample whose every element is a unit.
-        # ReLU outputs are >= 0, so a unit is dead exactly when its sum over the batch is 0 (a sum
-        # of positive floats cannot round to 0; NaN and Inf count as alive), and sum is cheaper
-        # than amax.
-        out = output.detach()
-        dim = out.dim()
-        if dim == 2:  # the common case first: a Linear -> ReLU layer
-            self._records.append((name, out.shape[0], out.sum(0)))
-        elif not out.is_floating_point() or out.numel() == 0:
-            return
-        elif dim > 2:
-            self._records.append((name, out.shape[0], out.sum(dim=(0, *range(2, dim)))))
-        else:
-            self._records.append((name, 1, out.reshape(-1)))
+        """Keep one ReLU output of the watched pass (reduced later, all at once)."""
+        if self._active and isinstance(output, torch.Tensor):
+            # No copy: ReLU saves its output for backward, so nothing may change it in place.
+            self._outputs.append((name, output))
 
     def unit_sums(self) -> list[torch.Tensor]:
-        """The per-unit sums recorded in the last watched pass, in call order (1-D tensors)."""
-        return [r[2] for r in self._records]
+        """Per-unit sums over the batch of every recorded ReLU output, in call order (1-D).
+
+        A unit is a feature/channel (dim 1) over all samples and positions, as in the trace's
+        dead_relu diagnostic; a 1-D output is one sample whose every element is a unit. ReLU
+        outputs are >= 0, so a unit is dead exactly when its sum is 0 (a sum of positive floats
+        cannot round to 0; NaN and Inf count as alive). Outputs of one batch size are reduced
+        with one cat + one sum, however many ReLUs there are.
+        """
+        outputs = [(n, o) for n, o in self._outputs if o.is_floating_point() and o.numel()]
+        self._outputs = []  # the sums are all that is needed; let the tensors go
+        self._records = [
+            (n, o.shape[0] if o.dim() >= 2 else 1, o.shape[1] if o.dim() >= 2 else o.numel()) for n, o in outputs
+        ]
+        if not outputs:
+            return []
+        with torch.no_grad():
+            first = outputs[0][1]
+            if all(o.dim() == 2 and o.shape[0] == first.shape[0] and o.dtype == first.dtype for _, o in outputs):
+                return [torch.cat([o for _, o in outputs], 1).sum(0) if len(outputs) > 1 else first.sum(0)]
+            return [o.sum(dim=(0, *range(2, o.dim()))) if o.dim() >= 2 else o.reshape(-1) for _, o in outputs]
 
     def diagnostics(self, values: list[float]) -> list[Diagnostic]:
         """dead_relu findings, given the read-back ``values`` of :meth:`unit_sums` (concatenated)."""
         out: list[Diagnostic] = []
         start = 0
         seen: dict[str, int] = {}
-        for name, samples, maxes in self._records:
-            units = maxes.numel()
-            count = sum(1 for v in values[start:start + units] if v <= 0)
+        for name, samples, units in self._records:
+            count = values[start:start + units].count(0.0)  # sums of ReLU outputs are never < 0
             start += units
             seen[name] = seen.get(name, 0) + 1
             if not count:
