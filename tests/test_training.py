@@ -320,3 +320,24 @@ def test_loss_option_on_the_scenarios_own_inputs():
     assert trainer.step().loss == pytest.approx(F.cross_entropy(ref(X), labels).item(), rel=1e-6)
     with pytest.raises(TrainingError, match="The loss 'mse' needs a target"):
         Trainer(scenario(model, X), TrainConfig(loss="mse"))
+
+
+def test_reconfigure_keeps_weights_and_the_reset_point():
+    model = mlp(sizes=(2, 4, 1))
+    start = [p.detach().clone() for p in model.parameters()]
+    trainer = Trainer(scenario(model, torch.zeros(1, 2)), TrainConfig(lr=0.1, dataset="xor", momentum=0.9))
+    list(trainer.run(5))
+    buffers = [trainer._optimizer.state[p]["momentum_buffer"] for p in model.parameters()]
+    trained = [p.detach().clone() for p in model.parameters()]
+    trainer.reconfigure(TrainConfig(lr=0.01, dataset="xor", momentum=0.9))
+    assert trainer.lr == 0.01 and trainer._optimizer.param_groups[0]["lr"] == 0.01
+    assert trainer._optimizer.state[model[0].weight]["momentum_buffer"] is buffers[0]  # kept
+    assert all(torch.equal(p, t) for p, t in zip(model.parameters(), trained))
+    with pytest.raises(TrainingError, match="has 1 feature but the model expects 2"):
+        trainer.reconfigure(TrainConfig(dataset="sine"))
+    assert trainer.problem.dataset.name == "xor"  # unchanged after the failed switch
+    trainer.reconfigure(TrainConfig(optimizer="adam", lr=0.01, dataset="circles"))
+    assert isinstance(trainer._optimizer, torch.optim.Adam) and trainer.step().step == 5
+    trainer.reset()
+    assert all(torch.equal(p, s) for p, s in zip(model.parameters(), start))
+

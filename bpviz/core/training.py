@@ -296,6 +296,20 @@ class Trainer:
         self._relu.reset()
         self.step_index = 0
 
+    def reconfigure(self, config: TrainConfig) -> None:
+        """Switch settings between steps, keeping the current weights, the step count and the
+        starting weights :meth:`reset` goes back to. The optimiser keeps its state (momentum,
+        Adam moments) when only the learning rate changes, and starts afresh otherwise. Raises
+        TrainingError, changing nothing, when the new settings do not fit."""
+        problem = build_problem(self.scenario, config.dataset, config.loss, config.batch_size, config.seed)
+        old, self.config, self.problem = self.config, config, problem
+        self.lr = float(config.lr if config.lr is not None else self.scenario.lr)
+        if (config.optimizer, config.momentum) == (old.optimizer, old.momentum):
+            for group in self._optimizer.param_groups:
+                group["lr"] = self.lr
+        else:
+            self._optimizer = self._make_optimizer()
+
     def close(self) -> None:
         """Remove the engine's hooks from the model (also done when the Trainer is collected)."""
         self._relu.close()

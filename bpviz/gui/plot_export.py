@@ -108,7 +108,7 @@ def export_training_plot(
     and non-finite values are left out (the axes are logarithmic).
     """
     out = check_plot_path(path)
-    _ensure_app()
+    app = _ensure_app()  # held until the drawing is done
     import shiboken6
     from PySide6.QtCore import QRect, QRectF, QSize
     from PySide6.QtGui import QColor, QImage, QPainter
@@ -153,4 +153,5 @@ def export_training_plot(
         # reference cycles would be freed at an arbitrary later moment, possibly in another thread.
         widget.close()
         shiboken6.delete(widget)
+        app.processEvents()  # let Qt finish with what the widget posted before it went
     return out
