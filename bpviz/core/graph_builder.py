@@ -46,6 +46,7 @@ class GraphBuilder:
         self.backward_order: list[str] = []
         self._op_order: list[str] = []
         self._pretrace_inputs: list[torch.Tensor] = []
+        self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
         self._param_ids = {id(p) for _, m in scenario._modules() for p in m.parameters()}
         self._buffer_ids = {id(b) for _, m in scenario._modules() for b in m.buffers()}
 
@@ -94,7 +95,12 @@ class GraphBuilder:
         autograd = type(gf).__name__
         op = rec.op if rec else re.sub(r"Backward\d*$", "", autograd).lower()
         counts[op] = counts.get(op, 0) + 1
-        name = op if counts[op] == 1 else f"{op}_{counts[op]}"
+        if gf in self.op_names:
+            name = self.op_names[gf]
+        elif node_id == self.loss_id:
+            name = "loss"
+        else:
+            name = op if counts[op] == 1 else f"{op}_{counts[op]}"
         value = rec.value if rec else None
         self.graph.add_node(
             node_id, kind="loss" if node_id == self.loss_id else "op", name=name, op=op,

@@ -5,7 +5,9 @@ Entry points: :func:`trace` (a user's model or closure) and :func:`trace_scenari
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import networkx as nx
 import torch
@@ -37,9 +39,30 @@ def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None
     return trace_scenario(scenario, thresholds)
 
 
-def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
+@contextmanager
+def _closure_locals(scenario: Scenario, into: dict[str, Any]) -> Iterator[None]:
+    """Collect the local variables of the scenario's ``loss()`` as it returns, so ops can be
+    named as the user named them (``y = x ** 2`` -> node ``y``)."""
+    code = getattr(scenario.closure, "__code__", None)
+    if code is None:
+        yield
+        return
+
+    def profile(frame, event, arg):
+        if event == "return" and frame.f_code is code:
+            into.update(frame.f_locals)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
     try:
-        with recorder:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def _forward(scenario: Scenario, recorder: Recorder, local_vars: dict[str, Any]) -> torch.Tensor:
+    try:
+        with recorder, _closure_locals(scenario, local_vars):
             loss = scenario.compute_loss()
     except BpvizError:
         raise
@@ -72,8 +95,11 @@ def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> 
     """Run the scenario's forward pass under recording, then its backward pass with hooks."""
     named = scenario.named_tensors()
     recorder = Recorder(scenario.module_names())
-    loss = _forward(scenario, recorder)
+    local_vars: dict[str, Any] = {}
+    loss = _forward(scenario, recorder, local_vars)
     builder = GraphBuilder(loss, recorder.rec, named, scenario)
+    builder.op_names = {v.grad_fn: k for k, v in local_vars.items()
+                        if isinstance(v, torch.Tensor) and v.grad_fn is not None and not k.startswith("_")}
     builder.walk()
     builder.compute_scalar_locals()
     builder.attach_data_nodes()

@@ -15,7 +15,7 @@ def num(t):
 def test_chain56_values_grads_and_locals():
     tr = trace_scenario(load_scenario("lesson:chain56"))
     g = tr.graph
-    x, y, z, loss = tr.find("x"), tr.find("pow"), tr.find("add"), tr.loss_node
+    x, y, z, loss = tr.find("x"), tr.find("y"), tr.find("z"), tr.loss_node
     assert [num(g.nodes[n]["value"]) for n in (x, y, z, loss)] == [2, 4, 7, 49]
     assert [num(g.nodes[n]["grad"]) for n in (x, y, z, loss)] == [56, 14, 14, 1]
     assert g.edges[x, y]["local"] == 4
@@ -112,3 +112,13 @@ def test_every_op_has_a_value_and_edges_sum_to_node_grad(name):
         parts = [g.edges[n, v]["grad"] for v in g.successors(n) if g.edges[n, v]["grad"] is not None]
         if parts and a["grad"] is not None:
             torch.testing.assert_close(sum(parts[1:], parts[0]), a["grad"], equal_nan=True)
+
+
+def test_ops_take_the_names_the_scenario_gave_them():
+    tr = trace_scenario(load_scenario("lesson:relu_two_weights"))
+    names = [tr.node(n)["name"] for n in tr.forward_order]
+    assert names == ["z1", "a1", "y", "sub", "loss"]
+    assert [tr.node(n)["op"] for n in tr.forward_order] == ["mul", "relu", "mul", "sub", "pow"]
+    model = trace_scenario(load_scenario("lesson:mlp_10_5_1"))
+    assert model.node(model.loss_node)["name"] == "loss"
+    assert model.node(model.loss_node)["op"] == "mse_loss"

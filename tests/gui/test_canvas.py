@@ -255,7 +255,7 @@ def test_real_chain56_lesson(qapp):
     scene = GraphScene()
     scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
     scene.apply_state(seq.state_at(seq.last - 1), trace, lr=seq.lr)
-    x, pow_, add = trace.find("x"), trace.find("pow"), trace.find("add")
+    x, pow_, add = trace.find("x"), trace.find("y"), trace.find("z")
     assert "grad = 56" in texts(scene, x)
     assert label(scene, x, pow_) == "×4   14 × 4 = 56"
     assert label(scene, pow_, add) == "×1   14 × 1 = 14"

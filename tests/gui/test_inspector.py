@@ -45,10 +45,10 @@ def test_node_used_twice_shows_the_sum_of_its_contributions(qtbot, open_window):
 def test_edge_shows_local_derivative_and_upstream_times_local(qtbot, open_window):
     window = open_window()
     t = window.trace
-    u, v = t.find("x"), t.find("pow")
+    u, v = t.find("x"), t.find("y")
     window.scene.edgeSelected.emit(u, v)
     assert window.inspector.selection() == (u, v)
-    assert window.inspector.formula_text() == "dL/dpow × ∂pow/∂x = 14 × 4 = 56"
+    assert window.inspector.formula_text() == "dL/dy × ∂y/∂x = 14 × 4 = 56"
     values = [label.text() for label in window.inspector.findChildren(QLabel, "scalarValue")]
     assert values[:3] == ["4", "14", "56"]        # local, upstream, this edge's gradient
 

@@ -32,7 +32,7 @@ def test_launch_draws_the_default_lesson_fitted(open_window):
     assert window.spec == "lesson:chain56"
     assert window.windowTitle().startswith("x -> x^2 -> +3 -> ^2 at x = 2")
     names = {window.trace.node(n)["name"] for n in window.scene.node_ids()}
-    assert {"x", "pow", "add", "pow_2"} <= names
+    assert {"x", "y", "z", "loss"} <= names
     assert window.view.isVisible() and window.centralWidget().isVisible()
     assert window.step_bar.phase_label.text() == "Start"
     assert node_texts(window, "x")[3] == "2"                 # x's value, shown from the start
@@ -163,7 +163,7 @@ def test_export_writes_png_svg_and_pdf_of_the_current_step(qtbot, open_window, t
     assert len(colours) > 20                                  # a drawing, not a blank page
     assert window.menus.export_to(str(svg))
     text = svg.read_text(encoding="utf-8")
-    assert "pow_2" in text and "56" in text                  # names and x's gradient
+    assert ">z<" in text and ">loss · pow<" in text and ">grad = 56<" in text  # names and x's gradient
     assert window.menus.export_to(str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF")
     assert "Exported" in window.statusBar().currentMessage()
