@@ -200,6 +200,8 @@ class Recorder(TorchFunctionMode):
         del self._buffer[start:]
         name = friendly_name(func)
         module = self._scope[-1] if self._scope else ""
+        results = out if isinstance(out, (tuple, list)) else (out,)
+        final = {r.grad_fn for r in results if isinstance(r, torch.Tensor)}
         main = None
         for entry in new:
             t = entry[0]
@@ -208,7 +210,10 @@ class Recorder(TorchFunctionMode):
                 continue
             main = gf
             if gf not in self.rec.ops:
-                self.rec.ops[gf] = OpRecord(name, module, entry[1] if entry[1] is not None else t, entry[2])
+                # The call's result carries the call's name (linear); nodes made on the way
+                # carry their own aten op (the t of F.linear's weight), which is what they do.
+                op = name if gf in final else entry[2].split(".")[0].strip("_")
+                self.rec.ops[gf] = OpRecord(op, module, entry[1] if entry[1] is not None else t, entry[2])
                 self._pending.append((gf, entry))
                 if entry[1] is None:
                     self._by_storage.setdefault(t.untyped_storage().data_ptr(), []).append(entry)

@@ -8,9 +8,9 @@ from torch import nn
 
 model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
 with torch.no_grad():
-    model[0].weight.copy_(torch.tensor([[0.4521, -0.3214], [0.1234, -0.6543], [-0.2341, 0.8765]]))
-    model[0].bias.copy_(torch.tensor([0.1, -0.2, 0.05]))
-    model[2].weight.copy_(torch.tensor([[0.6, -0.4, 0.3]]))
+    model[0].weight.copy_(torch.tensor([[0.4521, -0.3214], [0.1234, -0.6543], [-0.2341, 0.4]]))
+    model[0].bias.copy_(torch.tensor([0.3, -0.2, 0.05]))
+    model[2].weight.copy_(torch.tensor([[0.3, -0.4, 0.3]]))
     model[2].bias.copy_(torch.tensor([0.1]))
 inputs = torch.tensor([[1.0, 2.0]])
 target = torch.tensor([[5.0]])

@@ -67,7 +67,7 @@ def test_inplace_ops_keep_the_value_each_node_had():
 
     tr = bpviz.trace(loss)
     pre = F.linear(x, lin.weight, lin.bias).detach()
-    close(tr.node(node_by_op(tr, "linear", 1))["value"], pre)  # before relu_ overwrote it
+    close(tr.node(node_by_op(tr, "linear"))["value"], pre)  # before relu_ overwrote it
     close(tr.node(node_by_op(tr, "relu"))["value"], pre.clamp(min=0))
     lin.zero_grad()
     loss().backward()
