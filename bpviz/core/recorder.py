@@ -154,6 +154,7 @@ class Recorder(TorchFunctionMode):
         self._buffer: list = []
         self._pending: list = []
         self._by_storage: dict[int, list] = {}
+        self._unowned: list = []  # outputs made with grad off, e.g. inside a custom Function
         self._scope: list[str] = []
         self._module_names = module_names
         self._handles: list = []
@@ -192,6 +193,8 @@ class Recorder(TorchFunctionMode):
     # -- recording ------------------------------------------------------------------------
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if self._buffer or self._unowned:
+            self._adopt_orphans()
         start = len(self._buffer)
         out = func(*args, **kwargs)
         if len(self._buffer) == start and func is not _DETACH:
@@ -207,6 +210,8 @@ class Recorder(TorchFunctionMode):
             t = entry[0]
             gf = t.grad_fn
             if gf is None:
+                if not torch.is_grad_enabled():
+                    self._unowned.append((entry, module))  # maybe a custom Function's output
                 continue
             main = gf
             if gf not in self.rec.ops:
@@ -222,6 +227,20 @@ class Recorder(TorchFunctionMode):
         if main is not None:
             self._record_args(main, name, args, kwargs)
         return out
+
+    def _adopt_orphans(self) -> None:
+        # Outputs made outside any call this mode saw, or with grad off inside a custom
+        # autograd.Function's forward that later got the Function's node: they get their
+        # value here, named after the node (SqBackward -> sq).
+        scope = self._scope[-1] if self._scope else ""
+        for entry, module in [(e, scope) for e in self._buffer] + self._unowned:
+            gf = entry[0].grad_fn
+            if gf is not None and gf not in self.rec.ops:
+                op = type(gf).__name__.removesuffix("Backward").rsplit("Backward", 1)[0].lower()
+                self.rec.ops[gf] = OpRecord(op or "function", module, entry[0], entry[2])
+                self._pending.append((gf, entry))
+        self._buffer.clear()
+        self._unowned.clear()
 
     def _record_args(self, main, name: str, args, kwargs) -> None:
         tensors: list = []
@@ -249,6 +268,7 @@ class Recorder(TorchFunctionMode):
             self.rec.data_args.setdefault(main, []).extend(data)
 
     def _finish(self) -> None:
+        self._adopt_orphans()
         # Values still shared with live tensors (views of parameters, say) are snapshotted now,
         # so later optimiser steps cannot change what the trace shows.
         for gf, entry in self._pending:

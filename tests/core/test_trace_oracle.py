@@ -161,3 +161,46 @@ def test_random_mlps_match_plain_torch(widths, batch, act, seed):
         close(tr.node(tr.find(name))["grad"], grad)
     close(torch.tensor(tr.loss), F.mse_loss(model(x), y).detach())
     assert len(tr.forward_order) == len(set(tr.forward_order))
+
+
+def test_custom_function_lstm_chunk_and_frozen_params():
+    class Sq(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(4, 6, batch_first=True)
+            self.frozen = nn.Linear(6, 6)
+            self.frozen.requires_grad_(False)
+            self.head = nn.Linear(6, 2)
+
+        def forward(self, x):
+            h, _ = self.lstm(x)
+            a, b = h.chunk(2, dim=1)
+            m, _ = torch.max(a + b, dim=1)
+            return self.head(Sq.apply(self.frozen(m)))
+
+    torch.manual_seed(4)
+    net, x, y = Net(), torch.randn(3, 4, 4), torch.tensor([0, 1, 1])
+    tr = bpviz.trace(net, x, target=y, loss_fn=F.cross_entropy)
+    for name, grad in plain_param_grads(scenario_from_model(net, x, y, F.cross_entropy)).items():
+        node = tr.node(tr.find(name))
+        if grad is None:
+            assert node["grad"] is None
+        else:
+            close(node["grad"], grad)
+    sq = node_by_op(tr, "sq")
+    assert tr.node(sq)["module"] == "" and tr.node(sq)["value"] is not None
+    frozen = F.linear(torch.max(sum(net.lstm(x)[0].chunk(2, dim=1)), dim=1)[0], net.frozen.weight, net.frozen.bias)
+    close(tr.node(sq)["value"], (frozen * frozen).detach())
+    reasons = {d.node: d.detail["reason"] for d in tr.diagnostics if d.kind == "none_grad"}
+    assert reasons == {"param:frozen.weight": "requires_grad_off", "param:frozen.bias": "requires_grad_off"}
