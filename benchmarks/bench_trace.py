@@ -21,7 +21,6 @@ from models import cases  # noqa: E402
 
 import bpviz  # noqa: E402
 
-torch.set_num_threads(2)
 
 
 def plain(model, x, y, loss_fn):
@@ -64,7 +63,12 @@ def activation_bytes(model, x, y, loss_fn) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch intra-op threads for both sides (default: torch's own choice)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch threads: {torch.get_num_threads()}; load average: {os.getloadavg()[0]:.2f}")
     print(f"{'model':30} {'nodes/edges':>11} {'plain ms':>9} {'trace ms':>9} {'ratio':>6} "
           f"{'trace MB':>9} {'saved MB':>9}")
     for name, model, x, y, loss_fn in cases():

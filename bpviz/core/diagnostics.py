@@ -6,6 +6,7 @@ exploding, below 1e-6 vanishing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,9 +116,11 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
 def _nonfinite(trace: Trace, builder: GraphBuilder) -> list[Diagnostic]:
     g = trace.graph
     found: list[Diagnostic] = []
-    # Whatever a node sends back lands in its producer's grad (or a leaf's), so every value
-    # and node gradient together cover the whole pass: one screen for a clean trace.
-    if all_finite([a["value"] for _, a in g.nodes(data=True)] + [a["grad"] for _, a in g.nodes(data=True)]):
+    # A NaN or Inf matters when it reaches the loss or a leaf's gradient; only then is the
+    # whole pass searched for where it first appeared. This keeps a clean trace to one small
+    # screen, and leaves alone the intentional -inf of attention masks that never get there.
+    leaf_grads = [a["grad"] for _, a in g.nodes(data=True) if a["kind"] not in ("op", "loss")]
+    if math.isfinite(trace.loss) and all_finite(leaf_grads):
         return found
     leaves = sorted(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
     forward = leaves + trace.forward_order
