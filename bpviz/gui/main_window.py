@@ -23,6 +23,7 @@ from bpviz.gui.step_bar import StepBar
 from bpviz.gui.step_controller import StepController
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.trace_worker import TraceResult, TraceRunner
+from bpviz.gui.training import TrainingController
 from bpviz.gui.window_support import Settings, app_icon, apply_palette
 
 DEFAULT_SPEC = "lesson:chain56"
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self._busy_timer.timeout.connect(lambda: self._show_busy(True))
         self._busy_shown = False
 
+        self.training = TrainingController(self)
         self.menus = build_menus(self)
         self.setAcceptDrops(True)
         self.controller.stepped.connect(self._on_stepped)
@@ -163,16 +165,28 @@ class MainWindow(QMainWindow):
         if self.show_dialogs:
             QMessageBox.warning(self, "Cannot open scenario", message)
 
-    def show_trace(self, trace, sequence) -> None:
-        """Draw ``trace`` from step 0 (UI thread; the trace is already computed)."""
+    def show_trace(self, trace, sequence, position: int = 0, keep_view: bool = False) -> None:
+        """Draw ``trace`` at ``position`` (UI thread; the trace is already computed).
+
+        ``keep_view`` (live training updates): keep the camera, the dock sizes and the selected
+        node or edge, instead of fitting the new graph and starting with nothing selected.
+        """
+        selected = self.scene.selected() if keep_view and self.scene is not None else None
         self.trace = trace
         self.inspector.set_trace(trace, sequence)
         self.diagnostics.set_diagnostics(trace.diagnostics)
         self.canvas.show_trace(trace, sequence.lr)
-        self.controller.set_sequence(sequence, 0)
+        self.controller.set_sequence(sequence, position)
         self._update_title()
-        self._size_docks()
-        QTimer.singleShot(0, self.show_initial_view)
+        if not keep_view:
+            self._size_docks()
+            QTimer.singleShot(0, self.show_initial_view)
+        elif isinstance(selected, str) and selected in self.scene.node_ids():
+            self.scene.select_node(selected)
+            self._on_node_selected(selected)
+        elif isinstance(selected, tuple) and self.scene.graph.has_edge(*selected):
+            self.scene.select_edge(*selected)
+            self._on_edge_selected(*selected)
         self.traceShown.emit()
 
     @property
@@ -260,6 +274,7 @@ class MainWindow(QMainWindow):
         self.step_bar.set_theme(self._theme)
         self.inspector.set_theme(self._theme)
         self.diagnostics.set_theme(self._theme)
+        self.training.set_theme(self._theme)
         self.menus.sync_theme(self._theme.name)
 
     def _update_title(self) -> None:

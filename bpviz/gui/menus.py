@@ -1,5 +1,6 @@
 """The main window's menu bar: File (open, lessons, recent, export, quit), View (zoom, module
-collapse, shape-only ops, theme, legend, animation, docks), Step (the step shortcuts) and Help.
+collapse, shape-only ops, theme, legend, animation, docks), Step (the step shortcuts), Train
+(built by the training controller) and Help.
 
 Menu actions call the window's public methods; the window owns all state.
 """
@@ -35,6 +36,7 @@ class Menus:
         file_menu.addSeparator()
         self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
         self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")
+        file_menu.addAction(w.training.export_action)
         file_menu.addSeparator()
         self.quit = self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
@@ -69,6 +71,8 @@ class Menus:
         step = bar.addMenu("&Step")
         for act in w.step_bar.actions_by_name.values():
             step.addAction(act)
+
+        w.training.build_menu(bar)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About bpviz", self.about)

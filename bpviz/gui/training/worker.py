@@ -1,0 +1,313 @@
+"""Training off the UI thread: a QThread that runs the engine and reports in throttled chunks.
+
+The thread takes commands from a queue (open a scenario, run N steps, one step, reset, refresh,
+close). While it runs, it checks a cancel number before every step, so Pause takes effect
+between two steps however fast they come. Results go to the UI as :class:`Chunk` objects at
+most every :data:`EMIT_INTERVAL` seconds (never one signal per step), already packed into
+arrays so the UI thread only appends them.
+
+Every few chunks a chunk also carries a :class:`~bpviz.gui.training.snapshot.Snapshot`: the
+scenario traced with the current weights, traced here between two steps, so tracing never races
+with the optimiser. Snapshots are paced by two clocks: the UI says when it is ready for the next
+one (after drawing the last, see :meth:`TrainingThread.ready_for_snapshot`), and the thread
+spends at most about :data:`SNAPSHOT_SHARE` of its time tracing. The last state of every run,
+step and reset always gets a snapshot, so after a pause the canvas shows the trained weights.
+
+Nothing here touches a widget or a graphics item: signals carry plain data, queued to the UI.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import queue
+import threading
+import time
+import traceback
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+EMIT_INTERVAL = 1 / 10
+SNAPSHOT_INTERVAL = 1 / 30
+SNAPSHOT_SHARE = 0.15
+# Longest the worker waits for the UI to finish drawing (a safety net: the UI always lets go).
+MAX_UI_HOLD_S = 0.5
+# Longest the UI waits for the worker to reach the end of its step before drawing anyway (a
+# big model's step may take longer than a frame should wait).
+MAX_PARK_WAIT_S = 0.01
+
+
+@dataclass
+class Command:
+    """One request to the thread. ``kind``: open, run, step, reset, refresh or close."""
+
+    kind: str
+    session: int = 0
+    run: int = 0
+    load: Callable | None = None
+    settings: Any = None
+    steps: int = 1
+
+
+@dataclass
+class Chunk:
+    """Results of consecutive steps, packed for the plots.
+
+    ``table`` rows are ``(step, loss, norm of each of names...)``; ``val`` rows ``(step,
+    val_loss)``; ``results`` are the engine's StepResults themselves; ``latest`` the last one.
+    """
+
+    session: int
+    run: int
+    names: tuple[str, ...]
+    results: list
+    table: np.ndarray
+    val: np.ndarray
+    latest: Any = None
+    events: list[str] = field(default_factory=list)
+    snapshot: Any = None
+    done: int = 0
+    total: int = 0
+    rate: float = 0.0
+    reset: bool = False        # the weights went back to the start: plots start over
+
+
+@dataclass
+class RunEnd:
+    """How a command ended: ``reason`` is done, paused, failed (nothing ran: bad settings or
+    data), stopped (a NaN/Inf) or error (a step failed); ``message`` says why, for a dialog."""
+
+    session: int
+    run: int
+    kind: str
+    reason: str
+    message: str = ""
+    step: int = 0
+
+
+# Threads still running when the interpreter exits (a script that never closed its window):
+# stopped first, since Qt aborts the process when a running QThread object is destroyed.
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_threads() -> None:
+    for thread in list(_LIVE):
+        thread.shutdown(2000)
+
+
+class TrainingThread(QThread):
+    """The worker thread. Call :meth:`submit` from the UI thread; listen to ``chunk`` and ``ended``."""
+
+    chunk = Signal(object)
+    ended = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._queue: queue.Queue[Command] = queue.Queue()
+        # Written by the UI thread, read here between steps: single attribute stores are atomic.
+        self.cancelled = 0
+        self.histogram_param = ""
+        self._ui_ready_at = 0.0
+        self._may_step = threading.Event()
+        self._may_step.set()
+        self._quiet = threading.Event()    # set while the worker runs no Python: idle or held
+        self._quiet.set()
+        self._session = None
+        self._session_id = 0
+        self._probe = None
+        self._events = None
+
+    # ------------------------------------------------------------------------ UI-thread side
+    def submit(self, command: Command) -> None:
+        """Queue a command (starts the thread on first use)."""
+        self._queue.put(command)
+        if not self.isRunning():
+            _LIVE.add(self)
+            self.start()
+
+    def cancel(self, run: int) -> None:
+        """Stop run ``run`` (and any earlier one) before its next step."""
+        self.cancelled = max(self.cancelled, run)
+
+    def ready_for_snapshot(self, delay: float) -> None:
+        """The UI has drawn the last snapshot and takes another in ``delay`` seconds."""
+        self._ui_ready_at = time.perf_counter() + delay
+
+    def hold(self, on: bool) -> None:
+        """Hold the worker between two steps while the UI draws (True), or let it go on.
+
+        Both threads share the interpreter lock: drawing while the engine steps makes each wait
+        for the other at every switch, and both slow down several times over. Taking turns,
+        the UI draws a frame in one go and the engine then steps at full speed.
+        """
+        if on:
+            self._may_step.clear()
+            # Wait (without the lock) until the worker is held or idle: drawing while it still
+            # finishes a step would make both crawl.
+            self._quiet.wait(MAX_PARK_WAIT_S)
+        else:
+            self._may_step.set()
+
+    def shutdown(self, msecs: int = 10000) -> None:
+        """Stop whatever runs and end the thread; waits up to ``msecs``."""
+        self.cancelled = 1 << 62
+        self._may_step.set()
+        if self.isRunning():
+            self._queue.put(Command("close"))
+            self.wait(msecs)
+
+    # ------------------------------------------------------------------------ worker side
+    def run(self) -> None:  # noqa: D102 - QThread API; runs on the worker thread
+        from bpviz.gui.training.snapshot import EventLog
+
+        self._events = EventLog()
+        while True:
+            self._quiet.set()
+            cmd = self._queue.get()
+            self._quiet.clear()
+            if cmd.kind == "close":
+                if self._session is not None:
+                    self._session.close()
+                return
+            try:
+                self._handle(cmd)
+            except Exception as exc:  # noqa: BLE001 - any failure is reported, the thread lives on
+                self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "failed", _message(exc)))
+
+    def _handle(self, cmd: Command) -> None:
+        from bpviz.core.errors import BpvizError
+        from bpviz.gui.training.settings import TrainingSession
+
+        if cmd.kind == "open":
+            if self._session is not None:
+                self._session.close()
+            self._session, self._session_id, self._probe = TrainingSession(cmd.load), cmd.session, None
+            self._events.reset()
+            return
+        if self._session is None or cmd.session != self._session_id:
+            return
+        session = self._session
+        if cmd.kind == "reset":
+            session.reset()
+            self._events.reset()
+            if session.trainer is not None:
+                self._emit([], cmd, 0, 0, snapshot=self._snapshot(None), reset=True)
+            self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "done"))
+            return
+        if cmd.kind == "refresh":   # redraw with the current Trainer (a new histogram choice)
+            if session.trainer is not None:
+                self._emit([], cmd, 0, 0, snapshot=self._snapshot(None))
+            return
+        try:
+            trainer, fresh = session.ensure(cmd.settings)
+        except BpvizError as exc:
+            self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "failed", str(exc), session.step))
+            return
+        if fresh:
+            from bpviz.gui.training.snapshot import FitProbe
+
+            self._probe = FitProbe(trainer)
+        self._train(cmd, trainer, fresh)
+
+    def _train(self, cmd: Command, trainer, fresh: bool) -> None:
+        from bpviz.core.training import TrainingError, TrainingStopped
+
+        n = 1 if cmd.kind == "step" else cmd.steps
+        session = self._session
+        pending: list = []
+        last_emit = start = time.perf_counter()
+        next_snapshot = 0.0 if fresh else start + SNAPSHOT_INTERVAL
+        done = 0
+        reason, message = "done", ""
+        may_step = self._may_step
+
+        def stopped() -> bool:  # asked before every step
+            if not may_step.is_set():
+                self._quiet.set()
+                may_step.wait(MAX_UI_HOLD_S)   # the UI is drawing: wait without the lock
+                self._quiet.clear()
+            return self.cancelled >= cmd.run
+
+        try:
+            for result in trainer.run(n, should_stop=stopped):
+                pending.append(result)
+                done += 1
+                now = time.perf_counter()
+                snap = None
+                if now >= next_snapshot and now >= self._ui_ready_at and done < n:
+                    snap = self._snapshot(result.diagnostics)
+                    cost = snap.seconds if snap is not None else time.perf_counter() - now
+                    next_snapshot = time.perf_counter() + max(SNAPSHOT_INTERVAL, cost / SNAPSHOT_SHARE)
+                if snap is not None or now - last_emit >= EMIT_INTERVAL:
+                    self._emit(pending, cmd, done, n, snapshot=snap, rate=done / max(now - start, 1e-9))
+                    pending, last_emit = [], now
+            if done < n:
+                reason = "paused"
+        except TrainingStopped as exc:
+            pending.append(exc.result)
+            reason, message = "stopped", str(exc)
+        except TrainingError as exc:
+            reason, message = "error", str(exc)
+        latest = pending[-1].diagnostics if pending else None
+        elapsed = max(time.perf_counter() - start, 1e-9)
+        self._emit(pending, cmd, done, n, snapshot=self._snapshot(latest), rate=done / elapsed)
+        self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, reason, message, session.step))
+
+    def _snapshot(self, diagnostics):
+        """Trace with the current weights (None if the trace itself fails: the run goes on)."""
+        from bpviz.gui.training.snapshot import Snapshot, histograms, retrace
+
+        t0 = time.perf_counter()
+        trainer = self._session.trainer
+        try:
+            trace, sequence, position = retrace(trainer, diagnostics or ())
+            snap = Snapshot(trace, sequence, position, histograms(trainer, self.histogram_param))
+            if self._probe is not None:
+                snap.fit_values = self._probe.values()
+                snap.fit_data = self._probe.data
+        except Exception:  # noqa: BLE001 - the plots still update; the canvas keeps the last pass
+            return None
+        snap.seconds = time.perf_counter() - t0
+        # The UI asks for the next one when it has drawn this one.
+        self._ui_ready_at = math.inf
+        return snap
+
+    def _emit(self, results: list, cmd: Command, done: int, total: int, snapshot=None, rate: float = 0.0,
+              reset: bool = False) -> None:
+        session = self._session
+        trainer = session.trainer
+        names = tuple(trainer.names) if trainer is not None else ()
+        offset = session.offset
+        table = np.full((len(results), 2 + len(names)), np.nan)
+        val = []
+        events: list[str] = []
+        for i, r in enumerate(results):
+            step = offset + r.step
+            row = table[i]
+            row[0], row[1] = step, r.loss
+            params = r.params
+            for j, name in enumerate(names):
+                s = params.get(name)
+                if s is not None:
+                    row[2 + j] = s.norm
+            if r.val_loss is not None:
+                val.append((step, r.val_loss))
+            if r.diagnostics:
+                events += self._events.feed(step, r.diagnostics)
+        chunk = Chunk(cmd.session, cmd.run, names, results, table,
+                      np.array(val, dtype=np.float64).reshape(-1, 2), results[-1] if results else None,
+                      events, snapshot, done, total, rate, reset)
+        self.chunk.emit(chunk)
+
+
+def _message(exc: BaseException) -> str:
+    from bpviz.core.errors import BpvizError
+
+    if isinstance(exc, BpvizError):
+        return str(exc)
+    return f"Unexpected {type(exc).__name__}: {exc}\n\n{''.join(traceback.format_exception(exc))[-800:]}"

@@ -1,0 +1,266 @@
+"""The training panel: buttons, live plots against the engine, reset, responsiveness, bad input,
+a NaN stop, export, and the lesson y = 2x trained to weight 2 from the app."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from bpviz.core.scenario import load_scenario
+from bpviz.core.training import Trainer
+from tests.gui.helpers import open_and_wait
+
+RUN_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors gain nothing from a second intra-op thread (as in the engine's tests)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Every QMessageBox.warning as (title, text), instead of a dialog that would block."""
+    shown: list[tuple[str, str]] = []
+
+    def fake_warning(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
+    return shown
+
+
+@pytest.fixture
+def training(open_window, dialogs):
+    """``training(spec)``: a window on ``spec`` with the training docks shown; returns
+    (window, controller, panel)."""
+
+    def _open(spec: str = "lesson:linear_fit"):
+        window = open_window(spec)
+        window.training.set_shown(True)
+        return window, window.training, window.training.panel
+
+    return _open
+
+
+def click(qtbot, window, name: str) -> None:
+    button = window.findChild(QPushButton, name)
+    assert button is not None and button.isEnabled(), name
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def wait_idle(qtbot, tc) -> None:
+    qtbot.waitUntil(lambda: not tc.is_running() and not tc.live.busy(), timeout=RUN_TIMEOUT_MS)
+
+
+def shown_value(window, name: str) -> torch.Tensor:
+    """A parameter's value in the trace the canvas shows."""
+    return window.trace.graph.nodes[window.trace.find(name)]["value"]
+
+
+def worker_params(tc) -> dict[str, torch.Tensor]:
+    """The trainer's weights (read while the worker is idle)."""
+    return tc.thread._session.trainer.param_values()
+
+
+def test_docks_start_hidden_and_the_train_menu_shows_them(open_window):
+    window = open_window("lesson:linear_fit")
+    tc = window.training
+    assert tc.docks is None                       # nothing built (nor pyqtgraph imported) yet
+    assert "&Train" in [a.text() for a in window.menuBar().actions()]
+    tc.show_action.trigger()
+    assert tc.docks.shown() and tc.docks.panel_dock.isVisible()
+    tc.show_action.trigger()
+    assert not any(d.isVisible() for d in tc.docks.docks)
+
+
+def test_run_pause_step_and_reset_from_the_buttons(training, qtbot, dialogs):
+    window, tc, panel = training()
+    initial = [p.detach().clone() for p in load_scenario("lesson:linear_fit").model.parameters()]
+    panel.lr.setText("0.05")
+    panel.steps.setValue(1_000_000)
+    click(qtbot, window, "trainRun")
+    assert tc.is_running() and panel.pause_button.isEnabled() and not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: tc.history.table.offered > 100, timeout=RUN_TIMEOUT_MS)
+    click(qtbot, window, "trainPause")
+    wait_idle(qtbot, tc)
+    done = tc.history.table.offered
+    assert 100 < done < 1_000_000 and "Paused" in panel.status.text()
+    trained = worker_params(tc)
+    # The canvas shows the pass with the trained weights, at the end of the backward pass,
+    # and the stepper walks through it.
+    assert torch.equal(shown_value(window, "weight"), trained["weight"])
+    seq = window.controller.sequence
+    assert seq.trace is window.trace and window.controller.position == seq.last - 1
+    window.controller.set_position(0)
+    window.controller.step()
+    assert window.controller.position == 1
+
+    click(qtbot, window, "trainStep")
+    wait_idle(qtbot, tc)
+    assert tc.history.table.offered == done + 1
+    assert not torch.equal(shown_value(window, "weight"), trained["weight"])
+
+    click(qtbot, window, "trainReset")
+    qtbot.waitUntil(lambda: torch.equal(shown_value(window, "weight"), initial[0]), timeout=RUN_TIMEOUT_MS)
+    wait_idle(qtbot, tc)
+    assert len(tc.history.table) == 0
+    model = tc.thread._session.scenario.model
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), initial))   # exactly
+    assert "weights reset to the start" in tc.docks.log_lines()
+    assert not dialogs
+
+
+def test_plots_receive_the_engine_results(training, qtbot, dialogs):
+    window, tc, panel = training()
+    panel.lr.setText("0.05")
+    panel.data.choose_builtin("sine")             # a dataset with a validation split
+    panel.steps.setValue(150)
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    # The engine's own results for the same settings (it is deterministic given the seed).
+    expected = list(Trainer(load_scenario("lesson:linear_fit"), panel.settings().config(dataset="sine")).run(150))
+    h = tc.history
+    assert h.names == ("weight", "bias") and len(h.table) == 150
+    np.testing.assert_array_equal(h.steps(), np.arange(150))
+    np.testing.assert_allclose(h.loss(), [r.loss for r in expected], rtol=1e-6)
+    for j, name in enumerate(h.names):
+        np.testing.assert_allclose(h.norms()[:, j], [r.params[name].norm for r in expected], rtol=1e-6)
+    val = [(r.step, r.val_loss) for r in expected if r.val_loss is not None]
+    np.testing.assert_allclose(h.val.rows(), val, rtol=1e-6)
+
+    d = tc.docks
+    x, y = d.loss.raw.getOriginalDataset()
+    np.testing.assert_array_equal(x, h.steps())
+    np.testing.assert_allclose(y, h.loss())
+    np.testing.assert_allclose(d.loss.val.getOriginalDataset()[1], [v for _, v in val], rtol=1e-6)
+    d.norms.smooth_action.setChecked(False)      # every step's own value
+    for j, curve in enumerate(d.norms.curves):
+        np.testing.assert_allclose(curve.getOriginalDataset()[1], h.norms()[:, j])
+    d.flow_dock.raise_()
+    qtbot.waitUntil(lambda: d.flow.max_values != [], timeout=RUN_TIMEOUT_MS)
+    assert d.flow.labels == ["weight"]
+    assert d.flow.max_values == [expected[-1].params["weight"].max_abs]
+    assert d.fit.data is not None and d.fit.data.dims == 1 and len(d.fit.values) == len(d.fit.data.grid[0])
+    assert d.histogram.current() == "weight"
+    assert not dialogs
+
+
+def test_the_app_stays_responsive_while_training(training, qtbot):
+    window, tc, panel = training()
+    panel.lr.setText("0.01")
+    panel.steps.setValue(1_000_000)
+    ticks: list[float] = []
+    import time
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    click(qtbot, window, "trainRun")
+    timer.start()
+    qtbot.wait(1500)
+    timer.stop()
+    click(qtbot, window, "trainPause")
+    wait_idle(qtbot, tc)
+    gaps = np.diff(ticks) * 1000
+    assert tc.history.table.offered > 200          # it trained meanwhile
+    assert len(ticks) > 40 and np.percentile(gaps, 95) < 100 and gaps.max() < 600
+
+
+def test_bad_settings_and_files_show_one_message_and_keep_model_and_plots(training, qtbot, dialogs, tmp_path):
+    window, tc, panel = training()
+    panel.lr.setText("0.05")
+    panel.steps.setValue(20)
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    weights, rows = worker_params(tc), tc.history.table.rows()
+
+    def run_expecting(text: str) -> None:
+        before = len(dialogs)
+        click(qtbot, window, "trainRun")
+        wait_idle(qtbot, tc)
+        assert len(dialogs) == before + 1 and text in dialogs[-1][1], dialogs[-1:]
+        assert "\n" not in dialogs[-1][1]
+        np.testing.assert_array_equal(tc.history.table.rows(), rows)
+        assert all(torch.equal(v, weights[k]) for k, v in worker_params(tc).items())
+        assert torch.equal(shown_value(window, "weight"), weights["weight"])
+
+    for lr in ("abc", "-1", "0"):
+        panel.lr.setText(lr)
+        run_expecting("The learning rate must be a positive number")
+    panel.lr.setText("0.05")
+    text = tmp_path / "text.csv"
+    text.write_text("x,y\n1,2\n2,abc\n")
+    panel.data.set_csv(str(text))
+    run_expecting("holds 'abc', which is not a number")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("x,y\n")
+    panel.data.set_csv(str(empty))
+    run_expecting("has a header but no data rows")
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("x,y\n1,2\n")
+    panel.data.set_csv(str(renamed))
+    renamed.write_text("a,b\n1,2\n")                 # the columns chosen are gone
+    run_expecting("has no column 'x'")
+    panel.data.choose_builtin("xor")
+    run_expecting("has 2 features but the model expects 1")
+    assert {title for title, _ in dialogs} == {"Cannot train"}
+
+
+def test_a_divergent_learning_rate_stops_with_the_nonfinite_message(training, qtbot, dialogs):
+    window, tc, panel = training()
+    panel.lr.setText("1.0")
+    panel.steps.setValue(500)
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    assert len(dialogs) == 1
+    title, message = dialogs[0]
+    assert title == "Training stopped" and "Training stopped at step" in message and "mse_loss" in message
+    assert any("stopped by NaN/Inf" in line for line in tc.docks.log_lines())
+    assert all(torch.isfinite(v).all() for v in worker_params(tc).values())
+    assert panel.run_button.isEnabled() and not panel.pause_button.isEnabled()
+
+
+def test_linear_fit_trained_from_the_panel_reaches_weight_two(training, qtbot, dialogs):
+    window, tc, panel = training()
+    panel.lr.setText("0.05")
+    panel.steps.setValue(1000)
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    weight, bias = float(shown_value(window, "weight")), float(shown_value(window, "bias"))
+    assert math.isclose(weight, 2.0, abs_tol=1e-3) and abs(bias) < 3e-3
+    assert not dialogs
+
+
+def test_plots_export_and_a_new_scenario_starts_over(training, qtbot, dialogs, tmp_path):
+    from bpviz.gui.training.export import export_widget
+
+    window, tc, panel = training()
+    panel.steps.setValue(30)
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    for name in ("training.png", "training.svg"):
+        assert tc.export_plots(str(tmp_path / name))
+    assert (tmp_path / "training.png").stat().st_size > 1000
+    assert "<svg" in (tmp_path / "training.svg").read_text()
+    out = export_widget(tc.docks.norm_dock.widget(), tmp_path / "norms.svg")
+    assert "<path" in out.read_text()
+    export_widget(tc.docks.loss_dock.widget(), tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").stat().st_size > 1000
+
+    open_and_wait(qtbot, window, "lesson:relu_two_weights")
+    assert len(tc.history.table) == 0 and tc.docks.fit.data is None
+    click(qtbot, window, "trainStep")
+    wait_idle(qtbot, tc)
+    assert tc.history.names == ("x", "w1", "w2") and tc.history.table.offered == 1
+    assert not dialogs
