@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import os
 import sys
+from pathlib import Path
 
 from bpviz.core.errors import BpvizError
 
@@ -71,6 +74,13 @@ def _view_graph(trace, collapse: int | None, hide_shape_ops: bool):
     return graph
 
 
+def _is_command_process() -> bool:
+    """Whether this process is the `bpviz` command (``python -m bpviz`` or the console script),
+    which exits as soon as the command returns."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", "") == "bpviz.__main__" or Path(sys.argv[0] or "").stem == "bpviz"
+
+
 def run(args: argparse.Namespace) -> int:
     """Trace the scenario, apply the chosen step, and write the image; 0 on success."""
     out = str(args.output)
@@ -79,6 +89,34 @@ def run(args: argparse.Namespace) -> int:
         raise BpvizError(f"Cannot export to '{out}'; the output must end in .png, .svg or .pdf.")
     if not args.scale > 0:
         raise BpvizError(f"--scale must be a positive number, got {args.scale}.")
+    # A one-shot command: the cyclic garbage collector would only walk the ~200,000 objects that
+    # importing torch, networkx and Qt creates, again and again (about 400 collections, a quarter
+    # of a second here); reference counting still frees everything else.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    if _is_command_process():
+        # The process ends right after this command: its shutdown collections would walk every
+        # object once more (~0.3 s with torch loaded); frozen objects are skipped (and freed by
+        # the OS). Only in the `bpviz` process itself, never in a caller of cli.main.
+        atexit.register(gc.freeze)
+    try:
+        import torch
+
+        # bpviz's torch work is small reductions: a second intra-op thread gains nothing, and on
+        # a busy machine each parallel op waits for it (BENCHMARKS.md). Restored afterwards, for
+        # callers of cli.main in a longer-lived process.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return _export(args, out, ext)
+        finally:
+            torch.set_num_threads(threads)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _export(args: argparse.Namespace, out: str, ext: str) -> int:
     from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario

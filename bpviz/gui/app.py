@@ -7,7 +7,10 @@ same path and quit once the first trace is drawn (CI and the README screenshot u
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -20,6 +23,34 @@ from bpviz.gui.window_support import APP_NAME, ORG_NAME, app_icon
 HEADLESS_TIMEOUT_MS = 90_000
 # After the trace is drawn: time for the view to fit and paint before the screenshot.
 SETTLE_MS = 400
+
+
+def _one_torch_thread() -> None:
+    """Give torch one intra-op thread in the app process.
+
+    bpviz's torch work (tracing a lesson, tensor statistics, small training runs) is made of
+    small ops: a second OpenMP thread gains nothing on them, and on a busy machine every parallel
+    op waits for it (BENCHMARKS.md: opening the ResNet-18-like graph 0.35 s with one thread vs
+    3 s with two at load 2.3). torch is not imported yet when the window opens, so this sets
+    OMP_NUM_THREADS for it, unless the user chose a number.
+    """
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    else:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@contextmanager
+def _torch_threads(n: int):
+    """torch with ``n`` intra-op threads inside the block, the caller's number afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def application() -> QApplication:
@@ -44,6 +75,7 @@ def run_app(args) -> int:
     too long. With ``args.screenshot``: save the window to that PNG once drawn, then quit.
     ``args.step`` (a number or a phase name) jumps there after the first trace.
     """
+    _one_torch_thread()
     app = application()
     from bpviz.gui.main_window import DEFAULT_SPEC, MainWindow
 
@@ -64,6 +96,14 @@ def run_app(args) -> int:
 
     def on_first_trace() -> None:
         window.traceShown.disconnect(on_first_trace)
+        # torch, Qt and the first graph are loaded: ~280,000 objects (2,000-node graph) that
+        # live as long as the app. Frozen, every later full collection skips them (150-1,300 ms
+        # each otherwise, a visible stall in a step), and so does the shutdown. Objects made from
+        # now on (later graphs, training) are collected as usual; only the first graph's items,
+        # if dropped while part of a reference cycle, would stay in memory (GraphScene breaks
+        # its own item cycles when it replaces them). Not in show(): the caller's process is
+        # the user's, and so are its objects.
+        gc.freeze()
         if step is not None:
             try:
                 window.go_to(step)
@@ -112,18 +152,21 @@ def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
     Tracing errors raise :class:`bpviz.core.errors.BpvizError` in the caller, before any window
     opens, so a script gets the same message ``bpviz.trace`` would give.
     """
-    trace = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
-    application()
-    from bpviz.gui.main_window import MainWindow
+    # One torch thread while bpviz runs (see _one_torch_thread); the caller's setting is back
+    # when the window closes.
+    with _torch_threads(1):
+        trace = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
+        application()
+        from bpviz.gui.main_window import MainWindow
 
-    window = MainWindow(trace=trace, title=title)
-    loop = QEventLoop()
-    window.closed.connect(loop.quit)
-    window.show()
-    window.activateWindow()
-    loop.exec()
-    window.runner.wait()
-    window.deleteLater()
+        window = MainWindow(trace=trace, title=title)
+        loop = QEventLoop()
+        window.closed.connect(loop.quit)
+        window.show()
+        window.activateWindow()
+        loop.exec()
+        window.runner.wait()
+        window.deleteLater()
     return 0
 
 

@@ -20,11 +20,10 @@ HEATMAP_MAX = 64
 # TABLE_ROW_MAX cells so a node never becomes a long strip.
 TABLE_ROW_MAX = 4
 TABLE_COL_MAX = 6
-SMALL = 4096
 
 __all__ = [
     "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "magnitude",
-    "shape_text", "summary_text", "update_text",
+    "l2_norm", "shape_text", "summary_text", "tensor_stats", "update_text",
 ]
 
 
@@ -71,17 +70,50 @@ def magnitude(t: torch.Tensor | None) -> float | None:
     t = t.detach()
     if t.numel() == 1:
         return abs(float(t.reshape(())))
-    return float(torch.linalg.vector_norm(t.double()))
+    return l2_norm(t)
+
+
+def _real(flat: torch.Tensor) -> torch.Tensor:
+    """``flat`` itself when torch can reduce it as is (real floating point), else as float64."""
+    return flat if flat.is_floating_point() else flat.double()
+
+
+def l2_norm(t: torch.Tensor) -> float:
+    """The L2 norm of ``t``, accumulated in float64 (one reduction, no float64 copy of ``t``)."""
+    return float(torch.linalg.vector_norm(_real(t.detach().reshape(-1)), dtype=torch.float64))
 
 
 def _stats(values: list[float]) -> tuple[float, float | None, float | None, int]:
-    """(L2 norm, finite min, finite max, non-finite count) of a list of floats."""
+    """(L2 norm, finite min, finite max, non-finite count) of a short list of floats."""
     finite = [v for v in values if math.isfinite(v)]
     norm = math.sqrt(math.fsum(v * v for v in values)) if len(finite) == len(values) else math.inf
     if any(v != v for v in values):
         norm = math.nan
     return (norm, min(finite) if finite else None, max(finite) if finite else None,
             len(values) - len(finite))
+
+
+def tensor_stats(t: torch.Tensor) -> tuple[float, float | None, float | None, int]:
+    """(L2 norm, finite min, finite max, non-finite count) of a tensor, in three reductions.
+
+    One ``aminmax`` and one float64-accumulated norm; only when one of them is not finite (the
+    tensor holds NaN or Inf) a second pass masks the finite elements. Never a Python loop over
+    the elements: building a 2,000-node scene asks for thousands of these.
+    """
+    flat = _real(t.detach().reshape(-1))
+    if flat.numel() == 0:
+        return 0.0, None, None, 0
+    lo_t, hi_t = torch.aminmax(flat)
+    norm, lo, hi = (float(torch.linalg.vector_norm(flat, dtype=torch.float64)), float(lo_t), float(hi_t))
+    if math.isfinite(norm) and math.isfinite(lo) and math.isfinite(hi):
+        return norm, lo, hi, 0
+    finite = flat[torch.isfinite(flat)]
+    if finite.numel():
+        lo_t, hi_t = torch.aminmax(finite)
+        lo, hi = float(lo_t), float(hi_t)
+    else:
+        lo = hi = None
+    return norm, lo, hi, flat.numel() - finite.numel()
 
 
 def _summary(norm: float, lo: float | None, hi: float | None, bad: int) -> str:
@@ -95,14 +127,7 @@ def _summary(norm: float, lo: float | None, hi: float | None, bad: int) -> str:
 
 def summary_text(t: torch.Tensor) -> str:
     """``‖·‖ 3.162 · min -1 · max 2`` (NaN/Inf counts noted when present)."""
-    flat = t.detach().double().reshape(-1)
-    if flat.numel() <= SMALL:
-        return _summary(*_stats(flat.tolist()))
-    # Large tensors: reduce in torch (a Python list of a million floats would be slow).
-    finite = flat[torch.isfinite(flat)]
-    lo = float(finite.min()) if finite.numel() else None
-    hi = float(finite.max()) if finite.numel() else None
-    return _summary(float(torch.linalg.vector_norm(flat)), lo, hi, flat.numel() - finite.numel())
+    return _summary(*tensor_stats(t))
 
 
 def describe(t: torch.Tensor | None) -> TensorDisplay:
@@ -145,11 +170,12 @@ def describe(t: torch.Tensor | None) -> TensorDisplay:
 
 
 def edge_label(local: float | None, upstream: torch.Tensor | None,
-               grad: torch.Tensor | None, detached: bool = False) -> str:
+               grad: torch.Tensor | None, detached: bool = False, norm: float | None = None) -> str:
     """The chain-rule label of an edge once its gradient is known.
 
     Scalars: ``×4   14 × 4 = 56`` (local derivative, then upstream × local = this edge's
-    gradient). Tensors: ``grad ‖g‖=2.5``. Detached edges say so.
+    gradient). Tensors: ``grad ‖g‖=2.5``. Detached edges say so. ``norm``: ‖grad‖ if the caller
+    has it already (:func:`magnitude`), so it is not computed twice.
     """
     if detached:
         return "detached"
@@ -165,7 +191,7 @@ def edge_label(local: float | None, upstream: torch.Tensor | None,
                 f" = {format_number(float(g.reshape(())))}")
     if g.numel() == 1:
         return f"grad {format_number(float(g.reshape(())))}"
-    return f"grad ‖g‖={format_compact(float(torch.linalg.vector_norm(g.double())))}"
+    return f"grad ‖g‖={format_compact(l2_norm(g) if norm is None else norm)}"
 
 
 def magnitude_signed(t: torch.Tensor | None) -> float | None:

@@ -20,6 +20,7 @@ from bpviz.gui.items.legend_item import LegendItem
 from bpviz.gui.items.node_item import NodeItem
 from bpviz.gui.items.style import colour
 from bpviz.gui.items.token_item import TokenItem
+from bpviz.gui.items.zorder import CACHE_NODE, CACHE_NODE_ZOOMED_OUT, LOD_TEXT
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
 from bpviz.gui.token_animator import TokenAnimator
@@ -66,6 +67,7 @@ class GraphScene(QGraphicsScene):
         self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
+        self._node_cache = CACHE_NODE
         self._animator = TokenAnimator(self)
         self._animator.finished.connect(self.animationFinished)
         self.title = ""
@@ -103,6 +105,8 @@ class GraphScene(QGraphicsScene):
         self._edges = {(u, v): EdgeItem(u, v, a, self._theme) for u, v, a in graph.edges(data=True)}
         for item in self._nodes.values():
             self.addItem(item)
+        if self._node_cache != CACHE_NODE:
+            self._set_node_cache(self._node_cache)
         for edge in self._edges.values():
             self.addItem(edge)
             self.addItem(edge.label)
@@ -330,6 +334,22 @@ class GraphScene(QGraphicsScene):
     def stop_animations(self) -> None:
         """Stop the running animation and remove its tokens."""
         self._animator.stop()
+
+    # ------------------------------------------------------------------------ zoom
+    def set_view_zoom(self, zoom: float) -> None:
+        """The view's zoom changed (GraphView calls this): nodes cache their painting as device
+        pixmaps only where they draw text (zoom >= LOD_TEXT). Below, a box is cheaper to draw
+        than a pixmap is to render again at every new zoom level."""
+        mode = CACHE_NODE if zoom >= LOD_TEXT else CACHE_NODE_ZOOMED_OUT
+        if mode != self._node_cache:
+            self._node_cache = mode
+            self._set_node_cache(mode)
+
+    def _set_node_cache(self, mode) -> None:
+        for item in self._nodes.values():
+            item.setCacheMode(mode)
+            for badge in item.childItems():
+                badge.setCacheMode(mode)
 
     # ------------------------------------------------------------------------ access
     def set_theme(self, theme: Theme) -> None:

@@ -36,7 +36,9 @@ class GraphView(QGraphicsView):
         # Items draw inside their bounding rects (margins included), so the view need not pad
         # every exposed rect by a pixel for antialiasing.
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        # No background cache: the background is one solid colour, cheaper to fill than a cached
+        # viewport-sized pixmap is to render again after every zoom step.
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._press: QPoint | None = None
@@ -63,7 +65,21 @@ class GraphView(QGraphicsView):
         current = self.zoom()
         if current > 0 and abs(factor - current) > 1e-9:
             self.scale(factor / current, factor / current)
-            self.zoomChanged.emit(self.zoom())
+            self._zoom_changed()
+
+    def _zoom_changed(self) -> None:
+        """Tell the scene (its items' caching depends on the zoom), then the listeners."""
+        set_view_zoom = getattr(self.scene(), "set_view_zoom", None)
+        if callable(set_view_zoom):
+            set_view_zoom(self.zoom())
+        self.zoomChanged.emit(self.zoom())
+
+    def setScene(self, scene) -> None:  # noqa: N802 - Qt API
+        """Show ``scene`` at the current zoom."""
+        super().setScene(scene)
+        set_view_zoom = getattr(scene, "set_view_zoom", None)
+        if callable(set_view_zoom):
+            set_view_zoom(self.zoom())
 
     def zoom_in(self) -> None:
         """One zoom step in."""
@@ -85,7 +101,7 @@ class GraphView(QGraphicsView):
         if self.zoom() > FIT_MAX_ZOOM:
             self.set_zoom(FIT_MAX_ZOOM)
             self.centerOn(rect.center())
-        self.zoomChanged.emit(self.zoom())
+        self._zoom_changed()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         """The wheel zooms (under the mouse); trackpad pixel deltas zoom proportionally."""

@@ -1,10 +1,20 @@
 """Edge-label placement: slide each label along its edge until it overlaps nothing placed yet.
 
-Greedy and deterministic (labels are visited top to bottom, left to right), with a grid of
-buckets so a fully labelled 2,000-edge graph stays fast.
+Greedy and deterministic: labels are visited top to bottom, left to right (by where the middle
+of their edge is), and each takes the first fraction along its edge where it overlaps neither a
+node box nor a label visited before it. Grids of buckets keep a fully labelled 2,000-edge graph
+fast.
+
+The result is a function of the set of labelled edges alone, so applying a state gives the same
+placement however the canvas got there. It is kept up to date incrementally: when a step adds or
+removes a few labels, only those, and the later labels whose deciding spots overlap a label that
+came, went or moved, are placed again, in visiting order, so each sees exactly what a placement
+from scratch would show it. The other labels keep their spot without being looked at.
 """
 
 from __future__ import annotations
+
+import heapq
 
 from PySide6.QtCore import QRectF
 
@@ -14,23 +24,73 @@ CELL = 128.0
 PAD = 3.0
 
 
+def _cells(r: QRectF) -> list[tuple[int, int]]:
+    """The grid cells ``r`` touches."""
+    x0, x1 = int(r.left() // CELL), int(r.right() // CELL)
+    y0, y1 = int(r.top() // CELL), int(r.bottom() // CELL)
+    return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
+
+
 class _Grid:
     """Rectangles bucketed by grid cell, for overlap queries."""
 
     def __init__(self):
         self._cells: dict[tuple[int, int], list[QRectF]] = {}
 
-    def _keys(self, r: QRectF):
-        for i in range(int(r.left() // CELL), int(r.right() // CELL) + 1):
-            for j in range(int(r.top() // CELL), int(r.bottom() // CELL) + 1):
-                yield i, j
-
     def add(self, r: QRectF) -> None:
-        for key in self._keys(r):
+        for key in _cells(r):
             self._cells.setdefault(key, []).append(r)
 
     def hits(self, r: QRectF) -> bool:
-        return any(r.intersects(o) for key in self._keys(r) for o in self._cells.get(key, ()))
+        return any(r.intersects(o) for key in _cells(r) for o in self._cells.get(key, ()))
+
+
+class _Label:
+    """One labelled edge: its visiting order, its candidate spots (measured when first asked
+    for) and the spot it holds."""
+
+    __slots__ = ("edge", "size", "order", "_spots", "_padded", "_blocked", "choice", "found", "rect",
+                 "watched")
+
+    def __init__(self, edge):
+        self.edge = edge
+        self.size = edge.label.size()
+        mid = edge.label_rect_at(0.5)
+        self.order = (mid.top(), mid.left(), edge.u, edge.v)
+        self._spots: list[QRectF | None] = [None] * len(CANDIDATES)
+        self._padded: list[QRectF | None] = [None] * len(CANDIDATES)
+        self._blocked: list[bool | None] = [None] * len(CANDIDATES)
+        self.choice: int | None = None      # index into CANDIDATES of the spot held
+        self.found = False                  # whether that spot was free (else: the fallback)
+        self.rect: QRectF | None = None     # the spot held (unpadded)
+        self.watched: list[tuple[int, int]] = []
+
+    def spot(self, i: int) -> QRectF:
+        r = self._spots[i]
+        if r is None:
+            r = self._spots[i] = self.edge.label_rect_at(CANDIDATES[i])
+        return r
+
+    def padded(self, i: int) -> QRectF:
+        r = self._padded[i]
+        if r is None:
+            r = self._padded[i] = self.spot(i).adjusted(-PAD, -PAD, PAD, PAD)
+        return r
+
+    def blocked(self, i: int, obstacles: _Grid) -> bool:
+        # Node boxes never move between layouts: whether one blocks a spot is asked once.
+        b = self._blocked[i]
+        if b is None:
+            b = self._blocked[i] = obstacles.hits(self.padded(i))
+        return b
+
+    def deciding(self) -> range:
+        """The spots whose being free decided the choice: those up to the one held (all of
+        them when none was free and the label fell back to the middle)."""
+        return range(self.choice + 1) if self.found else range(len(CANDIDATES))
+
+    def reset(self) -> None:
+        self.choice, self.found, self.rect, self.watched = None, False, None, []
 
 
 class LabelPlacer:
@@ -40,18 +100,108 @@ class LabelPlacer:
         self._obstacles = _Grid()
         for r in obstacles:
             self._obstacles.add(r)
+        self._labels: dict[object, _Label] = {}     # edge -> its placed label
+        self._spare: dict[object, _Label] = {}      # labels hidden now: measured already
+        self._held: dict[tuple[int, int], set] = {}     # cell -> labels whose spot touches it
+        self._watch: dict[tuple[int, int], set] = {}    # cell -> labels with a deciding spot there
+        self.placed_last = 0                            # labels (re)placed by the last place()
 
     def place(self, edges) -> None:
         """Place the labels of ``edges`` (EdgeItems with text) avoiding the obstacles and each
-        other; a label that fits nowhere stays in the middle of its edge."""
-        placed = _Grid()
+        other; a label that fits nowhere stays in the middle of its edge. Labels no longer in
+        ``edges`` go back to the middle of their edge. The result equals a placement of
+        ``edges`` from scratch."""
+        wanted = {e: e.label.size() for e in edges}
+        gone = [label for edge, label in self._labels.items() if wanted.get(edge) != label.size]
+        for label in gone:                          # hidden, or the text changed size
+            del self._labels[label.edge]
+            self._unwatch(label)
+            self._release(label)
+        queue: list = []
+        for label in gone:
+            self._wake(label.rect, label.order, queue)
+            label.reset()
+            if label.edge not in wanted:
+                label.edge.place_label(CANDIDATES[0])
+                self._spare[label.edge] = label
+        for edge, size in wanted.items():
+            if edge in self._labels:
+                continue
+            label = self._spare.pop(edge, None)
+            if label is None or label.size != size:
+                label = _Label(edge)
+            self._labels[edge] = label
+            heapq.heappush(queue, (label.order, id(label), label))
+        done: set[int] = set()
+        while queue:
+            _, key, label = heapq.heappop(queue)
+            if key not in done and self._labels.get(label.edge) is label:
+                done.add(key)
+                self._place_one(label, queue)
+        self.placed_last = len(done)
 
-        def free(r: QRectF) -> bool:
-            return not (self._obstacles.hits(r) or placed.hits(r))
+    def held_rects(self):
+        """The rectangles of the labels placed now (scene coordinates)."""
+        return (label.rect for label in self._labels.values())
 
-        mids = {e: e.label_rect_at(0.5) for e in edges}
-        for edge in sorted(edges, key=lambda e: (mids[e].top(), mids[e].left(), e.u, e.v)):
-            chosen = next((t for t in CANDIDATES
-                           if free(edge.label_rect_at(t).adjusted(-PAD, -PAD, PAD, PAD))), CANDIDATES[0])
-            edge.place_label(chosen)
-            placed.add(edge.label_rect_at(chosen))
+    # ------------------------------------------------------------------ internals
+    def _free(self, label: _Label, i: int) -> bool:
+        if label.blocked(i, self._obstacles):
+            return False
+        r = label.padded(i)
+        for cell in _cells(r):
+            for other in self._held.get(cell, ()):
+                if other.order < label.order and other.rect.intersects(r):
+                    return False
+        return True
+
+    def _place_one(self, label: _Label, queue: list) -> None:
+        choice = next((i for i in range(len(CANDIDATES)) if self._free(label, i)), None)
+        found, choice = choice is not None, choice or 0
+        if (choice, found) == (label.choice, label.found):
+            return
+        moved = choice != label.choice
+        old = label.rect
+        if moved and old is not None:
+            self._release(label)
+        self._unwatch(label)
+        label.choice, label.found = choice, found
+        if moved:
+            label.rect = label.spot(choice)
+            for cell in _cells(label.rect):
+                self._held.setdefault(cell, set()).add(label)
+            label.edge.place_label(CANDIDATES[choice])
+        label.watched = sorted({c for i in label.deciding() for c in _cells(label.padded(i))})
+        for cell in label.watched:
+            self._watch.setdefault(cell, set()).add(label)
+        if moved:
+            for r in (old, label.rect):
+                if r is not None:
+                    self._wake(r, label.order, queue)
+
+    def _release(self, label: _Label) -> None:
+        if label.rect is None:
+            return
+        for cell in _cells(label.rect):
+            held = self._held.get(cell)
+            if held is not None:
+                held.discard(label)
+
+    def _unwatch(self, label: _Label) -> None:
+        for cell in label.watched:
+            watch = self._watch.get(cell)
+            if watch is not None:
+                watch.discard(label)
+        label.watched = []
+
+    def _wake(self, r: QRectF | None, order: tuple, queue: list) -> None:
+        """Queue the later labels that a change of the spot ``r`` may move."""
+        if r is None:
+            return
+        seen = set()
+        for cell in _cells(r):
+            for other in self._watch.get(cell, ()):
+                if other.order > order and id(other) not in seen:
+                    seen.add(id(other))
+                    if any(other.padded(i).intersects(r) for i in other.deciding()):
+                        heapq.heappush(queue, (other.order, id(other), other))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import random
+import weakref
+
 import pytest
+import torch
 from PySide6.QtCore import QPoint, Qt
 
 from bpviz.core.stepper import StepSequence
@@ -260,3 +265,67 @@ def test_real_chain56_lesson(qapp):
     assert label(scene, x, pow_) == "×4   14 × 4 = 56"
     assert label(scene, pow_, add) == "×1   14 × 1 = 14"
     assert label(scene, add, trace.loss_node).startswith("×14")
+
+
+def crowded_trace():
+    """Eight products converging on one stack: their labels compete for room, so many sit off
+    the middle of their edge (and one fits nowhere)."""
+    import bpviz
+
+    torch.manual_seed(0)
+    x = torch.randn(3, requires_grad=True)
+    ws = [torch.randn(3, requires_grad=True) for _ in range(8)]
+
+    def loss():
+        return torch.stack([(x * w).sum() for w in ws]).pow(2).sum()
+
+    return bpviz.trace(loss)
+
+
+def test_label_placement_never_depends_on_the_path_to_a_state(qapp):
+    """Labels are re-placed incrementally step by step; whatever the path, a state's labels sit
+    where a fresh scene puts them for that state alone."""
+    trace = crowded_trace()
+    seq = StepSequence(trace)
+
+    def fresh_scene():
+        scene = GraphScene()
+        scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
+        return scene
+
+    walker, fresh = fresh_scene(), {}
+    rng = random.Random(3)
+    positions = list(range(seq.last + 1))
+    moved = 0
+    for k in positions + positions[::-1] + [rng.choice(positions) for _ in range(40)]:
+        go(walker, trace, seq, k)
+        if k not in fresh:
+            scene = fresh_scene()
+            go(scene, trace, seq, k)
+            fresh[k] = snapshot(scene)
+        assert snapshot(walker) == fresh[k], f"position {k}"
+        moved = max(moved, sum(walker.edge_item(*e).label.pos() != walker.edge_item(*e).path().pointAtPercent(0.5)
+                               for e in walker.graph.edges if label(walker, *e)))
+    assert moved >= 5        # the graph really is crowded: labels slid along their edges
+
+
+def test_replacing_the_graph_frees_the_old_items_without_the_cycle_collector(qapp):
+    """Items hold no reference cycles (the label links back to its edge weakly), so they go as
+    soon as the scene drops them, even with the collector off or the objects frozen."""
+    trace = chain_trace(unused_param=True)
+    seq = StepSequence(trace)
+    scene = GraphScene()
+    scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
+    go(scene, trace, seq, seq.last - 1)
+    refs = [weakref.ref(scene.node_item(n)) for n in scene.node_ids()]
+    for e in scene.graph.edges:
+        refs += [weakref.ref(scene.edge_item(*e)), weakref.ref(scene.edge_item(*e).label)]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
+        assert [r for r in refs if r() is not None] == []
+    finally:
+        if enabled:
+            gc.enable()
+    assert scene.edge_item("x", "sq").label.edge is scene.edge_item("x", "sq")

@@ -1,4 +1,7 @@
-"""BadgeItem: a diagnostic marker on a node (a coloured circle with a symbol, message in its tooltip)."""
+"""BadgeItem: a diagnostic marker on a node (a coloured circle with a symbol, message in its tooltip).
+
+Zoomed out, the symbol goes (below LOD_TEXT) and then the circle becomes a plain dot (LOD_SHAPE).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,17 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.items.style import colour, font
+from bpviz.gui.items.zorder import CACHE_NODE, LOD_SHAPE, LOD_TEXT
 from bpviz.gui.theme import Theme
 
 BADGE_R = 8.0
 # Symbols drawn in the diagnostic badges (all present in DejaVu Sans).
 BADGE_SYMBOLS = {"none_grad": "∅", "nonfinite": "!", "exploding": "↑", "vanishing": "↓",
                  "dead_relu": "✕"}
+
+
+_DOT = QRectF(-BADGE_R, -BADGE_R, 2 * BADGE_R, 2 * BADGE_R)
+_BOUNDS = QRectF(-BADGE_R - 1, -BADGE_R - 1, 2 * BADGE_R + 2, 2 * BADGE_R + 2)
 
 
 class BadgeItem(QGraphicsItem):
@@ -23,21 +31,36 @@ class BadgeItem(QGraphicsItem):
         self.kind = kind
         self.message = message
         self._theme = theme
+        self._fill = colour(theme.diagnostic_colour(kind))
         self.setToolTip(message)
+        # Cached like its node (the symbol is text): see GraphScene.set_view_zoom.
+        self.setCacheMode(CACHE_NODE)
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint in another theme."""
         self._theme = theme
+        self._fill = colour(theme.diagnostic_colour(self.kind))
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return QRectF(-BADGE_R - 1, -BADGE_R - 1, 2 * BADGE_R + 2, 2 * BADGE_R + 2)
+        return _BOUNDS
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        fill = self._fill
+        if lod < LOD_SHAPE:
+            # A dot of the diagnostic's colour: at this zoom the badge is a pixel or two.
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.drawRect(_DOT)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(colour(self._theme.surface), 1.5))
-        painter.setBrush(colour(self._theme.diagnostic_colour(self.kind)))
+        painter.setBrush(fill)
         painter.drawEllipse(QPointF(0, 0), BADGE_R, BADGE_R)
+        if lod < LOD_TEXT:
+            return      # the symbol would be unreadable; the colour tells the kind
         painter.setPen(colour("#ffffff"))
         painter.setFont(font(self._theme, "badge"))
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, BADGE_SYMBOLS.get(self.kind, "?"))

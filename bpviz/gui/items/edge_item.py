@@ -4,12 +4,14 @@ optional chain-rule label (a separate item, so labels stack above nodes while cu
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.items.style import colour, font, metrics
-from bpviz.gui.items.zorder import CACHE_EDGE, LOD_TEXT, Z_EDGE, Z_EDGE_ACTIVE, Z_EDGE_LABEL
+from bpviz.gui.items.zorder import CACHE_EDGE, LOD_SHAPE, LOD_TEXT, Z_EDGE, Z_EDGE_ACTIVE, Z_EDGE_LABEL
 from bpviz.gui.theme import Theme
 
 ARROW_LEN = 9.0
@@ -24,9 +26,13 @@ class EdgeLabelItem(QGraphicsItem):
 
     def __init__(self, edge: EdgeItem):
         super().__init__()
-        self.edge = edge
+        # A weak link back: edge <-> label would be a reference cycle, which only the cyclic
+        # GC frees (and never, once frozen: see bpviz.gui.app); this way replacing a graph frees
+        # its items at once.
+        self._edge = weakref.ref(edge)
         self.text = ""
         self._size = (0.0, 0.0)
+        self._bounds = QRectF()
         self.setZValue(Z_EDGE_LABEL)
         self.setVisible(False)
 
@@ -38,17 +44,22 @@ class EdgeLabelItem(QGraphicsItem):
         if size != self._size:
             self.prepareGeometryChange()
             self._size = size
+            self._bounds = QRectF(-size[0] / 2, -size[1] / 2, size[0], size[1])
         self.text = text
         self.setVisible(bool(text))
         self.update()
+
+    @property
+    def edge(self) -> EdgeItem | None:
+        """The edge this label belongs to (None once the edge is gone)."""
+        return self._edge()
 
     def size(self) -> tuple[float, float]:
         """(width, height) of the pill."""
         return self._size
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        w, h = self._size
-        return QRectF(-w / 2, -h / 2, w, h)
+        return self._bounds
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
         if not self.text or option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
@@ -85,6 +96,7 @@ class EdgeItem(QGraphicsItem):
         self._active = self._selected = self._dimmed = False
         self._label_t = 0.5
         self._display_key: tuple = ()
+        self._plain_pen: QPen | None = None
         self.setZValue(Z_EDGE)
         self.setCacheMode(CACHE_EDGE)
 
@@ -110,7 +122,8 @@ class EdgeItem(QGraphicsItem):
         self._arrow = self._arrow_at(ARROW_HALF)
         # Room for the widest stroke (5 px), its glow and the widest arrowhead.
         self._bounds = path.boundingRect().united(self._arrow_at(9.0).boundingRect()).adjusted(-8, -8, 8, 8)
-        self.place_label(self._label_t)
+        t, self._label_t = self._label_t, None
+        self.place_label(t)
 
     def _arrow_at(self, half: float) -> QPolygonF:
         tip = self._tip
@@ -136,8 +149,8 @@ class EdgeItem(QGraphicsItem):
 
     def place_label(self, t: float) -> None:
         """Move the label to fraction ``t`` along the curve."""
-        if t == self._label_t and self.label.pos() == self._point_at(t):
-            return
+        if t == self._label_t:
+            return      # set_geometry resets _label_t, so a new curve always moves the label
         self._label_t = t
         if not self._path.isEmpty():
             self.label.setPos(self._point_at(t))
@@ -157,6 +170,7 @@ class EdgeItem(QGraphicsItem):
         """Restyle with another theme (the label keeps its text)."""
         self._theme = theme
         self._display_key = ()
+        self._plain_pen = None
         self.label.set_text(self.label.text, theme)
         self.update()
 
@@ -169,6 +183,7 @@ class EdgeItem(QGraphicsItem):
         if key == self._display_key:
             return      # apply_state touches every edge; unchanged ones cost nothing
         self._display_key = key
+        self._plain_pen = None
         self._colour, self._width = colour_hex, width
         self._active, self._selected, self._dimmed = active, selected, dimmed
         self.label_is_grad = label_is_grad
@@ -199,6 +214,9 @@ class EdgeItem(QGraphicsItem):
                 self.detached, self._active, self._selected, self._dimmed, self.label.pos().toTuple())
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SHAPE:
+            self._paint_plain(painter)
+            return
         t = self._theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         c = colour(self.current_colour())
@@ -220,3 +238,15 @@ class EdgeItem(QGraphicsItem):
         # Thick (large-gradient) edges get a wider head so the arrow still reads as one.
         painter.drawPolygon(self._arrow_at(max(ARROW_HALF, width * 1.7)))
 
+    def _paint_plain(self, painter: QPainter) -> None:
+        """Far zoomed out: the curve as a one-pixel line without antialiasing or arrowhead (any
+        stroke width or arrow is under a pixel there; the colour still shows the gradient)."""
+        pen = self._plain_pen
+        if pen is None:
+            pen = self._plain_pen = QPen(colour(self.current_colour()), 0)   # cosmetic
+            if self.detached:
+                pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.items.badge_item import BADGE_SYMBOLS
 from bpviz.gui.items.style import colour, font
-from bpviz.gui.items.zorder import CACHE_LEGEND, Z_LEGEND
+from bpviz.gui.items.zorder import CACHE_LEGEND, LOD_TEXT, Z_LEGEND
 from bpviz.gui.theme import GRAD_LOG_MAX, GRAD_LOG_MIN, Theme, grad_level, grad_width
 
 KIND_LABELS = {"input": "input", "param": "parameter", "constant": "constant", "op": "operation",
@@ -100,6 +100,8 @@ class LegendItem(QGraphicsItem):
         painter.setPen(QPen(colour(t.grid), 1.0))
         painter.setBrush(colour(t.surface, 240))
         painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+            return      # unreadable this far out; its cached pixmap would be drawn again per zoom
         y = PAD
         inner = self._size[0] - 2 * PAD
         for text, role, h, c in zip(self._caption, ("legend_title", "legend"), self._caption_h, (t.text, t.text_muted)):

@@ -17,7 +17,7 @@ from bpviz.gui.format import NO_VALUE, TensorDisplay, describe, shape_text, upda
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
 from bpviz.gui.items.style import colour
 from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painter_for
-from bpviz.gui.items.zorder import CACHE_NODE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
+from bpviz.gui.items.zorder import CACHE_NODE, LOD_SHAPE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
 
 PAD_X = 10.0
@@ -57,16 +57,21 @@ class NodeItem(QGraphicsItem):
         self._pair_x = 0.0
         # Parameters that will be updated reserve room for the update line from the start.
         self._reserve_update: tuple[str, str] | None = None
+        self._update_cache: tuple = (None, None, None)
         if self.kind in ("input", "param", "constant") and attrs.get("requires_grad") and grad is not None \
                 and value is not None:
-            self._reserve_update = self._update_lines(value - lr * grad, lr)
-        self._update_cache: tuple = (None, None, None)
+            new = value - lr * grad
+            self._reserve_update = self._update_lines(new, lr)
+            # The Update step hands over the sequence's own value - lr * grad: set_display
+            # recognises equal values and reuses these lines instead of computing them again.
+            self._update_cache = (new, lr, self._reserve_update)
         self._show_value = False
         self._show_grad = False
         self._update: tuple[str, str] | None = None
         self._active = self._selected = self._dimmed = False
         self._theme = theme
         self._size = (MIN_W, 40.0)
+        self._bounds = self.rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         self.setZValue(Z_NODE)
         self.setCacheMode(CACHE_NODE)
         self.setToolTip(self._tooltip())
@@ -88,7 +93,8 @@ class NodeItem(QGraphicsItem):
         return QRectF(-w / 2, -h / 2, w, h)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self.rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        # Asked for every item at every paint: kept, not rebuilt (Qt copies it).
+        return self._bounds
 
     def shape(self) -> QPainterPath:  # noqa: D102 - clicks hit the box, not the glow margin
         path = QPainterPath()
@@ -103,6 +109,7 @@ class NodeItem(QGraphicsItem):
         """Restyle (and re-measure: a theme may change font sizes)."""
         self._theme = theme
         self._tp = painter_for(theme)
+        self._plain: tuple | None = None     # pen, brush, glow, rect of the far zoomed-out box
         self._measure()
         for badge in self._badges:
             badge.set_theme(theme)
@@ -150,6 +157,8 @@ class NodeItem(QGraphicsItem):
         if (width, height) != self._size:
             self.prepareGeometryChange()
             self._size = (width, height)
+            self._bounds = self.rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+            self._plain = None
         ox, oy = -width / 2, -height / 2
         self._slots = {k: r.translated(ox, oy) for k, r in self._slots.items()}
         header = QRectF(ox, oy, width, self._slots["header"].height())
@@ -173,9 +182,14 @@ class NodeItem(QGraphicsItem):
         """What the current step shows on this node (see GraphScene.apply_state)."""
         update = None
         if updated is not None:
-            # The sequence hands the same tensor on every Update state: format it once.
-            if self._update_cache[0] is not updated or self._update_cache[1] != lr:
-                self._update_cache = (updated, lr, self._update_lines(updated, lr))
+            # The sequence hands the same tensor on every Update state: format it once. The
+            # first time, it is usually equal to the value reserved at construction (one
+            # comparison instead of new statistics).
+            known, known_lr, lines = self._update_cache
+            if known is not updated or known_lr != lr:
+                if not (known_lr == lr and _same_values(known, updated)):
+                    lines = self._update_lines(updated, lr)
+                self._update_cache = (updated, lr, lines)
             update = self._update_cache[2]
         if (show_value, show_grad, update) == (self._show_value, self._show_grad, self._update):
             return
@@ -193,6 +207,7 @@ class NodeItem(QGraphicsItem):
         if (active, selected, dimmed) == (self._active, self._selected, self._dimmed):
             return
         self._active, self._selected, self._dimmed = active, selected, dimmed
+        self._plain = None
         self.setZValue(Z_NODE_ACTIVE if active or selected else Z_NODE)
         self.setOpacity(0.22 if dimmed else 1.0)
         self.update()
@@ -237,10 +252,14 @@ class NodeItem(QGraphicsItem):
         return fill, border, width
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_SHAPE:
+            self._paint_plain(painter)
+            return
         t = self._theme
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.rect()
         fill, border, width = self._colours()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self._active or self._selected:
             glow = t.active if self._active else t.selection
             painter.setPen(Qt.PenStyle.NoPen)
@@ -260,9 +279,27 @@ class NodeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+        if lod < LOD_TEXT:
             return
         self._paint_text(painter)
+
+    def _paint_plain(self, painter: QPainter) -> None:
+        """Far zoomed out: the box as a plain rectangle with a hairline border, no antialiasing
+        (corners, header and text would be under a pixel)."""
+        plain = self._plain
+        if plain is None:
+            fill, border, _ = self._colours()
+            glow = None
+            if self._active or self._selected:
+                glow = colour(self._theme.active if self._active else self._theme.selection, 60)
+            plain = self._plain = (QPen(colour(border), 0), colour(fill), glow, self.rect())  # cosmetic pen
+        pen, brush, glow, rect = plain
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if glow is not None:
+            painter.fillRect(rect.adjusted(-5, -5, 5, 5), glow)
+        painter.setPen(pen)
+        painter.setBrush(brush)
+        painter.drawRect(rect)
 
     def _paint_text(self, painter: QPainter) -> None:
         t, tp = self._theme, self._tp
@@ -322,6 +359,11 @@ class NodeItem(QGraphicsItem):
                      strength: float) -> None:
         role = "value" if disp.mode in ("scalar", "none") else "small"
         self._tp.text(painter, self._tp.line(r, role), text, role, mix(self._theme.surface, c, strength))
+
+
+def _same_values(a: torch.Tensor | None, b: torch.Tensor) -> bool:
+    """Whether ``a`` holds exactly the values of ``b`` (same shape and dtype)."""
+    return a is not None and a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
 
 
 def _plain(disp: TensorDisplay, prefix: str) -> str:

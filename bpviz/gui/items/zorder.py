@@ -23,7 +23,13 @@ CACHE_NODE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 CACHE_EDGE = QGraphicsItem.CacheMode.NoCache
 CACHE_TOKEN = QGraphicsItem.CacheMode.NoCache
 CACHE_LEGEND = QGraphicsItem.CacheMode.DeviceCoordinateCache
+# Zoomed out below LOD_TEXT a node is a few shapes, cheaper to draw than a device pixmap is to
+# render again at every new zoom level (and hundreds of nodes are on screen): no cache there.
+CACHE_NODE_ZOOMED_OUT = QGraphicsItem.CacheMode.NoCache
 
 # Below this zoom (level of detail) nodes draw only their box: text would be unreadable anyway
-# and is the expensive part of painting.
+# and is the expensive part of painting. Edge labels disappear, badges lose their symbol.
 LOD_TEXT = 0.35
+# Below this, a 7 px corner radius or an antialiased edge is under a pixel: boxes become plain
+# rectangles, badges dots, edges plain lines.
+LOD_SHAPE = 0.1
