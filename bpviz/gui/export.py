@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -148,13 +148,22 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
             raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
         return ExportResult(path, image.width(), image.height(), image.width() / w)
     if ext == ".svg":
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         gen = QSvgGenerator()
-        gen.setFileName(str(path))
+        gen.setOutputDevice(buffer)
         gen.setSize(QSize(round(w), round(h)))
         gen.setViewBox(QRectF(0, 0, w, h))
         gen.setTitle(getattr(scene, "title", "") or "bpviz graph")
         gen.setDescription("Exported by bpviz")
         _render_vector(scene, gen, rect, QRectF(0, 0, w, h))
+        del gen
+        svg = lean_svg(bytes(buffer.data()).decode("utf-8"))
+        try:
+            path.write_text(svg, encoding="utf-8")
+        except OSError as exc:
+            raise BpvizError(f"Cannot write '{path}': {exc.strerror or exc}; check the disk space and "
+                             "permissions.") from exc
     else:
         writer = QPdfWriter(str(path))
         writer.setCreator("bpviz")
@@ -168,6 +177,33 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
     if not path.exists() or path.stat().st_size == 0:
         raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
     return ExportResult(path, round(w), round(h), 1.0)
+
+
+def lean_svg(svg: str) -> str:
+    """QSvgGenerator's output without what it writes in vain: groups with nothing inside (one
+    per painter state change, about 40% of them), and on each ``<text>`` the font attributes its
+    group already sets (inherited in SVG). Draws exactly the same; a quarter smaller.
+
+    Relies on the generator's layout: one outer group holding flat groups of drawing elements.
+    """
+    chunks = svg.split("</g>")
+    out = []
+    for chunk in chunks[:-1]:
+        start = chunk.rfind("<g")
+        if start < 0:                       # the outer group closing
+            out += [chunk, "</g>"]
+            continue
+        end = chunk.find(">", start) + 1
+        head, body = chunk[start:end], chunk[end:]
+        if not body.strip():
+            out.append(chunk[:start])
+            continue
+        font = head.find("font-family=")
+        if font >= 0 and "<text" in body:
+            body = body.replace(" " + head[font:].rstrip("> \n"), "")
+        out += [chunk[:start], head, body, "</g>"]
+    out.append(chunks[-1])
+    return "".join(out)
 
 
 def copy_to_clipboard(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
