@@ -7,6 +7,8 @@ per graph (node sizes are known up front), never per step. Signals carry node id
 
 from __future__ import annotations
 
+import gc
+
 import networkx as nx
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsScene
@@ -68,6 +70,8 @@ class GraphScene(QGraphicsScene):
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
         self._node_cache = CACHE_NODE
+        self._stale = True          # the next apply_state sets every item (not only changes)
+        self._styled: tuple = ((None, None), None, set())   # (selection, focus), active, its edges
         self._animator = TokenAnimator(self)
         self._animator.finished.connect(self.animationFinished)
         self.title = ""
@@ -83,6 +87,18 @@ class GraphScene(QGraphicsScene):
         ``diagnostics`` are :class:`bpviz.core.model.Diagnostic` objects; ``lr`` sizes the
         update line the parameter boxes reserve. Nothing shows values until :meth:`apply_state`.
         """
+        # Everything made here lives as long as the graph: the cyclic collector's passes while
+        # building would only walk it (and all of torch and Qt) again and again, 150-270 ms of a
+        # 2,000-node build. Paused, not disabled: it resumes afterwards with nothing lost.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(graph, loss_node, diagnostics, theme, lr)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _build(self, graph, loss_node, diagnostics, theme, lr) -> None:
         self.stop_animations()
         for item in [*self._nodes.values(), *self._edges.values()]:
             self.removeItem(item)
@@ -92,6 +108,8 @@ class GraphScene(QGraphicsScene):
             self._theme = theme
         self.graph, self.loss_node, self._lr = graph, loss_node, lr
         self._state, self._selected, self._focus = None, None, None
+        self._stale = True
+        self._styled = ((None, None), None, set())
         self._edge_content = {}
         self._edge_text_cache = {}
         self._map = ViewMap(graph)
@@ -171,32 +189,60 @@ class GraphScene(QGraphicsScene):
     def apply_state(self, state: DisplayState, trace=None, lr: float | None = None) -> None:
         """Render ``state``: values, gradients, edge labels, the step's highlight and the update
         line. ``lr`` defaults to ``trace.lr`` (pass the StepSequence's lr if it overrides it)."""
-        self._state = state
+        prev, self._state = self._state, state
         if lr is None:
             lr = getattr(trace, "lr", self._lr)
         trace_graph = getattr(trace, "graph", None)
         if trace_graph is not None and trace_graph is not self._map.trace_graph:
             self._map = ViewMap(self.graph, trace_graph)
+            prev = None
         m = self._map
-        for n, item in self._nodes.items():
-            item.set_display(m.shows_value(n, state), m.shows_grad(n, state), m.updated(n, state), lr)
         grad_phase = state.phase in GRAD_PHASES
-        for u, v, a in self.graph.edges(data=True):
+        if prev is None or self._stale or lr != self._applied_lr:
+            nodes, edges = self._nodes.keys(), self._edges.keys()
+        else:
+            # Only what differs from the state shown: what each item shows is still decided
+            # by `state` alone (the others already show exactly what `state` says).
+            changed = (state.values ^ prev.values) | (state.grads ^ prev.grads)
+            if state.updated is not prev.updated:
+                changed |= state.updated.keys() | prev.updated.keys()
+            nodes = m.nodes_using(changed)
+            edges = (self._edges.keys() if grad_phase != (prev.phase in GRAD_PHASES)
+                     else m.edges_using(state.edge_grads ^ prev.edge_grads))
+        for n in nodes:
+            self._nodes[n].set_display(m.shows_value(n, state), m.shows_grad(n, state), m.updated(n, state), lr)
+        graph_edges = self.graph.edges
+        restyle = set()
+        for e in edges:
+            a = graph_edges[e]
             label, colour_hex, width = "", None, 1.4
-            if (a.get("grad") is not None or a.get("detached")) and m.edge_has_grad(u, v, state):
-                label, grad_colour, grad_w = self._edge_text(u, v, a)
+            if (a.get("grad") is not None or a.get("detached")) and m.edge_has_grad(*e, state):
+                label, grad_colour, grad_w = self._edge_text(*e, a)
                 if grad_phase and grad_colour is not None:
                     colour_hex, width = grad_colour, grad_w
-            self._edge_content[u, v] = (label, colour_hex, width)
+            content = (label, colour_hex, width)
+            if self._edge_content.get(e) != content:
+                self._edge_content[e] = content
+                restyle.add(e)
+        full = prev is None or self._stale or lr != self._applied_lr
         self._applied_lr = lr
-        self._restyle()
+        self._stale = False
+        self._restyle(None if full else restyle)
         labelled = [e for e in self._edges.values() if e.label.text]
         for edge in self._edges.values():
             if not edge.label.text:
                 edge.place_label(0.5)   # hidden labels go home, so a state never depends on history
         self._labels.place(labelled)
         # Labels near the border may reach past the laid-out area; never clip them in the view.
-        self.setSceneRect(self.sceneRect().united(self.content_rect()))
+        # (The placer's rectangles are where the labels are: no 2,000 item queries per step.)
+        margin = (-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
+        rect = self.sceneRect().united(self.legend.sceneBoundingRect().adjusted(*margin))
+        inside = self._static_rect
+        for r in self._labels.held_rects():
+            if not inside.contains(r):
+                rect = rect.united(r.adjusted(*margin))
+        if rect != self.sceneRect():
+            self.setSceneRect(rect)
 
     def _edge_text(self, u: str, v: str, a: dict) -> tuple[str, str | None, float]:
         """The chain-rule label, gradient colour and width of an edge (fixed per graph and
@@ -210,20 +256,31 @@ class GraphScene(QGraphicsScene):
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached
 
-    def _restyle(self) -> None:
-        """Apply highlight, selection and dimming on top of the state's content."""
+    def _restyle(self, changed_edges: set | None = None) -> None:
+        """Apply highlight, selection and dimming on top of the state's content.
+
+        ``changed_edges``: the edges whose content changed in a step (then only they, and the
+        nodes and edges the step's highlight leaves or reaches, are looked at); None: all.
+        """
         state = self._state
         active = self._map.active_node(state) if state else None
         active_edges = self._moving_edges(state)
         on_path = self._path_nodes(self._focus)
-        for n, item in self._nodes.items():
-            item.set_flags(active=n == active, selected=n == self._selected,
-                           dimmed=on_path is not None and n not in on_path)
-        for e, edge in self._edges.items():
+        styled = (self._selected, self._focus)
+        nodes, edges = self._nodes.keys(), self._edges.keys()
+        if changed_edges is not None and styled == self._styled[0]:
+            was_active, was_moving = self._styled[1:]
+            nodes = {n for n in (active, was_active) if n in self._nodes}
+            edges = changed_edges | active_edges | was_moving
+        self._styled = (styled, active, active_edges)
+        for n in nodes:
+            self._nodes[n].set_flags(active=n == active, selected=n == self._selected,
+                                     dimmed=on_path is not None and n not in on_path)
+        for e in edges:
             label, colour_hex, width = self._edge_content.get(e, ("", None, 1.4))
             dimmed = on_path is not None and not (e[0] in on_path and e[1] in on_path)
-            edge.set_display(label, colour_hex, width, label_is_grad=bool(label) and label != "detached",
-                             active=e in active_edges, selected=e == self._selected, dimmed=dimmed)
+            self._edges[e].set_display(label, colour_hex, width, label_is_grad=bool(label) and label != "detached",
+                                       active=e in active_edges, selected=e == self._selected, dimmed=dimmed)
 
     def _moving_edges(self, state: DisplayState | None) -> set[tuple[str, str]]:
         """The step's edges that carry something: in the backward phase only those a gradient
@@ -365,6 +422,7 @@ class GraphScene(QGraphicsScene):
         self.legend.set_theme(theme)
         if self._nodes and before != {n: item.size_hint() for n, item in self._nodes.items()}:
             self._layout()
+        self._stale = True
         if self._state is not None:
             self.apply_state(self._state, lr=self._applied_lr)
         else:

@@ -35,6 +35,20 @@ class ViewMap:
         self._edges: dict[Edge, tuple[Edge, ...]] = {
             (u, v): self._underlying(u, v, a) for u, v, a in view.edges(data=True)
         }
+        # The other way round, so a step touches only the items its changes concern: the drawn
+        # nodes whose value, gradient or update a trace node decides, the drawn edges standing
+        # for a trace edge.
+        self._node_users: dict[str, set[str]] = {}
+        for v, stand in self._stand.items():
+            for m in stand:
+                self._node_users.setdefault(m, set()).add(v)
+            members = self._nodes[v]
+            if len(members) == 1:
+                self._node_users.setdefault(members[0], set()).add(v)
+        self._edge_users: dict[Edge, set[Edge]] = {}
+        for e, members in self._edges.items():
+            for m in members:
+                self._edge_users.setdefault(m, set()).add(e)
 
     def _underlying(self, u: str, v: str, attrs: dict) -> tuple[Edge, ...]:
         if attrs.get("members"):
@@ -110,7 +124,14 @@ class ViewMap:
 
     def active_edges(self, state: DisplayState) -> set[Edge]:
         """The drawn edges carrying one of the step's edges."""
-        active = set(state.active_edges)
-        if not active:
-            return set()
-        return {e for e, members in self._edges.items() if any(m in active for m in members)}
+        return self.edges_using(state.active_edges)
+
+    def nodes_using(self, trace_nodes) -> set[str]:
+        """The drawn nodes whose display depends on any of ``trace_nodes``."""
+        users = self._node_users
+        return {v for t in trace_nodes for v in users.get(t, ())}
+
+    def edges_using(self, trace_edges) -> set[Edge]:
+        """The drawn edges standing for any of ``trace_edges``."""
+        users = self._edge_users
+        return {e for t in trace_edges for e in users.get(t, ())}

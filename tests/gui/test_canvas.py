@@ -304,9 +304,19 @@ def test_label_placement_never_depends_on_the_path_to_a_state(qapp):
             go(scene, trace, seq, k)
             fresh[k] = snapshot(scene)
         assert snapshot(walker) == fresh[k], f"position {k}"
+        assert walker.sceneRect().contains(walker.content_rect())   # no label clipped in the view
         moved = max(moved, sum(walker.edge_item(*e).label.pos() != walker.edge_item(*e).path().pointAtPercent(0.5)
                                for e in walker.graph.edges if label(walker, *e)))
     assert moved >= 5        # the graph really is crowded: labels slid along their edges
+    # With a selection (paths to the loss highlighted, the rest dimmed) steps stay exact too.
+    node = sorted(walker.node_ids())[3]
+    walker.select_node(node)
+    for k in [rng.choice(positions) for _ in range(15)]:
+        go(walker, trace, seq, k)
+        scene = fresh_scene()
+        scene.select_node(node)
+        go(scene, trace, seq, k)
+        assert snapshot(walker) == snapshot(scene), f"position {k} with {node} selected"
 
 
 def test_replacing_the_graph_frees_the_old_items_without_the_cycle_collector(qapp):

@@ -95,3 +95,24 @@ def test_diagnostics_inside_a_group_badge_the_group(qapp):
     group = next(n for n, a in graph.nodes(data=True) if relu in (a.get("members") or ()))
     badges = scene.node_item(group).childItems()
     assert any("dead" in b.toolTip().lower() or "relu" in b.toolTip().lower() for b in badges)
+
+
+def test_any_path_to_a_state_shows_what_a_fresh_scene_shows(qapp, residual):
+    """Steps update only the items their changes concern; after any walk, the display equals
+    that of a scene that applied the state directly (collapsed groups, bridged edges)."""
+    import random
+
+    trace, seq = residual
+    graph = views.collapse_modules(views.hide_shape_ops(trace.graph), 2)
+    walker = build(qapp, trace, seq, graph)
+    rng = random.Random(5)
+    positions = list(range(seq.last + 1))
+    walk = positions + [rng.choice(positions) for _ in range(25)] + positions[::-1][:12]
+    fresh = {}
+    for k in walk:
+        walker.apply_state(seq.state_at(k), trace, lr=seq.lr)
+        if k not in fresh:
+            scene = build(qapp, trace, seq, graph)
+            scene.apply_state(seq.state_at(k), trace, lr=seq.lr)
+            fresh[k] = snapshot(scene)
+        assert snapshot(walker) == fresh[k], f"position {k}"
