@@ -5,8 +5,10 @@ Zoomed out, the symbol goes (below LOD_TEXT) and then the circle becomes a plain
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.items.style import colour, font
@@ -49,11 +51,11 @@ class BadgeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         fill = self._fill
         if lod < LOD_SHAPE:
-            # A dot of the diagnostic's colour: at this zoom the badge is a pixel or two.
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(fill)
-            painter.drawRect(_DOT)
+            # A dot of the diagnostic's colour: at this zoom the badge is a pixel or two, as
+            # opaque as the circle covers them (so it looks as it did antialiased).
+            dot = QColor(fill)
+            dot.setAlphaF(min(1.0, math.pi * (BADGE_R * lod) ** 2))
+            painter.fillRect(_DOT, dot)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(colour(self._theme.surface), 1.5))

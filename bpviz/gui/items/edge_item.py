@@ -7,7 +7,7 @@ from __future__ import annotations
 import weakref
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.items.style import colour, font, metrics
@@ -96,7 +96,7 @@ class EdgeItem(QGraphicsItem):
         self._active = self._selected = self._dimmed = False
         self._label_t = 0.5
         self._display_key: tuple = ()
-        self._plain_pen: QPen | None = None
+        self._plain_colour: QColor | None = None
         self.setZValue(Z_EDGE)
         self.setCacheMode(CACHE_EDGE)
 
@@ -170,7 +170,7 @@ class EdgeItem(QGraphicsItem):
         """Restyle with another theme (the label keeps its text)."""
         self._theme = theme
         self._display_key = ()
-        self._plain_pen = None
+        self._plain_colour = None
         self.label.set_text(self.label.text, theme)
         self.update()
 
@@ -183,7 +183,7 @@ class EdgeItem(QGraphicsItem):
         if key == self._display_key:
             return      # apply_state touches every edge; unchanged ones cost nothing
         self._display_key = key
-        self._plain_pen = None
+        self._plain_colour = None
         self._colour, self._width = colour_hex, width
         self._active, self._selected, self._dimmed = active, selected, dimmed
         self.label_is_grad = label_is_grad
@@ -214,8 +214,9 @@ class EdgeItem(QGraphicsItem):
                 self.detached, self._active, self._selected, self._dimmed, self.label.pos().toTuple())
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SHAPE:
-            self._paint_plain(painter)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_SHAPE:
+            self._paint_plain(painter, lod)
             return
         t = self._theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -238,14 +239,18 @@ class EdgeItem(QGraphicsItem):
         # Thick (large-gradient) edges get a wider head so the arrow still reads as one.
         painter.drawPolygon(self._arrow_at(max(ARROW_HALF, width * 1.7)))
 
-    def _paint_plain(self, painter: QPainter) -> None:
-        """Far zoomed out: the curve as a one-pixel line without antialiasing or arrowhead (any
-        stroke width or arrow is under a pixel there; the colour still shows the gradient)."""
-        pen = self._plain_pen
-        if pen is None:
-            pen = self._plain_pen = QPen(colour(self.current_colour()), 0)   # cosmetic
-            if self.detached:
-                pen.setStyle(Qt.PenStyle.DashLine)
+    def _paint_plain(self, painter: QPainter, lod: float) -> None:
+        """Far zoomed out: the curve as a one-pixel line without antialiasing or arrowhead (the
+        arrow is under a pixel there), as opaque as the real stroke covers that pixel, so it
+        looks as it did antialiased."""
+        c = self._plain_colour
+        if c is None:
+            c = self._plain_colour = colour(self.current_colour())
+        c = QColor(c)
+        c.setAlphaF(min(1.0, self.current_width() * lod))
+        pen = QPen(c, 0)                        # cosmetic: one device pixel
+        if self.detached:
+            pen.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)

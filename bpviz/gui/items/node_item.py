@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.format import NO_VALUE, TensorDisplay, describe, shape_text, update_text
@@ -109,7 +109,7 @@ class NodeItem(QGraphicsItem):
         """Restyle (and re-measure: a theme may change font sizes)."""
         self._theme = theme
         self._tp = painter_for(theme)
-        self._plain: tuple | None = None     # pen, brush, glow, rect of the far zoomed-out box
+        self._plain: tuple | None = None     # colours and rects of the far zoomed-out box
         self._measure()
         for badge in self._badges:
             badge.set_theme(theme)
@@ -254,7 +254,7 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_SHAPE:
-            self._paint_plain(painter)
+            self._paint_plain(painter, lod)
             return
         t = self._theme
         rect = self.rect()
@@ -283,22 +283,33 @@ class NodeItem(QGraphicsItem):
             return
         self._paint_text(painter)
 
-    def _paint_plain(self, painter: QPainter) -> None:
-        """Far zoomed out: the box as a plain rectangle with a hairline border, no antialiasing
-        (corners, header and text would be under a pixel)."""
+    def _paint_plain(self, painter: QPainter, lod: float) -> None:
+        """Far zoomed out: the box, its header tint and its border as plain rectangles without
+        antialiasing (corners and text would be under a pixel). The border is a one-pixel line
+        as opaque as the real stroke covers that pixel, so the box looks as it did antialiased."""
         plain = self._plain
         if plain is None:
-            fill, border, _ = self._colours()
+            fill, border, width = self._colours()
+            t = self._theme
             glow = None
             if self._active or self._selected:
-                glow = colour(self._theme.active if self._active else self._theme.selection, 60)
-            plain = self._plain = (QPen(colour(border), 0), colour(fill), glow, self.rect())  # cosmetic pen
-        pen, brush, glow, rect = plain
+                glow = colour(t.active if self._active else t.selection, 60)
+            tint = t.kind_style(self.kind).tint
+            if "none_grad" in self._diag_kinds:
+                tint = mix(tint, t.none_grad, 0.35)
+            rect = self.rect()
+            header = QRectF(rect.x(), rect.y(), rect.width(), self._slots["header"].height())
+            plain = self._plain = (colour(fill), colour(tint), colour(border), width, glow, rect, header)
+        fill, tint, border, width, glow, rect, header = plain
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if glow is not None:
             painter.fillRect(rect.adjusted(-5, -5, 5, 5), glow)
-        painter.setPen(pen)
-        painter.setBrush(brush)
+        painter.fillRect(rect, fill)
+        painter.fillRect(header, tint)
+        border = QColor(border)
+        border.setAlphaF(min(1.0, width * lod))
+        painter.setPen(QPen(border, 0))         # cosmetic: one device pixel
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
 
     def _paint_text(self, painter: QPainter) -> None:
