@@ -33,13 +33,6 @@ inputs = torch.zeros(1, 2)
 '''
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Single-threaded torch: tiny tensors, and a busy machine (see test_training)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def parse(*argv):

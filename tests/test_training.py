@@ -13,16 +13,9 @@ from torch import nn
 from bpviz.core.datasets import make_dataset
 from bpviz.core.scenario import load_scenario, scenario_from_callable, scenario_from_model
 from bpviz.core.training import TrainConfig, Trainer, TrainingError, TrainingStopped
+from tests.training_helpers import mlp, regression_data
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from intra-op threads, and on a busy machine the second thread
-    waits for a core: single-threaded, these tests run several times faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 LINE_SCENARIO = '''"""y = 2x"""
@@ -38,21 +31,6 @@ lr = 0.05
 
 def scenario(model, inputs, target=None, loss_fn=None):
     return scenario_from_model(model, inputs, target, loss_fn)
-
-
-def mlp(seed=0, sizes=(3, 8, 8, 2)):
-    torch.manual_seed(seed)
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
-def regression_data(seed=1, n=32):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 3, generator=gen), torch.randn(n, 2, generator=gen)
 
 
 def snapshot(params):

@@ -13,15 +13,7 @@ from torch import nn
 from bpviz.core.errors import BpvizError
 from bpviz.core.scenario import scenario_from_callable, scenario_from_model
 from bpviz.core.training import TrainConfig, Trainer, TrainingStopped
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Single-threaded torch: tiny tensors, and a busy machine (see test_training)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.training_helpers import mlp, regression_data
 
 
 def scenario(model, inputs, target=None):
@@ -30,21 +22,6 @@ def scenario(model, inputs, target=None):
 
 def snapshot(params):
     return [p.detach().clone() for p in params]
-
-
-def mlp(seed=0, sizes=(3, 8, 8, 2)):
-    torch.manual_seed(seed)
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
-def regression_data(seed=1, n=32):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 3, generator=gen), torch.randn(n, 2, generator=gen)
 
 
 def deep(act, depth=20, width=16, kaiming=False, seed=0):
