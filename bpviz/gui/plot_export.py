@@ -69,6 +69,7 @@ def _build(steps, loss, val_loss, grad_norms, title):
             axis = plot.getAxis(side)
             axis.setPen(ink)
             axis.setTextPen(ink)
+            axis.enableAutoSIPrefix(False)  # log axes: "(x0.001)" beside 10^2 ticks misleads
         plot.setLabel("left", left, color="#000")
         plot.setLabel("bottom", "step", color="#000")
         plot.showGrid(x=True, y=True, alpha=0.2)
