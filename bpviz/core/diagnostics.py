@@ -91,8 +91,8 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
         name = g.nodes[node]["name"]
         out.append(Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.",
                               {"reason": reason}))
-    out.extend(_nonfinite(trace, builder))
     norms = _param_norms(g)
+    out.extend(_nonfinite(trace, builder, norms))
     for node, a in g.nodes(data=True):
         if node not in norms:
             continue
@@ -113,14 +113,17 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
     return out
 
 
-def _nonfinite(trace: Trace, builder: GraphBuilder) -> list[Diagnostic]:
+def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float]) -> list[Diagnostic]:
     g = trace.graph
     found: list[Diagnostic] = []
     # A NaN or Inf matters when it reaches the loss or a leaf's gradient; only then is the
     # whole pass searched for where it first appeared. This keeps a clean trace to one small
     # screen, and leaves alone the intentional -inf of attention masks that never get there.
-    leaf_grads = [a["grad"] for _, a in g.nodes(data=True) if a["kind"] not in ("op", "loss")]
-    if math.isfinite(trace.loss) and all_finite(leaf_grads):
+    # Parameter norms are computed anyway: a NaN or Inf makes its norm non-finite.
+    others = [a["grad"] for n, a in g.nodes(data=True)
+              if a["kind"] not in ("op", "loss") and n not in param_norms]
+    if (math.isfinite(trace.loss) and all(map(math.isfinite, param_norms.values()))
+            and all_finite(others)):
         return found
     leaves = sorted(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
     forward = leaves + trace.forward_order

@@ -28,7 +28,7 @@ class GraphBuilder:
     """Builds the forward-direction graph; one instance per trace."""
 
     def __init__(self, loss: torch.Tensor, rec: Recording, named: dict[int, tuple[str, torch.Tensor]],
-                 scenario: Scenario):
+                 scenario: Scenario, module_tensors=None):
         self.graph = nx.DiGraph()
         self.loss = loss
         self.rec = rec
@@ -47,8 +47,10 @@ class GraphBuilder:
         self._op_order: list[str] = []
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
-        self._param_ids = {id(p) for _, m in scenario._modules() for p in m.parameters()}
-        self._buffer_ids = {id(b) for _, m in scenario._modules() for b in m.buffers()}
+        params, buffers = module_tensors or scenario.module_tensors()
+        self._params = [t for _, t in params.values()]
+        self._param_ids = set(params)
+        self._buffer_ids = set(buffers)
 
     # -- structure ------------------------------------------------------------------------
     def walk(self) -> None:
@@ -294,8 +296,7 @@ class GraphBuilder:
                 cut = any(g.edges[a, b]["detached"] for a in downstream | {node} for b in g.successors(a))
                 self.none_grad[node] = "detached" if cut else "unused"
         candidates: list[torch.Tensor] = []
-        for _, m in self.scenario._modules():
-            candidates.extend(m.parameters())
+        candidates.extend(self._params)
         candidates.extend(t for t in self.scenario.namespace.values()
                           if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad)
         for t in candidates:

@@ -56,23 +56,30 @@ class Scenario:
             return loss_fn(output)
         return loss_fn(output, self.target)
 
-    def named_tensors(self) -> dict[int, tuple[str, torch.Tensor]]:
+    def module_tensors(self) -> tuple[dict[int, tuple[str, torch.Tensor]], dict[int, tuple[str, torch.Tensor]]]:
+        """Parameters and buffers (BatchNorm running statistics...) of every module the scenario
+        uses, keyed by ``id``, in one walk over the modules; the model's names win."""
+        params: dict[int, tuple[str, torch.Tensor]] = {}
+        buffers: dict[int, tuple[str, torch.Tensor]] = {}
+        for name, module in self._modules():
+            prefix = "" if module is self.model else f"{name}."
+            for pname, p in module.named_parameters():
+                params.setdefault(id(p), (prefix + pname, p))
+            for bname, b in module.named_buffers():
+                buffers.setdefault(id(b), (prefix + bname, b))
+        return params, buffers
+
+    def named_tensors(self, module_tensors=None) -> dict[int, tuple[str, torch.Tensor]]:
         """Every tensor this scenario names, keyed by ``id``: parameters, inputs, target, and
-        the module-level tensors of a scenario file or a closure's variables."""
+        the module-level tensors of a scenario file or a closure's variables.
+        ``module_tensors`` reuses a :meth:`module_tensors` result."""
         named: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in self.namespace.items():
             if isinstance(value, torch.Tensor) and not name.startswith("_"):
                 named.setdefault(id(value), (name, value))
-        from_modules: set[int] = set()
-        for name, module in self._modules():  # the model first: its names win
-            for pname, p in module.named_parameters():
-                if id(p) not in from_modules:
-                    from_modules.add(id(p))
-                    named[id(p)] = (pname if module is self.model else f"{name}.{pname}", p)
-            for bname, b in module.named_buffers():  # BatchNorm running statistics, ...
-                if id(b) not in from_modules:
-                    from_modules.add(id(b))
-                    named[id(b)] = (bname if module is self.model else f"{name}.{bname}", b)
+        params, buffers = module_tensors or self.module_tensors()
+        named.update(buffers)
+        named.update(params)
         if len(self.inputs) == 1:
             named[id(self.inputs[0])] = (_namespace_name(self, self.inputs[0]) or "x", self.inputs[0])
         else:

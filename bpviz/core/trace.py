@@ -93,11 +93,12 @@ def _forward(scenario: Scenario, recorder: Recorder, local_vars: dict[str, Any])
 
 def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> Trace:
     """Run the scenario's forward pass under recording, then its backward pass with hooks."""
-    named = scenario.named_tensors()
+    module_tensors = scenario.module_tensors()
+    named = scenario.named_tensors(module_tensors)
     recorder = Recorder(scenario.module_names())
     local_vars: dict[str, Any] = {}
     loss = _forward(scenario, recorder, local_vars)
-    builder = GraphBuilder(loss, recorder.rec, named, scenario)
+    builder = GraphBuilder(loss, recorder.rec, named, scenario, module_tensors)
     builder.op_names = {v.grad_fn: k for k, v in local_vars.items()
                         if isinstance(v, torch.Tensor) and v.grad_fn is not None and not k.startswith("_")}
     builder.walk()
