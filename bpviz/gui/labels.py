@@ -49,39 +49,38 @@ class _Label:
     """One labelled edge: its visiting order, its candidate spots (measured when first asked
     for) and the spot it holds."""
 
-    __slots__ = ("edge", "size", "order", "_spots", "_padded", "_blocked", "choice", "found", "rect",
-                 "watched")
+    __slots__ = ("edge", "size", "order", "_spots", "choice", "found", "rect", "watched")
 
     def __init__(self, edge):
         self.edge = edge
         self.size = edge.label.size()
         mid = edge.label_rect_at(0.5)
         self.order = (mid.top(), mid.left(), edge.u, edge.v)
-        self._spots: list[QRectF | None] = [None] * len(CANDIDATES)
-        self._padded: list[QRectF | None] = [None] * len(CANDIDATES)
-        self._blocked: list[bool | None] = [None] * len(CANDIDATES)
+        self._spots: dict[int, tuple] = {}  # index -> (spot, padded spot, blocked by a box)
         self.choice: int | None = None      # index into CANDIDATES of the spot held
         self.found = False                  # whether that spot was free (else: the fallback)
         self.rect: QRectF | None = None     # the spot held (unpadded)
-        self.watched: list[tuple[int, int]] = []
+        self.watched: tuple[tuple[int, int], ...] = ()
+
+    def _candidate(self, i: int) -> tuple:
+        c = self._spots.get(i)
+        if c is None:
+            spot = self.edge.label_rect_at(CANDIDATES[i])
+            c = self._spots[i] = (spot, spot.adjusted(-PAD, -PAD, PAD, PAD), None)
+        return c
 
     def spot(self, i: int) -> QRectF:
-        r = self._spots[i]
-        if r is None:
-            r = self._spots[i] = self.edge.label_rect_at(CANDIDATES[i])
-        return r
+        return self._candidate(i)[0]
 
     def padded(self, i: int) -> QRectF:
-        r = self._padded[i]
-        if r is None:
-            r = self._padded[i] = self.spot(i).adjusted(-PAD, -PAD, PAD, PAD)
-        return r
+        return self._candidate(i)[1]
 
     def blocked(self, i: int, obstacles: _Grid) -> bool:
         # Node boxes never move between layouts: whether one blocks a spot is asked once.
-        b = self._blocked[i]
+        spot, padded, b = self._candidate(i)
         if b is None:
-            b = self._blocked[i] = obstacles.hits(self.padded(i))
+            b = obstacles.hits(padded)
+            self._spots[i] = (spot, padded, b)
         return b
 
     def deciding(self) -> range:
@@ -90,7 +89,7 @@ class _Label:
         return range(self.choice + 1) if self.found else range(len(CANDIDATES))
 
     def reset(self) -> None:
-        self.choice, self.found, self.rect, self.watched = None, False, None, []
+        self.choice, self.found, self.rect, self.watched = None, False, None, ()
 
 
 class LabelPlacer:
@@ -171,7 +170,7 @@ class LabelPlacer:
             for cell in _cells(label.rect):
                 self._held.setdefault(cell, set()).add(label)
             label.edge.place_label(CANDIDATES[choice])
-        label.watched = sorted({c for i in label.deciding() for c in _cells(label.padded(i))})
+        label.watched = tuple({c for i in label.deciding() for c in _cells(label.padded(i))})
         for cell in label.watched:
             self._watch.setdefault(cell, set()).add(label)
         if moved:
@@ -192,7 +191,7 @@ class LabelPlacer:
             watch = self._watch.get(cell)
             if watch is not None:
                 watch.discard(label)
-        label.watched = []
+        label.watched = ()
 
     def _wake(self, r: QRectF | None, order: tuple, queue: list) -> None:
         """Queue the later labels that a change of the spot ``r`` may move."""

@@ -38,17 +38,20 @@ class ViewMap:
         # The other way round, so a step touches only the items its changes concern: the drawn
         # nodes whose value, gradient or update a trace node decides, the drawn edges standing
         # for a trace edge.
-        self._node_users: dict[str, set[str]] = {}
+        node_users: dict[str, dict[str, None]] = {}
         for v, stand in self._stand.items():
             for m in stand:
-                self._node_users.setdefault(m, set()).add(v)
+                node_users.setdefault(m, {})[v] = None
             members = self._nodes[v]
             if len(members) == 1:
-                self._node_users.setdefault(members[0], set()).add(v)
-        self._edge_users: dict[Edge, set[Edge]] = {}
+                node_users.setdefault(members[0], {})[v] = None
+        edge_users: dict[Edge, dict[Edge, None]] = {}
         for e, members in self._edges.items():
             for m in members:
-                self._edge_users.setdefault(m, set()).add(e)
+                edge_users.setdefault(m, {})[e] = None
+        # Tuples of strings: the cyclic GC stops tracking them (thousands of sets it would not).
+        self._node_users = {t: tuple(users) for t, users in node_users.items()}
+        self._edge_users = {t: tuple(users) for t, users in edge_users.items()}
 
     def _underlying(self, u: str, v: str, attrs: dict) -> tuple[Edge, ...]:
         if attrs.get("members"):
