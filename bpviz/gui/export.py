@@ -8,6 +8,7 @@ get vectors, not cached pixmaps), tokens hidden and the legend shown.
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,31 +180,18 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
     return ExportResult(path, round(w), round(h), 1.0)
 
 
-def lean_svg(svg: str) -> str:
-    """QSvgGenerator's output without what it writes in vain: groups with nothing inside (one
-    per painter state change, about 40% of them), and on each ``<text>`` the font attributes its
-    group already sets (inherited in SVG). Draws exactly the same; a quarter smaller.
+# What QSvgGenerator writes in vain: a group with nothing inside at every painter state change
+# (about 40% of its groups), and on a <text> the font attributes its group sets already.
+_EMPTY_GROUP = re.compile(r"<g\b[^>]*>\s*</g>\s*")
+_GROUP_FONT_TEXT = re.compile(r'(\n(font-family="[^"]*" font-size="[^"]*" font-weight="[^"]*" '
+                              r'font-style="[^"]*") \n>\n<text [^>]*?) \2')
 
-    Relies on the generator's layout: one outer group holding flat groups of drawing elements.
-    """
-    chunks = svg.split("</g>")
-    out = []
-    for chunk in chunks[:-1]:
-        start = chunk.rfind("<g")
-        if start < 0:                       # the outer group closing
-            out += [chunk, "</g>"]
-            continue
-        end = chunk.find(">", start) + 1
-        head, body = chunk[start:end], chunk[end:]
-        if not body.strip():
-            out.append(chunk[:start])
-            continue
-        font = head.find("font-family=")
-        if font >= 0 and "<text" in body:
-            body = body.replace(" " + head[font:].rstrip("> \n"), "")
-        out += [chunk[:start], head, body, "</g>"]
-    out.append(chunks[-1])
-    return "".join(out)
+
+def lean_svg(svg: str) -> str:
+    """QSvgGenerator's output without its empty groups, and without the font attributes a
+    ``<text>`` inherits from its group (SVG inheritance). Draws exactly the same; a quarter
+    smaller. Output laid out otherwise is left as it is."""
+    return _GROUP_FONT_TEXT.sub(r"\1", _EMPTY_GROUP.sub("", svg))
 
 
 def copy_to_clipboard(scene: QGraphicsScene, scale: float = 2.0) -> QImage:

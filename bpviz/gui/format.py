@@ -22,7 +22,7 @@ TABLE_ROW_MAX = 4
 TABLE_COL_MAX = 6
 
 __all__ = [
-    "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "magnitude",
+    "StatsCache", "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "magnitude",
     "l2_norm", "shape_text", "summary_text", "tensor_stats", "update_text",
 ]
 
@@ -63,14 +63,13 @@ def shape_text(shape) -> str:
     return "scalar" if not shape else "[" + "×".join(str(d) for d in shape) + "]"
 
 
-def magnitude(t: torch.Tensor | None) -> float | None:
+def magnitude(t: torch.Tensor | None, cache: StatsCache | None = None) -> float | None:
     """|t| for a one-element tensor, its L2 norm otherwise; None for None or empty tensors."""
     if t is None or t.numel() == 0:
         return None
-    t = t.detach()
     if t.numel() == 1:
-        return abs(float(t.reshape(())))
-    return l2_norm(t)
+        return abs(float(t.detach().reshape(())))
+    return cache.norm(t) if cache is not None else l2_norm(t)
 
 
 def _real(flat: torch.Tensor) -> torch.Tensor:
@@ -125,13 +124,43 @@ def _summary(norm: float, lo: float | None, hi: float | None, bad: int) -> str:
     return " · ".join(parts)
 
 
-def summary_text(t: torch.Tensor) -> str:
+class StatsCache:
+    """Statistics of the tensors of one graph, each computed once: a node's gradient is often
+    the very tensor on the edge into it (129 of 140 edge gradients on the ResNet-18-like graph).
+
+    Keyed by the tensor object, which the cache holds, so a key is never reused while cached.
+    """
+
+    def __init__(self):
+        self._stats: dict[int, tuple[torch.Tensor, tuple]] = {}
+        self._norms: dict[int, tuple[torch.Tensor, float]] = {}
+
+    def stats(self, t: torch.Tensor) -> tuple[float, float | None, float | None, int]:
+        """:func:`tensor_stats` of ``t``."""
+        hit = self._stats.get(id(t))
+        if hit is None or hit[0] is not t:
+            hit = self._stats[id(t)] = (t, tensor_stats(t))
+        return hit[1]
+
+    def norm(self, t: torch.Tensor) -> float:
+        """The L2 norm of ``t`` (from its statistics when known)."""
+        hit = self._stats.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1][0]
+        known = self._norms.get(id(t))
+        if known is None or known[0] is not t:
+            known = self._norms[id(t)] = (t, l2_norm(t))
+        return known[1]
+
+
+def summary_text(t: torch.Tensor, cache: StatsCache | None = None) -> str:
     """``‖·‖ 3.162 · min -1 · max 2`` (NaN/Inf counts noted when present)."""
-    return _summary(*tensor_stats(t))
+    return _summary(*(cache.stats(t) if cache is not None else tensor_stats(t)))
 
 
-def describe(t: torch.Tensor | None) -> TensorDisplay:
-    """Choose how to display ``t`` (see the module docstring)."""
+def describe(t: torch.Tensor | None, cache: StatsCache | None = None) -> TensorDisplay:
+    """Choose how to display ``t`` (see the module docstring); ``cache`` keeps the statistics
+    of the tensors of one graph."""
     if t is None:
         return NO_VALUE
     t = t.detach()
@@ -141,7 +170,7 @@ def describe(t: torch.Tensor | None) -> TensorDisplay:
     if n == 0:
         return TensorDisplay("summary", "empty")
     if n > HEATMAP_MAX:
-        return TensorDisplay("summary", summary_text(t))
+        return TensorDisplay("summary", summary_text(t, cache))
     # Small tensors: one conversion to Python floats, then plain Python (per-element torch calls
     # cost more than the whole rest of building a 2,000-node scene).
     values = t.double().reshape(-1).tolist()

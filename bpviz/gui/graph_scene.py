@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from bpviz.core.layout import layered_layout
 from bpviz.core.stepper import DisplayState
-from bpviz.gui.format import edge_label, magnitude
+from bpviz.gui.format import StatsCache, edge_label, magnitude
 from bpviz.gui.items.badge_item import BadgeItem
 from bpviz.gui.items.edge_item import EdgeItem, EdgeLabelItem
 from bpviz.gui.items.legend_item import LegendItem
@@ -67,6 +67,7 @@ class GraphScene(QGraphicsScene):
         self._applied_lr = 0.1
         self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
+        self._stats = StatsCache()
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
         self._node_cache = CACHE_NODE
@@ -119,7 +120,9 @@ class GraphScene(QGraphicsScene):
             shown = self._map.view_of(d.node) if d.node is not None else None
             if shown is not None:
                 by_node.setdefault(shown, []).append(d)
-        self._nodes = {n: NodeItem(n, a, self._theme, by_node.get(n, ()), lr) for n, a in graph.nodes(data=True)}
+        self._stats = StatsCache()
+        self._nodes = {n: NodeItem(n, a, self._theme, by_node.get(n, ()), lr, self._stats)
+                       for n, a in graph.nodes(data=True)}
         self._edges = {(u, v): EdgeItem(u, v, a, self._theme) for u, v, a in graph.edges(data=True)}
         for item in self._nodes.values():
             self.addItem(item)
@@ -249,9 +252,9 @@ class GraphScene(QGraphicsScene):
         theme: cached, as apply_state asks for every edge on every step)."""
         cached = self._edge_text_cache.get((u, v))
         if cached is None:
+            mag = magnitude(a.get("grad"), self._stats)
             label = edge_label(a.get("local"), self.graph.nodes[v].get("grad"), a.get("grad"),
-                               bool(a.get("detached")))
-            mag = magnitude(a.get("grad"))
+                               bool(a.get("detached")), norm=mag)
             look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached

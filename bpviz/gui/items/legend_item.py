@@ -6,11 +6,11 @@ It lives in the scene (top-left origin) so an export of the whole scene carries 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.items.badge_item import BADGE_SYMBOLS
-from bpviz.gui.items.style import colour, font
+from bpviz.gui.items.style import colour, font, metrics
 from bpviz.gui.items.zorder import CACHE_LEGEND, LOD_TEXT, Z_LEGEND
 from bpviz.gui.theme import GRAD_LOG_MAX, GRAD_LOG_MIN, Theme, grad_level, grad_width
 
@@ -73,7 +73,7 @@ class LegendItem(QGraphicsItem):
                 + ["Edge gradient |g|", "1e-6", "1e-3", "1", "100"])
 
     def _measure(self) -> None:
-        fm = QFontMetricsF(font(self._theme, "legend"))
+        fm = metrics(self._theme, "legend")
         widest = max(fm.horizontalAdvance(s) for s in self.texts()[len([c for c in self._caption if c]):]) + 30
         width = max(BAR_W + 40, widest) + 2 * PAD
         self._caption_h = tuple(self._wrapped_height(text, role, width - 2 * PAD) for text, role
@@ -88,7 +88,7 @@ class LegendItem(QGraphicsItem):
     def _wrapped_height(self, text: str, role: str, width: float) -> float:
         if not text:
             return 0.0
-        fm = QFontMetricsF(font(self._theme, role))
+        fm = metrics(self._theme, role)
         return fm.boundingRect(QRectF(0, 0, width, 10000), WRAP, text).height() + 2
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
@@ -126,7 +126,7 @@ class LegendItem(QGraphicsItem):
             y += ROW
         x = PAD
         mono = font(t, "table")
-        fm = QFontMetricsF(mono)
+        fm = metrics(t, "table")
         for label, c in (("value", t.value_text), ("grad", t.grad_text), ("update", t.update_text)):
             self._text(painter, x, y, label, c, mono)
             x += fm.horizontalAdvance(label) + 14
@@ -171,7 +171,7 @@ class LegendItem(QGraphicsItem):
         painter.drawPolygon([QPointF(PAD, mid - thin / 2), QPointF(PAD + BAR_W, mid - thick / 2 - 1.5),
                              QPointF(PAD + BAR_W, mid + thick / 2 + 1.5), QPointF(PAD, mid + thin / 2)])
         small = font(t, "small")
-        fm = QFontMetricsF(small)
+        fm = metrics(t, "small")
         for label, value in (("1e-6", 1e-6), ("1e-3", 1e-3), ("1", 1.0), ("100", 100.0)):
             x = PAD + (grad_level(value) - GRAD_LOG_MIN) / span * BAR_W
             w = fm.horizontalAdvance(label)

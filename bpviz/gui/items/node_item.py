@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from bpviz.gui.format import NO_VALUE, TensorDisplay, describe, shape_text, update_text
+from bpviz.gui.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
 from bpviz.gui.items.style import colour
 from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painter_for
@@ -33,7 +33,8 @@ LEAF_TAGS = {"input": "input", "param": "param", "constant": "const", "group": "
 class NodeItem(QGraphicsItem):
     """A node box. ``pos()`` is its centre; :meth:`size_hint` is known before layout."""
 
-    def __init__(self, node_id: str, attrs: dict, theme: Theme, diagnostics=(), lr: float = 0.1):
+    def __init__(self, node_id: str, attrs: dict, theme: Theme, diagnostics=(), lr: float = 0.1,
+                 stats: StatsCache | None = None):
         super().__init__()
         self.node_id = node_id
         self.kind = str(attrs.get("kind", "op"))
@@ -48,11 +49,11 @@ class NodeItem(QGraphicsItem):
         self._diag_kinds = [d.kind for d in self.diagnostics]
         value, grad = attrs.get("value"), attrs.get("grad")
         self._raw = (value, grad)
-        self._value = describe(value) if self.kind != "group" or value is not None else NO_VALUE
+        self._value = describe(value, stats) if self.kind != "group" or value is not None else NO_VALUE
         # A constant named by its own value ("3") needs no value line.
         self._has_value_slot = not (self.kind == "constant" and self._value.text == self.name) \
             and (self.kind != "group" or value is not None)
-        self._grad = describe(grad)
+        self._grad = describe(grad, stats)
         self._pair = self._has_value_slot and self._value.mode == self._grad.mode == "heatmap"
         self._pair_x = 0.0
         # Parameters that will be updated reserve room for the update line from the start.
