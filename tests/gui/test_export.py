@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
 
 from bpviz.core.errors import BpvizError
 from bpviz.core.stepper import StepSequence
@@ -118,3 +118,32 @@ def test_huge_rasters_are_scaled_down_and_bad_scales_rejected(scene):
     assert 40000 * scale <= 16384
     with pytest.raises(BpvizError, match="positive"):
         fit_scale(QRectF(0, 0, 10, 10), 0)
+
+
+def test_svg_is_lean_and_draws_like_the_generator_output(scene, tmp_path, monkeypatch):
+    """The SVG leaves out QSvgGenerator's empty groups and the font attributes a <text> inherits
+    from its group, and renders exactly like the generator's own output."""
+    from PySide6.QtSvg import QSvgRenderer
+
+    import bpviz.gui.export as export
+
+    lean, raw = tmp_path / "lean.svg", tmp_path / "raw.svg"
+    export_scene(scene, lean)
+    monkeypatch.setattr(export, "lean_svg", lambda svg: svg)
+    export_scene(scene, raw)
+    lean_root = ET.parse(lean).getroot()
+    assert not [g for g in lean_root.iter(f"{SVG}g") if len(g) == 0]
+    assert len(lean.read_bytes()) < 0.85 * len(raw.read_bytes())
+    texts = list(lean_root.iter(f"{SVG}text"))
+    assert texts and not any("font-family" in t.attrib for t in texts)
+
+    def render(path):
+        renderer = QSvgRenderer(str(path))
+        image = QImage(renderer.defaultSize(), QImage.Format.Format_ARGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        renderer.render(painter)
+        painter.end()
+        return image
+
+    assert render(lean) == render(raw)
