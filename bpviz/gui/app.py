@@ -167,6 +167,10 @@ def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
         loop.exec()
         window.runner.wait()
         window.deleteLater()
+        # The window is closed and its workers are stopped: the script gets its collector back.
+        from bpviz.gui import ui_thread_gc
+
+        ui_thread_gc.uninstall()
     return 0
 
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
+from bpviz.gui import ui_thread_gc
 from bpviz.gui.canvas_panel import CanvasPanel
 from bpviz.gui.diagnostics_panel import DiagnosticsPanel
 from bpviz.gui.inspector import Inspector
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
     def __init__(self, scenario: str | os.PathLike | None = None, trace=None, *, title: str = "",
                  start: bool = True):
         super().__init__()
+        # Before any worker thread starts: garbage with Qt objects in it is collected here.
+        ui_thread_gc.install()
         self.settings = Settings()
         self.show_dialogs = True        # False for --smoke-test / --screenshot: never block
         self.debug = False              # --debug: print tracebacks of failed traces

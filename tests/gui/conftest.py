@@ -6,6 +6,54 @@ import pytest
 
 from tests.gui.helpers import TRACE_TIMEOUT_MS
 
+# A modal dialog offscreen waits for a click nobody makes and hangs the whole run (CI's only
+# symptom would be its time limit). Every static dialog is replaced: it records what it would
+# have asked and answers "cancel"; the test then fails, naming the dialog. Tests that expect a
+# dialog patch QMessageBox.warning themselves, after this fixture.
+_CANCEL = {
+    ("QMessageBox", "warning"): "button", ("QMessageBox", "critical"): "button",
+    ("QMessageBox", "information"): "button", ("QMessageBox", "question"): "button",
+    ("QMessageBox", "about"): None, ("QFileDialog", "getOpenFileName"): ("", ""),
+    ("QFileDialog", "getSaveFileName"): ("", ""), ("QInputDialog", "getItem"): ("", False),
+}
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """Fail (instead of hang) when code under test opens a modal dialog it did not expect."""
+    from PySide6 import QtWidgets
+
+    opened: list[str] = []
+
+    def replacement(cls_name: str, method: str, answer):
+        def fake(*args, **kwargs):
+            texts = [a for a in args if isinstance(a, str)]
+            opened.append(f"{cls_name}.{method}{tuple(texts)}")
+            if answer == "button":
+                return QtWidgets.QMessageBox.StandardButton.Cancel
+            return answer
+        return staticmethod(fake)
+
+    for (cls_name, method), answer in _CANCEL.items():
+        monkeypatch.setattr(getattr(QtWidgets, cls_name), method, replacement(cls_name, method, answer))
+    yield
+    assert not opened, f"unexpected modal dialog(s): {opened}"
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Every QMessageBox.warning as (title, text), for tests that expect one."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[tuple[str, str]] = []
+
+    def fake_warning(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
+    return shown
+
 
 @pytest.fixture
 def open_window(qtbot):

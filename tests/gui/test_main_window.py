@@ -8,23 +8,10 @@ import sys
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from bpviz.core.scenario import lesson_names
 from tests.gui.helpers import TRACE_TIMEOUT_MS, node_texts, open_and_wait
-
-
-@pytest.fixture
-def captured_dialogs(monkeypatch):
-    """Replace QMessageBox.warning: record (title, text) instead of blocking on a dialog."""
-    shown: list[tuple[str, str]] = []
-
-    def fake_warning(parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
-    return shown
 
 
 def test_launch_draws_the_default_lesson_fitted(open_window):
@@ -90,7 +77,7 @@ def _broken(tmp_path, name: str, source: str) -> str:
                        "def loss():\n    return x * 2\n", "not a scalar"),
     ("missing.py", None, "No scenario file"),
 ])
-def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window, captured_dialogs,
+def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window, dialogs,
                                                               tmp_path, name, source, expected):
     window = open_window()
     window.go_to("backward")
@@ -100,8 +87,8 @@ def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window,
     path = _broken(tmp_path, name, source) if source is not None else str(tmp_path / name)
     with qtbot.waitSignal(window.traceFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
         window.open_scenario(path)
-    assert len(captured_dialogs) == 1
-    title, text = captured_dialogs[0]
+    assert len(dialogs) == 1
+    title, text = dialogs[0]
     assert expected in text and text == blocker.args[0]
     assert "\n" not in text                                   # the core's one-line message
     assert "Traceback" not in text
@@ -169,10 +156,10 @@ def test_export_writes_png_svg_and_pdf_of_the_current_step(qtbot, open_window, t
     assert "Exported" in window.statusBar().currentMessage()
 
 
-def test_export_to_a_bad_name_shows_a_message(qtbot, open_window, captured_dialogs, tmp_path):
+def test_export_to_a_bad_name_shows_a_message(qtbot, open_window, dialogs, tmp_path):
     window = open_window()
     assert not window.menus.export_to(str(tmp_path / "graph.bmp"))
-    assert captured_dialogs and ".png, .svg or .pdf" in captured_dialogs[0][1]
+    assert dialogs and ".png, .svg or .pdf" in dialogs[0][1]
 
 
 def test_copy_image_puts_the_graph_on_the_clipboard(qtbot, open_window):

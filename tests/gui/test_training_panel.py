@@ -9,35 +9,13 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QPushButton
 
 from bpviz.core.scenario import load_scenario
 from bpviz.core.training import Trainer
 from tests.gui.helpers import open_and_wait
 
 RUN_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from a second intra-op thread (as in the engine's tests)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    """Every QMessageBox.warning as (title, text), instead of a dialog that would block."""
-    shown: list[tuple[str, str]] = []
-
-    def fake_warning(parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
-    return shown
 
 
 @pytest.fixture

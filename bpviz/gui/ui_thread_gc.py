@@ -1,0 +1,88 @@
+"""Cyclic garbage collection on the UI thread only.
+
+Python's cyclic collector runs in whichever thread happens to allocate when a generation fills
+up. When that is a worker (tracing, training) and the garbage holds Qt objects (a closed
+window, a replaced plot), their C++ destructors run on the worker: a QObject's destructor takes
+Qt's connection lock and asks the interpreter for a Python override, while Shiboken hands the
+widgets to the UI thread, which holds the interpreter lock and waits for that same Qt lock.
+Both threads then wait for ever (seen in the test suite: the training worker, importing
+torch._dynamo, collected the menus of a closed window).
+
+So while bpviz's windows live, automatic collection is off and a timer on the UI thread
+collects instead, by the interpreter's own thresholds. Reference counting, which frees almost
+everything, is untouched.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+
+INTERVAL_MS = 100
+# A full collection walks every tracked object (torch and Qt included: 100 ms and more), so it
+# runs when the interpreter would start one, but no more often than this.
+FULL_EVERY_S = 10.0
+
+
+class UiThreadCollector(QObject):
+    """Collects garbage from a timer on the thread it lives on (the UI thread)."""
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self.collections = [0, 0, 0]        # per generation, for tests and curiosity
+        self._last_full = time.monotonic()
+        self._timer = QTimer(self)
+        self._timer.setInterval(INTERVAL_MS)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+
+    def collect(self) -> int:
+        """Collect the generations that are due (like the interpreter would); returns the
+        generation collected, or -1 for none."""
+        t0, t1, t2 = gc.get_threshold()
+        c0, c1, c2 = gc.get_count()
+        if c0 <= t0 or t0 == 0:
+            return -1
+        generation = 1 if c1 > t1 else 0
+        if c2 > t2 and time.monotonic() - self._last_full >= FULL_EVERY_S:
+            generation = 2
+            self._last_full = time.monotonic()
+        gc.collect(generation)
+        self.collections[generation] += 1
+        return generation
+
+    def stop(self) -> None:
+        """Stop the timer (the caller turns automatic collection back on)."""
+        self._timer.stop()
+
+
+_installed: dict[str, object] = {}
+
+
+def install() -> UiThreadCollector:
+    """Turn automatic collection off and collect on the UI thread instead (once per process;
+    needs the QApplication). Returns the collector."""
+    collector = _installed.get("collector")
+    if collector is None:
+        app = QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("ui_thread_gc.install() needs a QApplication")
+        _installed["was_enabled"] = gc.isenabled()
+        collector = _installed["collector"] = UiThreadCollector(app)
+    gc.disable()
+    return collector
+
+
+def uninstall() -> None:
+    """Back to the interpreter's own collection (when no bpviz window or worker is left, e.g.
+    after ``bpviz.show()`` returns to the user's script)."""
+    collector = _installed.pop("collector", None)
+    if collector is None:
+        return
+    collector.stop()
+    collector.deleteLater()
+    if _installed.pop("was_enabled", True):
+        gc.enable()
+    gc.collect()

@@ -1,0 +1,44 @@
+"""Cyclic garbage is collected on the UI thread, never on a worker (where Qt objects in it
+deadlocked the training worker against the UI thread)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from bpviz.gui import ui_thread_gc
+
+
+class Cycle:
+    """A reference cycle that notes the thread that finally frees it."""
+
+    def __init__(self, freed_in: list[int]):
+        self.me = self
+        self.freed_in = freed_in
+
+    def __del__(self):
+        self.freed_in.append(threading.get_ident())
+
+
+def test_a_worker_never_collects_cycles_and_the_ui_thread_does(open_window, qtbot):
+    open_window()
+    assert not gc.isenabled()
+    freed_in: list[int] = []
+    Cycle(freed_in)
+    kept: list = []
+    # Enough new container objects that the interpreter would have collected in this thread.
+    worker = threading.Thread(target=lambda: kept.append([[] for _ in range(20 * gc.get_threshold()[0])]))
+    worker.start()
+    worker.join()
+    assert freed_in == []
+    qtbot.waitUntil(lambda: len(freed_in) > 0, timeout=2000)
+    assert freed_in == [threading.get_ident()]
+
+
+def test_collects_only_the_generations_that_are_due():
+    collector = ui_thread_gc.install()
+    gc.collect()
+    assert collector.collect() == -1          # nothing allocated since
+    kept = [[] for _ in range(2 * gc.get_threshold()[0])]
+    assert collector.collect() in (0, 1, 2) and gc.get_count()[0] < gc.get_threshold()[0]
+    del kept
