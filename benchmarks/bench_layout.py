@@ -3,7 +3,7 @@
 Builds the autograd graphs of a ResNet-18-like conv net, a 20-layer MLP and a 300-layer MLP,
 lays each out with :func:`bpviz.core.layout.layered_layout` and with ``dot``, and prints the
 median times and the edge crossings of both, counted by the same definition
-(:func:`bpviz.core.layout.count_crossings`; dot's y ranks become layers and its edge splines give
+(:func:`bpviz.core.crossings.count_crossings`; dot's y ranks become layers and its edge splines give
 the bends of long edges).
 
 Target: the ResNet-18-like layout in at most 0.25x the time of ``dot -Tplain`` with no more
@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bpviz.core.layout import Layout, count_crossings, layered_layout  # noqa: E402
+from bpviz.core.crossings import count_crossings  # noqa: E402
+from bpviz.core.layout import Layout, layered_layout  # noqa: E402
 
 SIZE = (120.0, 50.0)  # every node, in pixels, for both layouts
 LAYER_GAP, NODE_GAP = 60.0, 30.0

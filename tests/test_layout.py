@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpviz.core.layout import DEFAULT_SIZE, Layout, count_crossings, layered_layout, node_key
+from bpviz.core.crossings import count_crossings
+from bpviz.core.layout import DEFAULT_SIZE, Layout, layered_layout, node_key
 
 GAP = 30.0
 
