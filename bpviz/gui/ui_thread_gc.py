@@ -21,9 +21,12 @@ import time
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
 INTERVAL_MS = 100
-# A full collection walks every tracked object (torch and Qt included: 100 ms and more), so it
-# runs when the interpreter would start one, but no more often than this.
-FULL_EVERY_S = 10.0
+# A full collection walks every tracked object (torch, Qt and a big graph: up to a second), so,
+# like the interpreter, it runs only once the objects that reached the oldest generation since
+# the last one are a quarter of those that survived it; counting them costs ~5 ms per 400,000
+# objects, so that is asked at most this often.
+FULL_CHECK_S = 1.0
+FULL_GROWTH = 0.25
 
 
 class UiThreadCollector(QObject):
@@ -32,7 +35,8 @@ class UiThreadCollector(QObject):
     def __init__(self, parent: QObject):
         super().__init__(parent)
         self.collections = [0, 0, 0]        # per generation, for tests and curiosity
-        self._last_full = time.monotonic()
+        self._long_lived = len(gc.get_objects(2))   # survivors of the last full collection
+        self._last_check = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(INTERVAL_MS)
         self._timer.timeout.connect(self.collect)
@@ -45,13 +49,22 @@ class UiThreadCollector(QObject):
         c0, c1, c2 = gc.get_count()
         if c0 <= t0 or t0 == 0:
             return -1
-        generation = 1 if c1 > t1 else 0
-        if c2 > t2 and time.monotonic() - self._last_full >= FULL_EVERY_S:
-            generation = 2
-            self._last_full = time.monotonic()
+        generation = 2 if c2 > t2 and self._full_due() else 1 if c1 > t1 else 0
         gc.collect(generation)
+        if generation == 2:
+            self._long_lived = len(gc.get_objects(2))
         self.collections[generation] += 1
         return generation
+
+    def _full_due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_check < FULL_CHECK_S:
+            return False
+        self._last_check = now
+        oldest = len(gc.get_objects(2))
+        # Fewer than before (freed, or moved out by gc.freeze()): the new count is the base.
+        self._long_lived = min(self._long_lived, oldest)
+        return oldest - self._long_lived > FULL_GROWTH * self._long_lived
 
     def stop(self) -> None:
         """Stop the timer (the caller turns automatic collection back on)."""

@@ -42,3 +42,18 @@ def test_collects_only_the_generations_that_are_due():
     kept = [[] for _ in range(2 * gc.get_threshold()[0])]
     assert collector.collect() in (0, 1, 2) and gc.get_count()[0] < gc.get_threshold()[0]
     del kept
+
+
+def test_a_full_collection_waits_until_the_oldest_generation_grew_by_a_quarter(monkeypatch):
+    monkeypatch.setattr(ui_thread_gc, "FULL_CHECK_S", 0.0)
+    collector = ui_thread_gc.install()
+    gc.collect()
+    collector.collect()                       # nothing due
+    collector._long_lived = len(gc.get_objects(2))
+    kept = [[] for _ in range(collector._long_lived // 10)]
+    gc.collect(1)                             # survivors of generation 1 move to the oldest
+    assert not collector._full_due()          # grew by a tenth
+    kept += [[] for _ in range(collector._long_lived // 5)]
+    gc.collect(1)
+    assert collector._full_due()              # by three tenths
+    del kept
