@@ -14,8 +14,24 @@ from bpviz.core.scenario import Scenario
 _PARAM_NAME = re.compile(r"^(w|b|W|B|weight|bias|theta|param|kernel)(\d|_|$)")
 
 
+_DTYPES: dict[torch.dtype, str] = {}
+_HAS_VARIABLE: dict[type, bool] = {}  # autograd node class -> is it a leaf's AccumulateGrad?
+
+
 def _dtype(t: torch.Tensor) -> str:
-    return str(t.dtype).removeprefix("torch.")
+    name = _DTYPES.get(t.dtype)
+    if name is None:
+        name = _DTYPES[t.dtype] = str(t.dtype).removeprefix("torch.")
+    return name
+
+
+def _is_accumulate(u: Any) -> bool:
+    # hasattr on every node raises and catches an AttributeError for each non-leaf: cache by class.
+    cls = type(u)
+    known = _HAS_VARIABLE.get(cls)
+    if known is None:
+        known = _HAS_VARIABLE[cls] = hasattr(u, "variable")
+    return known
 
 
 def _scalar_label(x: Any) -> str:
@@ -66,7 +82,8 @@ class GraphBuilder:
                 seen.add(gf)
                 stack.append(gf)
         edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
-        leaves: list[tuple[Any, Any]] = []
+        leaves: list[Any] = []
+        ops, pretrace, baseline = self.rec.ops, self.rec.pretrace, self.rec.baseline_seq
         while stack:
             gf = stack.pop()
             self.ops.append(gf)
@@ -74,11 +91,12 @@ class GraphBuilder:
                 if u is None:
                     continue
                 edges.append((u, gf, i))
-                if hasattr(u, "variable") or u in self.rec.pretrace or (
-                        u not in self.rec.ops and u._sequence_nr() < self.rec.baseline_seq):
-                    leaves.append((u, gf))
-                elif u not in seen:
-                    seen.add(u)
+                if u in seen:
+                    continue
+                seen.add(u)
+                if _is_accumulate(u) or u in pretrace or (u not in ops and u._sequence_nr() < baseline):
+                    leaves.append(u)
+                else:
                     stack.append(u)
         self.ops.sort(key=lambda n: n._sequence_nr())
         counts: dict[str, int] = {}
@@ -86,9 +104,8 @@ class GraphBuilder:
             node_id = self.loss_id if gf is root else f"op{rank}"
             self.ids[gf] = node_id
             self._add_op(node_id, gf, counts)
-        for u, _ in leaves:
-            if u not in self.ids:
-                self.ids[u] = self._add_autograd_leaf(u)
+        for u in leaves:
+            self.ids[u] = self._add_autograd_leaf(u)
         for u, v, i in edges:
             self._add_edge(self.ids[u], self.ids[v], i)
 
@@ -104,13 +121,22 @@ class GraphBuilder:
         else:
             name = op if counts[op] == 1 else f"{op}_{counts[op]}"
         value = rec.value if rec else None
-        self.graph.add_node(
-            node_id, kind="loss" if node_id == self.loss_id else "op", name=name, op=op,
-            autograd=autograd, module=rec.module if rec else "",
-            shape=tuple(value.shape) if value is not None else (),
-            dtype=_dtype(value) if value is not None else "", value=value, grad=None,
-            requires_grad=True,
-        )
+        self._new_node(node_id, {
+            "kind": "loss" if node_id == self.loss_id else "op", "name": name, "op": op,
+            "autograd": autograd, "module": rec.module if rec else "",
+            "shape": tuple(value.shape) if value is not None else (),
+            "dtype": _dtype(value) if value is not None else "", "value": value, "grad": None,
+            "requires_grad": True,
+        })
+
+    def _new_node(self, node_id: str, attrs: dict[str, Any]) -> None:
+        """Add a node whose id is not in the graph yet: what ``DiGraph.add_node`` does for a
+        new node (its three dicts), without the per-call overhead that a trace of thousands
+        of nodes pays. The graph is a plain DiGraph still being built, so no cache to clear."""
+        g = self.graph
+        g._succ[node_id] = {}
+        g._pred[node_id] = {}
+        g._node[node_id] = attrs
 
     def _leaf_kind(self, name: str | None, t: torch.Tensor) -> str:
         if isinstance(t, torch.nn.Parameter) or id(t) in self._param_ids:
@@ -129,13 +155,12 @@ class GraphBuilder:
         node_id = f"{kind}:{name}"
         while node_id in self.graph:
             node_id += "'"
-        value = t.detach().clone()
-        self.graph.add_node(
-            node_id, kind=kind, name=name, op="", autograd="AccumulateGrad" if t.requires_grad else "",
-            module=self._owner(name) if kind == "param" or id(t) in self._buffer_ids else "",
-            shape=tuple(t.shape), dtype=_dtype(t),
-            value=value, grad=None, requires_grad=bool(t.requires_grad),
-        )
+        self._new_node(node_id, {
+            "kind": kind, "name": name, "op": "", "autograd": "AccumulateGrad" if t.requires_grad else "",
+            "module": self._owner(name) if kind == "param" or id(t) in self._buffer_ids else "",
+            "shape": tuple(t.shape), "dtype": _dtype(t),
+            "value": t.detach().clone(), "grad": None, "requires_grad": bool(t.requires_grad),
+        })
         self._by_tensor[id(t)] = node_id
         self.leaf_tensors[node_id] = t
         self._keep.append(t)
@@ -160,11 +185,15 @@ class GraphBuilder:
         )
         return node_id
 
-    def _add_edge(self, u: str, v: str, index: int, **attrs: Any) -> None:
-        if self.graph.has_edge(u, v):
-            self.graph.edges[u, v]["index"].append(index)
+    def _add_edge(self, u: str, v: str, index: int) -> None:
+        # Both nodes exist; like _new_node, this fills the DiGraph's dicts directly: one
+        # attribute dict shared by the successor and predecessor maps.
+        out = self.graph._succ[u]
+        edge = out.get(v)
+        if edge is not None:
+            edge["index"].append(index)  # the same tensor feeds v twice (x * x)
             return
-        self.graph.add_edge(u, v, grad=None, local=None, index=[index], detached=False, **attrs)
+        out[v] = self.graph._pred[v][u] = {"grad": None, "local": None, "index": [index], "detached": False}
 
     def _add_data_edge(self, u: str, v: str) -> None:
         # No gradient can flow along a data edge, so it carries no autograd input index.
