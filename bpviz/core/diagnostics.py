@@ -7,6 +7,7 @@ exploding, below 1e-6 vanishing.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -169,25 +170,57 @@ def dead_units(value: torch.Tensor) -> list[int]:
     return [i for i, alive in enumerate(alive_units(value).tolist()) if not alive]
 
 
+# ReLU outputs up to this size that share a shape are stacked and reduced in one call: a
+# reduction per small tensor costs more in dispatch than in arithmetic; bigger ones are not
+# worth copying.
+_STACK_NUMEL = 1 << 16
+
+
+def _alive_stacked(values: list[torch.Tensor]) -> torch.Tensor:
+    """:func:`alive_units` of same-shaped values at once: a (len(values), units) mask."""
+    stacked = torch.stack(values)
+    if stacked.dim() <= 2:
+        return stacked.reshape(len(values), -1) > 0
+    return stacked.amax(dim=[d for d in range(1, stacked.dim()) if d != 2]) > 0
+
+
 def _dead_relus(trace: Trace) -> list[Diagnostic]:
-    g = trace.graph
-    relus = [n for n in trace.forward_order
-             if (g.nodes[n]["op"] in _RELU_OPS or g.nodes[n]["autograd"] in _RELU_AUTOGRAD)
-             and g.nodes[n]["value"] is not None and g.nodes[n]["value"].numel()]
+    nodes = trace.graph.nodes
+    relus = []  # (node id, attributes)
+    for n in trace.forward_order:
+        a = nodes[n]
+        if ((a["op"] in _RELU_OPS or a["autograd"] in _RELU_AUTOGRAD)
+                and a["value"] is not None and a["value"].numel()):
+            relus.append((n, a))
     if not relus:
         return []
-    masks = [alive_units(g.nodes[n]["value"]) for n in relus]
-    flags = torch.cat(masks).tolist()  # one sync for every ReLU in the graph
-    out, offset = [], 0
-    for node, mask in zip(relus, masks):
-        alive = flags[offset:offset + mask.numel()]
+    values = [a["value"] for _, a in relus]
+    groups: dict[tuple, list[int]] = {}
+    for i, v in enumerate(values):
+        key = (v.shape, v.dtype, v.device) if v.numel() <= _STACK_NUMEL else i
+        groups.setdefault(key, []).append(i)
+    masks, spans, offset = [], [(0, 0)] * len(relus), 0  # spans: (start, units) in the masks
+    for members in groups.values():
+        if len(members) == 1:
+            mask = alive_units(values[members[0]])
+            spans[members[0]] = (offset, mask.numel())
+        else:
+            mask = _alive_stacked([values[i] for i in members])
+            units = mask.shape[1]
+            for j, i in enumerate(members):
+                spans[i] = (offset + j * units, units)
+        masks.append(mask.reshape(-1))
         offset += mask.numel()
-        dead = [i for i, ok in enumerate(alive) if not ok]
-        if dead:
-            a = g.nodes[node]
-            total = len(alive)
-            units = ", ".join(str(i) for i in dead[:8]) + (" ..." if len(dead) > 8 else "")
-            out.append(Diagnostic("dead_relu", node, f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
-                                  f"output 0 for every sample (unit {units}), so no gradient reaches "
-                                  "their weights.", {"units": dead, "total": total}))
+    # One sync for every ReLU in the graph, and only the dead units become python ints.
+    dead_at = torch.nonzero(~torch.cat(masks)).flatten().tolist()
+    out = []
+    for (node, a), (start, total) in zip(relus, spans):
+        first, last = bisect_left(dead_at, start), bisect_left(dead_at, start + total)
+        if first == last:
+            continue
+        dead = [p - start for p in dead_at[first:last]]
+        units = ", ".join(str(i) for i in dead[:8]) + (" ..." if len(dead) > 8 else "")
+        out.append(Diagnostic("dead_relu", node, f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
+                              f"output 0 for every sample (unit {units}), so no gradient reaches "
+                              "their weights.", {"units": dead, "total": total}))
     return out
