@@ -26,7 +26,7 @@ _ARITHMETIC = {
 _DETACH = torch.Tensor.detach
 
 
-@dataclass
+@dataclass(slots=True)
 class OpRecord:
     """What the forward pass knew about one autograd node."""
 
@@ -100,10 +100,15 @@ _MUTABLE: dict[Any, bool] = {}
 class _Dispatch(TorchDispatchMode):
     """Buffers every aten output (cloning lazily: only before an in-place op would change it)."""
 
-    def __init__(self, buffer: list, pending: dict[int, list]):
+    def __init__(self, buffer: list, recorded: list):
         super().__init__()
         self.buffer = buffer
-        self.pending = pending  # storage pointer -> recorded entries on that storage
+        self.recorded = recorded  # entries recorded by the function mode, in order
+        # Storage pointer -> recorded entries on that storage. Built only when an in-place op
+        # runs, and then only for the entries recorded since: most passes mutate nothing, and
+        # a storage lookup costs more than the rest of recording an entry.
+        self.by_storage: dict[int, list] = {}
+        self.indexed = 0
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -120,10 +125,12 @@ class _Dispatch(TorchDispatchMode):
         if mutable:
             self._snapshot_before_mutation(func, args, kwargs)
         out = func(*args, **kwargs)
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        for o in outs:
-            if isinstance(o, torch.Tensor):
-                self.buffer.append([o, None, func.__name__])
+        if isinstance(out, torch.Tensor):
+            self.buffer.append([out, None, func.__name__])
+        elif isinstance(out, (tuple, list)):
+            for o in out:
+                if isinstance(o, torch.Tensor):
+                    self.buffer.append([o, None, func.__name__])
         return out
 
     def _snapshot_before_mutation(self, func, args, kwargs) -> None:
@@ -139,8 +146,12 @@ class _Dispatch(TorchDispatchMode):
         for entry in self.buffer:
             if entry[1] is None and entry[0].untyped_storage().data_ptr() in written:
                 entry[1] = entry[0].detach().clone()
+        for entry in self.recorded[self.indexed:]:
+            if entry[1] is None:
+                self.by_storage.setdefault(entry[0].untyped_storage().data_ptr(), []).append(entry)
+        self.indexed = len(self.recorded)
         for ptr in written:
-            for entry in self.pending.get(ptr, ()):
+            for entry in self.by_storage.get(ptr, ()):
                 if entry[1] is None:
                     entry[1] = entry[0].detach().clone()
 
@@ -153,12 +164,12 @@ class Recorder(TorchFunctionMode):
         self.rec = Recording()
         self._buffer: list = []
         self._pending: list = []
-        self._by_storage: dict[int, list] = {}
+        self._recorded: list = []  # entries whose value may need a snapshot before an in-place op
         self._unowned: list = []  # outputs made with grad off, e.g. inside a custom Function
         self._scope: list[str] = []
         self._module_names = module_names
         self._handles: list = []
-        self._dispatch = _Dispatch(self._buffer, self._by_storage)
+        self._dispatch = _Dispatch(self._buffer, self._recorded)
 
     # -- context management -------------------------------------------------------------
     def __enter__(self):
@@ -193,18 +204,22 @@ class Recorder(TorchFunctionMode):
     # -- recording ------------------------------------------------------------------------
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if self._buffer or self._unowned:
+        buffer = self._buffer
+        if buffer or self._unowned:
             self._adopt_orphans()
-        start = len(self._buffer)
+        start = len(buffer)
         out = func(*args, **kwargs)
-        if len(self._buffer) == start and func is not _DETACH:
+        if len(buffer) == start and func is not _DETACH:
             return out  # shape queries, comparisons under no_grad...: nothing to record
-        new = self._buffer[start:]
-        del self._buffer[start:]
+        new = buffer[start:]
+        del buffer[start:]
         name = friendly_name(func)
         module = self._scope[-1] if self._scope else ""
-        results = out if isinstance(out, (tuple, list)) else (out,)
-        final = {r.grad_fn for r in results if isinstance(r, torch.Tensor)}
+        if isinstance(out, torch.Tensor):
+            final = {out.grad_fn}
+        else:
+            final = {r.grad_fn for r in out if isinstance(r, torch.Tensor)} if isinstance(out, (tuple, list)) else ()
+        ops = self.rec.ops
         main = None
         for entry in new:
             t = entry[0]
@@ -214,14 +229,14 @@ class Recorder(TorchFunctionMode):
                     self._unowned.append((entry, module))  # maybe a custom Function's output
                 continue
             main = gf
-            if gf not in self.rec.ops:
+            if gf not in ops:
                 # The call's result carries the call's name (linear); nodes made on the way
                 # carry their own aten op (the t of F.linear's weight), which is what they do.
                 op = name if gf in final else entry[2].split(".")[0].strip("_")
-                self.rec.ops[gf] = OpRecord(op, module, entry[1] if entry[1] is not None else t, entry[2])
+                ops[gf] = OpRecord(op, module, entry[1] if entry[1] is not None else t, entry[2])
                 self._pending.append((gf, entry))
                 if entry[1] is None:
-                    self._by_storage.setdefault(t.untyped_storage().data_ptr(), []).append(entry)
+                    self._recorded.append(entry)
         if func is _DETACH and args and isinstance(out, torch.Tensor):
             self.rec.detached[id(out)] = (out, args[0])
         if main is not None:
@@ -279,5 +294,7 @@ class Recorder(TorchFunctionMode):
             else:
                 rec.value = entry[1]
         self._pending.clear()
-        self._by_storage.clear()
+        self._recorded.clear()
+        self._dispatch.by_storage.clear()
+        self._dispatch.indexed = 0
         self._buffer.clear()
