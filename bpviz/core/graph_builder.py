@@ -285,7 +285,9 @@ class GraphBuilder:
 
     def _fill_grads(self) -> None:
         g = self.graph
-        nodes, pred, succ = g.nodes, g.pred, g.succ  # adjacency dicts: views cost ~10 us each
+        # The DiGraph's own dicts, as _new_node fills them: a networkx view costs a few
+        # microseconds per lookup, and this visits every node and edge.
+        nodes, pred, succ = g._node, g._pred, g._succ
         for gf in self.ops:
             v = self.ids[gf]
             outs = self.grads_out.get(gf)
@@ -300,7 +302,7 @@ class GraphBuilder:
                     edge["grad"] = parts[0] if len(parts) == 1 else sum(parts[1:], parts[0])
         # Leaves: the sum of what every use sent back; complete after their last consumer ran.
         remaining = {}
-        for n, a in nodes(data=True):
+        for n, a in nodes.items():
             if a["kind"] not in ("op", "loss"):
                 parts = [e["grad"] for e in succ[n].values() if e["grad"] is not None]
                 a["grad"] = sum(parts[1:], parts[0]) if parts else None
@@ -309,8 +311,9 @@ class GraphBuilder:
         order = []
         for v in self._op_order:
             order.append(v)
-            for u in sorted(pred[v]):
-                if u in remaining and pred[v][u]["grad"] is not None:
+            into = pred[v]
+            for u in sorted(into):
+                if u in remaining and into[u]["grad"] is not None:
                     remaining[u] -= 1
                     if remaining[u] == 0:
                         order.append(u)
