@@ -1,7 +1,8 @@
 """Forward-pass recording: friendly op names, module scopes and a value for every autograd node.
 
 A ``TorchFunctionMode`` sees each user-level call (``linear``, ``relu``, ``__pow__``) and a
-``TorchDispatchMode`` sees every aten output underneath it; after a call returns, each buffered
+``TorchDispatchMode`` sees every aten output underneath it (except under element-wise calls
+like ``relu``, whose only output is their result); after a call returns, each buffered
 output's ``grad_fn`` tells which autograd node produced it. One function may create several
 autograd nodes (``F.linear`` -> ``TBackward0`` + ``AddmmBackward0``): all get the call's name.
 """
@@ -24,6 +25,22 @@ _ARITHMETIC = {
 
 
 _DETACH = torch.Tensor.detach
+
+# Element-wise functions whose call is one aten op making one autograd node (the result's)
+# and writing nothing: they run without the dispatch mode, which costs ~8 us a call (the op,
+# and the detach autograd makes of the output it saves), and record their result directly.
+# Function -> the aten op it runs.
+_ELEMENTWISE = {
+    torch.relu: "relu.default", torch.Tensor.relu: "relu.default",
+    torch.nn.functional.relu: "relu.default",
+    torch.tanh: "tanh.default", torch.Tensor.tanh: "tanh.default",
+    torch.sigmoid: "sigmoid.default", torch.Tensor.sigmoid: "sigmoid.default",
+}
+_NOT_INPLACE = ({}, {"inplace": False})
+_PLAIN = (torch.Tensor, torch.nn.Parameter)  # subclasses and sparse layouts may decompose
+# Excluding these keys skips python dispatch modes, as if none were active.
+_NO_PYTHON_DISPATCH = (torch._C.DispatchKeySet(torch._C.DispatchKey.Python)
+                       | torch._C.DispatchKeySet(torch._C.DispatchKey.PythonTLSSnapshot))
 
 
 @dataclass(slots=True)
@@ -156,6 +173,18 @@ class _Dispatch(TorchDispatchMode):
                     entry[1] = entry[0].detach().clone()
 
 
+def _elementwise(func, args, kwargs) -> str | None:
+    """The aten op of a call that may skip the dispatch mode (see ``_ELEMENTWISE``), else None."""
+    try:
+        aten = _ELEMENTWISE.get(func)
+    except TypeError:  # an unhashable callable
+        return None
+    if (aten is not None and kwargs in _NOT_INPLACE and len(args) == 1 and type(args[0]) in _PLAIN
+            and args[0].layout is torch.strided and torch.is_grad_enabled()):
+        return aten
+    return None
+
+
 class Recorder(TorchFunctionMode):
     """Records one forward pass. Use as a context manager around the scenario's forward."""
 
@@ -207,12 +236,18 @@ class Recorder(TorchFunctionMode):
         buffer = self._buffer
         if buffer or self._unowned:
             self._adopt_orphans()
-        start = len(buffer)
-        out = func(*args, **kwargs)
-        if len(buffer) == start and func is not _DETACH:
-            return out  # shape queries, comparisons under no_grad...: nothing to record
-        new = buffer[start:]
-        del buffer[start:]
+        aten = _elementwise(func, args, kwargs)
+        if aten is not None:
+            with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
+                out = func(*args, **kwargs)
+            new = [[out, None, aten]]  # what the dispatch mode would have buffered
+        else:
+            start = len(buffer)
+            out = func(*args, **kwargs)
+            if len(buffer) == start and func is not _DETACH:
+                return out  # shape queries, comparisons under no_grad...: nothing to record
+            new = buffer[start:]
+            del buffer[start:]
         name = friendly_name(func)
         module = self._scope[-1] if self._scope else ""
         if isinstance(out, torch.Tensor):
