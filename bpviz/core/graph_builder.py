@@ -139,7 +139,8 @@ class GraphBuilder:
         g._node[node_id] = attrs
 
     def _leaf_kind(self, name: str | None, t: torch.Tensor) -> str:
-        if isinstance(t, torch.nn.Parameter) or id(t) in self._param_ids:
+        # The id test first: isinstance(t, Parameter) runs Parameter's python __instancecheck__.
+        if id(t) in self._param_ids or isinstance(t, torch.nn.Parameter):
             return "param"
         if name and _PARAM_NAME.match(name):
             return "param" if t.requires_grad or t.is_leaf else "input"
@@ -153,13 +154,14 @@ class GraphBuilder:
         if name is None:
             name = f"tensor{len(self._by_tensor)}"
         node_id = f"{kind}:{name}"
-        while node_id in self.graph:
+        while node_id in self.graph._node:
             node_id += "'"
+        requires_grad = bool(t.requires_grad)
         self._new_node(node_id, {
-            "kind": kind, "name": name, "op": "", "autograd": "AccumulateGrad" if t.requires_grad else "",
+            "kind": kind, "name": name, "op": "", "autograd": "AccumulateGrad" if requires_grad else "",
             "module": self._owner(name) if kind == "param" or id(t) in self._buffer_ids else "",
             "shape": tuple(t.shape), "dtype": _dtype(t),
-            "value": t.detach().clone(), "grad": None, "requires_grad": bool(t.requires_grad),
+            "value": t.detach().clone(), "grad": None, "requires_grad": requires_grad,
         })
         self._by_tensor[id(t)] = node_id
         self.leaf_tensors[node_id] = t
@@ -243,10 +245,11 @@ class GraphBuilder:
     # -- numbers --------------------------------------------------------------------------
     def compute_scalar_locals(self) -> None:
         """For scalar -> scalar edges, the local derivative dv/du as a float (calls the node)."""
+        nodes, pred = self.graph._node, self.graph._pred  # see _fill_grads
         with torch.no_grad():
             for gf in self.ops:
                 v = self.ids[gf]
-                value = self.graph.nodes[v]["value"]
+                value = nodes[v]["value"]
                 if value is None or value.numel() != 1:
                     continue
                 try:
@@ -254,12 +257,12 @@ class GraphBuilder:
                 except Exception:  # noqa: BLE001 - multi-output or exotic nodes: no factor
                     continue
                 out = out if isinstance(out, tuple) else (out,)
-                for u, edge in self.graph.pred[v].items():
-                    u_val = self.graph.nodes[u]["value"]
+                for u, edge in pred[v].items():
+                    u_val = nodes[u]["value"]
                     if u_val is None or u_val.numel() != 1:
                         continue
                     parts = [out[i] for i in edge["index"] if i < len(out) and out[i] is not None]
-                    if parts and self.graph.nodes[u]["requires_grad"] and not edge["detached"]:
+                    if parts and nodes[u]["requires_grad"] and not edge["detached"]:
                         edge["local"] = float(sum(p.sum() for p in parts))
 
     def backward(self) -> None:
