@@ -12,9 +12,10 @@ Optional: ``title`` (str), ``lr`` (float, the learning rate of the update step).
 
 from __future__ import annotations
 
+import copy
 import os
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Callable
 
@@ -55,6 +56,16 @@ class Scenario:
         if self.target is None:
             return loss_fn(output)
         return loss_fn(output, self.target)
+
+    def model_copy(self) -> Scenario:
+        """The same model scenario with its own copies of the model, inputs and target, so that
+        training it leaves the original alone (the app trains a copy of what a script passed to
+        ``bpviz.show``). Only for model scenarios: a closure holds its tensors itself."""
+        if self.model is None:
+            raise ScenarioError("Only a model scenario can be copied; a loss function holds its own tensors.")
+        target = self.target.detach().clone() if isinstance(self.target, torch.Tensor) else self.target
+        return replace(self, model=copy.deepcopy(self.model), inputs=tuple(t.detach().clone() for t in self.inputs),
+                       target=target, namespace={})
 
     def module_tensors(self) -> tuple[dict[int, tuple[str, torch.Tensor]], dict[int, tuple[str, torch.Tensor]]]:
         """Parameters and buffers (BatchNorm running statistics...) of every module the scenario

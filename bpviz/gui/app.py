@@ -155,11 +155,14 @@ def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
     # One torch thread while bpviz runs (see _one_torch_thread); the caller's setting is back
     # when the window closes.
     with _torch_threads(1):
-        trace = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
+        trace, scenario = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
         application()
         from bpviz.gui.main_window import MainWindow
 
         window = MainWindow(trace=trace, title=title)
+        if scenario is not None:
+            # The training panel trains a copy: the caller's model keeps its weights.
+            window.training_source = scenario.model_copy
         loop = QEventLoop()
         window.closed.connect(loop.quit)
         window.show()
@@ -176,14 +179,15 @@ def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
 
 def _trace_user_model(model_or_closure, inputs, target, loss_fn, title):
     """``bpviz.trace`` with tensor names taken from the user's own frame (the first frame outside
-    bpviz), which the core's lookup, two frames up, cannot reach through show()."""
+    bpviz), which the core's lookup, two frames up, cannot reach through show(). Returns the trace
+    and the model scenario (None for a closure)."""
     import torch
 
     from bpviz.core.scenario import scenario_from_model
     from bpviz.core.trace import trace, trace_scenario
 
     if inputs is None:  # a closure (names come from its own variables), or a missing input
-        return trace(model_or_closure, inputs, target, loss_fn, title=title)
+        return trace(model_or_closure, inputs, target, loss_fn, title=title), None
     scenario = scenario_from_model(model_or_closure, inputs, target, loss_fn, title)
     frame = sys._getframe(1)
     while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("bpviz"):
@@ -191,4 +195,4 @@ def _trace_user_model(model_or_closure, inputs, target, loss_fn, title):
     if frame is not None:
         names = {**frame.f_globals, **frame.f_locals}
         scenario.namespace = {k: v for k, v in names.items() if isinstance(v, torch.Tensor)}
-    return trace_scenario(scenario)
+    return trace_scenario(scenario), scenario

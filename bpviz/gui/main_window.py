@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.debug = False              # --debug: print tracebacks of failed traces
         self.last_error = ""
         self.spec: str | None = None
+        # With no spec: what the training panel trains instead (bpviz.show sets a model copier).
+        self.training_source = None
         self._pending_spec = ""
         self.trace = None
         self._title = title

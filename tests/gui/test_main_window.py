@@ -205,10 +205,10 @@ def test_view_options_rebuild_the_canvas_and_keep_the_step(qtbot, open_window):
 
 def test_show_opens_a_window_on_a_user_model_and_blocks_until_closed(qtbot):
     import torch
+    from PySide6.QtCore import QTimer
 
     import bpviz
     from bpviz.gui.main_window import MainWindow
-    from PySide6.QtCore import QTimer
 
     model = torch.nn.Linear(2, 1)
     data = torch.tensor([[1.0, 2.0]])
@@ -225,6 +225,48 @@ def test_show_opens_a_window_on_a_user_model_and_blocks_until_closed(qtbot):
     assert bpviz.show(model, data, target=torch.tensor([[1.0]]), title="tiny") == 0
     assert seen["title"] == ["tiny — bpviz"]
     assert {"weight", "bias", "data"} <= seen["names"]      # the script's own variable name
+
+
+def test_show_trains_a_copy_of_the_user_model(qtbot):
+    import time
+
+    import torch
+    from PySide6.QtCore import QTimer
+
+    import bpviz
+    from bpviz.gui.main_window import MainWindow
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    before = model.weight.detach().clone()
+    seen: dict = {}
+    deadline = time.monotonic() + 30
+
+    def train_then_close():
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+        tc = window.training
+        if "stepped" not in seen:
+            seen["stepped"] = True
+            tc.set_shown(True)
+            tc.docks.panel.lr.setText("0.1")
+            tc.step()
+        if time.monotonic() < deadline and (tc.is_running() or tc.live.busy() or tc.history.table.offered < 1):
+            QTimer.singleShot(50, train_then_close)
+            return
+        seen["trained"] = tc.thread._session.trainer.param_values()["weight"]
+        seen["error"] = window.last_error
+        window.close()
+
+    QTimer.singleShot(300, train_then_close)
+    assert bpviz.show(model, torch.tensor([[1.0, 2.0]]), target=torch.tensor([[5.0]])) == 0
+    assert seen["error"] == ""
+    expected = torch.nn.Linear(2, 1)
+    expected.load_state_dict(model.state_dict())
+    torch.nn.functional.mse_loss(expected(torch.tensor([[1.0, 2.0]])), torch.tensor([[5.0]])).backward()
+    with torch.no_grad():
+        expected.weight -= 0.1 * expected.weight.grad
+    assert torch.allclose(seen["trained"], expected.weight, rtol=1e-6, atol=0)
+    assert torch.equal(model.weight, before)                 # the caller's model is untouched
 
 
 def test_the_window_module_loads_without_torch():

@@ -152,21 +152,30 @@ class TrainingController(QObject):
         if self.docks is None:
             return
         self.docks.panel.set_scenario_lr(lr)
-        if spec is None:
-            self.docks.panel.set_available(False, "Training needs a scenario file or lesson: open one with "
-                                                  "File ▸ Open or File ▸ Lessons.")
+        load = self._loader(spec)
+        if load is None:
+            self.docks.panel.set_available(False, "Training needs a scenario file or lesson (or a model "
+                                                  "passed to bpviz.show): open one with File ▸ Open or "
+                                                  "File ▸ Lessons.")
             return
-        from bpviz.core.scenario import load_scenario
-
         self.thread.cancel(self._run)
         self._session += 1
-        self.thread.submit(self._command("open", load=lambda: load_scenario(spec)))
+        self.thread.submit(self._command("open", load=load))
         self.history.clear(())
         self.live.clear()
         self.docks.fit.set_data(None)
         self.docks.histogram.set_histograms(None)
         self.docks.panel.set_available(True, "Press Run to train, or Step for one SGD step.")
         self._set_running(False)
+
+    def _loader(self, spec: str | None):
+        """What the worker trains: the scenario file or lesson ``spec``, else the window's
+        ``training_source`` (bpviz.show's copy of the caller's model); None if neither."""
+        if spec is None:
+            return self.window.training_source
+        from bpviz.core.scenario import load_scenario
+
+        return lambda: load_scenario(spec)
 
     def _command(self, kind: str, **fields):
         from bpviz.gui.training.worker import Command
@@ -184,7 +193,7 @@ class TrainingController(QObject):
 
     def _start(self, kind: str) -> None:
         self.set_shown(True)
-        if self._running or self.window.spec is None:
+        if self._running or self._loader(self.window.spec) is None:
             return
         from bpviz.core.errors import BpvizError
 
@@ -212,7 +221,7 @@ class TrainingController(QObject):
 
     def reset(self) -> None:
         """Stop, restore the starting weights exactly, and start the plots over."""
-        if self.thread is None or self.window.spec is None:
+        if self.thread is None or self._loader(self.window.spec) is None:
             return
         self.thread.cancel(self._run)
         self._run += 1
