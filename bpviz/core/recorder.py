@@ -27,15 +27,16 @@ _ARITHMETIC = {
 
 _DETACH = torch.Tensor.detach
 
+# Calls that can run without the dispatch mode, which costs ~8 us per aten op (see _fast_path).
 # Element-wise functions whose call is one aten op making one autograd node (the result's)
-# and writing nothing: they run without the dispatch mode, which costs ~8 us a call (the op,
-# and the detach autograd makes of the output it saves), and record their result directly.
-# Function -> the aten op it runs.
-_ELEMENTWISE = {
+# and writing nothing map to that aten op; F.linear maps to _LINEAR.
+_LINEAR = "linear"
+_FAST = {
     torch.relu: "relu.default", torch.Tensor.relu: "relu.default",
     torch.nn.functional.relu: "relu.default",
     torch.tanh: "tanh.default", torch.Tensor.tanh: "tanh.default",
     torch.sigmoid: "sigmoid.default", torch.Tensor.sigmoid: "sigmoid.default",
+    torch.nn.functional.linear: _LINEAR,
 }
 _NOT_INPLACE = ({}, {"inplace": False})
 _PLAIN = (torch.Tensor, torch.nn.Parameter)  # subclasses and sparse layouts may decompose
@@ -192,29 +193,34 @@ def _autocast_cpu() -> bool:
         return torch.is_autocast_cpu_enabled()
 
 
-def _plain_linear(func, args, kwargs) -> bool:
-    """Is this call ``F.linear(input, weight, bias)`` of 2-D CPU tensors that aten runs as
-    ``addmm(bias, input, weight.t())``? Then the recorder runs those two ops itself, without
-    the dispatch mode (~15 us a call): the same autograd nodes and values, and it holds the
-    transposed weight, the hidden node's value, without having to watch for it."""
-    if func is not torch.nn.functional.linear or len(args) != 3 or kwargs or not torch.is_grad_enabled():
-        return False
-    for a in args:
-        if type(a) not in _PLAIN or a.layout is not torch.strided or a.device.type != "cpu":
-            return False
-    # Autocast would cast linear's inputs before it decomposes, so the nodes would differ.
-    return args[0].dim() == 2 and not _autocast_cpu() and _linear_is_addmm()
+def _fast_path(func, args, kwargs) -> str | None:
+    """How this call may skip the dispatch mode, per ``_FAST``: the aten op of an element-wise
+    call, ``_LINEAR``, or None (no skipping).
 
-
-def _elementwise(func, args, kwargs) -> str | None:
-    """The aten op of a call that may skip the dispatch mode (see ``_ELEMENTWISE``), else None."""
+    Element-wise calls (not in place) record their result directly: it is their only output.
+    ``F.linear(input, weight, bias)`` of 2-D CPU tensors is, in aten, ``addmm(bias, input,
+    weight.t())``; the recorder runs those two ops itself: the same autograd nodes and values,
+    and it holds the transposed weight, the hidden node's value, without watching for it.
+    Plain strided tensors only: subclasses and other layouts may decompose differently.
+    """
     try:
-        aten = _ELEMENTWISE.get(func)
+        fast = _FAST.get(func)
     except TypeError:  # an unhashable callable
         return None
-    if (aten is not None and kwargs in _NOT_INPLACE and len(args) == 1 and type(args[0]) in _PLAIN
-            and args[0].layout is torch.strided and torch.is_grad_enabled()):
-        return aten
+    if fast is None or not torch.is_grad_enabled():
+        return None
+    if fast is _LINEAR:
+        if len(args) != 3 or kwargs:
+            return None
+        for a in args:
+            if type(a) not in _PLAIN or a.layout is not torch.strided or not a.is_cpu:
+                return None
+        # Autocast would cast linear's inputs before it decomposes, so the nodes would differ.
+        if args[0].dim() != 2 or _autocast_cpu() or not _linear_is_addmm():
+            return None
+        return fast
+    if len(args) == 1 and kwargs in _NOT_INPLACE and type(args[0]) in _PLAIN and args[0].layout is torch.strided:
+        return fast
     return None
 
 
@@ -270,16 +276,16 @@ class Recorder(TorchFunctionMode):
         buffer = self._buffer
         if buffer or self._unowned:
             self._adopt_orphans()
-        aten = _elementwise(func, args, kwargs)
-        if aten is not None:
-            with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
-                out = func(*args, **kwargs)
-            new = [[out, None, aten]]  # what the dispatch mode would have buffered
-        elif _plain_linear(func, args, kwargs):
+        fast = _fast_path(func, args, kwargs)
+        if fast is _LINEAR:
             with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
                 weight_t = args[1].t()
                 out = torch.addmm(args[2], args[0], weight_t)
             new = [[weight_t, None, "t.default"], [out, None, "addmm.default"]]
+        elif fast is not None:
+            with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
+                out = func(*args, **kwargs)
+            new = [[out, None, fast]]  # what the dispatch mode would have buffered
         else:
             start = len(buffer)
             out = func(*args, **kwargs)
@@ -338,8 +344,8 @@ class Recorder(TorchFunctionMode):
                 tensors.append(a)
             elif isinstance(a, (list, tuple, dict)):
                 _flat_tensors(a, tensors)
-        if kwargs:
-            _flat_tensors(kwargs, tensors)
+        if kwargs and any(isinstance(v, (torch.Tensor, list, tuple, dict)) for v in kwargs.values()):
+            _flat_tensors(kwargs, tensors)  # most keyword arguments are flags (inplace=False)
         data = []
         ops = self.rec.ops
         for i, t in enumerate(tensors):
