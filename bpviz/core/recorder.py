@@ -3,8 +3,9 @@
 A ``TorchFunctionMode`` sees each user-level call (``linear``, ``relu``, ``__pow__``) and a
 ``TorchDispatchMode`` sees every aten output underneath it (except under element-wise calls
 like ``relu``, whose only output is their result, and ``linear``, run as its two aten ops);
-after a call returns, each buffered output's ``grad_fn`` tells which autograd node produced it. One function may create several
-autograd nodes (``F.linear`` -> ``TBackward0`` + ``AddmmBackward0``): all get the call's name.
+after a call returns, each buffered output's ``grad_fn`` tells which autograd node produced
+it. One function may create several autograd nodes (``F.linear`` -> ``TBackward0`` +
+``AddmmBackward0``): all get the call's name.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def _fast_path(func, args, kwargs) -> str | None:
         if args[0].dim() != 2 or _autocast_cpu() or not _linear_is_addmm():
             return None
         return fast
-    if len(args) == 1 and kwargs in _NOT_INPLACE and type(args[0]) in _PLAIN and args[0].layout is torch.strided:
+    if (len(args) == 1 and kwargs in _NOT_INPLACE and type(args[0]) in _PLAIN
+            and args[0].layout is torch.strided):
         return fast
     return None
 
@@ -297,8 +299,10 @@ class Recorder(TorchFunctionMode):
         module = self._scope[-1] if self._scope else ""
         if isinstance(out, torch.Tensor):
             final = {out.grad_fn}
+        elif isinstance(out, (tuple, list)):
+            final = {r.grad_fn for r in out if isinstance(r, torch.Tensor)}
         else:
-            final = {r.grad_fn for r in out if isinstance(r, torch.Tensor)} if isinstance(out, (tuple, list)) else ()
+            final = set()
         ops = self.rec.ops
         main = None
         for entry in new:
