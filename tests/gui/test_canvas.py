@@ -339,3 +339,20 @@ def test_replacing_the_graph_frees_the_old_items_without_the_cycle_collector(qap
         if enabled:
             gc.enable()
     assert scene.edge_item("x", "sq").label.edge is scene.edge_item("x", "sq")
+
+
+def test_heatmap_images_are_cached_as_long_as_their_display_lives():
+    """A long training run draws thousands of displays: their images must not outlive them."""
+    from bpviz.gui.format import TensorDisplay
+    from bpviz.gui.items import heatmap
+    from bpviz.gui.theme import DARK, LIGHT
+
+    disp = TensorDisplay("heatmap", "x", matrix=((1.0, -1.0), (0.5, float("nan"))), lo=-1.0, hi=1.0)
+    image = heatmap.heat_image(LIGHT, disp)
+    assert (image.width(), image.height()) == (2, 2)
+    assert image.pixel(0, 0) != image.pixel(1, 0)                 # +1 and -1 differ
+    assert heatmap.heat_image(LIGHT, disp) is image
+    assert heatmap.heat_image(DARK, disp) is not image
+    entries = len(heatmap._HEAT_CACHE)
+    del disp
+    assert len(heatmap._HEAT_CACHE) == entries - 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from functools import lru_cache
 
 from PySide6.QtGui import QImage
@@ -15,11 +16,14 @@ HEAT_LEVELS = 64
 
 
 def heat_image(theme: Theme, disp: TensorDisplay) -> QImage:
-    """The heatmap of ``disp`` as an image with one pixel per cell (cached per theme)."""
-    key = (theme.name, id(disp))
-    cached = _HEAT_CACHE.get(key)
-    if cached is not None and cached[0] is disp:
-        return cached[1]
+    """The heatmap of ``disp`` as an image with one pixel per cell (cached per theme for as long
+    as ``disp`` lives)."""
+    images = _HEAT_CACHE.get(disp)
+    if images is None:
+        images = _HEAT_CACHE[disp] = {}
+    cached = images.get(theme.name)
+    if cached is not None:
+        return cached
     rows, cols = len(disp.matrix), len(disp.matrix[0])
     image = QImage(cols, rows, QImage.Format.Format_RGB32)
     scale = max(abs(disp.lo), abs(disp.hi)) or 1.0
@@ -28,15 +32,14 @@ def heat_image(theme: Theme, disp: TensorDisplay) -> QImage:
         for j, v in enumerate(row):
             f = v / scale if math.isfinite(v) else None
             image.setPixel(j, i, bad if f is None else lut[round((max(-1.0, min(1.0, f)) + 1) * HEAT_LEVELS)])
-    if len(_HEAT_CACHE) > 8192:
-        _HEAT_CACHE.clear()
-    _HEAT_CACHE[key] = (disp, image)
+    images[theme.name] = image
     return image
 
 
-# Keyed by the display object's id; the entry keeps the object, so an id is never reused while
-# its entry exists.
-_HEAT_CACHE: dict[tuple[str, int], tuple[TensorDisplay, QImage]] = {}
+# An entry goes when its display does (a node drops its display when its value changes), so the
+# cache never holds more than the scene shows: a bounded dict that filled up over a long
+# training run held up to 8,192 stale displays and images.
+_HEAT_CACHE: weakref.WeakKeyDictionary[TensorDisplay, dict[str, QImage]] = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=8)
