@@ -140,7 +140,7 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
         if gf is None:
             continue
         received = builder.grads_out.get(gf, ())
-        sent = builder.grads_in.get(gf, ())
+        sent = _sent(builder, gf)
         if all(_finite(t) for t in received) and not all(_finite(t) for t in sent):
             a = g.nodes[node]
             found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the backward pass at "
@@ -149,6 +149,15 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
                                     {"pass": "backward"}))
             break
     return found
+
+
+def _sent(builder: GraphBuilder, gf) -> tuple:
+    """What autograd node ``gf`` sent to its inputs; () if it did not run. Without a full hook
+    (``GraphBuilder._plan_hooks``) it fed each input alone, which received exactly that."""
+    ins = builder.grads_in.get(gf)
+    if ins is not None or gf not in builder.grads_out:
+        return ins or ()
+    return tuple(builder.received(u) for u, _ in gf.next_functions)
 
 
 def _in(a: dict) -> str:

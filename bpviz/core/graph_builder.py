@@ -12,10 +12,10 @@ from bpviz.core.recorder import DataArg, Recording
 from bpviz.core.scenario import Scenario
 
 _PARAM_NAME = re.compile(r"^(w|b|W|B|weight|bias|theta|param|kernel)(\d|_|$)")
-
-
 _DTYPES: dict[torch.dtype, str] = {}
 _HAS_VARIABLE: dict[type, bool] = {}  # autograd node class -> is it a leaf's AccumulateGrad?
+_CUSTOM = torch.autograd.function.BackwardCFunction  # the node class of a custom Function
+_current_node = torch._C._current_autograd_node
 
 
 def _dtype(t: torch.Tensor) -> str:
@@ -36,7 +36,6 @@ def _is_accumulate(u: Any) -> bool:
 
 def _scalar_label(x: Any) -> str:
     from bpviz.core.stepper import format_number
-
     return format_number(float(x))
 
 
@@ -55,12 +54,14 @@ class GraphBuilder:
         self.ops: list[Any] = []                 # autograd op nodes in forward order
         self.leaf_tensors: dict[str, torch.Tensor] = {}  # leaf node id -> the live tensor
         self._by_tensor: dict[int, str] = {}     # id(tensor) -> node id (tensors kept alive)
-        self._keep: list[Any] = []
         self.none_grad: dict[str, str] = {}      # node id -> why it has no gradient
         self.grads_in: dict[Any, tuple] = {}
         self.grads_out: dict[Any, tuple] = {}
         self.backward_order: list[str] = []
-        self._op_order: list[str] = []
+        self._op_order: list[Any] = []             # autograd op nodes as autograd started them
+        self._edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
+        self._full: set = set()                  # op nodes that get a hook seeing what they send
+        self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
         params, buffers = module_tensors or scenario.module_tensors()
@@ -81,17 +82,20 @@ class GraphBuilder:
             if gf is not None and gf in self.rec.ops and gf not in seen:
                 seen.add(gf)
                 stack.append(gf)
-        edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
+        edges = self._edges
         leaves: list[Any] = []
+        shared: set = set()  # nodes fed by more than one input slot
         ops, pretrace, baseline = self.rec.ops, self.rec.pretrace, self.rec.baseline_seq
         while stack:
             gf = stack.pop()
             self.ops.append(gf)
             for i, (u, _) in enumerate(gf.next_functions):
                 if u is None:
+                    self._full.add(gf)  # what it sends to an input without grad: only a hook sees
                     continue
                 edges.append((u, gf, i))
                 if u in seen:
+                    shared.add(u)
                     continue
                 seen.add(u)
                 if _is_accumulate(u) or u in pretrace or (u not in ops and u._sequence_nr() < baseline):
@@ -108,6 +112,29 @@ class GraphBuilder:
             self.ids[u] = self._add_autograd_leaf(u)
         for u, v, i in edges:
             self._add_edge(self.ids[u], self.ids[v], i)
+        self._plan_hooks(leaves, shared)
+
+    def _plan_hooks(self, leaves: list[Any], shared: set) -> None:
+        """Choose the op nodes that need a full hook in :meth:`backward`, which sees what they send:
+        all but those whose every input is fed by them alone and received exactly what they sent
+        (a recorded op with one output and no hook, a leaf without hook, returned by autograd)."""
+        opaque = set(shared)  # nodes whose received gradient may not be what one node sent
+        leaf_of: dict[str, Any] = {}
+        for u in leaves:
+            t = self.leaf_tensors.get(self.ids[u]) if _is_accumulate(u) else None
+            first = leaf_of.setdefault(self.ids[u], u)  # two leaves of one tensor (.data reset)
+            if t is None or not t.requires_grad or t._backward_hooks or first is not u:
+                opaque.update((u, first))
+        ops, unclear, full = self.rec.ops, self.rec.unclear, self._full
+        for gf in self.ops:
+            # Several outputs (unknown if not recorded), or a custom backward, which may send
+            # gradients autograd then drops: only a full hook sees what they get and send.
+            if gf in unclear or gf not in ops or isinstance(gf, _CUSTOM):
+                opaque.add(gf)
+                full.add(gf)
+        for u, v, _ in self._edges:
+            if u in opaque:
+                full.add(v)
 
     def _add_op(self, node_id: str, gf: Any, counts: dict[str, int]) -> None:
         rec = self.rec.ops.get(gf)
@@ -159,17 +186,13 @@ class GraphBuilder:
         requires_grad = bool(t.requires_grad)
         self._new_node(node_id, {
             "kind": kind, "name": name, "op": "", "autograd": "AccumulateGrad" if requires_grad else "",
-            "module": self._owner(name) if kind == "param" or id(t) in self._buffer_ids else "",
+            "module": name.rpartition(".")[0] if kind == "param" or id(t) in self._buffer_ids else "",
             "shape": tuple(t.shape), "dtype": _dtype(t),
             "value": t.detach().clone(), "grad": None, "requires_grad": requires_grad,
         })
         self._by_tensor[id(t)] = node_id
         self.leaf_tensors[node_id] = t
-        self._keep.append(t)
         return node_id
-
-    def _owner(self, name: str) -> str:
-        return name.rsplit(".", 1)[0] if "." in name else ""
 
     def _add_autograd_leaf(self, u: Any) -> str:
         if hasattr(u, "variable"):
@@ -266,43 +289,71 @@ class GraphBuilder:
                         edge["local"] = float(sum(p.sum() for p in parts))
 
     def backward(self) -> None:
-        """Run backward with a hook on every op node; fill node and edge gradients."""
-        handles = [gf.register_hook(self._hook(gf)) for gf in self.ops]
-        inputs = [t for t in self.leaf_tensors.values() if t.requires_grad] + self._pretrace_inputs
+        """Run backward, watching every op node; fill node and edge gradients.
+
+        A gradient pre-hook on each op node runs as autograd starts it, with the gradient it got
+        (no history without create_graph): the order and the gradients. One dict serves all,
+        added through a probe tensor and emptied at the end (``register_hook`` makes and removes
+        a python handle per node, ~4 us). Nodes :meth:`_plan_hooks` chose also get a full hook."""
+        order, grads_out = self._op_order, self.grads_out
+
+        def started(grad):
+            gf = _current_node()
+            order.append(gf)
+            grads_out[gf] = (grad,)
+
+        hooks = {0: started}
+        probe = torch.empty(0)
+        probe._backward_hooks = hooks  # what Tensor.register_hook does, minus the handle
+        for gf in self.ops:
+            gf._register_hook_dict(probe)
+        handles = [gf.register_hook(self._hook(gf)) for gf in self.ops if gf in self._full]
+        leaf_ids = [n for n, t in self.leaf_tensors.items() if t.requires_grad]
+        inputs = [self.leaf_tensors[n] for n in leaf_ids] + self._pretrace_inputs
         try:
-            torch.autograd.grad(self.loss, inputs, retain_graph=True, allow_unused=True)
+            grads = torch.autograd.grad(self.loss, inputs, retain_graph=True, allow_unused=True)
         finally:
+            hooks.clear()
             for h in handles:
                 h.remove()
+        self.leaf_grads = dict(zip(leaf_ids, grads))
         self._fill_grads()
 
     def _hook(self, gf: Any):
-        node_id = self.ids[gf]
-
         def hook(grad_inputs, grad_outputs):
-            # Without create_graph these gradients carry no history: keep them as they are.
-            self._op_order.append(node_id)
             self.grads_in[gf] = grad_inputs
-            self.grads_out[gf] = grad_outputs
+            self.grads_out[gf] = grad_outputs  # all outputs' gradients, not just the first
         return hook
 
+    def received(self, u: Any) -> torch.Tensor | None:
+        """The gradient autograd node ``u`` received (a leaf: what ``autograd.grad`` returned)."""
+        outs = self.grads_out.get(u)
+        return outs[0] if outs is not None else self.leaf_grads.get(self.ids[u])
+
     def _fill_grads(self) -> None:
-        g = self.graph
         # The DiGraph's own dicts, as _new_node fills them: a networkx view costs a few
         # microseconds per lookup, and this visits every node and edge.
-        nodes, pred, succ = g._node, g._pred, g._succ
+        nodes, pred, succ, ids = self.graph._node, self.graph._pred, self.graph._succ, self.ids
+        grads_in, grads_out = self.grads_in, self.grads_out
         for gf in self.ops:
-            v = self.ids[gf]
-            outs = self.grads_out.get(gf)
+            v = ids[gf]
+            outs = grads_out.get(gf)
             if outs and len(outs) == 1:
                 nodes[v]["grad"] = outs[0]
-            ins = self.grads_in.get(gf, ())
+            ins = grads_in.get(gf)
+            if ins is None:
+                continue  # no full hook, or it did not run: see below
             for u, edge in pred[v].items():
                 if edge["detached"] or not nodes[u]["requires_grad"]:
                     continue
                 parts = [ins[i] for i in edge["index"] if i < len(ins) and ins[i] is not None]
                 if parts:
                     edge["grad"] = parts[0] if len(parts) == 1 else sum(parts[1:], parts[0])
+        for u, v, _ in self._edges:
+            if v in grads_out and v not in grads_in:  # ran, no full hook: see _plan_hooks
+                edge = succ[ids[u]][ids[v]]
+                if not edge["detached"]:
+                    edge["grad"] = self.received(u)
         # Leaves: the sum of what every use sent back; complete after their last consumer ran.
         remaining = {}
         for n, a in nodes.items():
@@ -312,7 +363,8 @@ class GraphBuilder:
                 if parts:
                     remaining[n] = len(parts)
         order = []
-        for v in self._op_order:
+        for gf in self._op_order:
+            v = ids[gf]
             order.append(v)
             into = pred[v]
             for u in sorted(into):
@@ -330,10 +382,8 @@ class GraphBuilder:
                 downstream = nx.descendants(g, node)
                 cut = any(g.edges[a, b]["detached"] for a in downstream | {node} for b in g.successors(a))
                 self.none_grad[node] = "detached" if cut else "unused"
-        candidates: list[torch.Tensor] = []
-        candidates.extend(self._params)
-        candidates.extend(t for t in self.scenario.namespace.values()
-                          if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad)
+        candidates = self._params + [t for t in self.scenario.namespace.values()
+                                     if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad]
         for t in candidates:
             if id(t) in self._by_tensor:
                 continue

@@ -112,6 +112,9 @@ class Recording:
     # Autograd nodes made before the trace started -> the tensor value seen as an argument.
     pretrace: dict[Any, torch.Tensor] = field(default_factory=dict)
     baseline_seq: int = 0
+    # Nodes whose gradient is not simply what their one consumer sent: the grad_fn of several
+    # outputs (split, var_mean), or of an output given a gradient hook (t.register_hook).
+    unclear: set = field(default_factory=set)
 
 
 _MUTABLE: dict[Any, bool] = {}
@@ -321,6 +324,8 @@ class Recorder(TorchFunctionMode):
                 self._pending.append((gf, entry))
                 if entry[1] is None:
                     self._recorded.append(entry)
+            else:
+                self.rec.unclear.add(gf)  # a second output of the same node
         if func is _DETACH and args and isinstance(out, torch.Tensor):
             self.rec.detached[id(out)] = (out, args[0])
         if main is not None:
@@ -338,6 +343,8 @@ class Recorder(TorchFunctionMode):
                 op = type(gf).__name__.removesuffix("Backward").rsplit("Backward", 1)[0].lower()
                 self.rec.ops[gf] = OpRecord(op or "function", module, entry[0], entry[2])
                 self._pending.append((gf, entry))
+            elif gf is not None:
+                self.rec.unclear.add(gf)
         self._buffer.clear()
         self._unowned.clear()
 
@@ -372,8 +379,10 @@ class Recorder(TorchFunctionMode):
         # so later optimiser steps cannot change what the trace shows.
         for gf, entry in self._pending:
             rec = self.rec.ops[gf]
+            t = entry[0]
+            if t._backward_hooks:
+                self.rec.unclear.add(gf)
             if entry[1] is None:
-                t = entry[0]
                 rec.value = t.detach().clone() if (t._is_view() or t.is_leaf) else t.detach()
             else:
                 rec.value = entry[1]
