@@ -188,7 +188,7 @@ class GraphBuilder:
             "kind": kind, "name": name, "op": "", "autograd": "AccumulateGrad" if requires_grad else "",
             "module": name.rpartition(".")[0] if kind == "param" or id(t) in self._buffer_ids else "",
             "shape": tuple(t.shape), "dtype": _dtype(t),
-            "value": t.detach().clone(), "grad": None, "requires_grad": requires_grad,
+            "value": self.rec.snapshot(t), "grad": None, "requires_grad": requires_grad,
         })
         self._by_tensor[id(t)] = node_id
         self.leaf_tensors[node_id] = t

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from bpviz.core.recorder import friendly_name
+from bpviz.core.op_names import friendly_name
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from bpviz.core.op_names import friendly_name
+
 # Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
 _ARITHMETIC = {
     "add", "sub", "mul", "div", "pow", "radd", "rsub", "rmul", "rtruediv", "rdiv", "truediv",
@@ -64,31 +66,6 @@ class DataArg:
     position: int
 
 
-_NAMES: dict[Any, str] = {}
-
-
-def friendly_name(func: Any) -> str:
-    """``Tensor.__pow__`` -> ``pow``, ``torch.nn.functional.linear`` -> ``linear``."""
-    try:
-        return _NAMES[func]
-    except (KeyError, TypeError):
-        pass
-    name = _friendly(func)
-    try:
-        _NAMES[func] = name
-    except TypeError:
-        pass
-    return name
-
-
-def _friendly(func: Any) -> str:
-    name = getattr(func, "__name__", None) or str(func)
-    name = name.strip("_")
-    if name.endswith("_") and not name.endswith("__"):
-        name = name[:-1]  # relu_ -> relu: in-place or not, it is the same maths
-    return name or "op"
-
-
 def _flat_tensors(obj: Any, out: list) -> None:
     stack = [obj]
     while stack:
@@ -115,6 +92,16 @@ class Recording:
     # Nodes whose gradient is not simply what their one consumer sent: the grad_fn of several
     # outputs (split, var_mean), or of an output given a gradient hook (t.register_hook).
     unclear: set = field(default_factory=set)
+    # id(tensor) -> (tensor, its clone at the end of the forward pass), shared by the nodes
+    # that show it: a weight's leaf and the transposed weight F.linear made of it.
+    snapshots: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+
+    def snapshot(self, t: torch.Tensor) -> torch.Tensor:
+        """A clone of ``t`` as it is now, made once per tensor per trace (the trace owns it)."""
+        known = self.snapshots.get(id(t))
+        if known is None or known[0] is not t:
+            known = self.snapshots[id(t)] = (t, t.detach().clone())
+        return known[1]
 
 
 _MUTABLE: dict[Any, bool] = {}
@@ -286,7 +273,8 @@ class Recorder(TorchFunctionMode):
             with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
                 weight_t = args[1].t()
                 out = torch.addmm(args[2], args[0], weight_t)
-            new = [[weight_t, None, "t.default"], [out, None, "addmm.default"]]
+            # The fourth item names the weight: _finish shows its snapshot, transposed.
+            new = [[weight_t, None, "t.default", args[1]], [out, None, "addmm.default"]]
         elif fast is not None:
             with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
                 out = func(*args, **kwargs)
@@ -382,7 +370,11 @@ class Recorder(TorchFunctionMode):
             t = entry[0]
             if t._backward_hooks:
                 self.rec.unclear.add(gf)
-            if entry[1] is None:
+            if entry[1] is None and len(entry) > 3 and entry[3].is_contiguous():
+                # Equal to a clone of the transposed view (values and strides), without a
+                # second copy of the weight: its leaf node shows the same snapshot.
+                rec.value = self.rec.snapshot(entry[3]).t()
+            elif entry[1] is None:
                 rec.value = t.detach().clone() if (t._is_view() or t.is_leaf) else t.detach()
             else:
                 rec.value = entry[1]
