@@ -70,7 +70,9 @@ def all_finite(tensors) -> bool:
 
 
 def _param_norms(g) -> dict[str, float]:
-    params = [(n, a["grad"]) for n, a in g.nodes(data=True) if a["kind"] == "param" and a["grad"] is not None]
+    # The DiGraph's node dict, as the graph builder fills it (read only): a networkx view
+    # costs a few microseconds per lookup, and the checks here visit every node.
+    params = [(n, a["grad"]) for n, a in g._node.items() if a["kind"] == "param" and a["grad"] is not None]
     if not params:
         return {}
     groups: dict = {}
@@ -78,7 +80,8 @@ def _param_norms(g) -> dict[str, float]:
         groups.setdefault((t.dtype, t.device), []).append((n, t))
     out = {}
     for items in groups.values():
-        norms = torch.stack(torch._foreach_norm([t for _, t in items])).double().tolist()
+        # tolist widens float32 to python floats exactly, as .double() would, one op fewer.
+        norms = torch.stack(torch._foreach_norm([t for _, t in items])).tolist()
         out.update((n, v) for (n, _), v in zip(items, norms))
     return out
 
@@ -89,12 +92,12 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
     g = trace.graph
     for node in sorted(builder.none_grad):
         reason = builder.none_grad[node]
-        name = g.nodes[node]["name"]
+        name = g._node[node]["name"]
         out.append(Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.",
                               {"reason": reason}))
     norms = _param_norms(g)
     out.extend(_nonfinite(trace, builder, norms))
-    for node, a in g.nodes(data=True):
+    for node, a in g._node.items():
         if node not in norms:
             continue
         norm = norms[node]
@@ -121,16 +124,16 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
     # whole pass searched for where it first appeared. This keeps a clean trace to one small
     # screen, and leaves alone the intentional -inf of attention masks that never get there.
     # Parameter norms are computed anyway: a NaN or Inf makes its norm non-finite.
-    others = [a["grad"] for n, a in g.nodes(data=True)
+    others = [a["grad"] for n, a in g._node.items()
               if a["kind"] not in ("op", "loss") and n not in param_norms]
     if (math.isfinite(trace.loss) and all(map(math.isfinite, param_norms.values()))
             and all_finite(others)):
         return found
-    leaves = sorted(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
+    leaves = sorted(n for n, a in g._node.items() if a["kind"] not in ("op", "loss"))
     forward = leaves + trace.forward_order
     for node in forward:
-        if not _finite(g.nodes[node]["value"]):
-            a = g.nodes[node]
+        if not _finite(g._node[node]["value"]):
+            a = g._node[node]
             found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the forward pass at "
                                     f"{a['name']} ({a['op'] or a['kind']}{_in(a)}).", {"pass": "forward"}))
             break
@@ -142,7 +145,7 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
         received = builder.grads_out.get(gf, ())
         sent = _sent(builder, gf)
         if all(_finite(t) for t in received) and not all(_finite(t) for t in sent):
-            a = g.nodes[node]
+            a = g._node[node]
             found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the backward pass at "
                                     f"{a['name']} ({a['autograd']}{_in(a)}); a log(0), sqrt of a negative or "
                                     "0/0 is the usual cause (use log_softmax instead of log(softmax)).",
@@ -194,7 +197,7 @@ def _alive_stacked(values: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _dead_relus(trace: Trace) -> list[Diagnostic]:
-    nodes = trace.graph.nodes
+    nodes = trace.graph._node  # see _param_norms
     relus = []  # (node id, attributes)
     for n in trace.forward_order:
         a = nodes[n]
@@ -228,7 +231,7 @@ def _dead_relus(trace: Trace) -> list[Diagnostic]:
         if first == last:
             continue
         dead = [p - start for p in dead_at[first:last]]
-        units = ", ".join(str(i) for i in dead[:8]) + (" ..." if len(dead) > 8 else "")
+        units = ", ".join(map(str, dead[:8])) + (" ..." if len(dead) > 8 else "")
         out.append(Diagnostic("dead_relu", node, f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
                               f"output 0 for every sample (unit {units}), so no gradient reaches "
                               "their weights.", {"units": dead, "total": total}))
