@@ -275,11 +275,14 @@ class Recorder(TorchFunctionMode):
                 out = torch.addmm(args[2], args[0], weight_t)
             # The fourth item names the weight: _finish shows its snapshot, transposed.
             new = [[weight_t, None, "t.default", args[1]], [out, None, "addmm.default"]]
+            tensors = args  # _fast_path checked: three plain tensors
         elif fast is not None:
             with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
                 out = func(*args, **kwargs)
             new = [[out, None, fast]]  # what the dispatch mode would have buffered
+            tensors = args  # one plain tensor; the keywords are flags
         else:
+            tensors = None
             start = len(buffer)
             out = func(*args, **kwargs)
             if len(buffer) == start and func is not _DETACH:
@@ -289,7 +292,7 @@ class Recorder(TorchFunctionMode):
         name = friendly_name(func)
         module = self._scope[-1] if self._scope else ""
         if isinstance(out, torch.Tensor):
-            final = {out.grad_fn}
+            final = (out.grad_fn,)
         elif isinstance(out, (tuple, list)):
             final = {r.grad_fn for r in out if isinstance(r, torch.Tensor)}
         else:
@@ -317,7 +320,7 @@ class Recorder(TorchFunctionMode):
         if func is _DETACH and args and isinstance(out, torch.Tensor):
             self.rec.detached[id(out)] = (out, args[0])
         if main is not None:
-            self._record_args(main, name, args, kwargs)
+            self._record_args(main, name, args, kwargs, tensors)
         return out
 
     def _adopt_orphans(self) -> None:
@@ -336,15 +339,16 @@ class Recorder(TorchFunctionMode):
         self._buffer.clear()
         self._unowned.clear()
 
-    def _record_args(self, main, name: str, args, kwargs) -> None:
-        tensors: list = []
-        for a in args:
-            if isinstance(a, torch.Tensor):
-                tensors.append(a)
-            elif isinstance(a, (list, tuple, dict)):
-                _flat_tensors(a, tensors)
-        if kwargs and any(isinstance(v, (torch.Tensor, list, tuple, dict)) for v in kwargs.values()):
-            _flat_tensors(kwargs, tensors)  # most keyword arguments are flags (inplace=False)
+    def _record_args(self, main, name: str, args, kwargs, tensors=None) -> None:
+        if tensors is None:  # not known to the caller: every tensor among the arguments
+            tensors = []
+            for a in args:
+                if isinstance(a, torch.Tensor):
+                    tensors.append(a)
+                elif isinstance(a, (list, tuple, dict)):
+                    _flat_tensors(a, tensors)
+            if kwargs and any(isinstance(v, (torch.Tensor, list, tuple, dict)) for v in kwargs.values()):
+                _flat_tensors(kwargs, tensors)  # most keyword arguments are flags (inplace=False)
         data = []
         ops = self.rec.ops
         for i, t in enumerate(tensors):
