@@ -1,8 +1,7 @@
 """Test setup: Qt runs offscreen (must be set before any QApplication exists)."""
 
+import faulthandler
 import os
-import threading
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("BPVIZ_NO_SETTINGS", "1")
@@ -23,35 +22,28 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-# A test stuck this long ends the run: pytest's faulthandler_timeout (pyproject) has printed every
-# thread's stack by then, and a hang costs minutes instead of CI's whole time limit.
-HUNG_TEST_EXIT_S = 360
-_deadline = [float("inf")]
-_real_stderr = [2]
+# A test stuck this long prints every thread's stack and ends the run, so a hang costs minutes
+# and explains itself instead of using up CI's time limit. faulthandler's timer is a C thread:
+# it fires even when a deadlock holds the interpreter lock, which a Python thread could not.
+HUNG_TEST_EXIT_S = 300
+_terminal: list = []
 
 
 def pytest_configure(config):
-    """Keep the terminal's stderr (pytest captures fd 2 during tests) for the watchdog's line."""
-    _real_stderr[0] = os.dup(2)
+    """Keep the terminal's stderr: pytest captures fd 2 while a test runs."""
+    _terminal.append(os.fdopen(os.dup(2), "w"))
 
 
-def _watchdog() -> None:
-    while True:
-        time.sleep(5)
-        if time.monotonic() > _deadline[0]:
-            os.write(_real_stderr[0], f"\nA test ran for more than {HUNG_TEST_EXIT_S} s: ending the run.\n".encode())
-            os._exit(3)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def hung_test_watchdog():
-    """Start the watchdog thread once (a daemon: it never keeps the interpreter alive)."""
-    threading.Thread(target=_watchdog, name="hung-test-watchdog", daemon=True).start()
+def pytest_unconfigure(config):
+    """Close the copy of stderr (the timer is disarmed by then)."""
+    faulthandler.cancel_dump_traceback_later()
+    while _terminal:
+        _terminal.pop().close()
 
 
 @pytest.fixture(autouse=True)
-def hung_test_deadline(hung_test_watchdog):
-    """Each test gets HUNG_TEST_EXIT_S seconds before the watchdog ends the run."""
-    _deadline[0] = time.monotonic() + HUNG_TEST_EXIT_S
+def hung_test_ends_the_run():
+    """Arm the timer for this test; disarm it when the test is done."""
+    faulthandler.dump_traceback_later(HUNG_TEST_EXIT_S, exit=True, file=_terminal[0])
     yield
-    _deadline[0] = float("inf")
+    faulthandler.cancel_dump_traceback_later()

@@ -60,12 +60,23 @@ class Scenario:
     def model_copy(self) -> Scenario:
         """The same model scenario with its own copies of the model, inputs and target, so that
         training it leaves the original alone (the app trains a copy of what a script passed to
-        ``bpviz.show``). Only for model scenarios: a closure holds its tensors itself."""
+        ``bpviz.show``). Each copy keeps its ``requires_grad`` and its name in ``namespace``, so
+        the copy traces to the same graph. Only for model scenarios: a closure holds its tensors."""
         if self.model is None:
             raise ScenarioError("Only a model scenario can be copied; a loss function holds its own tensors.")
-        target = self.target.detach().clone() if isinstance(self.target, torch.Tensor) else self.target
-        return replace(self, model=copy.deepcopy(self.model), inputs=tuple(t.detach().clone() for t in self.inputs),
-                       target=target, namespace={})
+        memo: dict[int, Any] = {}
+
+        def tensor(t: torch.Tensor) -> torch.Tensor:
+            # clone() rather than deepcopy: an input may be the output of an earlier computation.
+            if id(t) not in memo:
+                memo[id(t)] = t.detach().clone().requires_grad_(t.requires_grad)
+            return memo[id(t)]
+
+        inputs = tuple(tensor(t) for t in self.inputs)
+        target = tensor(self.target) if isinstance(self.target, torch.Tensor) else self.target
+        model = copy.deepcopy(self.model, memo)     # shares the memo: the model's own tensors map too
+        namespace = {k: memo[id(v)] for k, v in self.namespace.items() if id(v) in memo}
+        return replace(self, model=model, inputs=inputs, target=target, namespace=namespace)
 
     def module_tensors(self) -> tuple[dict[int, tuple[str, torch.Tensor]], dict[int, tuple[str, torch.Tensor]]]:
         """Parameters and buffers (BatchNorm running statistics...) of every module the scenario

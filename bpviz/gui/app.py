@@ -157,23 +157,23 @@ def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
     with _torch_threads(1):
         trace, scenario = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
         application()
+        from bpviz.gui import ui_thread_gc
         from bpviz.gui.main_window import MainWindow
 
-        window = MainWindow(trace=trace, title=title)
-        if scenario is not None:
-            # The training panel trains a copy: the caller's model keeps its weights.
-            window.training_source = scenario.model_copy
-        loop = QEventLoop()
-        window.closed.connect(loop.quit)
-        window.show()
-        window.activateWindow()
-        loop.exec()
-        window.runner.wait()
-        window.deleteLater()
-        # The window is closed and its workers are stopped: the script gets its collector back.
-        from bpviz.gui import ui_thread_gc
-
-        ui_thread_gc.uninstall()
+        # The caller's script gets its own garbage collection back once the window is closed
+        # and its workers are stopped (unless another bpviz window still runs).
+        with ui_thread_gc.installed():
+            window = MainWindow(trace=trace, title=title)
+            if scenario is not None:
+                # The training panel trains a copy: the caller's model keeps its weights.
+                window.training_source = scenario.model_copy
+            loop = QEventLoop()
+            window.closed.connect(loop.quit)
+            window.show()
+            window.activateWindow()
+            loop.exec()
+            window.runner.wait()
+            window.deleteLater()
     return 0
 
 

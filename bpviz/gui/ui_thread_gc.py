@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
@@ -99,3 +101,16 @@ def uninstall() -> None:
     if _installed.pop("was_enabled", True):
         gc.enable()
     gc.collect()
+
+
+@contextmanager
+def installed() -> Iterator[UiThreadCollector]:
+    """``install()`` for the block; on leaving it, ``uninstall()`` only if the block installed
+    it (another bpviz window may still need it), whatever the block raised."""
+    owner = "collector" not in _installed
+    collector = install()
+    try:
+        yield collector
+    finally:
+        if owner:
+            uninstall()

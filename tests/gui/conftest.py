@@ -19,6 +19,17 @@ _CANCEL = {
 
 
 @pytest.fixture(autouse=True)
+def collector_back_after_each_test():
+    """A window turns automatic garbage collection over to the UI thread's timer (see
+    bpviz.gui.ui_thread_gc); after each test (its windows closed, their workers stopped) the
+    interpreter collects again, so later tests run as they would alone."""
+    yield
+    from bpviz.gui import ui_thread_gc
+
+    ui_thread_gc.uninstall()
+
+
+@pytest.fixture(autouse=True)
 def no_modal_dialogs(monkeypatch):
     """Fail (instead of hang) when code under test opens a modal dialog it did not expect."""
     from PySide6 import QtWidgets

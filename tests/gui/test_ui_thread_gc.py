@@ -57,3 +57,20 @@ def test_a_full_collection_waits_until_the_oldest_generation_grew_by_a_quarter(m
     gc.collect(1)
     assert collector._full_due()              # by three tenths
     del kept
+
+
+def test_installed_gives_collection_back_only_if_it_took_it(qapp):
+    ui_thread_gc.uninstall()
+    assert gc.isenabled()
+    with ui_thread_gc.installed():
+        assert not gc.isenabled()
+        with ui_thread_gc.installed():        # a second window while the first one runs
+            pass
+        assert not gc.isenabled()             # the first one still needs it
+    assert gc.isenabled()
+    try:
+        with ui_thread_gc.installed():
+            raise KeyError("the window failed")
+    except KeyError:
+        pass
+    assert gc.isenabled()
