@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +185,9 @@ def _autocast_cpu() -> bool:
         return torch.is_autocast_cpu_enabled()
 
 
+_dispatch_modes = torch._C._len_torch_dispatch_stack
+
+
 def _fast_path(func, args, kwargs) -> str | None:
     """How this call may skip the dispatch mode, per ``_FAST``: the aten op of an element-wise
     call, ``_LINEAR``, or None (no skipping).
@@ -198,7 +202,9 @@ def _fast_path(func, args, kwargs) -> str | None:
         fast = _FAST.get(func)
     except TypeError:  # an unhashable callable
         return None
-    if fast is None or not torch.is_grad_enabled():
+    # Skipping excludes every dispatch mode, so only when the recorder's is the one active: a
+    # user's own mode (selective checkpointing, a FLOP counter) must see every op.
+    if fast is None or not torch.is_grad_enabled() or _dispatch_modes() != 1:
         return None
     if fast is _LINEAR:
         if len(args) != 3 or kwargs:
@@ -227,6 +233,7 @@ class Recorder(TorchFunctionMode):
         self._recorded: list = []  # entries whose value may need a snapshot before an in-place op
         self._unowned: list = []  # outputs made with grad off, e.g. inside a custom Function
         self._scope: list[str] = []
+        self._thread = 0  # the thread that entered the recorder (see __enter__)
         self._module_names = module_names
         self._handles: list = []
         self._dispatch = _Dispatch(self._buffer, self._recorded)
@@ -236,6 +243,9 @@ class Recorder(TorchFunctionMode):
         _linear_is_addmm()  # once per process, before this recorder watches anything
         probe = torch.zeros((), requires_grad=True) * 1
         self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1
+        # Module hooks are global: calls on other threads (the app trains on one worker while
+        # another traces) must not enter this pass's scopes.
+        self._thread = threading.get_ident()
         register = torch.nn.modules.module
         self._handles = [
             register.register_module_forward_pre_hook(self._push_scope),
@@ -254,11 +264,11 @@ class Recorder(TorchFunctionMode):
         return result
 
     def _push_scope(self, module, args):
-        name = self._module_names.get(id(module), type(module).__name__)
-        self._scope.append(name)
+        if threading.get_ident() == self._thread:
+            self._scope.append(self._module_names.get(id(module), type(module).__name__))
 
     def _pop_scope(self, module, args, output):
-        if self._scope:
+        if self._scope and threading.get_ident() == self._thread:
             self._scope.pop()
         return None  # returning a value would replace the module's output
 
