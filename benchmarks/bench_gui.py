@@ -311,10 +311,10 @@ def bench_animation(panel, trace, sequence, frames: int, repeats: int):
                 panel.show_initial_view(state.active_node)
                 scene.apply_state(state, trace, lr=sequence.lr)
                 panel.follow(state.active_node)
-                scene.set_animation_speed(0.05)     # 8 s: the clock never outruns our frames
+                scene.animator.set_speed(0.05)     # 8 s: the clock never outruns our frames
                 scene.animate_step(state)
                 QApplication.processEvents()
-                tokens = scene.tokens()
+                tokens = scene.animator.tokens()
 
                 def advance(p, tokens=tokens):
                     return lambda: [t.set_progress(p) for t in tokens]
@@ -326,7 +326,7 @@ def bench_animation(panel, trace, sequence, frames: int, repeats: int):
                 scene.stop_animations()
             rows[f"{phase} step {pos}: {n_edges} token(s) ({mode})"] = (times, painted, len(times))
         # The real animation at normal speed, driven by Qt's animation timer.
-        scene.set_animation_speed(1.0)
+        scene.animator.set_speed(1.0)
         scene.apply_state(state, trace, lr=sequence.lr)
         panel.follow(state.active_node)
         QApplication.processEvents()
@@ -339,7 +339,7 @@ def bench_animation(panel, trace, sequence, frames: int, repeats: int):
         loop.exec()
         elapsed = ms(time.perf_counter() - start)
         scene.animationFinished.disconnect(loop.quit)
-        rows[f"real time, {phase} step {pos}"] = (counter.count - before, elapsed, scene.animation_duration())
+        rows[f"real time, {phase} step {pos}"] = (counter.count - before, elapsed, scene.animator.duration())
     return rows
 
 
@@ -348,7 +348,7 @@ def bench_steps(panel, trace, sequence, samples: int):
     """apply_state alone, and a whole step as the window does it, at spread positions."""
     scene, view = panel.scene, panel.view
     panel.show_initial_view(None)
-    scene.set_animation_speed(1.0)
+    scene.animator.set_speed(1.0)
     positions = sorted({round(i * sequence.last / (samples - 1)) for i in range(samples)})
     apply, state_at, whole, by_phase, with_gc2 = [], [], [], {}, []
     collections = []

@@ -57,8 +57,8 @@ class CanvasPanel(QStackedWidget):
         self.scene.nodeSelected.connect(self.nodeSelected)
         self.scene.edgeSelected.connect(self.edgeSelected)
         self.scene.selectionCleared.connect(self.selectionCleared)
-        self.scene.set_animation_enabled(self._animate)
-        self.scene.set_animation_speed(self._speed)
+        self.scene.animator.set_enabled(self._animate)
+        self.scene.animator.set_speed(self._speed)
         self.scene.legend.setVisible(self._legend)
 
     # ------------------------------------------------------------------------ content
@@ -152,13 +152,13 @@ class CanvasPanel(QStackedWidget):
         """Tokens travel along the edges of single steps (or not)."""
         self._animate = bool(on)
         if self.scene is not None:
-            self.scene.set_animation_enabled(self._animate)
+            self.scene.animator.set_enabled(self._animate)
 
     def set_animation_speed(self, factor: float) -> None:
         """Token speed factor, matched to the playback speed."""
         self._speed = float(factor)
         if self.scene is not None:
-            self.scene.set_animation_speed(self._speed)
+            self.scene.animator.set_speed(self._speed)
 
     def set_legend_visible(self, on: bool) -> None:
         """Show or hide the legend on the canvas (exports always include it)."""

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from bpviz.core.layout import layered_layout
 from bpviz.core.stepper import DisplayState
+from bpviz.gui.edge_ports import edge_ports
 from bpviz.gui.format import StatsCache, edge_label, magnitude
-from bpviz.gui.items.badge_item import BadgeItem
-from bpviz.gui.items.edge_item import EdgeItem, EdgeLabelItem
+from bpviz.gui.items.edge_item import EdgeItem
 from bpviz.gui.items.legend_item import LegendItem
 from bpviz.gui.items.node_item import NodeItem
+from bpviz.gui.items.picking import item_at
 from bpviz.gui.items.style import colour
-from bpviz.gui.items.token_item import TokenItem
 from bpviz.gui.items.zorder import CACHE_NODE, CACHE_NODE_ZOOMED_OUT, LOD_TEXT
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
@@ -32,7 +32,6 @@ LAYER_GAP = 78.0     # room between layers for one row of edge labels
 NODE_GAP = 34.0
 LEGEND_GAP = 60.0
 SCENE_MARGIN = 40.0
-PORT_SPACING = 16.0
 GRAD_PHASES = ("Backward", "Update")
 
 
@@ -41,7 +40,8 @@ class GraphScene(QGraphicsScene):
 
     Signals: ``nodeSelected(str)`` and ``edgeSelected(str, str)`` when the user clicks a node or
     an edge (or its label); ``selectionCleared()`` when the selection is dropped;
-    ``animationFinished()`` when the tokens of :meth:`animate_step` have arrived.
+    ``animationFinished()`` when the tokens of :meth:`animate_step` have arrived. ``animator``
+    (a TokenAnimator) switches the tokens on and off and sets their speed.
     """
 
     nodeSelected = Signal(str)
@@ -73,8 +73,8 @@ class GraphScene(QGraphicsScene):
         self._node_cache = CACHE_NODE
         self._stale = True          # the next apply_state sets every item (not only changes)
         self._styled: tuple = ((None, None), None, set())   # (selection, focus), active, its edges
-        self._animator = TokenAnimator(self)
-        self._animator.finished.connect(self.animationFinished)
+        self.animator = TokenAnimator(self)
+        self.animator.finished.connect(self.animationFinished)
         self.title = ""
         self.legend = LegendItem(theme)
         self.addItem(self.legend)
@@ -154,28 +154,9 @@ class GraphScene(QGraphicsScene):
         self.setSceneRect(self.content_rect())
 
     def _route_edges(self, routes: dict) -> None:
-        """Spread each node's edges over ports along its bottom (out) and top (in) side, in the
-        order of where they come from or go to, so edges do not cross at the boxes."""
-        def neighbour_x(route, fallback: str, first: bool) -> float:
-            if route and len(route) > 2:
-                return route[1][0] if first else route[-2][0]
-            return self._nodes[fallback].pos().x()
-
-        out_port: dict[tuple[str, str], QPointF] = {}
-        in_port: dict[tuple[str, str], QPointF] = {}
-        for n, item in self._nodes.items():
-            r = item.scene_rect()
-            # Lists from successors/predecessors: networkx's per-node edge views count every edge
-            # of the graph for len(), which made this quadratic.
-            outs = sorted([(n, s) for s in self.graph.successors(n)],
-                          key=lambda e: (neighbour_x(routes.get(e), e[1], True), e))
-            ins = sorted([(p, n) for p in self.graph.predecessors(n)],
-                         key=lambda e: (neighbour_x(routes.get(e), e[0], False), e))
-            for edges, y, ports in ((outs, r.bottom(), out_port), (ins, r.top(), in_port)):
-                k = len(edges)
-                step = min(PORT_SPACING, (r.width() - 24) / max(1, k - 1))
-                for i, e in enumerate(edges):
-                    ports[e] = QPointF(r.center().x() + (i - (k - 1) / 2) * step, y)
+        """Each edge from its port on its source's bottom to its port on its target's top."""
+        out_port, in_port = edge_ports(self.graph, {n: item.scene_rect() for n, item in self._nodes.items()},
+                                       {n: item.pos().x() for n, item in self._nodes.items()}, routes)
         for e, edge in self._edges.items():
             route = routes.get(e) or []
             edge.set_geometry(out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]])
@@ -237,13 +218,9 @@ class GraphScene(QGraphicsScene):
                 edge.place_label(0.5)   # hidden labels go home, so a state never depends on history
         self._labels.place(labelled)
         # Labels near the border may reach past the laid-out area; never clip them in the view.
-        # (The placer's rectangles are where the labels are: no 2,000 item queries per step.)
-        margin = (-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
-        rect = self.sceneRect().united(self.legend.sceneBoundingRect().adjusted(*margin))
-        inside = self._static_rect
-        for r in self._labels.held_rects():
-            if not inside.contains(r):
-                rect = rect.united(r.adjusted(*margin))
+        m = SCENE_MARGIN
+        rect = self.sceneRect().united(self.legend.sceneBoundingRect().adjusted(-m, -m, m, m))
+        rect = self._labels.extent(rect, self._static_rect, m)
         if rect != self.sceneRect():
             self.setSceneRect(rect)
 
@@ -344,56 +321,32 @@ class GraphScene(QGraphicsScene):
         view (which pans, and clears the selection on a click without a drag)."""
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
-        for item in self.items(event.scenePos()):
-            if isinstance(item, BadgeItem):
-                item = item.parentItem()
-            if isinstance(item, NodeItem):
-                self.select_node(item.node_id)
-                self.nodeSelected.emit(item.node_id)
-                return event.accept()
-            if isinstance(item, EdgeLabelItem):
-                item = item.edge
-            if isinstance(item, EdgeItem) and item.shape().contains(event.scenePos()):
-                self.select_edge(item.u, item.v)
-                self.edgeSelected.emit(item.u, item.v)
-                return event.accept()
-        event.ignore()
+        item = item_at(self, event.scenePos())
+        if isinstance(item, NodeItem):
+            self.select_node(item.node_id)
+            self.nodeSelected.emit(item.node_id)
+        elif isinstance(item, EdgeItem):
+            self.select_edge(item.u, item.v)
+            self.edgeSelected.emit(item.u, item.v)
+        else:
+            return event.ignore()
+        event.accept()
 
     # ------------------------------------------------------------------------ animation
-    def set_animation_enabled(self, enabled: bool) -> None:
-        """Turn step tokens on or off (off also stops running ones)."""
-        self._animator.set_enabled(enabled)
-
-    def animation_enabled(self) -> bool:
-        """Whether :meth:`animate_step` starts tokens."""
-        return self._animator.enabled()
-
-    def set_animation_speed(self, factor: float) -> None:
-        """Speed factor: 2 makes tokens travel twice as fast (duration 400 ms / factor)."""
-        self._animator.set_speed(factor)
-
-    def animation_duration(self) -> int:
-        """Milliseconds a token takes to travel its edge at the current speed."""
-        return self._animator.duration()
-
-    def tokens(self) -> list[TokenItem]:
-        """The tokens travelling now."""
-        return self._animator.tokens()
-
     def animate_step(self, state: DisplayState) -> None:
         """Send a token along each active edge of ``state``: producer -> consumer in the forward
         phase, consumer -> producer (the gradient) in the backward phase."""
         if state.phase not in ("Forward", "Backward"):
-            self._animator.stop()
+            self.animator.stop()
             return
         reverse = state.phase == "Backward"
         paths = [(e, self._edges[e].path()) for e in sorted(self._moving_edges(state))]
         t = self._theme
-        self._animator.start(paths, t.token_backward if reverse else t.token_forward, reverse)
+        self.animator.start(paths, t.token_backward if reverse else t.token_forward, reverse)
 
     def stop_animations(self) -> None:
         """Stop the running animation and remove its tokens."""
-        self._animator.stop()
+        self.animator.stop()
 
     # ------------------------------------------------------------------------ zoom
     def set_view_zoom(self, zoom: float) -> None:

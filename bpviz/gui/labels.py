@@ -139,9 +139,13 @@ class LabelPlacer:
                 self._place_one(label, queue)
         self.placed_last = len(done)
 
-    def held_rects(self):
-        """The rectangles of the labels placed now (scene coordinates)."""
-        return (label.rect for label in self._labels.values())
+    def extent(self, rect: QRectF, inside: QRectF, margin: float) -> QRectF:
+        """``rect`` grown to hold, with ``margin`` around, every label placed now that reaches
+        outside ``inside`` (the placer's own rectangles: no item queries)."""
+        for label in self._labels.values():
+            if not inside.contains(label.rect):
+                rect = rect.united(label.rect.adjusted(-margin, -margin, margin, margin))
+        return rect
 
     # ------------------------------------------------------------------ internals
     def _free(self, label: _Label, i: int) -> bool:

@@ -167,10 +167,10 @@ def test_clicks_emit_ids_and_empty_space_clears(chain, qtbot):
 
 def test_tokens_travel_forward_and_backward(chain, qtbot):
     scene, trace, seq = chain
-    scene.set_animation_speed(8)
+    scene.animator.set_speed(8)
     state = go(scene, trace, seq, 1)           # forward: sq's value travels sq -> add
     scene.animate_step(state)
-    (token,) = scene.tokens()
+    (token,) = scene.animator.tokens()
     path = scene.edge_item("sq", "add").path()
     token.set_progress(0.0)
     assert (token.pos() - path.pointAtPercent(0.0)).manhattanLength() < 1e-6
@@ -178,17 +178,17 @@ def test_tokens_travel_forward_and_backward(chain, qtbot):
     assert (token.pos() - path.pointAtPercent(1.0)).manhattanLength() < 1e-6
     with qtbot.waitSignal(scene.animationFinished, timeout=2000):
         pass
-    assert scene.tokens() == []
+    assert scene.animator.tokens() == []
     state = go(scene, trace, seq, seq.last - 1)  # backward at sq: the gradient goes sq -> x
     scene.animate_step(state)
-    (token,) = scene.tokens()
+    (token,) = scene.animator.tokens()
     assert token.edge == ("x", "sq") and token.reverse
     token.set_progress(0.0)
     assert (token.pos() - scene.edge_item("x", "sq").path().pointAtPercent(1.0)).manhattanLength() < 1e-6
-    scene.set_animation_enabled(False)
-    assert scene.tokens() == []
+    scene.animator.set_enabled(False)
+    assert scene.animator.tokens() == []
     scene.animate_step(state)
-    assert scene.tokens() == []
+    assert scene.animator.tokens() == []
 
 
 def test_theme_switch_round_trips(chain):

@@ -79,7 +79,7 @@ def test_export_hides_tokens_and_restores_caches(scene, tmp_path):
     state = seq.state_at(1)
     scene.apply_state(state, trace)
     scene.animate_step(state)
-    (token,) = scene.tokens()
+    (token,) = scene.animator.tokens()
     modes = {id(i): i.cacheMode() for i in scene.items()}
     export_scene(scene, tmp_path / "g.png", 1.0)
     assert token.isVisible()

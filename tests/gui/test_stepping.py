@@ -116,7 +116,7 @@ def test_play_button_pauses_and_speed_box_sets_the_interval(qtbot, open_window):
     box = window.step_bar.speed_box
     box.setCurrentIndex(box.findData(0.5))
     assert window.controller.interval_ms() == 1800
-    assert window.scene.animation_duration() == 800
+    assert window.scene.animator.duration() == 800
     click(qtbot, window, "playPause")
     assert window.controller.is_playing
     click(qtbot, window, "playPause")
@@ -136,7 +136,7 @@ def test_step_back_restores_exactly_the_previous_display(qtbot, open_window, ani
         click(qtbot, window, "stepBack")
         assert window.controller.position == pos
         assert snapshot(window) == shots[pos], f"display differs after stepping back to {pos}"
-    assert not window.scene.tokens()
+    assert not window.scene.animator.tokens()
 
 
 def test_reset_and_to_end_buttons(qtbot, open_window):
@@ -167,14 +167,14 @@ def test_slider_sets_the_position_and_follows_it(qtbot, open_window):
 def test_a_single_step_forward_animates_tokens_along_the_edges(qtbot, open_window):
     window = open_window(animate=True)
     click(qtbot, window, "stepForward")
-    tokens = window.scene.tokens()
+    tokens = window.scene.animator.tokens()
     assert tokens and all(not t.reverse for t in tokens)
     with qtbot.waitSignal(window.scene.animationFinished, timeout=5000):
         pass
     window.go_to("backward")                       # a jump: shown at once, nothing travels
-    assert not window.scene.tokens()
+    assert not window.scene.animator.tokens()
     click(qtbot, window, "stepForward")
-    assert window.scene.tokens() and all(t.reverse for t in window.scene.tokens())
+    assert window.scene.animator.tokens() and all(t.reverse for t in window.scene.animator.tokens())
 
 
 def test_controller_clamps_and_reports_how_it_moved(qtbot):
