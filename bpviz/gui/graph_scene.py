@@ -22,11 +22,11 @@ from bpviz.gui.items.legend_item import LegendItem
 from bpviz.gui.items.node_item import NodeItem
 from bpviz.gui.items.picking import item_at
 from bpviz.gui.items.style import colour
-from bpviz.gui.items.zorder import CACHE_NODE, CACHE_NODE_ZOOMED_OUT, LOD_TEXT
+from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
 from bpviz.gui.token_animator import TokenAnimator
-from bpviz.gui.view_mapping import ViewMap
+from bpviz.gui.view_mapping import ViewMap, on_paths_to_loss
 
 LAYER_GAP = 78.0     # room between layers for one row of edge labels
 NODE_GAP = 34.0
@@ -126,8 +126,7 @@ class GraphScene(QGraphicsScene):
         self._edges = {(u, v): EdgeItem(u, v, a, self._theme) for u, v, a in graph.edges(data=True)}
         for item in self._nodes.values():
             self.addItem(item)
-        if self._node_cache != CACHE_NODE:
-            self._set_node_cache(self._node_cache)
+            item.set_cache(self._node_cache)
         for edge in self._edges.values():
             self.addItem(edge)
             self.addItem(edge.label)
@@ -245,7 +244,7 @@ class GraphScene(QGraphicsScene):
         state = self._state
         active = self._map.active_node(state) if state else None
         active_edges = self._moving_edges(state)
-        on_path = self._path_nodes(self._focus)
+        on_path = on_paths_to_loss(self.graph, self._to_loss, self._focus)
         styled = (self._selected, self._focus)
         nodes, edges = self._nodes.keys(), self._edges.keys()
         if changed_edges is not None and styled == self._styled[0]:
@@ -277,17 +276,6 @@ class GraphScene(QGraphicsScene):
         return self._state
 
     # ------------------------------------------------------------------------ selection
-    def _path_nodes(self, focus) -> set[str] | None:
-        if focus is None:
-            return None
-        if isinstance(focus, tuple):
-            u, v = focus
-            return {u} | (self._path_nodes(v) or {v})
-        if focus not in self.graph:
-            return None
-        # Nodes on some path focus -> loss: reachable from focus, and the loss reachable from them.
-        return ({focus} | nx.descendants(self.graph, focus)) & self._to_loss | {focus}
-
     def highlight_paths_to_loss(self, node_id: str | None) -> None:
         """Dim everything not on a path from ``node_id`` to the loss (None: undim all)."""
         self._focus = node_id
@@ -353,16 +341,11 @@ class GraphScene(QGraphicsScene):
         """The view's zoom changed (GraphView calls this): nodes cache their painting as device
         pixmaps only where they draw text (zoom >= LOD_TEXT). Below, a box is cheaper to draw
         than a pixmap is to render again at every new zoom level."""
-        mode = CACHE_NODE if zoom >= LOD_TEXT else CACHE_NODE_ZOOMED_OUT
+        mode = node_cache_for(zoom)
         if mode != self._node_cache:
             self._node_cache = mode
-            self._set_node_cache(mode)
-
-    def _set_node_cache(self, mode) -> None:
-        for item in self._nodes.values():
-            item.setCacheMode(mode)
-            for badge in item.childItems():
-                badge.setCacheMode(mode)
+            for item in self._nodes.values():
+                item.set_cache(mode)
 
     # ------------------------------------------------------------------------ access
     def set_theme(self, theme: Theme) -> None:

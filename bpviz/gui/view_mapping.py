@@ -138,3 +138,16 @@ class ViewMap:
         """The drawn edges standing for any of ``trace_edges``."""
         users = self._edge_users
         return {e for t in trace_edges for e in users.get(t, ())}
+
+
+def on_paths_to_loss(graph: nx.DiGraph, to_loss: set[str], focus) -> set[str] | None:
+    """The nodes on some path from ``focus`` (a node, or an edge ``(u, v)``) to the loss, given
+    ``to_loss``, the nodes the loss is reachable from; None for no focus (nothing dimmed)."""
+    if focus is None:
+        return None
+    if isinstance(focus, tuple):
+        u, v = focus
+        return {u} | (on_paths_to_loss(graph, to_loss, v) or {v})
+    if focus not in graph:
+        return None
+    return ({focus} | nx.descendants(graph, focus)) & to_loss | {focus}

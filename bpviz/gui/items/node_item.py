@@ -203,6 +203,12 @@ class NodeItem(QGraphicsItem):
         line = update_text(self.name, lr, new, *self._raw)
         return (line, "" if new.numel() == 1 else "new " + describe(new).text)
 
+    def set_cache(self, mode: QGraphicsItem.CacheMode) -> None:
+        """Cache this box's painting (and its badges') in ``mode``."""
+        self.setCacheMode(mode)
+        for badge in self.childItems():
+            badge.setCacheMode(mode)
+
     def set_flags(self, active: bool = False, selected: bool = False, dimmed: bool = False) -> None:
         """Highlight (the step's node, the selection) and dimming (off the highlighted paths)."""
         if (active, selected, dimmed) == (self._active, self._selected, self._dimmed):

@@ -33,3 +33,8 @@ LOD_TEXT = 0.35
 # Below this, a 7 px corner radius or an antialiased edge is under a pixel: boxes become plain
 # rectangles, badges dots, edges plain lines.
 LOD_SHAPE = 0.1
+
+
+def node_cache_for(zoom: float) -> QGraphicsItem.CacheMode:
+    """How nodes cache their painting at ``zoom``: device pixmaps only where they draw text."""
+    return CACHE_NODE if zoom >= LOD_TEXT else CACHE_NODE_ZOOMED_OUT
