@@ -89,3 +89,23 @@ def test_works_without_a_display(tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_the_command_process_ends_with_atexit_handlers_run_and_output_flushed(tmp_path):
+    """`bpviz export` ends its process without the interpreter's teardown: the scenario's atexit
+    handlers still run, and what it printed reaches a pipe (block-buffered, so it must be flushed)."""
+    marker = tmp_path / "atexit-ran"
+    scenario = tmp_path / "scene.py"
+    scenario.write_text(
+        "import atexit\nimport torch\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))\n"
+        "x = torch.tensor(2.0, requires_grad=True)\n"
+        "def loss():\n    return (x * x + 3) ** 2\n", encoding="utf-8")
+    out = tmp_path / "out.svg"
+    proc = subprocess.run([sys.executable, "-m", "bpviz", "export", str(scenario), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("wrote ") and str(out) in proc.stdout
+    assert marker.read_text() == "yes"
+    assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
