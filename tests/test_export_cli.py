@@ -103,8 +103,9 @@ def test_the_command_process_ends_with_atexit_handlers_run_and_output_flushed(tm
         "x = torch.tensor(2.0, requires_grad=True)\n"
         "def loss():\n    return (x * x + 3) ** 2\n", encoding="utf-8")
     out = tmp_path / "out.svg"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}   # a buffered pipe
     proc = subprocess.run([sys.executable, "-m", "bpviz", "export", str(scenario), "-o", str(out)],
-                          capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("wrote ") and str(out) in proc.stdout
     assert marker.read_text() == "yes"
