@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from bpviz.core.module_scopes import ModuleScopes
 from bpviz.core.op_names import friendly_name
 
 # Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
@@ -232,10 +232,8 @@ class Recorder(TorchFunctionMode):
         self._pending: list = []
         self._recorded: list = []  # entries whose value may need a snapshot before an in-place op
         self._unowned: list = []  # outputs made with grad off, e.g. inside a custom Function
-        self._scope: list[str] = []
-        self._thread = 0  # the thread that entered the recorder (see __enter__)
-        self._module_names = module_names
-        self._handles: list = []
+        self._scopes = ModuleScopes(module_names)
+        self._scope = self._scopes.stack  # the innermost running module's name is last
         self._dispatch = _Dispatch(self._buffer, self._recorded)
 
     # -- context management -------------------------------------------------------------
@@ -243,14 +241,7 @@ class Recorder(TorchFunctionMode):
         _linear_is_addmm()  # once per process, before this recorder watches anything
         probe = torch.zeros((), requires_grad=True) * 1
         self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1
-        # Module hooks are global: calls on other threads (the app trains on one worker while
-        # another traces) must not enter this pass's scopes.
-        self._thread = threading.get_ident()
-        register = torch.nn.modules.module
-        self._handles = [
-            register.register_module_forward_pre_hook(self._push_scope),
-            register.register_module_forward_hook(self._pop_scope),
-        ]
+        self._scopes.__enter__()
         super().__enter__()
         self._dispatch.__enter__()
         return self
@@ -258,19 +249,9 @@ class Recorder(TorchFunctionMode):
     def __exit__(self, *exc):
         self._dispatch.__exit__(*exc)
         result = super().__exit__(*exc)
-        for h in self._handles:
-            h.remove()
+        self._scopes.__exit__(*exc)
         self._finish()
         return result
-
-    def _push_scope(self, module, args):
-        if threading.get_ident() == self._thread:
-            self._scope.append(self._module_names.get(id(module), type(module).__name__))
-
-    def _pop_scope(self, module, args, output):
-        if self._scope and threading.get_ident() == self._thread:
-            self._scope.pop()
-        return None  # returning a value would replace the module's output
 
     # -- recording ------------------------------------------------------------------------
     def __torch_function__(self, func, types, args=(), kwargs=None):

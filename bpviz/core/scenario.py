@@ -78,28 +78,38 @@ class Scenario:
         namespace = {k: memo[id(v)] for k, v in self.namespace.items() if id(v) in memo}
         return replace(self, model=model, inputs=inputs, target=target, namespace=namespace)
 
-    def module_tensors(self) -> tuple[dict[int, tuple[str, torch.Tensor]], dict[int, tuple[str, torch.Tensor]]]:
-        """Parameters and buffers (BatchNorm running statistics...) of every module the scenario
-        uses, keyed by ``id``, in one walk over the modules; the model's names win."""
+    def module_index(self) -> tuple[dict[int, str], dict[int, tuple[str, torch.Tensor]],
+                                    dict[int, tuple[str, torch.Tensor]]]:
+        """Qualified names of every module the scenario uses, and their parameters and buffers
+        (BatchNorm running statistics...), each keyed by ``id``, in one walk over the modules
+        (a trace of a small net spent 0.1 ms on three); the model's names win."""
+        names: dict[int, str] = {}
         params: dict[int, tuple[str, torch.Tensor]] = {}
         buffers: dict[int, tuple[str, torch.Tensor]] = {}
         for name, module in self._modules():
-            prefix = "" if module is self.model else f"{name}."
-            for pname, p in module.named_parameters():
-                params.setdefault(id(p), (prefix + pname, p))
-            for bname, b in module.named_buffers():
-                buffers.setdefault(id(b), (prefix + bname, b))
-        return params, buffers
+            prefix = "" if module is self.model else name
+            for sub, m in module.named_modules():
+                qual = f"{prefix}.{sub}" if prefix and sub else prefix or sub
+                names.setdefault(id(m), qual)
+                head = f"{qual}." if qual else ""
+                # named_parameters() and named_buffers() walk the same modules in this order.
+                for pname, p in m._parameters.items():
+                    if p is not None:
+                        params.setdefault(id(p), (head + pname, p))
+                for bname, b in m._buffers.items():
+                    if b is not None:
+                        buffers.setdefault(id(b), (head + bname, b))
+        return names, params, buffers
 
     def named_tensors(self, module_tensors=None) -> dict[int, tuple[str, torch.Tensor]]:
         """Every tensor this scenario names, keyed by ``id``: parameters, inputs, target, and
         the module-level tensors of a scenario file or a closure's variables.
-        ``module_tensors`` reuses a :meth:`module_tensors` result."""
+        ``module_tensors`` reuses the (parameters, buffers) of a :meth:`module_index`."""
         named: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in self.namespace.items():
             if isinstance(value, torch.Tensor) and not name.startswith("_"):
                 named.setdefault(id(value), (name, value))
-        params, buffers = module_tensors or self.module_tensors()
+        params, buffers = module_tensors or self.module_index()[1:]
         named.update(buffers)
         named.update(params)
         if len(self.inputs) == 1:
@@ -110,16 +120,6 @@ class Scenario:
         if self.target is not None:
             named[id(self.target)] = ("target", self.target)
         return named
-
-    def module_names(self) -> dict[int, str]:
-        """Qualified names of every module the scenario uses, keyed by ``id``."""
-        names: dict[int, str] = {}
-        for name, module in self._modules():
-            prefix = "" if module is self.model else name
-            for sub, m in module.named_modules():
-                qual = ".".join(p for p in (prefix, sub) if p)
-                names.setdefault(id(m), qual)
-        return names
 
     def trainable(self) -> list[tuple[str, torch.Tensor]]:
         """The tensors an optimiser updates: model parameters, or the leaf tensors of a
