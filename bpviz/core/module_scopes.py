@@ -23,7 +23,7 @@ import torch
 from torch.nn.modules import module as _module_mod
 
 _lock = threading.Lock()
-_active: dict[int, "ModuleScopes"] = {}  # recording thread -> its scopes
+_active: dict[int, ModuleScopes] = {}  # recording thread -> its scopes
 # Patched: _call_impl, which __call__ calls. Setting a dunder such as __call__ on nn.Module
 # would update the call slot of each of its hundreds of subclasses (~70 us a pass).
 _original_call = torch.nn.Module._call_impl
@@ -73,7 +73,7 @@ class ModuleScopes:
             return None  # returning a value would replace the module's output
         return leave
 
-    def __enter__(self) -> "ModuleScopes":
+    def __enter__(self) -> ModuleScopes:
         self._thread = threading.get_ident()
         if _global_forward_hooks() or self._thread in _active:
             self._use_global_hooks()
