@@ -163,14 +163,16 @@ def describe(t: torch.Tensor | None, cache: StatsCache | None = None) -> TensorD
     of the tensors of one graph."""
     if t is None:
         return NO_VALUE
-    t = t.detach()
     n = t.numel()
+    if n > HEATMAP_MAX:
+        # The tensor itself, not a detached alias, is the cache key: an edge's gradient is
+        # usually the very tensor this node shows, and its norm is then not computed again.
+        return TensorDisplay("summary", summary_text(t, cache))
+    t = t.detach()
     if n == 1:
         return TensorDisplay("scalar", format_number(float(t.reshape(()))))
     if n == 0:
         return TensorDisplay("summary", "empty")
-    if n > HEATMAP_MAX:
-        return TensorDisplay("summary", summary_text(t, cache))
     # Small tensors: one conversion to Python floats, then plain Python (per-element torch calls
     # cost more than the whole rest of building a 2,000-node scene).
     values = t.double().reshape(-1).tolist()

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from bpviz.gui.format import describe, edge_label, format_compact, shape_text, update_text
+from bpviz.gui.format import StatsCache, describe, edge_label, format_compact, magnitude, shape_text, update_text
 from bpviz.gui.theme import DARK, LIGHT, grad_level, grad_width
 
 
@@ -53,3 +53,16 @@ def test_gradient_scale_is_monotonic_in_width_and_clamped():
         assert theme.grad_colour(1e-9) == theme.grad_scale[0][1]
         assert theme.grad_colour(1e9) == theme.grad_scale[-1][1]
         assert theme.kind_style("group") == theme.group and theme.kind_style("weird") == theme.op
+
+
+def test_a_summarised_tensor_is_reduced_once_for_its_node_and_its_edge(monkeypatch):
+    """A node's gradient is usually the very tensor on its edge: the edge label's norm comes
+    from the statistics the node's summary computed."""
+    t = torch.randn(8, 20)
+    calls = []
+    real = torch.linalg.vector_norm
+    monkeypatch.setattr(torch.linalg, "vector_norm", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cache = StatsCache()
+    assert describe(t, cache).mode == "summary"
+    assert magnitude(t, cache) == float(real(t.reshape(-1), dtype=torch.float64))
+    assert len(calls) == 1

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
-from bpviz.gui.items.style import colour, font, metrics
+from bpviz.gui.items.style import colour, font, metrics, shared_colour
 from bpviz.gui.items.zorder import CACHE_EDGE, LOD_SHAPE, LOD_TEXT, Z_EDGE, Z_EDGE_ACTIVE, Z_EDGE_LABEL
 from bpviz.gui.theme import Theme
 
@@ -67,11 +67,11 @@ class EdgeLabelItem(QGraphicsItem):
         t = self._theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.boundingRect()
-        painter.setPen(QPen(colour(self.edge.current_colour(), 140), 1.0))
-        painter.setBrush(colour(t.label_background, 235))
+        painter.setPen(QPen(shared_colour(self.edge.current_colour(), 140), 1.0))
+        painter.setBrush(shared_colour(t.label_background, 235))
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
         painter.setFont(font(t, "edge"))
-        painter.setPen(colour(t.grad_text if self.edge.label_is_grad else t.text_muted))
+        painter.setPen(shared_colour(t.grad_text if self.edge.label_is_grad else t.text_muted))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text)
 
 
@@ -220,10 +220,10 @@ class EdgeItem(QGraphicsItem):
             return
         t = self._theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        c = colour(self.current_colour())
+        c = shared_colour(self.current_colour())
         width = self.current_width()
         if self._active or self._selected:
-            glow = QPen(colour(t.selection if self._selected else t.active, 80), width + 7)
+            glow = QPen(shared_colour(t.selection if self._selected else t.active, 80), width + 7)
             glow.setCapStyle(Qt.PenCapStyle.RoundCap)
             painter.setPen(glow)
             painter.drawPath(self._path)

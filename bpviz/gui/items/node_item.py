@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.gui.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
-from bpviz.gui.items.style import colour
+from bpviz.gui.items.style import colour, shared_colour
 from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painter_for
 from bpviz.gui.items.zorder import CACHE_NODE, LOD_SHAPE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
@@ -270,17 +270,17 @@ class NodeItem(QGraphicsItem):
         if self._active or self._selected:
             glow = t.active if self._active else t.selection
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour(glow, 60))
+            painter.setBrush(shared_colour(glow, 60))
             painter.drawRoundedRect(rect.adjusted(-5, -5, 5, 5), RADIUS + 5, RADIUS + 5)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour(fill))
+        painter.setBrush(shared_colour(fill))
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
         tint = t.kind_style(self.kind).tint
         if "none_grad" in self._diag_kinds:
             tint = mix(tint, t.none_grad, 0.35)
-        painter.setBrush(colour(tint))
+        painter.setBrush(shared_colour(tint))
         painter.drawPath(self._header_path)
-        pen = QPen(colour(border), width)
+        pen = QPen(shared_colour(border), width)
         if self.kind == "group":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -326,14 +326,14 @@ class NodeItem(QGraphicsItem):
         head = self._slots["header"]
         tag = self._tag()
         painter.setFont(tp.fonts["small"])
-        painter.setPen(colour(t.kind_style(self.kind).accent if not muted else t.text_muted))
+        painter.setPen(shared_colour(t.kind_style(self.kind).accent if not muted else t.text_muted))
         # Badges sit on the top-right corner: the kind tag moves left to stay readable.
         head = head.adjusted(0, 0, -self._badge_room(), 0)
         painter.drawText(head, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tag)
         painter.setFont(tp.fonts["title"])
-        painter.setPen(colour(text_c))
+        painter.setPen(shared_colour(text_c))
         title_rect = head.adjusted(0, 0, -(tp.width(tag, "small") + 8), 0)
-        name = tp.fm["title"].elidedText(self.name, Qt.TextElideMode.ElideMiddle, title_rect.width())
+        name = tp.elided(self.name, "title", title_rect.width(), Qt.TextElideMode.ElideMiddle)
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         tp.text(painter, self._slots["meta"], self.meta, "small", t.text_muted)
         value_c = t.value_text if not muted else text_c

@@ -59,3 +59,10 @@ def _colour(hex_colour: str, alpha: int) -> QColor:
 def colour(hex_colour: str, alpha: int = 255) -> QColor:
     """A QColor for ``#rrggbb`` with an alpha (0..255); a copy, safe to modify."""
     return QColor(_colour(hex_colour, alpha))
+
+
+def shared_colour(hex_colour: str, alpha: int = 255) -> QColor:
+    """The cached QColor for ``#rrggbb`` and an alpha, for setPen, setBrush and QPen (which copy
+    it): never modify it. Painting asks thousands of times per frame or export, and the copy
+    :func:`colour` makes costs more than the lookup."""
+    return _colour(hex_colour, alpha)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QPainter, QPen
 
 from bpviz.gui.format import TensorDisplay
 from bpviz.gui.items.heatmap import heat_image
-from bpviz.gui.items.style import colour, font, metrics
+from bpviz.gui.items.style import font, metrics, shared_colour
 from bpviz.gui.theme import Theme
 
 HEAT_CELL = 12.0
@@ -23,6 +23,12 @@ PAIR_MAX_W = 120.0      # each heatmap of a value | grad pair
 PAIR_GAP = 14.0
 COL_GAP = 8.0
 ROLES = ("title", "small", "value", "table")
+# Qt measures text in 1/64 px (QFixed): a text at least this much narrower than the room it is
+# given fits whichever way Qt rounds the room.
+_FIXED_STEP = 1 / 64
+# Remembered text widths per theme: a graph repeats many texts (a node's value line is measured
+# when it is sized and again when it is drawn); the bound keeps a long training session small.
+_WIDTHS_MAX = 50_000
 
 
 def heat_cell(disp: TensorDisplay, max_w: float = HEAT_MAX_W) -> float:
@@ -43,10 +49,25 @@ class TensorPainter:
         self.theme = theme
         self.fonts = {r: font(theme, r) for r in ROLES}
         self.fm = {r: metrics(theme, r) for r in ROLES}
+        self._widths: dict[tuple[str, str], float] = {}
 
     def width(self, text: str, role: str) -> float:
         """Advance width of ``text`` in a role's font."""
-        return self.fm[role].horizontalAdvance(text)
+        key = (text, role)
+        w = self._widths.get(key)
+        if w is None:
+            if len(self._widths) >= _WIDTHS_MAX:
+                self._widths.clear()
+            w = self._widths[key] = self.fm[role].horizontalAdvance(text)
+        return w
+
+    def elided(self, text: str, role: str, width: float,
+               mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> str:
+        """``text`` as QFontMetricsF.elidedText shortens it to ``width``; a text that fits is
+        returned as it is without laying it out again (nearly every text does)."""
+        if self.width(text, role) <= width - _FIXED_STEP:
+            return text
+        return self.fm[role].elidedText(text, mode, width)
 
     def line_height(self, role: str) -> float:
         """Line height of a role's font."""
@@ -75,9 +96,9 @@ class TensorPainter:
     def text(self, painter: QPainter, rect: QRectF, text: str, role: str, c: str) -> None:
         """One line of text, elided at the right to fit ``rect``."""
         painter.setFont(self.fonts[role])
-        painter.setPen(colour(c))
-        shown = self.fm[role].elidedText(text, Qt.TextElideMode.ElideRight, rect.width() + 0.5)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
+        painter.setPen(shared_colour(c))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         self.elided(text, role, rect.width() + 0.5))
 
     def line(self, rect: QRectF, role: str, index: int = 0) -> QRectF:
         """The ``index``-th line of a role's height inside ``rect``."""
@@ -98,7 +119,7 @@ class TensorPainter:
                 self.text(painter, self.line(r, "small"), prefix.strip(), "small", c)
                 y += self.line_height("small")
             painter.setFont(self.fonts["table"])
-            painter.setPen(colour(c))
+            painter.setPen(shared_colour(c))
             row_h = self.line_height("table")
             widths = self.col_widths(disp)
             for row in disp.rows:
@@ -122,7 +143,7 @@ class TensorPainter:
         # an SVG/PDF export embeds a tiny image instead of thousands of rectangles.
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(target, heat_image(self.theme, disp))
-        painter.setPen(QPen(colour(self.theme.grid), 1.0))
+        painter.setPen(QPen(shared_colour(self.theme.grid), 1.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(target)
 
