@@ -110,3 +110,21 @@ def test_the_command_process_ends_with_atexit_handlers_run_and_output_flushed(tm
     assert proc.stdout.startswith("wrote ") and str(out) in proc.stdout
     assert marker.read_text() == "yes"
     assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
+
+
+@pytest.mark.slow
+def test_export_loads_only_what_it_draws(tmp_path):
+    """`bpviz export` is a one-shot command: it imports no plotting library, no window, training
+    or inspector code, and no token animation (which an export never shows)."""
+    out = tmp_path / "x.svg"
+    code = ("import sys\nfrom bpviz.cli import main\n"
+            f"assert main(['export', 'lesson:chain56', '-o', {str(out)!r}]) == 0\n"
+            "print(' '.join(sorted(sys.modules)))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.split())
+    assert "bpviz.gui.graph_scene" in loaded and out.exists()
+    unwanted = {"pyqtgraph", "bpviz.gui.main_window", "bpviz.gui.inspector", "bpviz.gui.app",
+                "bpviz.core.training", "bpviz.gui.training", "bpviz.gui.token_animator",
+                "bpviz.gui.items.token_item"}
+    assert not unwanted & loaded

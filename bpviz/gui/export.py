@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,6 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from bpviz.core.errors import BpvizError
-from bpviz.gui.items.token_item import TokenItem
 
 FORMATS = (".png", ".svg", ".pdf")
 # Raster limits: QPainter's raster engine and most image viewers cope up to here. Larger exports
@@ -53,11 +53,14 @@ def source_rect(scene: QGraphicsScene) -> QRectF:
 @contextmanager
 def _export_mode(scene: QGraphicsScene):
     """Tokens hidden, legend visible, caches off; everything restored afterwards."""
+    # No token exists before its module is loaded (GraphScene imports it with its animator).
+    tokens = sys.modules.get("bpviz.gui.items.token_item")
+    token_type = tokens.TokenItem if tokens is not None else ()
     saved = []
     for item in scene.items():
         saved.append((item, item.cacheMode(), item.isVisible()))
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
-        if isinstance(item, TokenItem):
+        if isinstance(item, token_type):
             item.setVisible(False)
     legend = getattr(scene, "legend", None)
     if legend is not None:

@@ -25,7 +25,6 @@ from bpviz.gui.items.style import colour
 from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
-from bpviz.gui.token_animator import TokenAnimator
 from bpviz.gui.view_mapping import ViewMap, on_paths_to_loss
 
 LAYER_GAP = 78.0     # room between layers for one row of edge labels
@@ -73,8 +72,7 @@ class GraphScene(QGraphicsScene):
         self._node_cache = CACHE_NODE
         self._stale = True          # the next apply_state sets every item (not only changes)
         self._styled: tuple = ((None, None), None, set())   # (selection, focus), active, its edges
-        self.animator = TokenAnimator(self)
-        self.animator.finished.connect(self.animationFinished)
+        self._animator = None       # see the animator property
         self.title = ""
         self.legend = LegendItem(theme)
         self.addItem(self.legend)
@@ -101,18 +99,15 @@ class GraphScene(QGraphicsScene):
 
     def _build(self, graph, loss_node, diagnostics, theme, lr) -> None:
         self.stop_animations()
-        for item in [*self._nodes.values(), *self._edges.values()]:
+        for item in [*self._nodes.values(), *self._edges.values(), *(e.label for e in self._edges.values())]:
             self.removeItem(item)
-        for edge in self._edges.values():
-            self.removeItem(edge.label)
         if theme is not None:
             self._theme = theme
         self.graph, self.loss_node, self._lr = graph, loss_node, lr
         self._state, self._selected, self._focus = None, None, None
         self._stale = True
         self._styled = ((None, None), None, set())
-        self._edge_content = {}
-        self._edge_text_cache = {}
+        self._edge_content, self._edge_text_cache = {}, {}
         self._map = ViewMap(graph)
         by_node: dict[str, list] = {}
         for d in diagnostics:
@@ -325,7 +320,7 @@ class GraphScene(QGraphicsScene):
         """Send a token along each active edge of ``state``: producer -> consumer in the forward
         phase, consumer -> producer (the gradient) in the backward phase."""
         if state.phase not in ("Forward", "Backward"):
-            self.animator.stop()
+            self.stop_animations()
             return
         reverse = state.phase == "Backward"
         paths = [(e, self._edges[e].path()) for e in sorted(self._moving_edges(state))]
@@ -334,7 +329,19 @@ class GraphScene(QGraphicsScene):
 
     def stop_animations(self) -> None:
         """Stop the running animation and remove its tokens."""
-        self.animator.stop()
+        if self._animator is not None:
+            self._animator.stop()
+
+    @property
+    def animator(self):
+        """The scene's TokenAnimator, made (and its module imported) on first use: exports
+        never animate."""
+        if self._animator is None:
+            from bpviz.gui.token_animator import TokenAnimator
+
+            self._animator = TokenAnimator(self)
+            self._animator.finished.connect(self.animationFinished)
+        return self._animator
 
     # ------------------------------------------------------------------------ zoom
     def set_view_zoom(self, zoom: float) -> None:
