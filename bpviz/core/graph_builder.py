@@ -64,7 +64,7 @@ class GraphBuilder:
         self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
-        params, buffers = module_tensors or scenario.module_index()[1:]
+        params, buffers = module_tensors or scenario.module_index()[1:3]
         self._params = [t for _, t in params.values()]
         self._param_ids = set(params)
         self._buffer_ids = set(buffers)

@@ -1,22 +1,28 @@
 """Which ``nn.Module`` is running, for each op a recorded forward pass makes.
 
-The obvious tool, global module forward hooks, makes every module call in the process take
-``Module._call_impl``'s slow path while they are registered (~7 us a call: a 20-layer MLP's
-forward spends a quarter of its recording overhead there). Instead, while a pass is recorded,
-``nn.Module._call_impl`` itself pushes the module's name on entry and pops it on return, and
-modules keep their fast path. The scope a module's own hooks see is what global hooks gave:
-its forward pre-hooks run inside its scope, its forward hooks after it (a hook on the module
-pops the scope first). If the process already has global forward hooks, whose order against
-ours the patch could not keep, the pass uses global hooks as before.
+Global module forward hooks would do it, but while they are registered every module call in
+the process takes ``Module._call_impl``'s slow path (~7 us a call: a 20-layer MLP's recorded
+forward spent a quarter of its overhead there). So while a pass is recorded,
+``nn.Module._call_impl`` is wrapped: on the recording thread it pushes the module's name and
+pops it on return, and modules keep their fast path.
 
-Scopes belong to the thread that records: the patch is shared by the process (refcounted, so
-concurrent passes on several threads install it once and remove it when the last ends), and
-a call on any other thread (a training worker) goes straight through.
+The wrapper gives the scopes global hooks give only for modules without hooks of their own
+(global hooks run between a module's pre-hooks and forward hooks; its forward hooks and the
+op its backward hooks wrap its output in run outside its scope). So a pass falls back to
+global hooks when the scenario's modules have forward or backward hooks, are compiled or
+scripted, or bypass ``_call_impl``, and when the process has global module hooks or another
+``_call_impl`` patch of its own.
+
+Scopes belong to the thread that records: the patch is shared by the process (counted, so
+concurrent passes on several threads install it once and remove it when the last ends), and a
+call on any other thread (a training worker) goes straight through.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -24,8 +30,9 @@ from torch.nn.modules import module as _module_mod
 
 _lock = threading.Lock()
 _active: dict[int, ModuleScopes] = {}  # recording thread -> its scopes
-# Patched: _call_impl, which __call__ calls. Setting a dunder such as __call__ on nn.Module
+# Wrapped: _call_impl, which __call__ calls. Setting a dunder such as __call__ on nn.Module
 # would update the call slot of each of its hundreds of subclasses (~70 us a pass).
+# Captured once: re-reading it could capture a wrapper left behind by an interrupted pass.
 _original_call = torch.nn.Module._call_impl
 
 
@@ -37,52 +44,47 @@ def _scoped_call(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
     depth = len(stack)
     stack.append(scopes.names.get(id(self), type(self).__name__))
     try:
-        if self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
-            # The module's own forward hooks, and the op its backward hooks wrap its output
-            # in, run outside its scope, as under global hooks.
-            handle = self.register_forward_hook(scopes.leave_hook(depth), prepend=True)
-            try:
-                return _original_call(self, *args, **kwargs)
-            finally:
-                handle.remove()
         return _original_call(self, *args, **kwargs)
     finally:
-        del stack[depth:]  # also after an exception, and a no-op after leave_hook
+        del stack[depth:]  # also when the module raised and the caller caught it
 
 
-def _global_forward_hooks() -> bool:
-    return bool(_module_mod._global_forward_hooks or _module_mod._global_forward_pre_hooks)
+def _has_global_hooks() -> bool:
+    m = _module_mod
+    return bool(m._global_forward_hooks or m._global_forward_pre_hooks
+                or m._global_backward_hooks or m._global_backward_pre_hooks)
+
+
+def _calls_plainly(module: torch.nn.Module) -> bool:
+    """True when the wrapper sees this module's calls and gives them global hooks' scope."""
+    return not (module._forward_hooks or module._backward_hooks or module._backward_pre_hooks
+                or getattr(module, "_compiled_call_impl", None) is not None
+                or isinstance(module, torch.jit.ScriptModule)
+                or type(module)._call_impl not in (_original_call, _scoped_call))
 
 
 class ModuleScopes:
     """Context manager: ``stack[-1]`` is the qualified name of the innermost module running
-    on the entering thread (``names`` maps ``id(module)``; other modules show their class)."""
+    on the entering thread. ``names`` maps ``id(module)`` (other modules show their class);
+    ``modules`` are the scenario's, checked for what the wrapper cannot follow."""
 
-    def __init__(self, names: dict[int, str]):
+    def __init__(self, names: dict[int, str], modules: Iterable[torch.nn.Module] = ()):
         self.names = names
         self.stack: list[str] = []
+        self._modules = modules
         self._thread = 0
         self._handles: list = []
 
-    def leave_hook(self, depth: int):
-        """A forward hook that closes the scope opened at ``depth``."""
-        stack = self.stack
-
-        def leave(module, args, output):
-            del stack[depth:]
-            return None  # returning a value would replace the module's output
-        return leave
-
     def __enter__(self) -> ModuleScopes:
         self._thread = threading.get_ident()
-        if _global_forward_hooks() or self._thread in _active:
-            self._use_global_hooks()
-            return self
-        global _original_call
         with _lock:
-            if not _active:
-                _original_call = torch.nn.Module._call_impl
-                torch.nn.Module._call_impl = _scoped_call
+            current = torch.nn.Module._call_impl
+            if (self._thread in _active or _has_global_hooks()
+                    or current not in (_original_call, _scoped_call)
+                    or not all(map(_calls_plainly, self._modules))):
+                self._use_global_hooks()
+                return self
+            torch.nn.Module._call_impl = _scoped_call
             _active[self._thread] = self
         return self
 
@@ -96,13 +98,16 @@ class ModuleScopes:
             _active.pop(self._thread, None)
             if not _active:
                 torch.nn.Module._call_impl = _original_call
+        # torch._dynamo, imported during the pass, took the wrapper for the original.
+        dynamo_utils = sys.modules.get("torch._dynamo.utils")
+        if getattr(dynamo_utils, "unpatched_nn_module_call_impl", None) is _scoped_call:
+            dynamo_utils.unpatched_nn_module_call_impl = _original_call
 
-    # -- fallback when the process has global forward hooks of its own ---------------------
+    # -- fallback: global hooks ------------------------------------------------------------
     def _use_global_hooks(self) -> None:
-        register = _module_mod
         self._handles = [
-            register.register_module_forward_pre_hook(self._push),
-            register.register_module_forward_hook(self._pop),
+            _module_mod.register_module_forward_pre_hook(self._push),
+            _module_mod.register_module_forward_hook(self._pop),
         ]
 
     def _push(self, module, args):
@@ -112,4 +117,3 @@ class ModuleScopes:
     def _pop(self, module, args, output):
         if self.stack and threading.get_ident() == self._thread:
             self.stack.pop()
-        return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,16 +224,17 @@ def _fast_path(func, args, kwargs) -> str | None:
 
 
 class Recorder(TorchFunctionMode):
-    """Records one forward pass. Use as a context manager around the scenario's forward."""
+    """Records one forward pass. Use as a context manager around the scenario's forward.
+    ``module_names`` names modules by ``id``; ``modules`` are the scenario's (see ModuleScopes)."""
 
-    def __init__(self, module_names: dict[int, str]):
+    def __init__(self, module_names: dict[int, str], modules: Iterable[torch.nn.Module] = ()):
         super().__init__()
         self.rec = Recording()
         self._buffer: list = []
         self._pending: list = []
         self._recorded: list = []  # entries whose value may need a snapshot before an in-place op
         self._unowned: list = []  # outputs made with grad off, e.g. inside a custom Function
-        self._scopes = ModuleScopes(module_names)
+        self._scopes = ModuleScopes(module_names, modules)
         self._scope = self._scopes.stack  # the innermost running module's name is last
         self._dispatch = _Dispatch(self._buffer, self._recorded)
 

@@ -17,7 +17,7 @@ import os
 import traceback
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import nn
@@ -27,6 +27,15 @@ from bpviz.core.errors import ScenarioError
 LESSON_PREFIX = "lesson:"
 DEFAULT_LESSON = "chain56"
 DEFAULT_LR = 0.1
+
+
+class ModuleIndex(NamedTuple):
+    """The modules a scenario uses (:meth:`Scenario.module_index`), each map keyed by ``id``."""
+
+    names: dict[int, str]  # qualified module names ("" for the model itself)
+    params: dict[int, tuple[str, torch.Tensor]]  # parameter -> (qualified name, tensor)
+    buffers: dict[int, tuple[str, torch.Tensor]]
+    modules: list[nn.Module]
 
 
 @dataclass
@@ -78,38 +87,50 @@ class Scenario:
         namespace = {k: memo[id(v)] for k, v in self.namespace.items() if id(v) in memo}
         return replace(self, model=model, inputs=inputs, target=target, namespace=namespace)
 
-    def module_index(self) -> tuple[dict[int, str], dict[int, tuple[str, torch.Tensor]],
-                                    dict[int, tuple[str, torch.Tensor]]]:
-        """Qualified names of every module the scenario uses, and their parameters and buffers
-        (BatchNorm running statistics...), each keyed by ``id``, in one walk over the modules
-        (a trace of a small net spent 0.1 ms on three); the model's names win."""
-        names: dict[int, str] = {}
-        params: dict[int, tuple[str, torch.Tensor]] = {}
-        buffers: dict[int, tuple[str, torch.Tensor]] = {}
+    def module_index(self) -> ModuleIndex:
+        """Every module the scenario uses, with qualified names, parameters and buffers
+        (BatchNorm running statistics...), in one walk over the modules (a trace of a small
+        net spent 0.1 ms on three); the model's names win."""
+        index = ModuleIndex({}, {}, {}, [])
+        names, params, buffers = index.names, index.params, index.buffers
         for name, module in self._modules():
             prefix = "" if module is self.model else name
+            custom = (type(module).named_parameters is not nn.Module.named_parameters
+                      or type(module).named_buffers is not nn.Module.named_buffers)
             for sub, m in module.named_modules():
                 qual = f"{prefix}.{sub}" if prefix and sub else prefix or sub
                 names.setdefault(id(m), qual)
+                index.modules.append(m)
+                if custom:
+                    continue
                 head = f"{qual}." if qual else ""
-                # named_parameters() and named_buffers() walk the same modules in this order.
+                # What named_parameters() and named_buffers() give, in their order.
                 for pname, p in m._parameters.items():
                     if p is not None:
                         params.setdefault(id(p), (head + pname, p))
                 for bname, b in m._buffers.items():
                     if b is not None:
                         buffers.setdefault(id(b), (head + bname, b))
-        return names, params, buffers
+            if custom:  # a model that names its tensors its own way
+                head = f"{prefix}." if prefix else ""
+                for pname, p in module.named_parameters():
+                    params.setdefault(id(p), (head + pname, p))
+                for bname, b in module.named_buffers():
+                    buffers.setdefault(id(b), (head + bname, b))
+        return index
 
     def named_tensors(self, module_tensors=None) -> dict[int, tuple[str, torch.Tensor]]:
         """Every tensor this scenario names, keyed by ``id``: parameters, inputs, target, and
         the module-level tensors of a scenario file or a closure's variables.
-        ``module_tensors`` reuses the (parameters, buffers) of a :meth:`module_index`."""
+        ``module_tensors`` reuses (parameters, buffers) of a :meth:`module_index`."""
         named: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in self.namespace.items():
             if isinstance(value, torch.Tensor) and not name.startswith("_"):
                 named.setdefault(id(value), (name, value))
-        params, buffers = module_tensors or self.module_index()[1:]
+        if module_tensors is None:
+            index = self.module_index()
+            module_tensors = index.params, index.buffers
+        params, buffers = module_tensors
         named.update(buffers)
         named.update(params)
         if len(self.inputs) == 1:

@@ -93,9 +93,10 @@ def _forward(scenario: Scenario, recorder: Recorder, local_vars: dict[str, Any])
 
 def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> Trace:
     """Run the scenario's forward pass under recording, then its backward pass with hooks."""
-    module_names, *module_tensors = scenario.module_index()
+    index = scenario.module_index()
+    module_tensors = index.params, index.buffers
     named = scenario.named_tensors(module_tensors)
-    recorder = Recorder(module_names)
+    recorder = Recorder(index.names, index.modules)
     local_vars: dict[str, Any] = {}
     loss = _forward(scenario, recorder, local_vars)
     builder = GraphBuilder(loss, recorder.rec, named, scenario, module_tensors)

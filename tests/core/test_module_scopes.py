@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch import nn
 from torch.nn.modules import module as module_mod
 
 import bpviz
+from bpviz.core import module_scopes
 from bpviz.core.errors import TraceError
 
 ORIGINAL_CALL = nn.Module._call_impl
@@ -71,21 +74,25 @@ def test_ops_get_the_scope_global_module_hooks_would_give():
     assert mods["tanh"] == {""}
 
 
+def _plain_model() -> Outer:
+    torch.manual_seed(0)
+    return Outer()
+
+
 def test_scopes_do_not_depend_on_the_mechanism():
-    """A process that has global forward hooks of its own gets them from global hooks: same
-    scopes either way."""
-    expected = _modules_by_op(_trace(_hooked_model()))
+    """The _call_impl wrapper (a model without hooks) gives what global hooks give (forced
+    here by a global hook of the user's); a hooked model gets global hooks itself."""
+    fast = _modules_by_op(_trace(_plain_model()))
+    assert fast["softplus"] == {"Softplus"} and fast["linear"] == {"inner.fc", "", "head"}
     handle = module_mod.register_module_forward_hook(lambda mod, args, out: None)
     try:
-        assert _modules_by_op(_trace(_hooked_model())) == expected
+        assert _modules_by_op(_trace(_plain_model())) == fast
+        assert nn.Module._call_impl is ORIGINAL_CALL
     finally:
         handle.remove()
-    assert nn.Module._call_impl is ORIGINAL_CALL
 
 
-def test_modules_keep_their_fast_path_while_recording():
-    """No global module hooks during the recorded forward (they send every module call of the
-    process down Module._call_impl's slow path)."""
+def _global_hooks_seen(model) -> list[bool]:
     seen = []
 
     class Probe(nn.Module):
@@ -93,8 +100,44 @@ def test_modules_keep_their_fast_path_while_recording():
             seen.append(bool(module_mod._global_forward_hooks or module_mod._global_forward_pre_hooks))
             return a * 2
 
-    bpviz.trace(Probe(), torch.ones(2, requires_grad=True), target=torch.zeros(2))
-    assert seen == [False]
+    bpviz.trace(nn.Sequential(Probe(), model), torch.ones(2, 3, requires_grad=True), target=torch.zeros(2, 1))
+    return seen
+
+
+def test_modules_keep_their_fast_path_while_recording():
+    """No global module hooks during the recorded forward (they send every module call of the
+    process down Module._call_impl's slow path) unless the model has hooks of its own."""
+    assert _global_hooks_seen(_plain_model()) == [False]
+    assert _global_hooks_seen(_hooked_model()) == [True]
+
+
+def test_a_scripted_module_with_a_forward_hook_traces():
+    """Hooks of a ScriptModule cannot be added to from python: such a model gets global hooks."""
+    def double(mod, args: tuple[torch.Tensor], out: torch.Tensor) -> torch.Tensor:
+        return out * 2
+
+    inner = nn.Linear(3, 3)
+    inner.register_forward_hook(double)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still used
+        model = nn.Sequential(torch.jit.script(inner), nn.Tanh())
+    x = torch.randn(2, 3, requires_grad=True)
+    tr = bpviz.trace(model, x, target=torch.zeros(2, 3))
+    expected = torch.autograd.grad(nn.functional.mse_loss(model(x), torch.zeros(2, 3)), x)[0]
+    assert torch.equal(tr.graph.nodes[tr.find("x")]["grad"], expected)
+
+
+def test_a_wrapper_left_installed_is_harmless():
+    """If an interrupt leaves the wrapper in place with no pass recording, module calls still
+    work and the next trace restores torch's own _call_impl."""
+    nn.Module._call_impl = module_scopes._scoped_call
+    try:
+        model = _plain_model()
+        model(torch.ones(2, 3))
+        assert _modules_by_op(_trace(model))["softplus"] == {"Softplus"}
+        assert nn.Module._call_impl is ORIGINAL_CALL
+    finally:
+        nn.Module._call_impl = ORIGINAL_CALL
 
 
 def test_module_call_is_restored_after_a_failed_trace():
