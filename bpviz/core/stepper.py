@@ -59,7 +59,9 @@ def _fmt(t: torch.Tensor | None) -> str:
         return "—"
     if t.numel() == 1:
         return format_number(float(t.reshape(())))
-    return f"tensor{tuple(t.shape)}"
+    if t.dim() == 1:
+        return f"a vector of {t.shape[0]}"
+    return f"a {'×'.join(map(str, t.shape))} tensor"  # the node shows the values
 
 
 def format_number(x: float) -> str:

@@ -67,3 +67,14 @@ def test_format_number():
     assert format_number(0.25) == "0.25"
     assert format_number(1.5e-7) == "1.5e-07"
     assert format_number(float("nan")) == "nan"
+
+
+def test_captions_give_scalars_and_the_shape_of_tensors():
+    tr, seq = chain()
+    assert [s.caption for s in seq.steps if s.phase == "Backward"][-1] == "y: dL/dy = 14 flows to its inputs"
+    mlp = trace_scenario(load_scenario("lesson:mlp_10_5_1"))
+    captions = [s.caption for s in StepSequence(mlp).steps]
+    relu = mlp.graph.nodes[mlp.find("relu")]
+    assert relu["value"].shape == (32, 5)
+    assert "relu: relu = a 32×5 tensor" in captions
+    assert "relu: dL/drelu = a 32×5 tensor flows to its inputs" in captions
