@@ -1,10 +1,14 @@
-"""TensorPainter's remembered widths and its eliding shortcut give exactly what Qt's own calls give."""
+"""TensorPainter's remembered widths and its eliding shortcut give exactly what Qt's own calls
+give; heatmap images hold one pixel per cell in the theme's diverging scale."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
 
-from bpviz.gui.items import tensor_block
+from bpviz.gui.format import TensorDisplay
+from bpviz.gui.items import heatmap, tensor_block
 from bpviz.gui.items.tensor_block import ROLES, painter_for
 from bpviz.gui.theme import DARK, LIGHT
 
@@ -34,3 +38,15 @@ def test_remembered_widths_are_qts_and_stay_bounded(qapp, monkeypatch):
         assert tp.width(text, "small") == tp.fm["small"].horizontalAdvance(text)
         assert tp.width(text, "small") == tp.fm["small"].horizontalAdvance(text)
         assert len(tp._widths) <= 3
+
+
+def test_heatmap_pixels_follow_the_scale_row_by_row(qapp):
+    lut, bad = heatmap._heat_lut(LIGHT)
+    matrix = ((-2.0, -1.0, 0.0), (1.0, 2.0, math.nan), (0.5, math.inf, -0.25))
+    disp = TensorDisplay("heatmap", "", matrix=matrix, lo=-2.0, hi=2.0)
+    image = heatmap.heat_image(LIGHT, disp)
+    assert (image.width(), image.height()) == (3, 3)
+    levels = heatmap.HEAT_LEVELS
+    expected = ((lut[0], lut[levels // 2], lut[levels]), (lut[levels * 3 // 2], lut[2 * levels], bad),
+                (lut[round(1.25 * levels)], bad, lut[round(0.875 * levels)]))
+    assert tuple(tuple(image.pixel(j, i) for j in range(3)) for i in range(3)) == expected
