@@ -162,9 +162,9 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
         gen.setDescription("Exported by bpviz")
         _render_vector(scene, gen, rect, QRectF(0, 0, w, h))
         del gen
-        svg = lean_svg(bytes(buffer.data()).decode("utf-8"))
+        svg = lean_svg(bytes(buffer.data()))
         try:
-            path.write_text(svg, encoding="utf-8")
+            path.write_bytes(svg)
         except OSError as exc:
             raise BpvizError(f"Cannot write '{path}': {exc.strerror or exc}; check the disk space and "
                              "permissions.") from exc
@@ -185,16 +185,18 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
 
 # What QSvgGenerator writes in vain: a group with nothing inside at every painter state change
 # (about 40% of its groups), and on a <text> the font attributes its group sets already.
-_EMPTY_GROUP = re.compile(r"<g\b[^>]*>\s*</g>\s*")
-_GROUP_FONT_TEXT = re.compile(r'(\n(font-family="[^"]*" font-size="[^"]*" font-weight="[^"]*" '
-                              r'font-style="[^"]*") \n>\n<text [^>]*?) \2')
+# Bytes, not text: the generator writes UTF-8, whose multi-byte characters never contain these
+# ASCII patterns, and the file is written as it comes (no decoding and encoding 1.4 MB).
+_EMPTY_GROUP = re.compile(rb"<g\b[^>]*>\s*</g>\s*")
+_GROUP_FONT_TEXT = re.compile(rb'(\n(font-family="[^"]*" font-size="[^"]*" font-weight="[^"]*" '
+                              rb'font-style="[^"]*") \n>\n<text [^>]*?) \2')
 
 
-def lean_svg(svg: str) -> str:
-    """QSvgGenerator's output without its empty groups, and without the font attributes a
-    ``<text>`` inherits from its group (SVG inheritance). Draws exactly the same; a quarter
+def lean_svg(svg: bytes) -> bytes:
+    """QSvgGenerator's output (UTF-8) without its empty groups, and without the font attributes
+    a ``<text>`` inherits from its group (SVG inheritance). Draws exactly the same; a quarter
     smaller. Output laid out otherwise is left as it is."""
-    return _GROUP_FONT_TEXT.sub(r"\1", _EMPTY_GROUP.sub("", svg))
+    return _GROUP_FONT_TEXT.sub(rb"\1", _EMPTY_GROUP.sub(b"", svg))
 
 
 def copy_to_clipboard(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
