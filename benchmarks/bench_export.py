@@ -18,7 +18,16 @@ Target (issue 3): bpviz no slower than torchviz + dot (ratio <= 1).
 torchviz is not a bpviz dependency: ``.venv/bin/pip install torchviz`` (it pulls the ``graphviz``
 Python package; the ``dot`` binary comes from the system). Without it, only bpviz is timed.
 ``--threads N`` sets torch's intra-op threads (in-process, and OMP_NUM_THREADS for the commands);
+``bpviz export`` itself runs its torch work on one thread, and so does the split into parts here.
 ``--busy N`` runs N busy-loop processes meanwhile (a loaded machine, reproducibly).
+
+Bytecode: the commands run with bytecode cached, as for an installed package (pip compiles every
+module when it installs one, and a checkout's first run writes ``__pycache__``); the warm-up run
+of each command writes what is missing. ``PYTHONDONTWRITEBYTECODE`` (set in some containers)
+is therefore dropped from the commands' environment: with it, and no ``__pycache__`` in the
+checkout, every run would compile bpviz's ~40 modules again (~40 ms) while torch, networkx,
+PySide6 and torchviz load theirs from site-packages. ``--compile-each-run`` keeps it, to measure
+that case.
 Run: ``.venv/bin/python benchmarks/bench_export.py [--repeats N] [--command-repeats N]``.
 """
 
@@ -85,7 +94,19 @@ def bpviz_command_inprocess(scenario: str, out: str) -> None:
 
 
 def bpviz_parts(scenario: str, out: str) -> dict[str, float]:
-    """The export pipeline of bpviz/commands/export.py, timed by part (ms)."""
+    """The export pipeline of bpviz/commands/export.py, timed by part (ms), on one torch thread
+    as the command runs it."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _bpviz_parts(scenario, out)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _bpviz_parts(scenario: str, out: str) -> dict[str, float]:
     from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario
@@ -204,6 +225,9 @@ def main() -> int:
                              "commands (default: torch's default, as users get)")
     parser.add_argument("--busy", type=int, default=0, metavar="N",
                         help="run N busy-loop processes meanwhile (simulated load)")
+    parser.add_argument("--compile-each-run", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE in the commands' environment if set "
+                             "(without __pycache__, bpviz then compiles its modules in every run)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if the target is missed")
     args = parser.parse_args()
     busy = start_busy(args.busy)
@@ -276,6 +300,14 @@ def run(args) -> int:
         env = dict(os.environ)
         if args.threads:
             env["OMP_NUM_THREADS"] = str(args.threads)
+        if not args.compile_each_run:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)     # see the module notes: as installed
+        if not env.get("PYTHONDONTWRITEBYTECODE"):
+            bytecode = "cached, as installed"
+        elif (ROOT / "bpviz" / "__pycache__").is_dir():
+            bytecode = "from bpviz/__pycache__ (PYTHONDONTWRITEBYTECODE set, but an earlier run wrote it)"
+        else:
+            bytecode = "compiled in every run (PYTHONDONTWRITEBYTECODE, no bpviz/__pycache__)"
         py = sys.executable
         bpviz_cmd = [py, "-m", "bpviz", "export", str(scenario), "-o", str(out_b)]
         tv_cmd = [py, str(tv_script), str(scenario), str(out_t)]
@@ -286,7 +318,8 @@ def run(args) -> int:
         cb, ct = alternate(args.command_repeats, lambda: run_command(bpviz_cmd, env),
                            (lambda: run_command(tv_cmd, env)) if not skip else (lambda: float("nan")))
         floor = [run_command(floor_cmd, env) for _ in range(max(3, args.command_repeats // 2))]
-        print(f"\n== whole commands, subprocess wall time, medians of {args.command_repeats}, ms")
+        print(f"\n== whole commands, subprocess wall time, medians of {args.command_repeats}, ms; "
+              f"bytecode {bytecode}")
         print(f"{'':44}{'median':>9}{'min':>9}{'max':>9}")
         print(f"{'python -m bpviz export FILE -o x.svg':44}{statistics.median(cb):9.0f}{min(cb):9.0f}{max(cb):9.0f}")
         if not skip:
