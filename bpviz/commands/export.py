@@ -87,7 +87,9 @@ def _end_process(code: int) -> None:
     handlers (the scenario's and the libraries'), then stdout and stderr flushed, then
     ``os._exit``. What this skips is the interpreter's teardown, which frees torch's and Qt's
     modules and objects one by one (~150 ms, more than a tenth of the command) only for the
-    process to end. Returns (for the normal exit) while another non-daemon thread runs."""
+    process to end. Returns (for the normal exit) while another non-daemon thread runs.
+    Objects are not finalized: a file a scenario leaves open without closing it (or an atexit
+    handler) loses what its buffer still held."""
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         return
     # The documented order of the normal exit: atexit handlers first, then the streams.
