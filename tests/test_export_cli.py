@@ -94,12 +94,14 @@ def test_works_without_a_display(tmp_path):
 @pytest.mark.slow
 def test_the_command_process_ends_with_atexit_handlers_run_and_output_flushed(tmp_path):
     """`bpviz export` ends its process without the interpreter's teardown: the scenario's atexit
-    handlers still run, and what it printed reaches a pipe (block-buffered, so it must be flushed)."""
-    marker = tmp_path / "atexit-ran"
+    handlers still run, what it printed reaches a pipe (block-buffered, so it must be flushed),
+    and a file it left open keeps what it wrote."""
+    marker, log = tmp_path / "atexit-ran", tmp_path / "log.txt"
     scenario = tmp_path / "scene.py"
     scenario.write_text(
         "import atexit\nimport torch\n"
         f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))\n"
+        f"log = open({str(log)!r}, 'w')\nlog.write('left open')\n"
         "x = torch.tensor(2.0, requires_grad=True)\n"
         "def loss():\n    return (x * x + 3) ** 2\n", encoding="utf-8")
     out = tmp_path / "out.svg"
@@ -109,6 +111,7 @@ def test_the_command_process_ends_with_atexit_handlers_run_and_output_flushed(tm
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("wrote ") and str(out) in proc.stdout
     assert marker.read_text() == "yes"
+    assert log.read_text() == "left open"  # a file the scenario never closed is flushed
     assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
 
 

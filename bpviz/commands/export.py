@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
+import io
 import os
 import sys
 import threading
@@ -88,8 +89,9 @@ def _end_process(code: int) -> None:
     ``os._exit``. What this skips is the interpreter's teardown, which frees torch's and Qt's
     modules and objects one by one (~150 ms, more than a tenth of the command) only for the
     process to end. Returns (for the normal exit) while another non-daemon thread runs.
-    Objects are not finalized: a file a scenario leaves open without closing it (or an atexit
-    handler) loses what its buffer still held."""
+    Objects are not finalized: the files a scenario file leaves open at module level are
+    flushed (``_flush_open_files``); one opened elsewhere and never closed would lose what its
+    buffer still held."""
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         return
     # The documented order of the normal exit: atexit handlers first, then the streams.
@@ -174,4 +176,16 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> int:
     if ext == ".png" and result.scale < args.scale * 0.999:
         print(f"note: the scale was reduced to {result.scale:.2g} to keep the image under the raster "
               "size limit; use .svg or .pdf for full detail", file=sys.stderr)
+    _flush_open_files(scenario.namespace)
     return 0
+
+
+def _flush_open_files(namespace: dict) -> None:
+    """Flush the files a scenario file opened and left open: _end_process skips the finalizers
+    that would have, at the interpreter's exit."""
+    for value in list(namespace.values()):
+        if isinstance(value, io.IOBase) and not value.closed:
+            try:
+                value.flush()
+            except (OSError, ValueError):  # not writable, or its device is gone: nothing to save
+                pass
