@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsView
 MIN_ZOOM = 0.03
 MAX_ZOOM = 8.0
 FIT_MAX_ZOOM = 1.5   # fitting a tiny graph should not blow it up to poster size
+FIT_ROOM = 0.97      # a fitted graph leaves a little room at the tightest side
 ZOOM_STEP = 1.2
 CLICK_SLOP = 4       # pixels a press may move and still count as a click
 # Keys the main window uses for stepping; the view lets them through instead of scrolling.
@@ -98,9 +99,10 @@ class GraphView(QGraphicsView):
         if rect.isEmpty():
             return
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > FIT_MAX_ZOOM:
-            self.set_zoom(FIT_MAX_ZOOM)
-            self.centerOn(rect.center())
+        # fitInView measures the viewport as it is (scroll bars included) and keeps margins of
+        # its own: its fit could overflow by a few pixels and leave a scroll bar for nothing.
+        self.set_zoom(min(self.zoom() * FIT_ROOM, FIT_MAX_ZOOM))
+        self.centerOn(rect.center())
         self._zoom_changed()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
