@@ -184,8 +184,10 @@ def describe(t: torch.Tensor | None, cache: StatsCache | None = None) -> TensorD
         if len(dims) == 2 and dims[1] <= TABLE_COL_MAX:
             rows = [tuple(cells[i:i + dims[1]]) for i in range(0, n, dims[1])]
         elif len(dims) <= 2:
-            # Vectors and wide rows ([1×8]) wrap, so a node never becomes a long strip.
-            rows = [tuple(cells[i:i + TABLE_ROW_MAX]) for i in range(0, n, TABLE_ROW_MAX)]
+            # Vectors and wide rows ([1×8]) wrap, so a node never becomes a long strip, into
+            # rows of even length (5 values: 3 + 2, not 4 + 1).
+            per_row = -(-n // -(-n // TABLE_ROW_MAX))
+            rows = [tuple(cells[i:i + per_row]) for i in range(0, n, per_row)]
         else:
             return TensorDisplay("summary", summary)
         return TensorDisplay("table", summary, rows=tuple(rows))

@@ -15,6 +15,10 @@ def test_scalars_tables_heatmaps_and_summaries():
     assert describe(torch.tensor(0.25)).mode == "scalar"
     table = describe(torch.tensor([[1.0, -2.0], [0.5, 3.0]]))
     assert table.mode == "table" and table.rows == (("1", "-2"), ("0.5", "3"))
+    # Vectors wrap into rows of even length: five values as 3 + 2, eight in a [1×8] as 4 + 4.
+    assert [len(r) for r in describe(torch.arange(5.0)).rows] == [3, 2]
+    assert [len(r) for r in describe(torch.arange(8.0).reshape(1, 8)).rows] == [4, 4]
+    assert [len(r) for r in describe(torch.arange(12.0)).rows] == [4, 4, 4]
     heat = describe(torch.arange(40.0).reshape(5, 8))
     assert heat.mode == "heatmap" and len(heat.matrix) == 5 and (heat.lo, heat.hi) == (0, 39)
     column = describe(torch.zeros(32, 1))
