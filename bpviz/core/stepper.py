@@ -7,7 +7,7 @@ Position 0 shows the leaves (inputs, parameters, constants) with their values. T
 op in forward order (its value appears and travels its out-edges), one Loss step (the loss value,
 dL/dL = 1), one step per op in backward order (the gradient travels each in-edge in reverse; each
 edge shows its local derivative and upstream x local), and one Update step
-(param <- param - lr * grad).
+(param ← param − lr × grad).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class StepSequence:
             steps.append(Step("Backward", node, in_edges,
                               f"{a['name']}: dL/d{a['name']} = {_fmt(a['grad'])} flows to its inputs"))
         self.update_values = self._update_values()
-        steps.append(Step("Update", None, (), f"param <- param - {format_number(self.lr)} x grad"))
+        steps.append(Step("Update", None, (), f"param ← param − {format_number(self.lr)} × grad"))
         self.steps: tuple[Step, ...] = tuple(steps)
         self._forward_index = {s.node: i for i, s in enumerate(steps) if s.phase == "Forward"}
         self._backward_index = {s.node: i for i, s in enumerate(steps) if s.phase in ("Backward",)}
