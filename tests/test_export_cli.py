@@ -131,3 +131,49 @@ def test_export_loads_only_what_it_draws(tmp_path):
                 "bpviz.core.training", "bpviz.gui.training", "bpviz.gui.token_animator",
                 "bpviz.gui.items.token_item"}
     assert not unwanted & loaded
+
+
+def _export_command(args: list[str], **kw) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}   # as users run it
+    return subprocess.run([sys.executable, "-m", "bpviz", "export", *args], env=env, timeout=120, **kw)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_export_with_a_standard_stream_closed_succeeds(tmp_path, closed):
+    """With stdout or stderr closed (or under pythonw) the stream is None: nothing to flush."""
+    out = tmp_path / "x.svg"
+    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m bpviz export lesson:chain56 -o "{out}" {closed}'],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
+
+
+@pytest.mark.slow
+def test_files_left_open_keep_what_the_scenario_and_its_atexit_handlers_wrote(tmp_path):
+    """Files a scenario's own helper module leaves open are flushed too, and after the atexit
+    handlers, which may still write to them (as the interpreter's teardown would)."""
+    helper_log, own_log = tmp_path / "helper.log", tmp_path / "own.log"
+    (tmp_path / "helper_log.py").write_text(f"LOG = open({str(helper_log)!r}, 'w')\nLOG.write('helper')\n")
+    (tmp_path / "scene.py").write_text(
+        "import atexit\nimport torch\nimport helper_log\n"
+        f"log = open({str(own_log)!r}, 'w')\nlog.write('start;')\n"
+        "atexit.register(lambda: log.write('summary'))\n"
+        "x = torch.tensor(2.0, requires_grad=True)\n"
+        "def loss():\n    return (x * x + 3) ** 2\n", encoding="utf-8")
+    proc = _export_command([str(tmp_path / "scene.py"), "-o", str(tmp_path / "x.svg")], cwd=tmp_path,
+                           capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert helper_log.read_text() == "helper"
+    assert own_log.read_text() == "start;summary"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_report_that_cannot_be_written_is_not_a_success(tmp_path):
+    """stdout on a full disk: exit 120, as Python's own exit reports a failed flush."""
+    with open("/dev/full", "w") as full:
+        proc = _export_command(["lesson:chain56", "-o", str(tmp_path / "x.svg")], stdout=full,
+                               stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 120, proc.stderr
+    assert (tmp_path / "x.svg").exists()

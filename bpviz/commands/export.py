@@ -8,12 +8,10 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
-import io
 import os
 import sys
-import threading
-from pathlib import Path
 
+from bpviz.commands.process_end import end_process, is_command_process, user_namespaces
 from bpviz.core.errors import BpvizError
 
 STEP_NAMES = ("start", "forward", "loss", "backward", "update", "end")
@@ -76,34 +74,6 @@ def _view_graph(trace, collapse: int | None, hide_shape_ops: bool):
     return graph
 
 
-def _is_command_process() -> bool:
-    """Whether this process is the `bpviz` command (``python -m bpviz`` or the console script),
-    which exits as soon as the command returns."""
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return getattr(spec, "name", "") == "bpviz.__main__" or Path(sys.argv[0] or "").stem == "bpviz"
-
-
-def _end_process(code: int) -> None:
-    """End the `bpviz export` process now, with ``code``, if nothing else runs in it: atexit
-    handlers (the scenario's and the libraries'), then stdout and stderr flushed, then
-    ``os._exit``. What this skips is the interpreter's teardown, which frees torch's and Qt's
-    modules and objects one by one (~150 ms, more than a tenth of the command) only for the
-    process to end. Returns (for the normal exit) while another non-daemon thread runs.
-    Objects are not finalized: the files a scenario file leaves open at module level are
-    flushed (``_flush_open_files``); one opened elsewhere and never closed would lose what its
-    buffer still held."""
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
-        return
-    # The documented order of the normal exit: atexit handlers first, then the streams.
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):   # a closed pipe or stream: nothing left to deliver
-            pass
-    os._exit(code)
-
-
 def run(args: argparse.Namespace) -> int:
     """Trace the scenario, apply the chosen step, and write the image; 0 on success."""
     out = str(args.output)
@@ -117,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     # of a second here); reference counting still frees everything else.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    if _is_command_process():
-        # The process ends right after this command. On success _end_process skips the teardown;
+    if is_command_process():
+        # The process ends right after this command. On success end_process skips the teardown;
         # after an error the normal exit's collections would walk every object once more (~0.3 s
         # with torch loaded), and frozen objects are skipped (and freed by the OS). Only in the
         # `bpviz` process itself, never in a caller of cli.main.
@@ -131,19 +101,22 @@ def run(args: argparse.Namespace) -> int:
         # callers of cli.main in a longer-lived process.
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
+        loaded = set(sys.modules)
         try:
-            code = _export(args, out, ext)
+            code, namespace = _export(args, out, ext)
         finally:
             torch.set_num_threads(threads)
-        if _is_command_process():
-            _end_process(code)      # with the collector still off: no collection on the way out
+        if is_command_process():
+            # With the collector still off: no collection on the way out.
+            end_process(code, user_namespaces(namespace, sys.modules.keys() - loaded))
         return code
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _export(args: argparse.Namespace, out: str, ext: str) -> int:
+def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
+    """Write the image; the exit code and the scenario's namespace (see end_process)."""
     from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario
@@ -176,16 +149,4 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> int:
     if ext == ".png" and result.scale < args.scale * 0.999:
         print(f"note: the scale was reduced to {result.scale:.2g} to keep the image under the raster "
               "size limit; use .svg or .pdf for full detail", file=sys.stderr)
-    _flush_open_files(scenario.namespace)
-    return 0
-
-
-def _flush_open_files(namespace: dict) -> None:
-    """Flush the files a scenario file opened and left open: _end_process skips the finalizers
-    that would have, at the interpreter's exit."""
-    for value in list(namespace.values()):
-        if isinstance(value, io.IOBase) and not value.closed:
-            try:
-                value.flush()
-            except (OSError, ValueError):  # not writable, or its device is gone: nothing to save
-                pass
+    return 0, scenario.namespace

@@ -42,11 +42,15 @@ def test_remembered_widths_are_qts_and_stay_bounded(qapp, monkeypatch):
 
 def test_heatmap_pixels_follow_the_scale_row_by_row(qapp):
     lut, bad = heatmap._heat_lut(LIGHT)
-    matrix = ((-2.0, -1.0, 0.0), (1.0, 2.0, math.nan), (0.5, math.inf, -0.25))
+    # Two rows of three: a swap of rows and columns changes the image's size and pixels.
+    matrix = ((-2.0, -1.0, 0.0), (1.0, 2.0, math.nan))
     disp = TensorDisplay("heatmap", "", matrix=matrix, lo=-2.0, hi=2.0)
     image = heatmap.heat_image(LIGHT, disp)
-    assert (image.width(), image.height()) == (3, 3)
+    assert (image.width(), image.height()) == (3, 2)
     levels = heatmap.HEAT_LEVELS
-    expected = ((lut[0], lut[levels // 2], lut[levels]), (lut[levels * 3 // 2], lut[2 * levels], bad),
-                (lut[round(1.25 * levels)], bad, lut[round(0.875 * levels)]))
-    assert tuple(tuple(image.pixel(j, i) for j in range(3)) for i in range(3)) == expected
+    expected = ((lut[0], lut[levels // 2], lut[levels]), (lut[levels * 3 // 2], lut[2 * levels], bad))
+    assert tuple(tuple(image.pixel(j, i) for j in range(3)) for i in range(2)) == expected
+    tall = heatmap.heat_image(LIGHT, TensorDisplay("heatmap", "", matrix=((0.5,), (math.inf,), (-0.25,)),
+                                                   lo=-2.0, hi=2.0))
+    assert (tall.width(), tall.height()) == (1, 3)
+    assert [tall.pixel(0, i) for i in range(3)] == [lut[round(1.25 * levels)], bad, lut[round(0.875 * levels)]]
