@@ -177,3 +177,15 @@ def test_a_report_that_cannot_be_written_is_not_a_success(tmp_path):
                                stderr=subprocess.PIPE, text=True)
     assert proc.returncode == 120, proc.stderr
     assert (tmp_path / "x.svg").exists()
+
+
+@pytest.mark.slow
+def test_a_tool_running_bpviz_as_main_gets_control_back(tmp_path):
+    """Profilers and coverage tools run ``-m bpviz`` with runpy inside their own process: the
+    export must end with SystemExit, which they catch, not end their process."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['bpviz', 'export', 'lesson:chain56', '-o', {str(tmp_path / 'x.svg')!r}]\n"
+            "try:\n    runpy.run_module('bpviz', run_name='__main__', alter_sys=True)\n"
+            "except SystemExit as exit:\n    print('caller resumed', exit.code)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "caller resumed 0" in proc.stdout, proc.stdout + proc.stderr

@@ -23,9 +23,19 @@ _INSTALLED = tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_
 
 def is_command_process() -> bool:
     """Whether this process is the `bpviz` command (``python -m bpviz`` or the console script),
-    which exits as soon as the command returns; never for other callers of ``cli.main``."""
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return getattr(spec, "name", "") == "bpviz.__main__" or Path(sys.argv[0] or "").stem == "bpviz"
+    which exits as soon as the command returns; never for other callers of ``cli.main``, also
+    not for tools that run bpviz as ``__main__`` inside their own process (a profiler's
+    ``-m``, ``runpy.run_module``): the outermost module code running is bpviz's own."""
+    frame, outermost = sys._getframe(), None
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            outermost = frame.f_code.co_filename
+        frame = frame.f_back
+    if outermost is None:
+        return False
+    path = Path(outermost)
+    # The console script (bin/bpviz; on Windows bpviz.exe/__main__.py) or bpviz/__main__.py.
+    return path.stem == "bpviz" or (path.name == "__main__.py" and path.parent.stem == "bpviz")
 
 
 def user_namespaces(first: dict, loaded_since: Iterable[str]) -> list[dict]:
