@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 import torch
 
-from bpviz.core.recorder import DataArg, Recording
+from bpviz.core.recording import DataArg, Recording
 from bpviz.core.scenario import Scenario
 
 _PARAM_NAME = re.compile(r"^(w|b|W|B|weight|bias|theta|param|kernel)(\d|_|$)")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import numbers
+import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from types import CodeType, FrameType
 from typing import Any
 
 import torch
@@ -21,6 +22,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from bpviz.core.module_scopes import ModuleScopes
+from bpviz.core.recording import DataArg, OpRecord, Recording
 from bpviz.core.op_names import friendly_name
 
 # Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
@@ -50,24 +52,6 @@ _NO_PYTHON_DISPATCH = (torch._C.DispatchKeySet(torch._C.DispatchKey.Python)
                        | torch._C.DispatchKeySet(torch._C.DispatchKey.PythonTLSSnapshot))
 
 
-@dataclass(slots=True)
-class OpRecord:
-    """What the forward pass knew about one autograd node."""
-
-    op: str
-    module: str
-    value: torch.Tensor
-    aten: str
-
-
-@dataclass
-class DataArg:
-    """A non-differentiable argument of a call: a tensor without grad, or a python number."""
-
-    value: Any
-    position: int
-
-
 def _flat_tensors(obj: Any, out: list) -> None:
     stack = [obj]
     while stack:
@@ -78,32 +62,6 @@ def _flat_tensors(obj: Any, out: list) -> None:
             stack.extend(reversed(item))
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
-
-
-@dataclass
-class Recording:
-    """Everything one forward pass recorded, keyed by autograd node object."""
-
-    ops: dict[Any, OpRecord] = field(default_factory=dict)
-    data_args: dict[Any, list[DataArg]] = field(default_factory=dict)
-    # id(detached tensor) -> (detached tensor, the tensor it came from)
-    detached: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
-    # Autograd nodes made before the trace started -> the tensor value seen as an argument.
-    pretrace: dict[Any, torch.Tensor] = field(default_factory=dict)
-    baseline_seq: int = 0
-    # Nodes whose gradient is not simply what their one consumer sent: the grad_fn of several
-    # outputs (split, var_mean), or of an output given a gradient hook (t.register_hook).
-    unclear: set = field(default_factory=set)
-    # id(tensor) -> (tensor, its clone at the end of the forward pass), shared by the nodes
-    # that show it: a weight's leaf and the transposed weight F.linear made of it.
-    snapshots: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
-
-    def snapshot(self, t: torch.Tensor) -> torch.Tensor:
-        """A clone of ``t`` as it is now, made once per tensor per trace (the trace owns it)."""
-        known = self.snapshots.get(id(t))
-        if known is None or known[0] is not t:
-            known = self.snapshots[id(t)] = (t, t.detach().clone())
-        return known[1]
 
 
 _MUTABLE: dict[Any, bool] = {}
@@ -225,10 +183,14 @@ def _fast_path(func, args, kwargs) -> str | None:
 
 class Recorder(TorchFunctionMode):
     """Records one forward pass. Use as a context manager around the scenario's forward.
-    ``module_names`` names modules by ``id``; ``modules`` are the scenario's (see ModuleScopes)."""
+    ``module_names`` names modules by ``id``; ``modules`` are the scenario's (see ModuleScopes);
+    ``closure_code``, a ``loss()`` scenario's code, for :meth:`closure_locals`."""
 
-    def __init__(self, module_names: dict[int, str], modules: Iterable[torch.nn.Module] = ()):
+    def __init__(self, module_names: dict[int, str], modules: Iterable[torch.nn.Module] = (),
+                 closure_code: CodeType | None = None):
         super().__init__()
+        self._code = closure_code  # a scenario's loss(): its frame is found at its first op
+        self.closure_frame: FrameType | None = None
         self.rec = Recording()
         self._buffer: list = []
         self._pending: list = []
@@ -257,6 +219,8 @@ class Recorder(TorchFunctionMode):
 
     # -- recording ------------------------------------------------------------------------
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        if self._code is not None:
+            self._find_closure_frame()
         kwargs = kwargs or {}
         buffer = self._buffer
         if buffer or self._unowned:
@@ -315,6 +279,21 @@ class Recorder(TorchFunctionMode):
         if main is not None:
             self._record_args(main, name, args, kwargs, tensors)
         return out
+
+    def _find_closure_frame(self) -> None:
+        # Reading the stack disturbs nobody; a profile hook would replace a profiler's own
+        # (cProfile's cannot even be restored from python) and cost a call per python call.
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code is self._code:
+                self.closure_frame, self._code = frame, None
+                return
+            frame = frame.f_back
+
+    def closure_locals(self) -> dict[str, Any]:
+        """The variables of the scenario's ``loss()`` as it returned (a finished frame keeps
+        them), so ops are named as the user named them (``y = x ** 2`` -> node ``y``)."""
+        return dict(self.closure_frame.f_locals) if self.closure_frame is not None else {}
 
     def _adopt_orphans(self) -> None:
         # Outputs made outside any call this mode saw, or with grad off inside a custom

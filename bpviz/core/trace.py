@@ -5,9 +5,7 @@ Entry points: :func:`trace` (a user's model or closure) and :func:`trace_scenari
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import networkx as nx
 import torch
@@ -39,30 +37,9 @@ def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None
     return trace_scenario(scenario, thresholds)
 
 
-@contextmanager
-def _closure_locals(scenario: Scenario, into: dict[str, Any]) -> Iterator[None]:
-    """Collect the local variables of the scenario's ``loss()`` as it returns, so ops can be
-    named as the user named them (``y = x ** 2`` -> node ``y``)."""
-    code = getattr(scenario.closure, "__code__", None)
-    if code is None:
-        yield
-        return
-
-    def profile(frame, event, arg):
-        if event == "return" and frame.f_code is code:
-            into.update(frame.f_locals)
-
-    previous = sys.getprofile()
-    sys.setprofile(profile)
+def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
     try:
-        yield
-    finally:
-        sys.setprofile(previous)
-
-
-def _forward(scenario: Scenario, recorder: Recorder, local_vars: dict[str, Any]) -> torch.Tensor:
-    try:
-        with recorder, _closure_locals(scenario, local_vars):
+        with recorder:
             loss = scenario.compute_loss()
     except BpvizError:
         raise
@@ -96,9 +73,9 @@ def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> 
     index = scenario.module_index()
     module_tensors = index.params, index.buffers
     named = scenario.named_tensors(module_tensors)
-    recorder = Recorder(index.names, index.modules)
-    local_vars: dict[str, Any] = {}
-    loss = _forward(scenario, recorder, local_vars)
+    recorder = Recorder(index.names, index.modules, getattr(scenario.closure, "__code__", None))
+    loss = _forward(scenario, recorder)
+    local_vars = recorder.closure_locals()
     builder = GraphBuilder(loss, recorder.rec, named, scenario, module_tensors)
     builder.op_names = {v.grad_fn: k for k, v in local_vars.items()
                         if isinstance(v, torch.Tensor) and v.grad_fn is not None and not k.startswith("_")}

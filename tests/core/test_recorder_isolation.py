@@ -73,3 +73,29 @@ def test_module_calls_on_another_thread_do_not_change_module_scopes():
     modules = {a["op"]: a["module"] for _, a in tr.graph.nodes(data=True) if a["kind"] == "op"}
     assert modules["tanh"] == ""
     assert modules["linear"] == "fc"
+
+
+def test_a_running_profiler_stays_and_ops_keep_the_closures_names():
+    """Tracing under cProfile (or a debugger's hooks) neither fails nor unhooks it, and ops are
+    still named after the closure's variables."""
+    import cProfile
+    import sys
+
+    w = torch.tensor(3.0, requires_grad=True)
+
+    def named_loss():
+        squared = w ** 2
+        shifted = squared + 1
+        return shifted * 2
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        tr = bpviz.trace(named_loss)
+        still_profiling = sys.getprofile() is not None
+    finally:
+        profiler.disable()
+    assert still_profiling
+    names = {a["name"] for _, a in tr.graph.nodes(data=True)}
+    assert {"squared", "shifted"} <= names
+    assert tr.graph.nodes[tr.find("w")]["grad"].item() == 2 * 2 * 3.0  # d(2(w²+1))/dw = 4w
