@@ -248,3 +248,21 @@ def test_plots_export_and_a_new_scenario_starts_over(training, qtbot, dialogs, t
     wait_idle(qtbot, tc)
     assert tc.history.names == ("x", "w1", "w2") and tc.history.table.offered == 1
     assert not dialogs
+
+
+def test_fit_points_show_their_class_when_the_targets_are_zero_or_one(qapp):
+    """XOR with a logistic loss trains on its own batch: the output is a logit, not read as a
+    probability, but 0/1 targets still colour the points by class; other targets do not."""
+    from bpviz.gui.theme import LIGHT
+    from bpviz.gui.training.fit_plots import FitView
+    from bpviz.gui.training.snapshot import FitData
+
+    grid = (np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))
+    X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    view = FitView(LIGHT)
+    view.set_data(FitData("the scenario's batch", X, np.array([0.0, 1.0, 1.0, 0.0]), False, grid))
+    names = [item.name() for item in view._items if hasattr(item, "points")]
+    assert names == ["class 0", "class 1"]
+    assert "targets" in view.plot_widget.getPlotItem().titleLabel.text
+    view.set_data(FitData("the scenario's batch", X, np.array([0.5, 1.0, 2.0, 0.0]), False, grid))
+    assert [item.name() for item in view._items if hasattr(item, "points")] == ["data"]

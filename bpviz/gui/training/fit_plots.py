@@ -34,6 +34,11 @@ def boundary(values: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> tuple[np.nda
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def binary_targets(y: np.ndarray) -> bool:
+    """Whether every target is 0 or 1."""
+    return y.size > 0 and bool(np.isin(y, (0.0, 1.0)).all())
+
+
 class HistogramPlot(QWidget):
     """A parameter chooser above two histograms: the weights and their gradient.
 
@@ -166,10 +171,12 @@ class FitView(QWidget):
             self._curve = pg.PlotDataItem(pen=pg.mkPen(PALETTE[1], width=2.5), name="model")
             self._items = [dots, self._curve]
         else:
+            key = (f"<span style='color:{CLASS_COLOURS[0]}'>● 0</span> "
+                   f"<span style='color:{CLASS_COLOURS[1]}'>● 1</span>")
             if data.classes:
-                key = (f"<span style='color:{CLASS_COLOURS[0]}'>● 0</span> "
-                       f"<span style='color:{CLASS_COLOURS[1]}'>● 1</span> — p = 0.5")
-                style_plot(plot, t, f"Classes on {data.label} &nbsp; {key}", "x2", "x1")
+                style_plot(plot, t, f"Classes on {data.label} &nbsp; {key} — p = 0.5", "x2", "x1")
+            elif binary_targets(data.y):
+                style_plot(plot, t, f"Model output on {data.label} &nbsp; targets {key}", "x2", "x1")
             else:
                 style_plot(plot, t, f"Model output on {data.label}", "x2", "x1")
             gx, gy = data.grid
@@ -192,7 +199,9 @@ class FitView(QWidget):
             plot.autoRange()
 
     def _scatter(self, data) -> list:
-        if not data.classes:
+        # A scenario's own 0/1 targets (XOR with a logistic loss) are classes too, whatever
+        # the model outputs (logits): the points show which is which.
+        if not data.classes and not binary_targets(data.y):
             return [pg.ScatterPlotItem(data.X[:, 0], data.X[:, 1], size=6, brush=pg.mkBrush(self._theme.text),
                                        pen=None, name="data")]
         out = []
