@@ -22,6 +22,15 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22", "#17becf")
 
 
+def plain_ticks(axis) -> None:
+    """Tick labels of a pyqtgraph axis in the data's own units, never rescaled. Its
+    ``enableAutoSIPrefix(False)`` alone still computes a scale from the range at that moment
+    (1000 for gradients within ±0.004) and keeps it, with no "(x0.001)" on the label: the ticks
+    then read -4..3 instead of -0.004..0.003. With no range enabled, the scale stays 1."""
+    axis.setSIPrefixEnableRanges(())
+    axis.enableAutoSIPrefix(False)
+
+
 def check_plot_path(path: str | os.PathLike[str]) -> Path:
     """The output path if it can be written as a plot; raises BpvizError before any training."""
     out = Path(path)
@@ -69,7 +78,7 @@ def _build(steps, loss, val_loss, grad_norms, title):
             axis = plot.getAxis(side)
             axis.setPen(ink)
             axis.setTextPen(ink)
-            axis.enableAutoSIPrefix(False)  # log axes: "(x0.001)" beside 10^2 ticks misleads
+            plain_ticks(axis)  # log axes: "(x0.001)" beside 10^2 ticks misleads
         plot.setLabel("left", left, color="#000")
         plot.setLabel("bottom", "step", color="#000")
         plot.showGrid(x=True, y=True, alpha=0.2)

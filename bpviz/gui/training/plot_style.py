@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QAction
 
-from bpviz.gui.plot_export import PALETTE
+from bpviz.gui.plot_export import PALETTE, plain_ticks
 from bpviz.gui.theme import Theme
 
 # More curves than PALETTE has colours: colour by depth instead (first layer dark, last bright),
@@ -135,7 +135,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme, title: str, left: str, bottom: s
     plot.setLabel("bottom", bottom, color=theme.text_muted)
     for side in ("left", "bottom"):
         # "(x1e+27)" beside a log axis, or "(x0.001)" beside gradients, only puzzles a reader.
-        plot.getAxis(side).enableAutoSIPrefix(False)
+        plain_ticks(plot.getAxis(side))
 
 
 def fast(plot: pg.PlotItem) -> None:

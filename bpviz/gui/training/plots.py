@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QWidget
 
 from bpviz.core.diagnostics import Thresholds
-from bpviz.gui.plot_export import PALETTE
+from bpviz.gui.plot_export import PALETTE, plain_ticks
 from bpviz.gui.theme import Theme, mix
 from bpviz.gui.training.plot_style import (
     TidyRange, add_smooth_action, curve_colours, fast, finite, key_html, new_plot_widget, positive, smooth,
@@ -245,7 +245,7 @@ class GradFlowPlot(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.hideButtons()
         plot.getAxis("left").setLogMode(False, True)  # ticks read 10^k; the bars are in log10
-        plot.getAxis("left").enableAutoSIPrefix(False)
+        plain_ticks(plot.getAxis("left"))
         self.max_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.mean_bars = pg.BarGraphItem(x=[], height=[], width=0.38)
         plot.addItem(self.max_bars)
