@@ -31,6 +31,22 @@ def plain_ticks(axis) -> None:
     axis.enableAutoSIPrefix(False)
 
 
+def decades_first(axis) -> None:
+    """Label a log axis by its decades, and its 2..9 ticks only where they do not crowd.
+    pyqtgraph may offer the 2..9 ticks as the only tick level over two decades; the first level
+    is always labelled, so 0.1, 0.09, 0.08 ... overlapped at the top of each decade."""
+    from pyqtgraph import AxisItem
+
+    def log_ticks(lo: float, hi: float, size: float, std_ticks):
+        ticks = AxisItem.logTickValues(axis, lo, hi, size, std_ticks)
+        if ticks and ticks[0][0] is None and math.floor(hi) - math.ceil(lo) >= 1:
+            ticks.insert(0, (1.0, [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]))
+        return ticks
+
+    axis.logTickValues = log_ticks
+    axis.setStyle(textFillLimits=[(0, 0.8), (2, 0.3)])  # the 2..9 labels only when sparse
+
+
 def check_plot_path(path: str | os.PathLike[str]) -> Path:
     """The output path if it can be written as a plot; raises BpvizError before any training."""
     out = Path(path)
@@ -79,6 +95,7 @@ def _build(steps, loss, val_loss, grad_norms, title):
             axis.setPen(ink)
             axis.setTextPen(ink)
             plain_ticks(axis)  # log axes: "(x0.001)" beside 10^2 ticks misleads
+        decades_first(plot.getAxis("left"))
         plot.setLabel("left", left, color="#000")
         plot.setLabel("bottom", "step", color="#000")
         plot.showGrid(x=True, y=True, alpha=0.2)
