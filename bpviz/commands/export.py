@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     # of a second here); reference counting still frees everything else.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    if is_command_process():
+    command = is_command_process()
+    if command:
         # The process ends right after this command. On success end_process skips the teardown;
         # after an error the normal exit's collections would walk every object once more (~0.3 s
         # with torch loaded), and frozen objects are skipped (and freed by the OS). Only in the
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             code, namespace = _export(args, out, ext)
         finally:
             torch.set_num_threads(threads)
-        if is_command_process():
+        if command:
             # With the collector still off: no collection on the way out.
             end_process(code, user_namespaces(namespace, sys.modules.keys() - loaded))
         return code

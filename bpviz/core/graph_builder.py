@@ -9,7 +9,7 @@ import networkx as nx
 import torch
 
 from bpviz.core.recording import DataArg, Recording
-from bpviz.core.scenario import Scenario
+from bpviz.core.scenario import ModuleIndex, Scenario
 
 _PARAM_NAME = re.compile(r"^(w|b|W|B|weight|bias|theta|param|kernel)(\d|_|$)")
 _DTYPES: dict[torch.dtype, str] = {}
@@ -43,7 +43,7 @@ class GraphBuilder:
     """Builds the forward-direction graph; one instance per trace."""
 
     def __init__(self, loss: torch.Tensor, rec: Recording, named: dict[int, tuple[str, torch.Tensor]],
-                 scenario: Scenario, module_tensors=None):
+                 scenario: Scenario, index: ModuleIndex | None = None):
         self.graph = nx.DiGraph()
         self.loss = loss
         self.rec = rec
@@ -64,7 +64,8 @@ class GraphBuilder:
         self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
-        params, buffers = module_tensors or scenario.module_index()[1:3]
+        index = index or scenario.module_index()
+        params, buffers = index.params, index.buffers
         self._params = [t for _, t in params.values()]
         self._param_ids = set(params)
         self._buffer_ids = set(buffers)

@@ -119,20 +119,17 @@ class Scenario:
                     buffers.setdefault(id(b), (head + bname, b))
         return index
 
-    def named_tensors(self, module_tensors=None) -> dict[int, tuple[str, torch.Tensor]]:
+    def named_tensors(self, index: ModuleIndex | None = None) -> dict[int, tuple[str, torch.Tensor]]:
         """Every tensor this scenario names, keyed by ``id``: parameters, inputs, target, and
         the module-level tensors of a scenario file or a closure's variables.
-        ``module_tensors`` reuses (parameters, buffers) of a :meth:`module_index`."""
+        ``index`` reuses a :meth:`module_index`."""
         named: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in self.namespace.items():
             if isinstance(value, torch.Tensor) and not name.startswith("_"):
                 named.setdefault(id(value), (name, value))
-        if module_tensors is None:
-            index = self.module_index()
-            module_tensors = index.params, index.buffers
-        params, buffers = module_tensors
-        named.update(buffers)
-        named.update(params)
+        index = index or self.module_index()
+        named.update(index.buffers)
+        named.update(index.params)
         if len(self.inputs) == 1:
             named[id(self.inputs[0])] = (_namespace_name(self, self.inputs[0]) or "x", self.inputs[0])
         else:

@@ -71,12 +71,11 @@ def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
 def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> Trace:
     """Run the scenario's forward pass under recording, then its backward pass with hooks."""
     index = scenario.module_index()
-    module_tensors = index.params, index.buffers
-    named = scenario.named_tensors(module_tensors)
+    named = scenario.named_tensors(index)
     recorder = Recorder(index.names, index.modules, getattr(scenario.closure, "__code__", None))
     loss = _forward(scenario, recorder)
     local_vars = recorder.closure_locals()
-    builder = GraphBuilder(loss, recorder.rec, named, scenario, module_tensors)
+    builder = GraphBuilder(loss, recorder.rec, named, scenario, index)
     builder.op_names = {v.grad_fn: k for k, v in local_vars.items()
                         if isinstance(v, torch.Tensor) and v.grad_fn is not None and not k.startswith("_")}
     builder.walk()

@@ -173,9 +173,12 @@ class FitView(QWidget):
         else:
             key = (f"<span style='color:{CLASS_COLOURS[0]}'>● 0</span> "
                    f"<span style='color:{CLASS_COLOURS[1]}'>● 1</span>")
+            # A scenario's own 0/1 targets (XOR with a logistic loss) are classes too, whatever
+            # the model outputs (logits): the points show which is which.
+            by_class = data.classes or binary_targets(data.y)
             if data.classes:
                 style_plot(plot, t, f"Classes on {data.label} &nbsp; {key} — p = 0.5", "x2", "x1")
-            elif binary_targets(data.y):
+            elif by_class:
                 style_plot(plot, t, f"Model output on {data.label} &nbsp; targets {key}", "x2", "x1")
             else:
                 style_plot(plot, t, f"Model output on {data.label}", "x2", "x1")
@@ -188,7 +191,7 @@ class FitView(QWidget):
             # The p = 0.5 boundary as a plain curve in data coordinates (an IsocurveItem under
             # the image's transform exports to SVG with a pen scaled up many times).
             self._iso = pg.PlotDataItem(pen=pg.mkPen(t.text, width=2), connect="finite")
-            self._items = [self._image, self._iso, *self._scatter(data)]
+            self._items = [self._image, self._iso, *self._scatter(data, by_class)]
         for item in self._items:
             plot.addItem(item)
         if self._image is not None:
@@ -198,10 +201,8 @@ class FitView(QWidget):
         else:
             plot.autoRange()
 
-    def _scatter(self, data) -> list:
-        # A scenario's own 0/1 targets (XOR with a logistic loss) are classes too, whatever
-        # the model outputs (logits): the points show which is which.
-        if not data.classes and not binary_targets(data.y):
+    def _scatter(self, data, by_class: bool) -> list:
+        if not by_class:
             return [pg.ScatterPlotItem(data.X[:, 0], data.X[:, 1], size=6, brush=pg.mkBrush(self._theme.text),
                                        pen=None, name="data")]
         out = []
