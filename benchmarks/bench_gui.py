@@ -239,7 +239,7 @@ def zoom_actions(view, start: float, low: float, high: float):
 
 def bench_pan_zoom(panel, trace, sequence, repeats: int):
     """Pan and zoom frames at the app's opening zoom and at 'fit' (the whole graph)."""
-    from bpviz.commands.export import step_position
+    from bpviz.core.step_names import step_position
 
     scene, view = panel.scene, panel.view
     scene.apply_state(sequence.state_at(step_position(sequence, "backward")), trace, lr=sequence.lr)

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bpviz.cli import main
-from bpviz.commands.export import step_position
+from bpviz.core.step_names import step_position
 
 
 def svg_texts(path) -> set[str]:

@@ -13,8 +13,8 @@ import sys
 
 from bpviz.commands.process_end import end_process, is_command_process, user_namespaces
 from bpviz.core.errors import BpvizError
+from bpviz.core.step_names import STEP_NAMES, step_position
 
-STEP_NAMES = ("start", "forward", "loss", "backward", "update", "end")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,24 +33,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--collapse", type=int, metavar="DEPTH", help="collapse nn.Module groups below DEPTH")
     p.add_argument("--hide-shape-ops", action="store_true", help="hide view/reshape/transpose ops")
     p.set_defaults(run=run)
-
-
-def step_position(sequence, spec: str | int) -> int:
-    """The position for ``--step``: a number (clamped), or start, forward (the last forward
-    step), loss, backward (the last backward step), update or end. Raises BpvizError."""
-    text = str(spec).strip().lower()
-    if text.lstrip("-").isdigit():
-        return max(0, min(int(text), sequence.last))
-    phases = [s.phase for s in sequence.steps]
-
-    def last_of(phase: str) -> int:
-        return max((i for i, p in enumerate(phases) if p == phase), default=sequence.loss_position)
-
-    positions = {"start": 0, "forward": last_of("Forward"), "loss": sequence.loss_position,
-                 "backward": last_of("Backward"), "update": sequence.last, "end": sequence.last}
-    if text not in positions:
-        raise BpvizError(f"Unknown step '{spec}'; use a step number or one of {', '.join(STEP_NAMES)}.")
-    return positions[text]
 
 
 def _ensure_platform() -> None:

@@ -151,3 +151,4 @@ class StepSequence:
         updated = self.update_values if step.phase == "Update" else {}
         return DisplayState(position, step.phase, step, frozenset(values), frozenset(grads),
                             frozenset(edge_grads), updated)
+
