@@ -90,7 +90,8 @@ def open_app(path: str):
     from bpviz.gui.main_window import MainWindow
 
     app = QApplication.instance()
-    window = MainWindow(path)
+    window = MainWindow()
+    window.document.open_spec(path)
     window.show_dialogs = False
     window.menus.animate.setChecked(False)
     window.resize(1440, 900)
@@ -117,8 +118,8 @@ def app_block(app, window, steps: int, probe: FrameProbe | None = None) -> float
     elapsed = time.perf_counter() - start
     if probe is not None:
         probe.stop()
-    if window.last_error:
-        raise SystemExit(f"training failed: {window.last_error}")
+    if window.document.last_error:
+        raise SystemExit(f"training failed: {window.document.last_error}")
     return steps / elapsed
 
 

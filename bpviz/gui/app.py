@@ -79,11 +79,14 @@ def run_app(args) -> int:
     app = application()
     from bpviz.gui.main_window import DEFAULT_SPEC, MainWindow
 
-    spec = getattr(args, "scenario", None) or DEFAULT_SPEC
+    from bpviz.core.sources import source_from_spec
+
+    source = source_from_spec(getattr(args, "scenario", None) or DEFAULT_SPEC)
     smoke = bool(getattr(args, "smoke_test", False))
     shot = getattr(args, "screenshot", None)
     step = getattr(args, "step", None)
-    window = MainWindow(spec, start=False)
+    window = MainWindow()
+    document = window.document
     window.debug = bool(getattr(args, "debug", False))
     headless = smoke or bool(shot)
     window.show_dialogs = not headless
@@ -95,7 +98,7 @@ def run_app(args) -> int:
         app.exit(1)
 
     def on_first_trace() -> None:
-        window.traceShown.disconnect(on_first_trace)
+        document.opened.disconnect(on_first_trace)
         # torch, Qt and the first graph are loaded: ~280,000 objects (2,000-node graph) that
         # live as long as the app. Frozen, every later full collection skips them (150-1,300 ms
         # each otherwise, a visible stall in a step), and so does the shutdown. Objects made from
@@ -105,16 +108,18 @@ def run_app(args) -> int:
         # the user's, and so are its objects.
         gc.freeze()
         if step is not None:
+            from bpviz.core.errors import BpvizError
+
             try:
-                window.go_to(step)
-            except ValueError as exc:
-                fail(str(exc)) if headless else window.show_error("Unknown step", str(exc))
+                document.go_to(step)
+            except BpvizError as exc:
+                fail(str(exc)) if headless else document.warn("Unknown step", str(exc))
                 return
         if headless:
             QTimer.singleShot(SETTLE_MS, finish)
 
     def finish() -> None:
-        window.show_initial_view()
+        window.canvas.show_initial_view()
         image = window.view.viewport().grab().toImage() if window.view is not None else None
         if image is None or image.isNull() or _uniform(image):
             fail("the graph was not drawn")
@@ -124,16 +129,16 @@ def run_app(args) -> int:
             return
         app.exit(0)
 
-    window.traceShown.connect(on_first_trace)
+    document.opened.connect(on_first_trace)
     if headless:
-        window.traceFailed.connect(fail)
+        document.openFailed.connect(lambda message, _details: fail(message))
         # Screenshots show the settled step, not a token caught halfway along an edge.
         window.menus.animate.setChecked(False)
         QTimer.singleShot(HEADLESS_TIMEOUT_MS, lambda: fail("timed out waiting for the first trace"))
     window.show()
-    QTimer.singleShot(0, lambda: window.open_scenario(spec))
+    QTimer.singleShot(0, lambda: document.open(source))
     code = app.exec()
-    window.runner.wait()
+    document.runner.wait()
     return result["code"] or code
 
 
@@ -157,22 +162,27 @@ def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
     with _torch_threads(1):
         trace, scenario = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
         application()
+        from bpviz.core.sources import ScenarioSource
+        from bpviz.core.stepper import StepSequence
         from bpviz.gui import ui_thread_gc
         from bpviz.gui.main_window import MainWindow
 
         # The caller's script gets its own garbage collection back once the window is closed
         # and its workers are stopped (unless another bpviz window still runs).
         with ui_thread_gc.installed():
-            window = MainWindow(trace=trace, title=title)
-            if scenario is not None:
-                # The training panel trains a copy: the caller's model keeps its weights.
-                window.training_source = scenario.model_copy
+            window = MainWindow()
+            document = window.document
+            document.title_override = title
+            # A model scenario is a source like any other: the training panel trains a copy of
+            # it (the caller's model keeps its weights); a closure is shown but not trained.
+            source = ScenarioSource(scenario) if scenario is not None else None
+            document.show_loaded(source, scenario, trace, StepSequence(trace))
             loop = QEventLoop()
             window.closed.connect(loop.quit)
             window.show()
             window.activateWindow()
             loop.exec()
-            window.runner.wait()
+            document.runner.wait()
             window.deleteLater()
     return 0
 

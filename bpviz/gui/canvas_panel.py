@@ -1,16 +1,17 @@
 """CanvasPanel: the central area; a placeholder until the first trace, then the graph view.
 
 It creates the GraphScene and GraphView lazily, because their modules import torch and the
-window must show before torch loads. It also holds the view options (hidden shape-only ops,
-collapsed modules) and the camera policy: fit when readable, follow the step's node otherwise.
+window must show before torch loads. It draws what the document holds (the view graph, the step,
+the selection, the theme), turns clicks into selection requests to the document, and owns the
+camera policy: fit when readable, follow the step's node otherwise.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
-from bpviz.gui.theme import Theme
+from bpviz.gui.document import Document
 
 # Below this zoom node text is too small to read: a graph that would need it to fit whole opens
 # at this zoom instead, at the current step's node or the top, and Ctrl+0 still fits it.
@@ -18,29 +19,30 @@ READABLE_ZOOM = 0.7
 
 
 class CanvasPanel(QStackedWidget):
-    """Placeholder text, then the graph. Re-emits the scene's selection signals, so the window
-    can connect them before the scene exists."""
+    """Placeholder text, then the graph of ``document``."""
 
-    nodeSelected = Signal(str)
-    edgeSelected = Signal(str, str)
-    selectionCleared = Signal()
-
-    def __init__(self, theme: Theme, parent: QWidget | None = None):
+    def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__(parent)
+        self.document = document
         self.scene = None
         self.view = None
-        self._theme = theme
         self._animate = True
         self._speed = 1.0
         self._legend = True
-        self.hide_shape_ops = False
-        self.collapse_depth: int | None = None
+        self._own_click = False
         self.placeholder = QLabel("Tracing…")
         self.placeholder.setObjectName("canvasPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setStyleSheet("font-size: 16px; padding: 40px;")
         self.addWidget(self.placeholder)
+        document.traceChanged.connect(self._on_trace)
+        document.viewChanged.connect(self._on_view_changed)
+        document.selectionChanged.connect(self._on_selection)
+        document.themeChanged.connect(self._on_theme)
+        document.openFailed.connect(self._on_open_failed)
+        document.steps.stepped.connect(self._on_stepped)
+        document.steps.speedChanged.connect(self.set_animation_speed)
 
     def ensure(self) -> None:
         """Create the scene and the view (imports the canvas modules, hence torch)."""
@@ -49,58 +51,80 @@ class CanvasPanel(QStackedWidget):
         from bpviz.gui.graph_scene import GraphScene
         from bpviz.gui.graph_view import GraphView
 
-        self.scene = GraphScene(self._theme, self)
+        self.scene = GraphScene(self.document.theme, self)
         self.view = GraphView(self.scene)
         self.view.setObjectName("graphView")
         self.addWidget(self.view)
         self.setCurrentWidget(self.view)
-        self.scene.nodeSelected.connect(self.nodeSelected)
-        self.scene.edgeSelected.connect(self.edgeSelected)
-        self.scene.selectionCleared.connect(self.selectionCleared)
+        self.scene.nodeSelected.connect(lambda node: self._clicked(node))
+        self.scene.edgeSelected.connect(lambda u, v: self._clicked((u, v)))
+        self.scene.selectionCleared.connect(self.document.clear_selection)
         self.scene.animator.set_enabled(self._animate)
         self.scene.animator.set_speed(self._speed)
         self.scene.legend.setVisible(self._legend)
 
     # ------------------------------------------------------------------------ content
-    def view_graph(self, trace):
-        """The graph to draw: the trace's, with shape-only ops hidden and modules collapsed as
-        the View menu asks (the core's view functions do the work)."""
-        graph = trace.graph
-        if self.hide_shape_ops or self.collapse_depth is not None:
-            from bpviz.core import views
+    def _on_trace(self, keep_view: bool) -> None:
+        """Build the items for the document's new trace (laid out once; steps apply states)."""
+        self._draw_graph()
+        if not keep_view:
+            # After the layouts settle: the view has its final size then.
+            QTimer.singleShot(0, self.show_initial_view)
 
-            if self.hide_shape_ops:
-                graph = views.hide_shape_ops(graph)
-            if self.collapse_depth is not None:
-                graph = views.collapse_modules(graph, self.collapse_depth)
-        return graph
+    def _on_view_changed(self) -> None:
+        self._draw_graph()
+        self.show_initial_view()
 
-    def show_trace(self, trace, lr: float) -> None:
-        """Build the items for ``trace`` (laid out once; states are applied afterwards)."""
+    def _draw_graph(self) -> None:
+        doc = self.document
         self.ensure()
-        self.scene.title = trace.title
-        self.scene.set_graph(self.view_graph(trace), trace.loss_node, trace.diagnostics, self._theme, lr)
+        self.scene.title = doc.trace.title
+        self.scene.set_graph(doc.view_graph, doc.trace.loss_node, doc.trace.diagnostics, doc.theme, doc.lr)
 
-    def apply(self, state, trace, lr: float, animate: bool) -> None:
+    def _on_stepped(self, position: int, forward_one: bool) -> None:
+        state = self.document.steps.state()
+        if state is not None:
+            self.apply(state, animate=forward_one)
+
+    def apply(self, state, animate: bool) -> None:
         """Show ``state``; ``animate`` sends tokens along the step's edges (a single step)."""
         if self.scene is None:
             return
-        self.scene.apply_state(state, trace, lr=lr)
+        self.scene.apply_state(state, self.document.trace, lr=self.document.lr)
         if animate:
             self.scene.animate_step(state)
         else:
             self.scene.stop_animations()
         self.follow(state.active_node)
 
-    def node_attrs(self, node_id: str) -> dict:
-        """The drawn graph's attributes of a node (groups exist only there)."""
-        g = self.scene.graph
-        return dict(g.nodes[node_id]) if node_id in g else {}
+    def _on_open_failed(self, message: str, _details: str) -> None:
+        if self.document.trace is None:
+            label = self.document.pending.label if self.document.pending is not None else "the scenario"
+            self.placeholder.setText(f"Could not open {label}.\n\n{message}\n\n"
+                                     "Use File ▸ Open or File ▸ Lessons.")
 
-    def edge_attrs(self, u: str, v: str) -> dict:
-        """The drawn graph's attributes of an edge (merged edges exist only there)."""
-        g = self.scene.graph
-        return dict(g.edges[u, v]) if g.has_edge(u, v) else {}
+    # ------------------------------------------------------------------------ selection
+    def _clicked(self, selection) -> None:
+        self._own_click = True
+        try:
+            self.document.select(selection)
+        finally:
+            self._own_click = False
+
+    def _on_selection(self) -> None:
+        """Draw the document's selection; centre it when it was chosen elsewhere (the
+        diagnostics list), not by a click on the canvas."""
+        if self.scene is None:
+            return
+        selection = self.document.selection
+        if selection is None:
+            self.scene.clear_selection()
+        elif isinstance(selection, tuple):
+            self.scene.select_edge(*selection)
+        else:
+            self.scene.select_node(selection)
+            if not self._own_click and selection in self.scene.node_ids():
+                self.view.centerOn(self.scene.node_item(selection))
 
     # ------------------------------------------------------------------------ camera
     def fit(self) -> None:
@@ -108,9 +132,15 @@ class CanvasPanel(QStackedWidget):
         if self.view is not None:
             self.view.fit()
 
-    def show_initial_view(self, active_node: str | None = None) -> None:
-        """Fit if the graph stays readable; else a readable zoom at ``active_node`` (or the top
-        of the graph, where the forward pass starts)."""
+    def show_initial_view(self) -> None:
+        """Fit if the graph stays readable; else a readable zoom at the current step's node (or
+        the top of the graph, where the forward pass starts)."""
+        state = self.document.steps.state()
+        self.frame(state.active_node if state is not None else None)
+
+    def frame(self, active_node: str | None) -> None:
+        """Fit if the graph stays readable; else a readable zoom at ``active_node`` (None: the
+        top of the graph)."""
         if self.view is None:
             return
         self.view.fit()
@@ -133,18 +163,8 @@ class CanvasPanel(QStackedWidget):
         if not visible.contains(rect):
             self.view.ensureVisible(rect, 60, 60)
 
-    def select_node(self, node_id: str) -> bool:
-        """Select and centre a node; False if the canvas does not draw it."""
-        if self.scene is None or node_id not in self.scene.node_ids():
-            return False
-        self.scene.select_node(node_id)
-        self.view.centerOn(self.scene.node_item(node_id))
-        return True
-
     # ------------------------------------------------------------------------ looks
-    def set_theme(self, theme: Theme) -> None:
-        """Restyle the canvas."""
-        self._theme = theme
+    def _on_theme(self, theme) -> None:
         if self.scene is not None:
             self.scene.set_theme(theme)
 

@@ -6,11 +6,12 @@ The findings come from the core (``trace.diagnostics``); this panel only lists t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QDockWidget, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from bpviz.gui.theme import LIGHT, Theme
+from bpviz.gui.document import Document
+from bpviz.gui.theme import Theme
 
 # The same symbols the node badges use, so the list and the canvas read alike.
 SYMBOLS = {"none_grad": "∅", "nonfinite": "!", "exploding": "↑", "vanishing": "↓", "dead_relu": "✕"}
@@ -38,15 +39,16 @@ def badge_icon(kind: str, theme: Theme, size: int = 18) -> QIcon:
 
 
 class DiagnosticsPanel(QDockWidget):
-    """Lists ``trace.diagnostics``; ``nodeActivated(str)`` when the user picks one with a node."""
+    """Lists the document's ``trace.diagnostics``; picking one with a node selects that node."""
 
-    nodeActivated = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__("Diagnostics", parent)
         self.setObjectName("diagnosticsDock")
-        self._theme = LIGHT
+        self.document = document
+        self._theme = document.theme
         self._diagnostics: list = []
+        document.traceChanged.connect(lambda _keep: self.set_diagnostics(document.trace.diagnostics))
+        document.themeChanged.connect(self.set_theme)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 6)
@@ -102,4 +104,4 @@ class DiagnosticsPanel(QDockWidget):
     def _on_item(self, item: QListWidgetItem) -> None:
         node = item.data(Qt.ItemDataRole.UserRole)
         if node:
-            self.nodeActivated.emit(str(node))
+            self.document.select_node(str(node))

@@ -8,11 +8,11 @@ place where values appear one step at a time; the inspector is the reference car
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
 
+from bpviz.gui.document import Document
 from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
-from bpviz.gui.theme import LIGHT, Theme
+from bpviz.gui.theme import Theme
 
 JACOBIAN_CAP = 65536
 KIND_TITLES = {"input": "Input", "param": "Parameter", "constant": "Constant", "op": "Operation",
@@ -21,19 +21,18 @@ NO_GRAD = "None: no gradient flows here"
 
 
 class Inspector(QDockWidget):
-    """Dock showing the selection. ``jumpRequested(int)`` asks the window to go to a step."""
+    """Dock showing the document's selection; its "show me" buttons move the step."""
 
-    jumpRequested = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__("Inspector", parent)
         self.setObjectName("inspectorDock")
+        self.document = document
         self._trace = None
         self._sequence = None
         self._state = None
         self._selection: str | tuple[str, str] | None = None
         self._view_attrs: dict = {}
-        self._theme = LIGHT
+        self._theme = document.theme
         self._jacobians: dict[tuple[str, str], object] = {}
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
@@ -42,6 +41,20 @@ class Inspector(QDockWidget):
         self.setMinimumWidth(300)
         self.formula_label: QLabel | None = None
         self._render()
+        document.traceChanged.connect(lambda _keep: self.set_trace(document.trace, document.sequence))
+        document.steps.stepped.connect(lambda *_: self.set_state(document.steps.state()))
+        document.selectionChanged.connect(self._on_selection)
+        document.themeChanged.connect(self.set_theme)
+
+    def _on_selection(self) -> None:
+        doc = self.document
+        selection = doc.selection
+        if selection is None:
+            self.clear()
+        elif isinstance(selection, tuple):
+            self.show_edge(*selection, view_attrs=doc.edge_attrs(*selection))
+        else:
+            self.show_node(selection, doc.node_attrs(selection))
 
     # ------------------------------------------------------------------------ inputs
     def set_trace(self, trace, sequence) -> None:
@@ -92,7 +105,7 @@ class Inspector(QDockWidget):
 
     # ------------------------------------------------------------------------ pages
     def _render(self) -> None:
-        page = InspectorPage(self._theme, self._sequence, self._state, self.jumpRequested.emit)
+        page = InspectorPage(self._theme, self._sequence, self._state, self.document.steps.set_position)
         sel, trace = self._selection, self._trace
         if trace is None:
             page.note("Tracing…")

@@ -2,7 +2,8 @@
 collapse, shape-only ops, theme, legend, animation, docks), Step (the step shortcuts), Train
 (built by the training controller) and Help.
 
-Menu actions call the window's public methods; the window owns all state.
+Menu actions ask the document (open, view options, theme), the canvas (zoom, legend, animation,
+export) or the widget that owns the action; the document owns all state.
 """
 
 from __future__ import annotations
@@ -11,20 +12,28 @@ import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu, QMessageBox
 
 if TYPE_CHECKING:
-    from bpviz.gui.main_window import MainWindow
+    from bpviz.gui.canvas_panel import CanvasPanel
+    from bpviz.gui.document import Document
+    from bpviz.gui.training import TrainingController
+    from bpviz.gui.window_support import Settings
 
 EXPORT_FILTERS = "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)"
 PNG_SCALES = ("1×", "2×", "3×", "4×")
 
 
 class Menus:
-    """Builds the menu bar of ``window`` and keeps the actions other code needs to reach."""
+    """Builds the menu bar of ``window`` for ``document`` and keeps the actions other code needs
+    to reach. ``docks`` get a show/hide entry in View; ``step_actions`` fill the Step menu."""
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: QMainWindow, document: Document, canvas: CanvasPanel, settings: Settings,
+                 training: TrainingController, docks: list[QDockWidget], step_actions: list[QAction]):
         self.window = w = window
+        self.document = doc = document
+        self.canvas = canvas
+        self.settings = settings
         bar = w.menuBar()
         file_menu = bar.addMenu("&File")
         self.open = self._action(file_menu, "&Open Scenario…", self.open_dialog, QKeySequence.StandardKey.Open)
@@ -36,17 +45,17 @@ class Menus:
         file_menu.addSeparator()
         self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
         self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")
-        file_menu.addAction(w.training.export_action)
+        file_menu.addAction(training.export_action)
         file_menu.addSeparator()
         self.quit = self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
         view = bar.addMenu("&View")
         # The canvas keys (+, -, Ctrl+0) work when it has focus; the menu shortcuts work anywhere.
-        self.zoom_in = self._action(view, "Zoom &In", lambda: w.view and w.view.zoom_in(), "Ctrl+=")
-        self.zoom_out = self._action(view, "Zoom &Out", lambda: w.view and w.view.zoom_out(), "Ctrl+-")
-        self.fit = self._action(view, "&Fit to Window", w.fit, "Ctrl+0")
+        self.zoom_in = self._action(view, "Zoom &In", lambda: canvas.view and canvas.view.zoom_in(), "Ctrl+=")
+        self.zoom_out = self._action(view, "Zoom &Out", lambda: canvas.view and canvas.view.zoom_out(), "Ctrl+-")
+        self.fit = self._action(view, "&Fit to Window", canvas.fit, "Ctrl+0")
         view.addSeparator()
-        self.hide_shape = self._action(view, "&Hide Shape-Only Ops", w.set_hide_shape_ops, checkable=True)
+        self.hide_shape = self._action(view, "&Hide Shape-Only Ops", doc.set_hide_shape_ops, checkable=True)
         self.hide_shape.setToolTip("Hide view, reshape, transpose and similar ops that move no numbers")
         self.collapse = view.addMenu("&Collapse Modules")
         self.collapse.aboutToShow.connect(self._fill_collapse)
@@ -55,7 +64,7 @@ class Menus:
         self._themes = QActionGroup(w)
         self.theme_actions = {}
         for name in ("light", "dark"):
-            act = self._action(theme_menu, name.capitalize(), lambda _c=False, n=name: w.set_theme(n))
+            act = self._action(theme_menu, name.capitalize(), lambda _c=False, n=name: doc.set_theme(n))
             # Checkable but driven by triggered (user choice only): sync_theme ticks it silently.
             act.setCheckable(True)
             self._themes.addAction(act)
@@ -65,18 +74,21 @@ class Menus:
         self.animate = self._action(view, "&Animate Steps", self._toggle_animation, checkable=True)
         self.animate.setChecked(True)
         view.addSeparator()
-        view.addAction(w.inspector.toggleViewAction())
-        view.addAction(w.diagnostics.toggleViewAction())
+        for dock in docks:
+            view.addAction(dock.toggleViewAction())
 
         step = bar.addMenu("&Step")
-        for act in w.step_bar.actions_by_name.values():
+        for act in step_actions:
             step.addAction(act)
 
-        w.training.build_menu(bar)
+        training.build_menu(bar)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About bpviz", self.about)
         self.refresh_recent()
+        self.sync_theme(doc.theme.name)
+        doc.themeChanged.connect(lambda theme: self.sync_theme(theme.name))
+        doc.opened.connect(self._remember_source)
 
     def _action(self, menu: QMenu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
         act = QAction(text, self.window)
@@ -90,45 +102,60 @@ class Menus:
     # ------------------------------------------------------------------------ file
     def open_dialog(self) -> None:
         """Ask for a scenario file and open it."""
-        start = os.path.dirname(self.window.spec) if self.window.spec and os.path.isfile(self.window.spec) else ""
+        from bpviz.core.sources import FileSource
+
+        source = self.document.source
+        start = source.folder if source is not None else ""
         path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start,
                                               "Python scenarios (*.py);;All files (*)")
         if path:
-            self.window.open_scenario(path)
+            self.document.open(FileSource(path))
 
     def _fill_lessons(self) -> None:
         from bpviz.core.scenario import lesson_names, lesson_summary
+        from bpviz.core.sources import LessonSource
 
         self.lessons.clear()
         for name in lesson_names():
-            act = self.lessons.addAction(name, lambda n=name: self.window.open_scenario(f"lesson:{n}"))
+            act = self.lessons.addAction(name, lambda n=name: self.document.open(LessonSource(n)))
             act.setToolTip(lesson_summary(name))
             act.setStatusTip(lesson_summary(name))
             act.setText(f"{name}  —  {_short(lesson_summary(name))}")
         self.lessons.setToolTipsVisible(True)
 
+    def _remember_source(self) -> None:
+        """A newly opened file goes to the top of Open Recent (lessons and models do not)."""
+        source = self.document.source
+        path = source.recent_path if source is not None else None
+        if path:
+            self.settings.add_recent_file(path)
+            self.refresh_recent()
+
     def refresh_recent(self) -> None:
         """Rebuild Open Recent from the settings."""
+        from bpviz.core.sources import FileSource
+
         self.recent.clear()
-        files = self.window.settings.recent_files()
+        files = self.settings.recent_files()
         for path in files:
             self.recent.addAction(os.path.basename(path) + f"   ({os.path.dirname(path)})",
-                                  lambda p=path: self.window.open_scenario(p))
+                                  lambda p=path: self.document.open(FileSource(p)))
         if files:
             self.recent.addSeparator()
             self.recent.addAction("Clear Recent Files", self._clear_recent)
         self.recent.setEnabled(bool(files))
 
     def _clear_recent(self) -> None:
-        self.window.settings.clear_recent_files()
+        self.settings.clear_recent_files()
         self.refresh_recent()
 
     def export_dialog(self) -> None:
         """Ask for a file name (PNG, SVG or PDF) and, for PNG, a scale; then export."""
         w = self.window
-        if w.scene is None:
+        if self.canvas.scene is None:
             return
-        base = (os.path.splitext(os.path.basename(w.spec))[0] if w.spec else "graph").replace("lesson:", "")
+        source = self.document.source
+        base = source.stem if source is not None else "graph"
         path, chosen = QFileDialog.getSaveFileName(w, "Export image", f"{base}.png", EXPORT_FILTERS)
         if not path:
             return
@@ -148,37 +175,37 @@ class Menus:
         from bpviz.gui.export import export_scene
 
         try:
-            result = export_scene(self.window.scene, path, scale)
+            result = export_scene(self.canvas.scene, path, scale)
         except BpvizError as exc:
-            self.window.show_error("Cannot export", str(exc))
+            self.document.warn("Cannot export", str(exc))
             return False
-        self.window.statusBar().showMessage(f"Exported {result.path} ({result.width}×{result.height})", 8000)
+        self.document.report(f"Exported {result.path} ({result.width}×{result.height})")
         return True
 
     def copy_image(self) -> None:
         """Copy the whole graph at the current step to the clipboard."""
         from bpviz.gui.export import copy_to_clipboard
 
-        if self.window.scene is not None:
-            image = copy_to_clipboard(self.window.scene)
-            self.window.statusBar().showMessage(f"Copied the graph ({image.width()}×{image.height()})", 5000)
+        if self.canvas.scene is not None:
+            image = copy_to_clipboard(self.canvas.scene)
+            self.document.report(f"Copied the graph ({image.width()}×{image.height()})", 5000)
 
     # ------------------------------------------------------------------------ view
     def _fill_collapse(self) -> None:
         """Depth choices for the current graph: expand all, or collapse below depth 1..max."""
         self.collapse.clear()
-        w = self.window
-        if w.trace is None:
+        doc = self.document
+        if doc.trace is None:
             return
         from bpviz.core.views import module_depth
 
-        deepest = module_depth(w.trace.graph)
+        deepest = module_depth(doc.trace.graph)
         group = QActionGroup(self.collapse)
         choices = [(None, "Expand All")] + [(d, f"Collapse to Depth {d}") for d in range(deepest)]
         for depth, text in choices:
-            act = self.collapse.addAction(text, lambda d=depth: w.set_collapse_depth(d))
+            act = self.collapse.addAction(text, lambda d=depth: doc.set_collapse_depth(d))
             act.setCheckable(True)
-            act.setChecked(depth == w.collapse_depth())
+            act.setChecked(depth == doc.collapse_depth)
             group.addAction(act)
         if deepest == 0:
             note = self.collapse.addAction("(this graph has no nn.Module groups)")
@@ -190,10 +217,10 @@ class Menus:
             self.theme_actions[name].setChecked(True)
 
     def _toggle_legend(self, on: bool) -> None:
-        self.window.canvas.set_legend_visible(on)
+        self.canvas.set_legend_visible(on)
 
     def _toggle_animation(self, on: bool) -> None:
-        self.window.canvas.set_animation_enabled(on)
+        self.canvas.set_animation_enabled(on)
 
     def about(self) -> None:
         """A short About box."""
@@ -207,8 +234,3 @@ class Menus:
 
 def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def build_menus(window: MainWindow) -> Menus:
-    """Create the menu bar of ``window``."""
-    return Menus(window)

@@ -80,9 +80,20 @@ class StepController(QObject):
 
     def set_sequence(self, sequence: StepSequence, position: int = 0) -> None:
         """Load a new sequence and go to ``position`` (clamped); stops playback."""
+        self.load(sequence, position)
+        self.announce()
+
+    def load(self, sequence: StepSequence, position: int = 0) -> None:
+        """Hold a new sequence at ``position`` (clamped) without telling anyone yet; stops
+        playback. The document calls :meth:`announce` once the views have the new graph."""
         self.pause()
         self._sequence = sequence
         self._position = max(0, min(int(position), sequence.last))
+
+    def announce(self) -> None:
+        """Tell the views the sequence and the position (shown at once, not animated)."""
+        if self._sequence is None:
+            return
         self.sequenceChanged.emit()
         self.positionChanged.emit(self._position)
         self.stepped.emit(self._position, False)

@@ -1,4 +1,4 @@
-"""Tracing off the UI thread: load a scenario, run the traced pass, build the step sequence.
+"""Tracing off the UI thread: load a source's scenario, run the traced pass, build the step sequence.
 
 Everything a job does is pure core work (torch, networkx); it creates no QGraphicsItem and
 touches no widget. Results come back through a queued signal, so the window builds the canvas on
@@ -18,10 +18,12 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 @dataclass
 class TraceResult:
-    """What a finished job hands back: the trace, its step sequence, and the seconds that loading,
+    """What a finished job hands back: the source and the scenario it loaded (once: training
+    starts from the same load), the trace, its step sequence, and the seconds that loading,
     tracing and sequencing took."""
 
-    spec: str
+    source: Any
+    scenario: Any
     trace: Any
     sequence: Any
     seconds: float
@@ -36,16 +38,16 @@ class _Signals(QObject):
 class TraceJob(QRunnable):
     """One load + trace + sequence run, identified by ``job_id``."""
 
-    def __init__(self, job_id: int, spec: str, signals: _Signals):
+    def __init__(self, job_id: int, source, signals: _Signals):
         super().__init__()
         self.job_id = job_id
-        self.spec = spec
+        self.source = source
         self.signals = signals
         self.setAutoDelete(True)
 
     def run(self) -> None:  # noqa: D102 - QRunnable API
         try:
-            result = run_trace(self.spec)
+            result = run_trace(self.source)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog, never a crash
             message, details = error_message(exc)
             self.signals.failed.emit(self.job_id, message, details)
@@ -53,23 +55,22 @@ class TraceJob(QRunnable):
         self.signals.finished.emit(self.job_id, result)
 
 
-def run_trace(spec: str) -> TraceResult:
-    """Load ``spec`` (a path or ``lesson:NAME``), trace it and build its StepSequence.
+def run_trace(source) -> TraceResult:
+    """Load ``source`` (a :class:`bpviz.core.sources.Source`), trace it and build its StepSequence.
 
     Also imports the canvas modules, which pull in torch: importing them here keeps that second
     or so of import time off the UI thread on the first open.
     """
     import bpviz.gui.graph_scene  # noqa: F401 - warm the import on this thread
-    from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario
 
     # Timed after the imports: the status bar reports the trace, not the one-off torch load.
     start = time.perf_counter()
-    scenario = load_scenario(spec)
+    scenario = source.load()
     trace = trace_scenario(scenario)
     sequence = StepSequence(trace)
-    return TraceResult(spec, trace, sequence, time.perf_counter() - start)
+    return TraceResult(source, scenario, trace, sequence, time.perf_counter() - start)
 
 
 def error_message(exc: BaseException) -> tuple[str, str]:
@@ -110,10 +111,10 @@ class TraceRunner(QObject):
         """Whether the newest job is still running."""
         return self._busy
 
-    def start(self, spec: str) -> int:
-        """Queue a job for ``spec``; returns its id. Earlier jobs still run but are ignored."""
+    def start(self, source) -> int:
+        """Queue a job for ``source``; returns its id. Earlier jobs still run but are ignored."""
         self._latest += 1
-        self._pool.start(TraceJob(self._latest, spec, self._signals))
+        self._pool.start(TraceJob(self._latest, source, self._signals))
         self._set_busy(True)
         return self._latest
 

@@ -73,16 +73,17 @@ def open_window(qtbot):
     Animations are off unless asked for: tokens are decoration, and tests compare what the
     items show, which must not depend on a running animation.
     """
-    from bpviz.gui.main_window import MainWindow
+    from bpviz.gui.main_window import DEFAULT_SPEC, MainWindow
 
     windows = []
 
     def _open(spec=None, animate: bool = False):
-        window = MainWindow(spec)
+        window = MainWindow()
         qtbot.addWidget(window)
         window.menus.animate.setChecked(animate)
-        with qtbot.waitSignal(window.traceShown, timeout=TRACE_TIMEOUT_MS):
+        with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
             window.show()
+            window.document.open_spec(spec or DEFAULT_SPEC)
         qtbot.waitExposed(window)
         windows.append(window)
         return window
@@ -90,4 +91,4 @@ def open_window(qtbot):
     yield _open
     for window in windows:
         window.controller.pause()
-        window.runner.wait()
+        window.document.runner.wait()

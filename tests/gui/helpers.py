@@ -7,8 +7,8 @@ TRACE_TIMEOUT_MS = 60_000
 
 def open_and_wait(qtbot, window, spec) -> None:
     """Open ``spec`` in an existing window and wait until it is drawn."""
-    with qtbot.waitSignal(window.traceShown, timeout=TRACE_TIMEOUT_MS):
-        window.open_scenario(spec)
+    with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
+        window.document.open_spec(spec)
 
 
 def node_texts(window, name: str) -> list[str]:

@@ -55,14 +55,14 @@ def test_edge_shows_local_derivative_and_upstream_times_local(qtbot, open_window
 
 def test_negative_numbers_are_parenthesised_in_products(qtbot, open_window):
     window = open_window("lesson:relu_two_weights")
-    window.select_node(window.trace.find("w1"))
+    window.document.select_node(window.trace.find("w1"))
     assert window.inspector.formula_text() == "dL/dw1 = (-3) × 1 × 1.5 × 1 × 2 = -9"
 
 
 def test_values_not_reached_yet_are_marked_with_a_jump_to_their_step(qtbot, open_window):
     window = open_window()
     x = window.trace.find("x")
-    window.select_node(x)
+    window.document.select_node(x)
     seq = window.controller.sequence
     notes = window.inspector.findChildren(QLabel, "revealNote")
     assert any("gradient appears at step" in n.text() for n in notes)
@@ -117,7 +117,7 @@ def test_small_tensor_value_shows_as_a_table(qtbot, open_window):
 
     window = open_window("lesson:dead_relu")
     node = window.trace.find("0.weight")
-    window.select_node(node)
+    window.document.select_node(node)
     views = window.inspector.findChildren(TensorView)
     assert [v.mode for v in views][:2] == ["table", "table"]        # value and gradient
     table = views[0].findChild(TensorTable)
@@ -149,7 +149,7 @@ def test_diagnostics_panel_says_when_there_is_nothing_to_report(qtbot, open_wind
 
 def test_new_trace_clears_the_selection(qtbot, open_window):
     window = open_window()
-    window.select_node(window.trace.find("x"))
+    window.document.select_node(window.trace.find("x"))
     open_and_wait(qtbot, window, "lesson:square")
     assert window.inspector.selection() is None
     assert window.inspector.formula_text() == ""

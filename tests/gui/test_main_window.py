@@ -16,7 +16,7 @@ from tests.gui.helpers import TRACE_TIMEOUT_MS, node_texts, open_and_wait
 
 def test_launch_draws_the_default_lesson_fitted(open_window):
     window = open_window()
-    assert window.spec == "lesson:chain56"
+    assert window.document.source.label == "lesson:chain56"
     assert window.windowTitle().startswith("x -> x^2 -> +3 -> ^2 at x = 2")
     names = {window.trace.node(n)["name"] for n in window.scene.node_ids()}
     assert {"x", "y", "z", "loss"} <= names
@@ -26,7 +26,7 @@ def test_launch_draws_the_default_lesson_fitted(open_window):
     # Fitted: the whole graph is inside the viewport, and nothing is left to scroll to (a plain
     # fitInView overflowed by 5 px here once the view had settled, and kept a scroll bar).
     QApplication.processEvents()
-    window.fit()                                 # as Ctrl+0 does, the window having settled
+    window.canvas.fit()                                 # as Ctrl+0 does, the window having settled
     QApplication.processEvents()
     shown = window.view.mapFromScene(window.scene.content_rect()).boundingRect()
     assert window.view.viewport().rect().adjusted(-2, -2, 2, 2).contains(shown)
@@ -34,13 +34,16 @@ def test_launch_draws_the_default_lesson_fitted(open_window):
         assert bar.maximum() == bar.minimum()
 
 
-def test_window_constructs_from_a_trace_without_a_worker(qtbot):
+def test_window_shows_a_trace_without_a_worker(qtbot):
     import bpviz
+    from bpviz.core.stepper import StepSequence
     from bpviz.gui.main_window import MainWindow
 
     trace = bpviz.trace(lambda: (torch_tensor() ** 2).sum())
-    window = MainWindow(trace=trace, title="my model")
+    window = MainWindow()
     qtbot.addWidget(window)
+    window.document.title_override = "my model"
+    window.document.show_loaded(None, None, trace, StepSequence(trace))
     assert window.trace is trace and window.scene is not None
     assert window.windowTitle() == "my model — bpviz"
     assert window.controller.sequence.last > 0
@@ -60,9 +63,9 @@ def test_every_lesson_opens_from_the_lessons_menu(qtbot, open_window):
     assert sorted(actions) == lesson_names()
     assert all(" — " in a.text() or "—" in a.text() for a in actions.values())   # with summaries
     for name in lesson_names():
-        with qtbot.waitSignal(window.traceShown, timeout=TRACE_TIMEOUT_MS):
+        with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
             actions[name].trigger()
-        assert window.spec == f"lesson:{name}"
+        assert window.document.source.label == f"lesson:{name}"
         assert window.trace.title in window.windowTitle()
         assert len(window.scene.node_ids()) == window.trace.graph.number_of_nodes()
         assert window.controller.position == 0
@@ -85,13 +88,13 @@ def _broken(tmp_path, name: str, source: str) -> str:
 def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window, dialogs,
                                                               tmp_path, name, source, expected):
     window = open_window()
-    window.go_to("backward")
+    window.document.go_to("backward")
     before_nodes = sorted(window.scene.node_ids())
     before_title = window.windowTitle()
     position = window.controller.position
     path = _broken(tmp_path, name, source) if source is not None else str(tmp_path / name)
-    with qtbot.waitSignal(window.traceFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
-        window.open_scenario(path)
+    with qtbot.waitSignal(window.document.openFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
+        window.document.open_spec(path)
     assert len(dialogs) == 1
     title, text = dialogs[0]
     assert expected in text and text == blocker.args[0]
@@ -100,7 +103,7 @@ def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window,
     assert sorted(window.scene.node_ids()) == before_nodes
     assert window.windowTitle() == before_title
     assert window.controller.position == position
-    assert window.spec == "lesson:chain56"
+    assert window.document.source.label == "lesson:chain56"
     assert window.settings.recent_files() == []
 
 
@@ -117,18 +120,18 @@ def test_slow_trace_runs_off_the_ui_thread_with_a_busy_indication(qtbot, open_wi
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(20)
-    window.open_scenario(slow)
+    window.document.open_spec(slow)
     qtbot.waitUntil(window.busy_bar.isVisible, timeout=5000)
     assert QGuiApplication.overrideCursor() is not None
     assert "Tracing" in window.statusBar().currentMessage()
-    with qtbot.waitSignal(window.traceShown, timeout=TRACE_TIMEOUT_MS):
+    with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
         pass
     timer.stop()
     assert not window.busy_bar.isVisible() and QGuiApplication.overrideCursor() is None
     # The event loop kept running while the scenario slept for 0.8 s on the worker.
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert len(ticks) > 20 and max(gaps) < 0.25
-    assert window.spec == slow
+    assert window.document.source.label == slow
 
 
 def test_opened_files_go_to_recent_files_in_memory_only(qtbot, open_window, tmp_path):
@@ -137,7 +140,7 @@ def test_opened_files_go_to_recent_files_in_memory_only(qtbot, open_window, tmp_
     path = _broken(tmp_path, "ok.py", "import torch\nw = torch.tensor(3.0, requires_grad=True)\n\n"
                                        "def loss():\n    return w * w\n")
     open_and_wait(qtbot, window, path)
-    assert window.spec == path
+    assert window.document.source.label == path
     assert window.settings.recent_files() == [os.path.abspath(path)]
     texts = [a.text() for a in window.menus.recent.actions()]
     assert texts[0].startswith("ok.py") and "Clear Recent Files" in texts
@@ -146,7 +149,7 @@ def test_opened_files_go_to_recent_files_in_memory_only(qtbot, open_window, tmp_
 
 def test_export_writes_png_svg_and_pdf_of_the_current_step(qtbot, open_window, tmp_path):
     window = open_window()
-    window.go_to("end")
+    window.document.go_to("end")
     png, svg, pdf = tmp_path / "g.png", tmp_path / "g.svg", tmp_path / "g.pdf"
     assert window.menus.export_to(str(png), 2.0)
     image = QImage(str(png))
@@ -178,7 +181,7 @@ def test_dark_theme_recolours_canvas_and_widgets(qtbot, open_window):
 
     window = open_window()
     window.menus.theme_actions["dark"].trigger()
-    assert window.theme() is DARK
+    assert window.document.theme is DARK
     assert window.scene.backgroundBrush().color().name() == DARK.background
     assert QApplication.palette().window().color().lightness() < 80
     window.menus.theme_actions["light"].trigger()
@@ -188,7 +191,7 @@ def test_dark_theme_recolours_canvas_and_widgets(qtbot, open_window):
 
 def test_view_options_rebuild_the_canvas_and_keep_the_step(qtbot, open_window):
     window = open_window("lesson:residual_mlp")
-    window.go_to("backward")
+    window.document.go_to("backward")
     position = window.controller.position
     full = len(window.scene.node_ids())
     window.menus.collapse.aboutToShow.emit()
@@ -259,7 +262,7 @@ def test_show_trains_a_copy_of_the_user_model(qtbot):
             QTimer.singleShot(50, train_then_close)
             return
         seen["trained"] = tc.thread._session.trainer.param_values()["weight"]
-        seen["error"] = window.last_error
+        seen["error"] = window.document.last_error
         window.close()
 
     QTimer.singleShot(300, train_then_close)

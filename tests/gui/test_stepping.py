@@ -171,7 +171,7 @@ def test_a_single_step_forward_animates_tokens_along_the_edges(qtbot, open_windo
     assert tokens and all(not t.reverse for t in tokens)
     with qtbot.waitSignal(window.scene.animationFinished, timeout=5000):
         pass
-    window.go_to("backward")                       # a jump: shown at once, nothing travels
+    window.document.go_to("loss")                           # a jump: shown at once, nothing travels
     assert not window.scene.animator.tokens()
     click(qtbot, window, "stepForward")
     assert window.scene.animator.tokens() and all(t.reverse for t in window.scene.animator.tokens())

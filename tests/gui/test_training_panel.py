@@ -132,7 +132,7 @@ def test_plots_receive_the_engine_results(training, qtbot, dialogs):
     assert d.fit.data is not None and d.fit.data.dims == 1 and len(d.fit.values) == len(d.fit.data.grid[0])
     assert d.histogram.current() == "weight"
     # Clicking a parameter on the canvas shows its weights and gradient in the histogram.
-    window.canvas.nodeSelected.emit(window.trace.find("bias"))
+    window.document.select_node(window.trace.find("bias"))
     qtbot.waitUntil(lambda: tc.last_snapshot.histograms.name == "bias" and not tc.live.busy(),
                     timeout=RUN_TIMEOUT_MS)
     assert d.histogram.current() == "bias"

@@ -1,12 +1,13 @@
 """TrainingController: the Train menu, the training docks and the worker thread, tied together.
 
 It owns no training state of its own: the engine's Trainer lives on the worker thread, the step
-position in the window's StepController. The controller forwards button presses to the worker
+position in the document's StepController. The controller forwards button presses to the worker
 and appends the worker's chunks to bounded plot buffers; the
 :class:`~bpviz.gui.training.live.LiveView` draws them (plots, and each snapshot's trace handed to
-the window, which shows it at the end of the backward pass keeping the camera and the
+the document, which shows it at the end of the backward pass keeping the camera and the
 selection) on a time budget. After a pause the last snapshot stays, so the stepper walks through
-the pass with the trained weights.
+the pass with the trained weights. What it trains comes from the document: the scenario the
+source loaded for the trace, never a second load.
 
 Everything heavy (pyqtgraph, the docks, the thread) is created on first use.
 """
@@ -18,9 +19,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 if TYPE_CHECKING:
-    from bpviz.gui.main_window import MainWindow
+    from bpviz.gui.canvas_panel import CanvasPanel
+    from bpviz.gui.document import Document
 
 # After the docks are shown or hidden, the canvas is refitted when its size stops changing
 # (REFIT_DEBOUNCE_MS after the last resize, within REFIT_WINDOW_S).
@@ -29,11 +32,16 @@ REFIT_WINDOW_S = 1.5
 
 
 class TrainingController(QObject):
-    """Installs the Train menu on ``window``; builds the docks and thread when first needed."""
+    """The Train actions for ``document``; builds the docks (in ``host``) and the thread when
+    first needed. ``canvas`` is refitted when the docks change its size; ``panels`` are the
+    widgets a live snapshot repaints besides the canvas."""
 
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, document: Document, host: QMainWindow, canvas: CanvasPanel, panels: list[QWidget]):
+        super().__init__(host)
+        self.document = document
+        self.host = host
+        self.canvas = canvas
+        self.panels = panels
         self.docks = None
         self.thread = None
         self.history = None
@@ -41,9 +49,8 @@ class TrainingController(QObject):
         self._run = 0
         self._running = False
         self._last_loss = None
-        self._theme = None
         self.live = None
-        self.show_action = QAction("Show &Training", window)
+        self.show_action = QAction("Show &Training", host)
         self.show_action.setCheckable(True)
         self.show_action.setShortcut(QKeySequence("Ctrl+T"))
         self.show_action.setToolTip("Show or hide the training panel and plots")
@@ -57,14 +64,14 @@ class TrainingController(QObject):
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)
         self._refit.setInterval(REFIT_DEBOUNCE_MS)
-        self._refit.timeout.connect(window.show_initial_view)
+        self._refit.timeout.connect(canvas.show_initial_view)
         self._refit_until = 0.0
-        window.canvas.installEventFilter(self)
-        window.runner.finished.connect(self._on_new_scenario)
-        window.closed.connect(self.shutdown)
+        canvas.installEventFilter(self)
+        document.opened.connect(self._sync_scenario)
+        document.themeChanged.connect(self.set_theme)
 
     def _action(self, text: str, key: str | None, slot) -> QAction:
-        act = QAction(text, self.window)
+        act = QAction(text, self.host)
         if key:
             act.setShortcut(QKeySequence(key))
         act.triggered.connect(slot)
@@ -97,16 +104,16 @@ class TrainingController(QObject):
         from bpviz.gui.training.live import LiveView
         from bpviz.gui.training.worker import TrainingThread
 
-        w = self.window
-        self.docks = TrainingDocks(w, self._theme or w.theme(), w.show_error)
+        doc = self.document
+        self.docks = TrainingDocks(self.host, doc.theme, doc.warn)
         p = self.docks.panel
         p.runRequested.connect(self.run)
         p.pauseRequested.connect(self.pause)
         p.stepRequested.connect(self.step)
         p.resetRequested.connect(self.reset)
-        p.problem.connect(lambda message: w.show_error("Cannot read the CSV file", message))
+        p.problem.connect(lambda message: doc.warn("Cannot read the CSV file", message))
         self.docks.histogram.paramChosen.connect(self._choose_param)
-        w.canvas.nodeSelected.connect(self._on_node_selected)
+        doc.selectionChanged.connect(self._on_selection)
         self.history = TrainingHistory()
         self.thread = TrainingThread(self)
         app = QCoreApplication.instance()
@@ -114,10 +121,9 @@ class TrainingController(QObject):
             app.aboutToQuit.connect(self.shutdown)
         self.thread.chunk.connect(self._on_chunk)
         self.thread.ended.connect(self._on_ended)
-        self.live = LiveView(w, self.docks, self.history, self)
+        self.live = LiveView(doc, self.canvas, self.panels, self.docks, self.history, self)
         self.live.set_worker(self.thread.ready_for_snapshot, self.thread.hold)
-        w_trace = w.trace
-        self._sync_scenario(w.spec, w_trace.lr if w_trace is not None else None)
+        self._sync_scenario()
         return self.docks
 
     @property
@@ -137,22 +143,18 @@ class TrainingController(QObject):
             self.show_action.setChecked(on)
 
     def set_theme(self, theme) -> None:
-        """Follow the window's light or dark theme."""
-        self._theme = theme
+        """Follow the document's light or dark theme."""
         if self.docks is not None:
             self.docks.set_theme(theme)
 
     # ------------------------------------------------------------------------ scenario
-    def _on_new_scenario(self, result) -> None:
-        # Connected before the window's own handler: the result, not window.spec, says what opened.
-        self._sync_scenario(result.spec, result.trace.lr)
-
-    def _sync_scenario(self, spec: str | None, lr: float | None) -> None:
-        """Point the worker at scenario ``spec`` (a new session: the plots start over)."""
+    def _sync_scenario(self) -> None:
+        """Point the worker at the document's newly opened scenario (the plots start over)."""
         if self.docks is None:
             return
-        self.docks.panel.set_scenario_lr(lr)
-        load = self._loader(spec)
+        doc = self.document
+        self.docks.panel.set_scenario_lr(doc.trace.lr if doc.trace is not None else None)
+        load = doc.training_loader()
         if load is None:
             self.docks.panel.set_available(False, "Training needs a scenario file or lesson (or a model "
                                                   "passed to bpviz.show): open one with File ▸ Open or "
@@ -167,15 +169,6 @@ class TrainingController(QObject):
         self.docks.histogram.set_histograms(None)
         self.docks.panel.set_available(True, "Press Run to train, or Step for one SGD step.")
         self._set_running(False)
-
-    def _loader(self, spec: str | None):
-        """What the worker trains: the scenario file or lesson ``spec``, else the window's
-        ``training_source`` (bpviz.show's copy of the caller's model); None if neither."""
-        if spec is None:
-            return self.window.training_source
-        from bpviz.core.scenario import load_scenario
-
-        return lambda: load_scenario(spec)
 
     def _command(self, kind: str, **fields):
         from bpviz.gui.training.worker import Command
@@ -193,7 +186,7 @@ class TrainingController(QObject):
 
     def _start(self, kind: str) -> None:
         self.set_shown(True)
-        if self._running or self._loader(self.window.spec) is None:
+        if self._running or self.document.training_loader() is None:
             return
         from bpviz.core.errors import BpvizError
 
@@ -202,13 +195,13 @@ class TrainingController(QObject):
         try:
             settings.check(steps)
         except BpvizError as exc:
-            self.window.show_error("Cannot train", str(exc))
+            self.document.warn("Cannot train", str(exc))
             return
         self._run += 1
         self._set_running(True)
         panel.set_progress(0, 1 if kind == "step" else steps)
         if kind == "run":
-            lr = settings.lr if settings.lr is not None else self.window.trace.lr
+            lr = settings.lr if settings.lr is not None else self.document.trace.lr
             self.live.add_log([f"step {self.history.table.offered}: run {steps:,} steps, {settings.optimizer} "
                                f"lr {lr:g}, {settings.data.describe()}"])
         self.thread.histogram_param = self.docks.histogram.current()
@@ -221,7 +214,7 @@ class TrainingController(QObject):
 
     def reset(self) -> None:
         """Stop, restore the starting weights exactly, and start the plots over."""
-        if self.thread is None or self._loader(self.window.spec) is None:
+        if self.thread is None or self.document.training_loader() is None:
             return
         self.thread.cancel(self._run)
         self._run += 1
@@ -269,7 +262,7 @@ class TrainingController(QObject):
         if end.session != self._session or end.run != self._run:
             return
         self._set_running(False)
-        live, w = self.live, self.window
+        live, doc = self.live, self.document
         status = ""
         if end.reason == "paused":
             status = (f"Paused after step {end.step:,}. Step through this pass with the trained weights "
@@ -285,17 +278,20 @@ class TrainingController(QObject):
             live.set_status(status)
         live.flush()   # the final weights, at once
         if end.reason == "stopped":
-            w.show_error("Training stopped", end.message)
+            doc.warn("Training stopped", end.message)
         elif end.reason in ("failed", "error"):
-            w.show_error("Cannot train", end.message)
+            doc.warn("Cannot train", end.message)
 
     # ------------------------------------------------------------------------ selection
-    def _on_node_selected(self, node_id: str) -> None:
-        trace = self.window.trace
-        if trace is None or node_id not in trace.graph or trace.graph.nodes[node_id].get("kind") != "param":
+    def _on_selection(self) -> None:
+        """A selected parameter shows in the histogram. Each snapshot's trace restores the
+        selection; the parameter already shown asks for nothing (or snapshots would loop)."""
+        node_id, trace = self.document.selection, self.document.trace
+        if not isinstance(node_id, str) or trace is None or node_id not in trace.graph:
             return
-        name = str(trace.graph.nodes[node_id].get("name"))
-        if name in self.history.names:
+        attrs = trace.graph.nodes[node_id]
+        name = str(attrs.get("name"))
+        if attrs.get("kind") == "param" and name in self.history.names and name != self.thread.histogram_param:
             self.docks.histogram.set_params(list(self.history.names), name)
             self._choose_param(name)
 
@@ -312,9 +308,9 @@ class TrainingController(QObject):
         from bpviz.gui.training.export import FILTERS
 
         if self.history is None or not len(self.history.table):
-            self.window.show_error("Nothing to export", "Train first: there are no training steps to plot yet.")
+            self.document.warn("Nothing to export", "Train first: there are no training steps to plot yet.")
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export training plots", "training.png", FILTERS)
+        path, _ = QFileDialog.getSaveFileName(self.host, "Export training plots", "training.png", FILTERS)
         if path:
             self.export_plots(path)
 
@@ -324,11 +320,11 @@ class TrainingController(QObject):
         from bpviz.gui.training.export import export_history
 
         try:
-            out = export_history(self.history, path, self.window.trace.title if self.window.trace else "")
+            out = export_history(self.history, path, self.document.title)
         except BpvizError as exc:
-            self.window.show_error("Cannot export", str(exc))
+            self.document.warn("Cannot export", str(exc))
             return False
-        self.window.statusBar().showMessage(f"Exported {out}", 8000)
+        self.document.report(f"Exported {out}")
         return True
 
     def shutdown(self) -> None:

@@ -37,11 +37,15 @@ def _gap(cost: float, share: float) -> float:
 
 
 class LiveView(QObject):
-    """Applies chunks to ``history`` and draws them into ``docks`` and ``window``."""
+    """Applies chunks to ``history`` and draws them into ``docks``; each snapshot's trace goes to
+    ``document`` and is painted at once on ``canvas`` and ``panels`` (the step bar, the docks
+    that show the trace)."""
 
-    def __init__(self, window, docks, history, parent=None):
+    def __init__(self, document, canvas, panels, docks, history, parent=None):
         super().__init__(parent)
-        self.window = window
+        self.document = document
+        self.canvas = canvas
+        self.panels = panels
         self.docks = docks
         self.history = history
         self.pending_snapshot = None
@@ -216,18 +220,18 @@ class LiveView(QObject):
             return
         self.last_snapshot = snap
         self._dirty_side = True
-        w = self.window
-        if w.view is not None:
-            w.view.viewport().setUpdatesEnabled(False)
-        w.show_trace(snap.trace, snap.sequence, position=snap.position, keep_view=True)
+        view = self.canvas.view
+        if view is not None:
+            view.viewport().setUpdatesEnabled(False)
+        self.document.show_trace(snap.trace, snap.sequence, position=snap.position)
 
     def _paint_canvas(self) -> None:
-        w = self.window
-        if w.view is not None:
-            w.view.viewport().setUpdatesEnabled(True)
-            w.view.viewport().repaint()
+        view = self.canvas.view
+        if view is not None:
+            view.viewport().setUpdatesEnabled(True)
+            view.viewport().repaint()
         # What show_trace also changed, painted now rather than in a later, contended event.
-        for widget in (w.step_bar, w.inspector, w.diagnostics):
+        for widget in self.panels:
             if widget.isVisible():
                 widget.repaint()
 

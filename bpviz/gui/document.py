@@ -1,0 +1,250 @@
+"""Document: the one owner of what the window shows.
+
+A document holds the source (a file, a lesson, a model handed to ``bpviz.show``), the scenario it
+loaded, the trace and its step sequence (the position lives in its :class:`StepController`), the
+view options (hidden shape-only ops, collapsed modules, theme), and the selection. Widgets take
+the document, listen to its signals and ask it for changes; none of them reaches into the window
+or into another widget.
+
+Order of a new trace, fixed here rather than by the order slots were connected in:
+``traceChanged`` (widgets rebuild for the new graph), then the step controller's ``stepped``
+(widgets show the position), then ``opened`` (only for a newly opened source, not for a trace
+that training replaced) and ``selectionChanged`` when a kept selection is restored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from bpviz.gui.step_controller import StepController
+from bpviz.gui.theme import THEMES, Theme
+from bpviz.gui.trace_worker import TraceResult, TraceRunner
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from bpviz.core.scenario import Scenario
+    from bpviz.core.sources import Source
+
+Selection = str | tuple[str, str] | None
+
+
+class Document(QObject):
+    """What is on screen, and the requests that change it.
+
+    Signals: ``traceChanged(bool keep_view)`` a trace is shown (``keep_view``: a live update of the
+    same network, keep the camera); ``viewChanged()`` a view option changed the drawn graph;
+    ``opened()`` a newly opened source is on screen; ``openFailed(message, details)``;
+    ``selectionChanged()``; ``themeChanged(Theme)``; ``busyChanged(bool)`` a trace is running;
+    ``status(text, msecs)`` a line for the status bar; ``problem(title, message)`` something the
+    user must read (a dialog).
+    """
+
+    traceChanged = Signal(bool)
+    viewChanged = Signal()
+    opened = Signal()
+    openFailed = Signal(str, str)
+    selectionChanged = Signal()
+    themeChanged = Signal(object)
+    busyChanged = Signal(bool)
+    status = Signal(str, int)
+    problem = Signal(str, str)
+
+    def __init__(self, theme: Theme | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.steps = StepController(self)
+        self.runner = TraceRunner(self)
+        self.runner.finished.connect(self._on_traced)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.busyChanged.connect(self.busyChanged)
+        self.source: Source | None = None
+        self.scenario: Scenario | None = None
+        self.trace: Any = None
+        self.title_override = ""
+        self.pending: Source | None = None
+        self.last_error = ""
+        self.hide_shape_ops = False
+        self.collapse_depth: int | None = None
+        self.theme: Theme = theme or THEMES["light"]
+        self.selection: Selection = None
+        self._view_graph: nx.DiGraph | None = None
+
+    # ------------------------------------------------------------------------ what is shown
+    @property
+    def sequence(self):
+        """The step sequence of the trace (None before the first trace)."""
+        return self.steps.sequence
+
+    @property
+    def lr(self) -> float | None:
+        """The learning rate of the Update step (None before the first trace)."""
+        sequence = self.steps.sequence
+        return sequence.lr if sequence is not None else None
+
+    @property
+    def title(self) -> str:
+        """The title to show: one given by ``bpviz.show``, else the trace's."""
+        return self.title_override or (self.trace.title if self.trace is not None else "")
+
+    @property
+    def view_graph(self):
+        """The graph the canvas draws: the trace's, with shape-only ops hidden and modules
+        collapsed as the view options ask (None before the first trace)."""
+        if self._view_graph is None and self.trace is not None:
+            graph = self.trace.graph
+            if self.hide_shape_ops or self.collapse_depth is not None:
+                from bpviz.core import views
+
+                if self.hide_shape_ops:
+                    graph = views.hide_shape_ops(graph)
+                if self.collapse_depth is not None:
+                    graph = views.collapse_modules(graph, self.collapse_depth)
+            self._view_graph = graph
+        return self._view_graph
+
+    def node_attrs(self, node_id: str) -> dict:
+        """The drawn graph's attributes of a node (groups exist only there); {} if not drawn."""
+        graph = self.view_graph
+        return dict(graph.nodes[node_id]) if graph is not None and node_id in graph else {}
+
+    def edge_attrs(self, u: str, v: str) -> dict:
+        """The drawn graph's attributes of an edge (merged edges exist only there)."""
+        graph = self.view_graph
+        return dict(graph.edges[u, v]) if graph is not None and graph.has_edge(u, v) else {}
+
+    # ------------------------------------------------------------------------ opening
+    def open(self, source: Source) -> None:
+        """Load and trace ``source`` on the worker; what is shown stays until the new trace is
+        ready, and stays for good if loading fails (``openFailed``)."""
+        self.pending = source
+        self.status.emit(f"Tracing {source.label}…", 0)
+        self.runner.start(source)
+
+    def open_spec(self, spec: str) -> None:
+        """Open ``lesson:NAME`` or a scenario file path."""
+        from bpviz.core.sources import source_from_spec
+
+        self.open(source_from_spec(spec))
+
+    def reload(self) -> None:
+        """Load the current source again (a changed file, fresh weights)."""
+        if self.source is not None:
+            self.open(self.source)
+
+    def _on_traced(self, result: TraceResult) -> None:
+        self.pending = None
+        self.show_loaded(result.source, result.scenario, result.trace, result.sequence)
+        g = result.trace.graph
+        self.status.emit(f"Traced {result.source.label}: {g.number_of_nodes()} nodes, "
+                         f"{g.number_of_edges()} edges in {result.seconds * 1000:.0f} ms", 8000)
+
+    def _on_failed(self, message: str, details: str) -> None:
+        label = self.pending.label if self.pending is not None else "the scenario"
+        self.last_error = message
+        self.status.emit(f"Could not open {label}", 8000)
+        self.openFailed.emit(message, details)
+
+    def show_loaded(self, source: Source | None, scenario: Scenario | None, trace, sequence) -> None:
+        """Show a trace of a newly loaded source (``scenario``: what the source loaded, which
+        training starts from; None where it cannot be trained)."""
+        self.source, self.scenario = source, scenario
+        self._set_trace(trace, sequence, 0, keep_view=False)
+        self.opened.emit()
+
+    def show_trace(self, trace, sequence, position: int = 0) -> None:
+        """Show a new trace of the same network (training's latest weights): the camera, the
+        view options and the selection stay."""
+        self._set_trace(trace, sequence, position, keep_view=True)
+
+    def _set_trace(self, trace, sequence, position: int, keep_view: bool) -> None:
+        kept = self.selection if keep_view else None
+        self.trace = trace
+        self._view_graph = None
+        self.selection = None
+        self.steps.load(sequence, position)
+        self.traceChanged.emit(keep_view)
+        self.steps.announce()
+        if kept is not None and self._drawn(kept):
+            self.select(kept)
+
+    def training_loader(self):
+        """A function the training worker calls to get the scenario it may change (made from
+        the load the trace used), or None when what is shown cannot be trained."""
+        source, scenario = self.source, self.scenario
+        if source is None or scenario is None:
+            return None
+        return lambda: source.training_scenario(scenario)
+
+    # ------------------------------------------------------------------------ view options
+    def set_hide_shape_ops(self, hide: bool) -> None:
+        """Hide (True) or show the ops that only reshape, view or transpose."""
+        if bool(hide) != self.hide_shape_ops:
+            self.hide_shape_ops = bool(hide)
+            self._view_changed()
+
+    def set_collapse_depth(self, depth: int | None) -> None:
+        """Collapse nn.Module groups deeper than ``depth`` (None: expand everything)."""
+        if depth != self.collapse_depth:
+            self.collapse_depth = depth
+            self._view_changed()
+
+    def _view_changed(self) -> None:
+        self._view_graph = None
+        self.selection = None
+        if self.trace is None:
+            return
+        self.viewChanged.emit()
+        self.selectionChanged.emit()
+        self.steps.announce()
+
+    def set_theme(self, theme: Theme | str) -> None:
+        """Switch the colour theme (canvas and widgets)."""
+        theme = THEMES[theme] if isinstance(theme, str) else theme
+        if theme is not self.theme:
+            self.theme = theme
+            self.themeChanged.emit(theme)
+
+    # ------------------------------------------------------------------------ selection, steps
+    def select(self, selection: Selection) -> None:
+        """Select a node id, an edge ``(u, v)``, or nothing; ignores what is not drawn."""
+        if selection is not None and not self._drawn(selection):
+            return
+        self.selection = selection
+        self.selectionChanged.emit()
+
+    def select_node(self, node_id: str) -> None:
+        """Select a node (as a click on it does)."""
+        self.select(node_id)
+
+    def clear_selection(self) -> None:
+        """Select nothing."""
+        if self.selection is not None:
+            self.select(None)
+
+    def _drawn(self, selection: Selection) -> bool:
+        graph = self.view_graph
+        if graph is None:
+            return False
+        if isinstance(selection, tuple):
+            return graph.has_edge(*selection)
+        return selection in graph
+
+    def go_to(self, step: str | int) -> None:
+        """Jump to a step number or a phase name (see :func:`bpviz.core.step_names.step_position`);
+        raises BpvizError for an unknown name."""
+        from bpviz.core.step_names import step_position
+
+        if self.sequence is not None:
+            self.steps.set_position(step_position(self.sequence, step))
+
+    # ------------------------------------------------------------------------ messages
+    def report(self, text: str, msecs: int = 8000) -> None:
+        """A line for the status bar."""
+        self.status.emit(text, msecs)
+
+    def warn(self, title: str, message: str) -> None:
+        """Something the user must read (shown as a dialog unless dialogs are off)."""
+        self.last_error = message
+        self.problem.emit(title, message)
