@@ -124,9 +124,14 @@ def run_app(args) -> int:
         if image is None or image.isNull() or _uniform(image):
             fail("the graph was not drawn")
             return
-        if shot and not window.grab().save(str(shot), "PNG"):
-            fail(f"cannot write the screenshot to {shot}")
-            return
+        if shot:
+            if not window.grab().save(str(shot), "PNG"):
+                fail(f"cannot write the screenshot to {shot}")
+                return
+            # The same words as `bpviz export`, so a script can tell which step it shows.
+            state, sequence = document.steps.state(), document.sequence
+            print(f"wrote {shot} ({window.width()}×{window.height()} px, {state.phase} step "
+                  f"{state.position} of {sequence.last})")
         app.exit(0)
 
     document.opened.connect(on_first_trace)

@@ -300,5 +300,12 @@ def test_cli_smoke_test_and_screenshot(tmp_path):
     assert done.returncode == 0, done.stderr
     image = QImage(str(shot))
     assert image.width() >= 700 and image.height() >= 450
+    # The app's --step and `bpviz export --step` read a step name the same way.
+    for step in ("backward", "forward", "loss"):
+        shown = _run_cli("lesson:chain56", "--screenshot", str(shot), "--step", step)
+        exported = _run_cli("export", "lesson:chain56", "-o", str(tmp_path / "e.png"), "--step", step)
+        assert shown.returncode == 0 == exported.returncode, shown.stderr + exported.stderr
+        assert shown.stdout.split(", ")[-1] == exported.stdout.split(", ")[-1]
+        assert shown.stdout.split(", ")[-1].startswith(step.capitalize())
     broken = _run_cli(str(tmp_path / "nope.py"), "--smoke-test")
     assert broken.returncode == 1 and "No scenario file" in broken.stderr

@@ -1,0 +1,146 @@
+"""The document: every kind of source opens through one API, loads once, and drives the widgets."""
+
+from __future__ import annotations
+
+import ast
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import torch
+
+from bpviz.core.scenario import load_scenario, scenario_from_model
+from bpviz.core.sources import FileSource, LessonSource, ScenarioSource, source_from_spec
+from bpviz.core.stepper import StepSequence
+from bpviz.core.trace import trace_scenario
+from tests.gui.helpers import TRACE_TIMEOUT_MS
+
+
+def _graph_summary(trace) -> tuple:
+    """Node ids with kind, name, value and grad; edges with grad: what a graph shows."""
+    def number(t):
+        return None if t is None else t.detach().flatten().tolist()
+
+    nodes = tuple(sorted((n, a["kind"], a["name"], str(number(a["value"])), str(number(a["grad"])))
+                         for n, a in trace.graph.nodes(data=True)))
+    edges = tuple(sorted((u, v, str(number(a["grad"]))) for u, v, a in trace.graph.edges(data=True)))
+    return nodes, edges, trace.loss
+
+
+@pytest.fixture
+def document(qtbot):
+    from bpviz.gui.document import Document
+
+    doc = Document()
+    yield doc
+    doc.runner.wait()
+
+
+def _open(qtbot, doc, source) -> None:
+    with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
+        doc.open(source)
+
+
+def test_a_lesson_a_file_and_a_model_open_through_one_api(qtbot, document, tmp_path):
+    expected = _graph_summary(trace_scenario(load_scenario("lesson:relu_two_weights")))
+
+    _open(qtbot, document, LessonSource("relu_two_weights"))
+    assert _graph_summary(document.trace) == expected
+    assert document.source.label == "lesson:relu_two_weights" and document.source.recent_path is None
+
+    path = tmp_path / "two_weights.py"
+    path.write_text(resources.files("bpviz.lessons").joinpath("relu_two_weights.py").read_text())
+    _open(qtbot, document, source_from_spec(str(path)))
+    assert isinstance(document.source, FileSource) and document.source.recent_path == str(path)
+    assert _graph_summary(document.trace) == expected
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    x, y = torch.randn(4, 3), torch.randn(4, 1)
+    scenario = scenario_from_model(model, x, y)
+    _open(qtbot, document, ScenarioSource(scenario))
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    assert document.trace.loss == loss.item()
+    for name, p in model.named_parameters():
+        assert torch.equal(document.trace.graph.nodes[document.trace.find(name)]["grad"], p.grad)
+    # Training gets a copy: the caller's model is not the one trained.
+    trained = document.training_loader()()
+    assert trained.model is not model
+    assert all(torch.equal(a, b) for a, b in zip(trained.model.parameters(), model.parameters()))
+
+
+def test_a_failed_open_keeps_what_is_shown(qtbot, document, tmp_path):
+    _open(qtbot, document, LessonSource("chain56"))
+    trace = document.trace
+    with qtbot.waitSignal(document.openFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
+        document.open(FileSource(str(tmp_path / "missing.py")))
+    assert "No scenario file" in blocker.args[0]
+    assert document.trace is trace and document.source == LessonSource("chain56")
+
+
+def test_signals_come_in_a_fixed_order(qtbot, document):
+    seen: list[str] = []
+    document.traceChanged.connect(lambda keep: seen.append(f"trace keep={keep}"))
+    document.steps.stepped.connect(lambda pos, _one: seen.append(f"stepped {pos}"))
+    document.opened.connect(lambda: seen.append("opened"))
+    document.selectionChanged.connect(lambda: seen.append(f"selection {document.selection}"))
+    _open(qtbot, document, LessonSource("chain56"))
+    assert seen == ["trace keep=False", "stepped 0", "opened"]
+
+    x = document.trace.find("x")
+    document.select_node(x)
+    seen.clear()
+    # A live update of the same network keeps the selection and the position it is given.
+    document.show_trace(document.trace, StepSequence(document.trace), position=3)
+    assert seen == ["trace keep=True", "stepped 3", f"selection {x}"]
+    assert document.steps.position == 3
+
+
+def test_view_options_change_the_drawn_graph_not_the_trace(qtbot, document):
+    _open(qtbot, document, LessonSource("residual_mlp"))
+    full = document.view_graph
+    assert full is document.trace.graph
+    document.set_collapse_depth(0)
+    assert document.view_graph.number_of_nodes() < full.number_of_nodes()
+    group = next(n for n, a in document.view_graph.nodes(data=True) if a.get("kind") == "group")
+    assert document.node_attrs(group)["kind"] == "group"
+    document.select_node("not drawn")
+    assert document.selection is None
+    document.set_collapse_depth(None)
+    assert document.view_graph is document.trace.graph
+
+
+SIDE_EFFECT = """
+import torch
+with open({log!r}, "a") as fh:
+    fh.write("ran\\n")
+model = torch.nn.Linear(2, 1)
+inputs = torch.tensor([[1.0, 2.0]])
+target = torch.tensor([[3.0]])
+lr = 0.1
+"""
+
+
+def test_a_scenario_file_runs_once_when_opened_and_trained(qtbot, open_window, tmp_path):
+    log = tmp_path / "runs.log"
+    path = tmp_path / "side_effect.py"
+    path.write_text(SIDE_EFFECT.format(log=str(log)))
+    window = open_window(str(path))
+    assert log.read_text() == "ran\n"
+    tc = window.training
+    tc.set_shown(True)
+    tc.step()
+    qtbot.waitUntil(lambda: not tc.is_running() and tc.history.table.offered >= 1, timeout=TRACE_TIMEOUT_MS)
+    assert window.document.last_error == ""
+    assert log.read_text() == "ran\n"
+
+
+def test_only_the_app_entry_imports_the_main_window():
+    gui = Path(__file__).resolve().parents[2] / "bpviz" / "gui"
+    importers = []
+    for path in sorted(gui.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "bpviz.gui.main_window":
+                importers.append(path.relative_to(gui).as_posix())
+    assert sorted(set(importers)) == ["app.py"]
