@@ -34,6 +34,12 @@ class Source(ABC):
         return ""
 
     @property
+    def code_path(self) -> str | None:
+        """The user's file whose code :meth:`load` runs (the app asks before running it the
+        first time); None when loading runs no code from the user's files."""
+        return None
+
+    @property
     def stem(self) -> str:
         """A file name stem for exports of what this source shows (``chain56``, ``model``)."""
         return "graph"
@@ -82,6 +88,10 @@ class FileSource(Source):
 
     @property
     def recent_path(self) -> str | None:  # noqa: D102 - see Source
+        return self.path
+
+    @property
+    def code_path(self) -> str | None:  # noqa: D102 - see Source
         return self.path
 
     @property

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from bpviz.core.trust import TrustStore
 from bpviz.gui.step_controller import StepController
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.trace_worker import TraceResult, TraceRunner
@@ -39,7 +40,8 @@ class Document(QObject):
     ``opened()`` a newly opened source is on screen; ``openFailed(message, details)``;
     ``selectionChanged()``; ``themeChanged(Theme)``; ``busyChanged(bool)`` a trace is running;
     ``status(text, msecs)`` a line for the status bar; ``problem(title, message)`` something the
-    user must read (a dialog).
+    user must read (a dialog); ``trustRequested(Source)`` a scenario file the user has not agreed
+    to run yet was asked for (the window asks, then opens it with ``trusted=True``).
     """
 
     traceChanged = Signal(bool)
@@ -51,6 +53,7 @@ class Document(QObject):
     busyChanged = Signal(bool)
     status = Signal(str, int)
     problem = Signal(str, str)
+    trustRequested = Signal(object)
 
     def __init__(self, theme: Theme | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -69,6 +72,7 @@ class Document(QObject):
         self.collapse_depth: int | None = None
         self.theme: Theme = theme or THEMES["light"]
         self.selection: Selection = None
+        self.trust = TrustStore()
         self._view_graph: nx.DiGraph | None = None
 
     # ------------------------------------------------------------------------ what is shown
@@ -115,21 +119,29 @@ class Document(QObject):
         return dict(graph.edges[u, v]) if graph is not None and graph.has_edge(u, v) else {}
 
     # ------------------------------------------------------------------------ opening
-    def open(self, source: Source) -> None:
+    def open(self, source: Source, trusted: bool = False) -> None:
         """Load and trace ``source`` on the worker; what is shown stays until the new trace is
-        ready, and stays for good if loading fails (``openFailed``)."""
+        ready, and stays for good if loading fails (``openFailed``).
+
+        A scenario file runs only when the user agreed: ``trusted`` (they just said so), or the
+        trust store allows the file; otherwise ``trustRequested`` asks and nothing runs."""
+        path = source.code_path
+        if path is not None and not trusted and not self.trust.allows(path):
+            self.trustRequested.emit(source)
+            return
         self.pending = source
         self.status.emit(f"Tracing {source.label}…", 0)
         self.runner.start(source)
 
     def open_spec(self, spec: str) -> None:
-        """Open ``lesson:NAME`` or a scenario file path."""
+        """Open ``lesson:NAME`` or a scenario file path that the user named themselves (on the
+        command line, or in code): no question is asked."""
         from bpviz.core.sources import source_from_spec
 
-        self.open(source_from_spec(spec))
+        self.open(source_from_spec(spec), trusted=True)
 
     def reload(self) -> None:
-        """Load the current source again (a changed file, fresh weights)."""
+        """Load the current source again (fresh weights; a changed file is asked about again)."""
         if self.source is not None:
             self.open(self.source)
 

@@ -26,6 +26,7 @@ from bpviz.gui.menus import Menus
 from bpviz.gui.step_bar import StepBar
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.training import TrainingController
+from bpviz.gui import window_support
 from bpviz.gui.window_support import Settings, app_icon, apply_palette
 
 DEFAULT_SPEC = "lesson:chain56"
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.debug = False
         theme: Theme = THEMES.get(str(self.settings.value("theme", "light")), THEMES["light"])
         self.document = doc = document or Document(theme, self)
+        doc.trust = self.settings.trust_store()
         self.controller = doc.steps
         self.setWindowIcon(app_icon())
         self.resize(1440, 900)
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         doc.busyChanged.connect(self._on_busy)
         doc.status.connect(self.statusBar().showMessage)
         doc.problem.connect(self._on_problem)
+        doc.trustRequested.connect(self._ask_trust)
         self.closed.connect(self.training.shutdown)
         self._apply_theme(doc.theme)
         self._update_title()
@@ -162,6 +165,21 @@ class MainWindow(QMainWindow):
         if self.show_dialogs:
             QMessageBox.warning(self, "Cannot open scenario", message)
 
+    def _ask_trust(self, source) -> None:
+        """A scenario file runs only once the user agrees (remembered for the file as it is now,
+        or for its whole folder)."""
+        path = source.code_path
+        answer = window_support.ask_to_run(self, path) if self.show_dialogs else None
+        if answer is None:
+            self.statusBar().showMessage(f"Did not run {path}", 8000)
+            return
+        if answer == "folder":
+            self.document.trust.allow_folder(source.folder)
+        else:
+            self.document.trust.allow_file(path)
+        self.settings.save_trust(self.document.trust)
+        self.document.open(source, trusted=True)
+
     def _on_problem(self, title: str, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
         if self.show_dialogs:
@@ -185,16 +203,15 @@ class MainWindow(QMainWindow):
             self._size_docks()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
-        urls = event.mimeData().urls()
-        if urls and urls[0].toLocalFile().endswith(".py"):
+        if _dropped_scenario(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
         from bpviz.core.sources import FileSource
 
-        urls = event.mimeData().urls()
-        if urls:
-            self.document.open(FileSource(urls[0].toLocalFile()))
+        path = _dropped_scenario(event.mimeData())
+        if path:
+            self.document.open(FileSource(path))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.document.steps.pause()
@@ -204,3 +221,10 @@ class MainWindow(QMainWindow):
         self.document.runner.wait(10000)
         super().closeEvent(event)
         self.closed.emit()
+
+
+def _dropped_scenario(mime) -> str | None:
+    """The dropped local ``.py`` file, if that is what is dropped: any other file is never run."""
+    urls = mime.urls()
+    path = urls[0].toLocalFile() if urls else ""
+    return path if path.endswith(".py") else None

@@ -42,6 +42,8 @@ class Menus:
         self.lessons.aboutToShow.connect(self._fill_lessons)
         self.recent = file_menu.addMenu("Open &Recent")
         self.recent.setObjectName("recentMenu")
+        self.reload = self._action(file_menu, "Re&load", doc.reload, "Ctrl+R")
+        self.reload.setToolTip("Load the scenario again: an edited file, or the starting weights")
         file_menu.addSeparator()
         self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
         self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")

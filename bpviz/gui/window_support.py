@@ -11,8 +11,9 @@ import os
 
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from bpviz.core.trust import TrustStore
 from bpviz.gui.theme import Theme
 
 ORG_NAME = "bpviz"
@@ -60,6 +61,37 @@ class Settings:
     def clear_recent_files(self) -> None:
         """Forget the recent files."""
         self.set_value("recentFiles", [])
+
+    def trust_store(self) -> TrustStore:
+        """The scenario files and folders the user agreed to run."""
+        def strings(key: str) -> set[str]:
+            raw = self.value(key, []) or []
+            return {p for p in ([raw] if isinstance(raw, str) else raw) if isinstance(p, str)}
+
+        return TrustStore(strings("trust/files"), strings("trust/folders"))
+
+    def save_trust(self, store: TrustStore) -> None:
+        """Remember ``store`` (sorted, so the settings file stays stable)."""
+        self.set_value("trust/files", sorted(store.files))
+        self.set_value("trust/folders", sorted(store.folders))
+
+
+def ask_to_run(parent: QWidget, path: str) -> str | None:
+    """Ask before a scenario file runs for the first time: ``"file"`` (run it), ``"folder"``
+    (run it and trust its folder from now on) or None (do not run it)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Run this scenario?")
+    box.setText(f"Run {os.path.basename(path)}?")
+    box.setInformativeText(f"{path} is a Python file: opening it runs its code with your permissions. "
+                           "Run only files you trust.")
+    run = box.addButton("Run", QMessageBox.ButtonRole.AcceptRole)
+    folder = box.addButton("Always Trust This Folder", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return "file" if clicked is run else "folder" if clicked is folder else None
 
 
 def apply_palette(theme: Theme, app: QApplication | None = None) -> None:

@@ -38,7 +38,7 @@ def document(qtbot):
 
 def _open(qtbot, doc, source) -> None:
     with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
-        doc.open(source)
+        doc.open(source, trusted=True)
 
 
 def test_a_lesson_a_file_and_a_model_open_through_one_api(qtbot, document, tmp_path):
@@ -74,7 +74,7 @@ def test_a_failed_open_keeps_what_is_shown(qtbot, document, tmp_path):
     _open(qtbot, document, LessonSource("chain56"))
     trace = document.trace
     with qtbot.waitSignal(document.openFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
-        document.open(FileSource(str(tmp_path / "missing.py")))
+        document.open(FileSource(str(tmp_path / "missing.py")), trusted=True)
     assert "No scenario file" in blocker.args[0]
     assert document.trace is trace and document.source == LessonSource("chain56")
 
@@ -144,3 +144,73 @@ def test_only_the_app_entry_imports_the_main_window():
             if isinstance(node, ast.ImportFrom) and node.module == "bpviz.gui.main_window":
                 importers.append(path.relative_to(gui).as_posix())
     assert sorted(set(importers)) == ["app.py"]
+
+
+LOGGING = """
+import torch
+with open({log!r}, "a") as fh:
+    fh.write({tag!r} + "\\n")
+x = torch.tensor(2.0, requires_grad=True)
+
+def loss():
+    return x * x
+"""
+
+
+def test_a_scenario_file_runs_only_after_the_user_agrees(qtbot, open_window, tmp_path, monkeypatch):
+    from bpviz.gui import window_support
+
+    window = open_window()
+    doc = window.document
+    answers: list[str | None] = []
+    asked: list[str] = []
+
+    def ask(_parent, path):
+        asked.append(path)
+        return answers.pop(0)
+
+    monkeypatch.setattr(window_support, "ask_to_run", ask)
+    log = tmp_path / "runs.log"
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    first.write_text(LOGGING.format(log=str(log), tag="first"))
+    second.write_text(LOGGING.format(log=str(log), tag="second"))
+    shown = doc.trace
+
+    answers.append(None)                                  # Cancel: nothing runs
+    doc.open(FileSource(str(first)))
+    assert asked == [str(first)] and not log.exists() and doc.trace is shown
+
+    answers.append("file")
+    with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
+        doc.open(FileSource(str(first)))
+    assert log.read_text() == "first\n"
+    with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
+        window.menus.reload.trigger()                     # the same file, unchanged: no question
+    assert len(asked) == 2 and log.read_text() == "first\nfirst\n"
+
+    first.write_text(first.read_text() + "# edited\n")    # changed content: asked again
+    answers.append(None)
+    window.menus.reload.trigger()
+    assert len(asked) == 3 and log.read_text() == "first\nfirst\n"
+
+    answers.append("folder")
+    with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
+        doc.open(FileSource(str(first)))
+    with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
+        doc.open(FileSource(str(second)))                 # same folder: trusted now
+    assert len(asked) == 4 and log.read_text() == "first\nfirst\nfirst\nsecond\n"
+    assert window.settings.trust_store().folders == {str(tmp_path.resolve())}
+
+
+def test_only_python_files_can_be_dropped(qtbot, open_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from bpviz.gui.main_window import _dropped_scenario
+
+    text = tmp_path / "notes.txt"
+    text.write_text("import os\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(text))])
+    assert _dropped_scenario(mime) is None
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "scenario.py"))])
+    assert _dropped_scenario(mime) == str(tmp_path / "scenario.py")
