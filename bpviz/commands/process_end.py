@@ -9,6 +9,7 @@ code flushed, then stdout and stderr flushed; then ``os._exit``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import sys
@@ -59,10 +60,8 @@ def _flush_files(namespaces: Iterable[dict]) -> None:
     for namespace in namespaces:
         for value in list(namespace.values()):
             if isinstance(value, io.IOBase) and not value.closed:
-                try:
+                with contextlib.suppress(OSError, ValueError):  # not writable, or its device is gone
                     value.flush()
-                except (OSError, ValueError):  # not writable, or its device is gone
-                    pass
 
 
 def end_process(code: int, namespaces: Iterable[dict] = ()) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import networkx as nx
 
@@ -132,7 +133,7 @@ def layered_layout(
             a, k = across[d] - low, layer[d]
             near, far = centre[k] - layer_depth[k] / 2, centre[k] + layer_depth[k] / 2
             route += [(a, near), (a, far)] if tb else [(near, a), (far, a)]
-        routes[(names[chain[0]], names[chain[-1]])] = route + [points[chain[-1]]]
+        routes[(names[chain[0]], names[chain[-1]])] = [*route, points[chain[-1]]]
     extent = top - layer_gap
     return Layout(
         positions=dict(zip(names, points)),
@@ -187,7 +188,7 @@ def _add_dummies(preds, layer, asap):
                 chain.append(len(layer) - 1)
             up[v].append(chain[-1])
             upw[v].append(w)
-            edges.append(chain + [v])
+            edges.append([*chain, v])
     down: list[list[int]] = [[] for _ in layer]
     downw: list[list[float]] = [[] for _ in layer]
     for v, (ins, ws) in enumerate(zip(up, upw)):
@@ -324,7 +325,7 @@ def _place(order, up, upw, down, downw, breadth, gap):
     offsets = []  # each node's least distance from the first of its row
     for row in order:
         offsets.append([0.0])
-        for a, b in zip(row, row[1:]):
+        for a, b in pairwise(row):
             offsets[-1].append(offsets[-1][-1] + (breadth[a] + breadth[b]) / 2 + gap)
         for v, off in zip(row, offsets[-1]):
             x[v] = off - offsets[-1][-1] / 2  # start centred on 0
@@ -359,5 +360,5 @@ def _place(order, up, upw, down, downw, breadth, gap):
             diffs = [p - q for p, q in zip(x, old)]
             if max(diffs) - min(diffs) < 1e-2:
                 return history[-1] if sweep % 2 else x
-        history = history[-1:] + [x[:]]
+        history = [*history[-1:], x[:]]
     return x

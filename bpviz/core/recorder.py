@@ -22,8 +22,8 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from bpviz.core.module_scopes import ModuleScopes
-from bpviz.core.recording import DataArg, OpRecord, Recording
 from bpviz.core.op_names import friendly_name
+from bpviz.core.recording import DataArg, OpRecord, Recording
 
 # Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
 _ARITHMETIC = {

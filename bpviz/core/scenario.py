@@ -15,9 +15,10 @@ from __future__ import annotations
 import copy
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -218,7 +219,7 @@ def _scenario_from_source(source: str, filename: str, spec: str) -> Scenario:
     namespace: dict[str, Any] = {"__name__": "bpviz_scenario", "__file__": filename}
     try:
         exec(code, namespace)  # noqa: S102 - running the user's scenario is the point
-    except BaseException as exc:  # noqa: BLE001 - any failure in user code becomes a message
+    except BaseException as exc:  # any failure in user code becomes a message
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise ScenarioError(
@@ -245,7 +246,7 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
     lr = ns.get("lr", DEFAULT_LR)
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
         raise ScenarioError(f"{short}: lr must be a positive number, got {lr!r}.")
-    common = dict(title=title, source=spec, description=doc, lr=float(lr), namespace=ns)
+    common: dict[str, Any] = {"title": title, "source": spec, "description": doc, "lr": float(lr), "namespace": ns}
     closure = ns.get("loss")
     if callable(closure) and not isinstance(closure, nn.Module):
         return Scenario(closure=closure, **common)

@@ -5,7 +5,8 @@ Entry points: :func:`trace` (a user's model or closure) and :func:`trace_scenari
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import networkx as nx
 import torch
@@ -43,7 +44,7 @@ def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
             loss = scenario.compute_loss()
     except BpvizError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the user's forward pass failed; say where
+    except Exception as exc:  # the user's forward pass failed; say where
         advice = explain_torch_error(exc)
         where = scenario.source or "the scenario"
         if advice:
@@ -83,7 +84,7 @@ def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> 
     builder.attach_data_nodes()
     try:
         builder.backward()
-    except Exception as exc:  # noqa: BLE001 - autograd refused; translate its message
+    except Exception as exc:  # autograd refused; translate its message
         advice = explain_torch_error(exc)
         raise TraceError(
             f"{scenario.source or 'The scenario'}: {advice or f'the backward pass failed: {exc}'}"

@@ -21,8 +21,8 @@ L2 norm, mean |g| and max |g| (see :mod:`bpviz.core.training_stats`). Choices wo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -35,11 +35,25 @@ from bpviz.core.nonfinite import Culprit, first_nonfinite_tensor, kind_of, locat
 from bpviz.core.scenario import Scenario
 from bpviz.core.training_setup import LOSSES, TrainingError, build_problem, module_roots
 from bpviz.core.training_stats import (
-    ParamStats, ReluWatch, clip_, finite_or_none, gradient_diagnostics, param_stats, read_numbers,
+    ParamStats,
+    ReluWatch,
+    clip_,
+    finite_or_none,
+    gradient_diagnostics,
+    param_stats,
+    read_numbers,
 )
 
-__all__ = ["OPTIMIZERS", "LOSSES", "TrainConfig", "StepResult", "ParamStats", "Trainer",
-           "TrainingError", "TrainingStopped"]
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "ParamStats",
+    "StepResult",
+    "TrainConfig",
+    "Trainer",
+    "TrainingError",
+    "TrainingStopped",
+]
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -153,7 +167,7 @@ class StepResult:
         }
 
 
-class TrainingStopped(TrainingError):
+class TrainingStopped(TrainingError):  # noqa: N818 - a public name; it is a TrainingError
     """A step produced a NaN or Inf; the update was not applied.
 
     ``step`` is the failing step, ``culprit`` where the value first appeared (or None), ``result``
@@ -232,7 +246,7 @@ class Trainer:
             loss.backward()
         except BpvizError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the user's forward may raise anything
+        except Exception as exc:  # the user's forward may raise anything
             raise TrainingError(
                 f"Step {index} failed: {explain_torch_error(exc) or f'{type(exc).__name__}: {exc}'}"
             ) from exc
@@ -314,7 +328,7 @@ class Trainer:
         """Remove the engine's hooks from the model (also done when the Trainer is collected)."""
         self._relu.close()
 
-    def __enter__(self) -> "Trainer":
+    def __enter__(self) -> Trainer:
         return self
 
     def __exit__(self, *exc) -> None:

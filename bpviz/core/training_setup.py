@@ -7,8 +7,8 @@ here, before the first step, with one probe forward pass on two samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -199,7 +199,9 @@ def _reshape_target(y: torch.Tensor, out: torch.Tensor, label: str, loss: str) -
     return y.reshape(y.shape[0], *out.shape[1:]) if out.dim() >= 1 else y.reshape(())
 
 
-def _probe(model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None) -> torch.Tensor:
+def _probe(
+    model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None
+) -> torch.Tensor:
     """One forward pass in eval mode without grad (BatchNorm statistics stay as they were).
 
     A pre-hook on every nn.Linear notes the first one called: when the data's feature count does
@@ -220,12 +222,13 @@ def _probe(model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_fea
             module.training = False
         with torch.no_grad():
             out = model(*inputs)
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's model becomes a message
+    except Exception as exc:  # any failure of the user's model becomes a message
         if first and n_features is not None and first[0][1] == n_features != first[0][0]:
             expected = first[0][0]
             raise TrainingError(
                 f"{label[0].upper()}{label[1:]} has {n_features} feature{'s' * (n_features != 1)} but "
-                f"the model expects {expected}; choose a dataset with {expected} feature{'s' * (expected != 1)} or change "
+                f"the model expects {expected}; choose a dataset with {expected} "
+                f"feature{'s' * (expected != 1)} or change "
                 f"the model's first layer to nn.Linear({n_features}, ...)."
             ) from exc
         hint = explain_torch_error(exc) or f"{type(exc).__name__}: {exc}"

@@ -182,7 +182,7 @@ class ReluWatch:
         self._records.clear()
         self._use_mode = not self._has_modules
 
-    def __enter__(self) -> "ReluWatch":
+    def __enter__(self) -> ReluWatch:
         self._outputs.clear()
         self._active = True
         if self._use_mode:
@@ -257,7 +257,7 @@ class ReluWatch:
         return out
 
 
-def _hook(ref: "weakref.ref[ReluWatch]", name: str):
+def _hook(ref: weakref.ref[ReluWatch], name: str):
     def hook(module, args, output):
         watch = ref()
         if watch is not None and watch._active:

@@ -90,7 +90,7 @@ def hide_shape_ops(graph: nx.DiGraph) -> nx.DiGraph:
                     routes.setdefault((p, s), {}).setdefault(first, (data, path, index))
                 elif s not in seen:
                     seen.add(s)
-                    stack.append((s, path + [s]))
+                    stack.append((s, [*path, s]))
     for (p, s), by_first in routes.items():
         # The direct edge first, then bridges by the id of the node they leave p through.
         firsts = sorted(by_first, key=lambda f: (f != s, node_key(f)))

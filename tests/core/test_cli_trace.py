@@ -75,7 +75,7 @@ def test_bad_scenarios_exit_2_with_one_line(tmp_path, capsys, name):
     source, expected = BAD[name]
     path = tmp_path / name
     path.write_text(source)
-    code, out, err = run(capsys, "trace", str(path))
+    code, _, err = run(capsys, "trace", str(path))
     assert code == 2
     assert expected in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -106,6 +106,6 @@ def test_unwritable_json_path(capsys):
 def test_gradcheck_reports_small_errors(capsys):
     code, out, _ = run(capsys, "trace", "lesson:dead_relu", "--gradcheck")
     assert code == 0
-    lines = [l for l in out.splitlines() if l.strip().startswith(("0.weight", "2.bias"))]
-    errors = [float(l.split(":")[1]) for l in lines[-2:]]
+    lines = [line for line in out.splitlines() if line.strip().startswith(("0.weight", "2.bias"))]
+    errors = [float(line.split(":")[1]) for line in lines[-2:]]
     assert errors and max(errors) < 1e-6
