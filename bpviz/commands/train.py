@@ -33,6 +33,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bpviz.core.errors import BpvizError
@@ -122,8 +123,9 @@ def run(args: argparse.Namespace) -> int:
                     print(_row(result))
         except TrainingError as exc:  # TrainingStopped (NaN/Inf) or a forward that fails mid-run
             stopped = exc
-            if getattr(exc, "result", None) is not None:
-                print(_row(exc.result))
+            failed = getattr(exc, "result", None)  # TrainingStopped's failed step
+            if failed is not None:
+                print(_row(failed))
         _write_outputs(args, scenario, trainer, results, stopped)
         if stopped is not None:
             print(f"bpviz: error: {stopped}", file=sys.stderr)
@@ -206,7 +208,9 @@ def _write_outputs(args, scenario, trainer: Trainer, results: list[StepResult], 
         from bpviz.gui.plot_export import export_training_plot
 
         steps = [r.step for r in results]
-        norms = {n: [r.params[n].norm if n in r.params else None for r in results] for n in trainer.names}
+        norms: dict[str, Sequence[float | None]] = {
+            n: [r.params[n].norm if n in r.params else None for r in results] for n in trainer.names
+        }
         export_training_plot(args.plot, steps, [r.loss for r in results], [r.val_loss for r in results],
                              norms, scenario.title)
 

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import nn
@@ -59,10 +59,10 @@ class Scenario:
         if self.closure is not None:
             return self.closure()
         assert self.model is not None
-        output = self.model(*self.inputs)
+        output: torch.Tensor = self.model(*self.inputs)
         if self.target is None and self.loss_fn is None:
             return output
-        loss_fn = self.loss_fn or nn.functional.mse_loss
+        loss_fn: Callable[..., torch.Tensor] = self.loss_fn or nn.functional.mse_loss
         if self.target is None:
             return loss_fn(output)
         return loss_fn(output, self.target)
@@ -80,7 +80,7 @@ class Scenario:
             # clone() rather than deepcopy: an input may be the output of an earlier computation.
             if id(t) not in memo:
                 memo[id(t)] = t.detach().clone().requires_grad_(t.requires_grad)
-            return memo[id(t)]
+            return cast(torch.Tensor, memo[id(t)])
 
         inputs = tuple(tensor(t) for t in self.inputs)
         target = tensor(self.target) if isinstance(self.target, torch.Tensor) else self.target
@@ -296,8 +296,8 @@ def scenario_from_callable(closure: Callable[[], torch.Tensor], title: str = "")
 
 
 def scenario_from_model(
-    model: nn.Module, inputs: Any, target: torch.Tensor | None = None, loss_fn: Callable | None = None,
-    title: str = "",
+    model: nn.Module, inputs: Any, target: torch.Tensor | None = None,
+    loss_fn: Callable[..., torch.Tensor] | None = None, title: str = "",
 ) -> Scenario:
     """A Scenario around a user's model, inputs, and optional target and loss function."""
     return Scenario(

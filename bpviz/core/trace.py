@@ -20,7 +20,7 @@ from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_
 
 
 def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None = None,
-          loss_fn: Callable | None = None, *, thresholds: Thresholds | None = None,
+          loss_fn: Callable[..., torch.Tensor] | None = None, *, thresholds: Thresholds | None = None,
           title: str = "") -> Trace:
     """Trace ``model(inputs)`` (+ loss) or a zero-argument ``closure()`` returning a scalar loss.
 
@@ -90,7 +90,7 @@ def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> 
             f"{scenario.source or 'The scenario'}: {advice or f'the backward pass failed: {exc}'}"
         ) from exc
     builder.add_unreached_trainables()
-    graph: nx.DiGraph = builder.graph
+    graph: nx.DiGraph[str] = builder.graph
     tr = Trace(
         graph=graph,
         loss=float(loss.detach().reshape(())),
