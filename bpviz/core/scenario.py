@@ -256,8 +256,7 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
             f"{short} defines neither loss() nor model and inputs; define one of them "
             "(see `bpviz lessons` for examples)."
         )
-    if not callable(model):
-        raise ScenarioError(f"{short}: model must be a torch.nn.Module or a callable.")
+    _require_module(model, short)
     if "inputs" not in ns:
         raise ScenarioError(f"{short} defines model but not inputs; add inputs = <tensor or tuple>.")
     return Scenario(
@@ -267,6 +266,16 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
         loss_fn=ns.get("loss_fn"),
         **common,
     )
+
+
+def _require_module(model: object, where: str) -> None:
+    # Parameters, module scopes and training all come from the module: a plain function as the
+    # model got as far as the trace, then failed with an AttributeError.
+    if not isinstance(model, nn.Module):
+        raise ScenarioError(
+            f"{where}: model must be a torch.nn.Module, got {type(model).__name__}; wrap it in one, "
+            "or define loss() instead."
+        )
 
 
 def as_input_tuple(inputs: Any, where: str = "the scenario") -> tuple[torch.Tensor, ...]:
@@ -300,6 +309,7 @@ def scenario_from_model(
     loss_fn: Callable[..., torch.Tensor] | None = None, title: str = "",
 ) -> Scenario:
     """A Scenario around a user's model, inputs, and optional target and loss function."""
+    _require_module(model, "bpviz.trace")
     return Scenario(
         title=title or type(model).__name__,
         model=model,
