@@ -173,7 +173,7 @@ def bench_open(name, factory, repeats, layout_timer, panel_cls, theme):
     """The first open of the process, then ``repeats`` more; returns (cold, medians, last)."""
     runs = []
     last = None
-    for i in range(repeats + 1):
+    for _ in range(repeats + 1):
         if last is not None:
             last[3].close()
             last[3].deleteLater()

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import networkx as nx
@@ -28,8 +29,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bpviz.core.crossings import count_crossings  # noqa: E402
-from bpviz.core.layout import Layout, layered_layout  # noqa: E402
+from bpviz.core.crossings import count_crossings
+from bpviz.core.layout import Layout, layered_layout
 
 SIZE = (120.0, 50.0)  # every node, in pixels, for both layouts
 LAYER_GAP, NODE_GAP = 60.0, 30.0
@@ -154,7 +155,7 @@ def _bezier_polyline(points: list[tuple[float, float]], steps: int = 16):
 
 def _x_at(polyline, y: float, fallback: float) -> float:
     """Where a (downward) polyline crosses height y."""
-    for (x0, y0), (x1, y1) in zip(polyline, polyline[1:]):
+    for (x0, y0), (x1, y1) in pairwise(polyline):
         if min(y0, y1) <= y <= max(y0, y1) and y0 != y1:
             return x0 + (x1 - x0) * (y - y0) / (y1 - y0)
     return fallback
@@ -185,7 +186,7 @@ def parse_plain(graph: nx.DiGraph, text: str) -> Layout:
             y = rank_y[k]
             bend = (_x_at(polyline, y, xu + (xv - xu) * (yu - y) / (yu - yv)), -y)
             route += [bend, bend]  # the route form count_crossings reads: two points per layer
-        routes[(u, v)] = route + [(xv, -yv)]
+        routes[(u, v)] = [*route, (xv, -yv)]
     positions = {v: (x, -y) for v, (x, y) in centre.items()}
     return Layout(positions, layers, 0.0, 0.0, routes=routes)
 
@@ -202,7 +203,7 @@ def bench(name: str, graph: nx.DiGraph, runs: int, dot: str | None) -> dict:
 
     The runs of both interleave, so a busy machine slows both alike.
     """
-    sizes = {v: SIZE for v in graph.nodes}
+    sizes = dict.fromkeys(graph.nodes, SIZE)
     source = dot_source(graph).encode()
 
     def run_dot() -> str:

@@ -17,10 +17,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from models import cases  # noqa: E402
-
-import bpviz  # noqa: E402
-
+import bpviz
+from models import cases
 
 
 def plain(model, x, y, loss_fn):

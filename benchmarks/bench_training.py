@@ -21,13 +21,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-from bpviz.core.datasets import make_dataset  # noqa: E402
-from bpviz.core.scenario import Scenario  # noqa: E402
-from bpviz.core.training import TrainConfig, Trainer  # noqa: E402
+from bpviz.core.datasets import make_dataset
+from bpviz.core.scenario import Scenario
+from bpviz.core.training import TrainConfig, Trainer
 
 BATCH = 64
 LR = 0.1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -45,7 +47,7 @@ class ResNet18Like(nn.Module):
 def mlp(widths: list[int], act=nn.ReLU) -> nn.Sequential:
     """Linear layers of the given widths with activations between them."""
     layers: list[nn.Module] = []
-    for a, b in zip(widths[:-1], widths[1:]):
+    for a, b in pairwise(widths):
         layers += [nn.Linear(a, b), act()]
     return nn.Sequential(*layers[:-1])
 

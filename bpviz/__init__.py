@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["trace", "show", "__version__"]
+__all__ = ["__version__", "show", "trace"]
 
 
 def trace(*args: Any, **kwargs: Any):

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             print(exc.code, file=sys.stderr)
             return 2
         return int(exc.code or 0)
-    except Exception as exc:  # noqa: BLE001 - never a traceback without --debug
+    except Exception as exc:  # never a traceback without --debug
         if debug:
             raise
         print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",

@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from bpviz.core.datasets import (
-    CLASSIFICATION, REGRESSION, dataset_names, load_csv, load_dataset, make_dataset,
+    CLASSIFICATION,
+    REGRESSION,
+    dataset_names,
+    load_csv,
+    load_dataset,
+    make_dataset,
 )
 from bpviz.core.errors import BpvizError
 
@@ -75,7 +80,7 @@ def test_sine_is_a_noisy_sine():
 
 
 def test_unknown_dataset_names_the_choices():
-    with pytest.raises(BpvizError, match="no built-in dataset named 'mnist'.*xor"):
+    with pytest.raises(BpvizError, match=r"no built-in dataset named 'mnist'.*xor"):
         make_dataset("mnist")
     with pytest.raises(BpvizError, match="neither a built-in dataset"):
         load_dataset("mnist")
@@ -141,7 +146,7 @@ def test_bad_csv_messages(tmp_path, text, features, target, needles):
 
 
 def test_missing_csv_file(tmp_path):
-    with pytest.raises(BpvizError, match="No CSV file at .*nope.csv.*check the path"):
+    with pytest.raises(BpvizError, match=r"No CSV file at .*nope.csv.*check the path"):
         load_csv(tmp_path / "nope.csv")
 
 

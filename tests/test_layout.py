@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from itertools import pairwise
 
 import networkx as nx
 import pytest
@@ -83,12 +84,12 @@ def assert_geometry(graph, layout, sizes=None, direction="TB"):
         boxes = sorted(
             (layout.positions[v][across], sizes.get(v, DEFAULT_SIZE)[across]) for v in row
         )
-        for (a, wa), (b, wb) in zip(boxes, boxes[1:]):
+        for (a, wa), (b, wb) in pairwise(boxes):
             assert b - a >= (wa + wb) / 2 + GAP - 1e-6
     for v in graph:
         extent = layout.width if direction == "TB" else layout.height
         half = sizes.get(v, DEFAULT_SIZE)[across] / 2
-        assert -1e-6 <= layout.positions[v][across] - half
+        assert layout.positions[v][across] - half >= -1e-6
         assert layout.positions[v][across] + half <= extent + 1e-6
 
 
@@ -109,7 +110,7 @@ def test_node_ids_sort_naturally_and_may_mix_forms():
     assert sorted(ids, key=node_key) == [
         "2", 7, "12", "a", "a1", "op9", "op10", "param:layers.9.w", "param:layers.10.w"
     ]
-    g = nx.DiGraph([(str(a), str(b)) for a, b in zip(ids, ids[1:])])
+    g = nx.DiGraph([(str(a), str(b)) for a, b in pairwise(ids)])
     assert_geometry(g, layered_layout(g))
 
 

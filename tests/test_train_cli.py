@@ -145,7 +145,7 @@ def test_bad_csv_dataset_names_row_and_column(tmp_path):
     data = tmp_path / "bad.csv"
     data.write_text("x,y\n1,2\n2,four\n", encoding="utf-8")
     args = parse(scenario_file(tmp_path), "--steps", 5, "--dataset", data)
-    with pytest.raises(BpvizError, match="bad.csv row 2 \\(line 3\\), column 'y' holds 'four'"):
+    with pytest.raises(BpvizError, match=r"bad.csv row 2 \(line 3\), column 'y' holds 'four'"):
         train.run(args)
 
 
@@ -212,10 +212,9 @@ def test_log_axes_of_the_plot_label_decades_not_a_crowd():
     import numpy as np
     from PySide6.QtGui import QImage, QPainter
 
-    from bpviz.gui import plot_export
-
     from bpviz.core.scenario import load_scenario
     from bpviz.core.training import TrainConfig, Trainer
+    from bpviz.gui import plot_export
 
     app = plot_export._ensure_app()
     with Trainer(load_scenario("lesson:xor_mlp"), TrainConfig(steps=300)) as trainer:

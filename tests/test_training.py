@@ -15,9 +15,6 @@ from bpviz.core.scenario import load_scenario, scenario_from_callable, scenario_
 from bpviz.core.training import TrainConfig, Trainer, TrainingError, TrainingStopped
 from tests.training_helpers import mlp, regression_data
 
-
-
-
 LINE_SCENARIO = '''"""y = 2x"""
 import torch
 from torch import nn
@@ -163,9 +160,9 @@ def test_closure_scenario_trains_its_leaf_tensors():
 
     sc = scenario_from_callable(loss)
     trainer = Trainer(sc, TrainConfig(lr=0.02, steps=200))
-    last = [r for r in trainer.run()][-1]
+    last = list(trainer.run())[-1]
     assert trainer.names == ["w"] and w.item() == pytest.approx(2.0, abs=1e-4) and last.loss < 1e-6
-    with pytest.raises(TrainingError, match="defines loss\\(\\) and no model.*dataset"):
+    with pytest.raises(TrainingError, match=r"defines loss\(\) and no model.*dataset"):
         Trainer(sc, TrainConfig(dataset="xor"))
     with pytest.raises(TrainingError, match="cannot train with the loss 'mse'"):
         Trainer(sc, TrainConfig(loss="mse"))
@@ -217,7 +214,8 @@ def test_dataset_that_does_not_fit_the_model():
     with pytest.raises(TrainingError) as info:
         Trainer(scenario(model, torch.zeros(1, 10)), TrainConfig(dataset="xor"))
     assert str(info.value).startswith("The dataset 'xor' has 2 features but the model expects 10; ")
-    with pytest.raises(TrainingError, match="model outputs 2 value\\(s\\) per sample but the dataset 'line' has 1 target"):
+    with pytest.raises(TrainingError,
+                       match=r"model outputs 2 value\(s\) per sample but the dataset 'line' has 1 target"):
         Trainer(scenario(mlp(sizes=(1, 4, 2)), torch.zeros(1, 1)), TrainConfig(dataset="line"))
     with pytest.raises(TrainingError, match="needs class labels, but the dataset 'sine' is a regression"):
         Trainer(scenario(mlp(sizes=(1, 4, 1)), torch.zeros(1, 1)), TrainConfig(dataset="sine", loss="bce"))

@@ -118,7 +118,7 @@ def test_nonfinite_gradient_with_finite_loss_stops_before_the_update():
         return torch.sqrt(w).sum()  # finite loss, infinite gradient at w = 0
 
     trainer = Trainer(scenario_from_callable(loss), TrainConfig(lr=0.1))
-    with pytest.raises(TrainingStopped, match="gradient of 'w' contains Inf.*SqrtBackward0") as info:
+    with pytest.raises(TrainingStopped, match=r"gradient of 'w' contains Inf.*SqrtBackward0") as info:
         trainer.step()
     assert info.value.culprit.autograd == "SqrtBackward0" and info.value.culprit.op == "sqrt"
     assert w.tolist() == [0.0, 4.0]

@@ -274,4 +274,4 @@ def test_random_scopes_always_give_a_dag_covering_every_node(data):
     members = [m for _, a in out.nodes(data=True) if a["kind"] == "group" for m in a["members"]]
     visible = [v for v in out if out.nodes[v]["kind"] != "group"]
     assert sorted(members + visible) == sorted(g)
-    assert "n%d" % (n - 1) in visible
+    assert f"n{n - 1}" in visible

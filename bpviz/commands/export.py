@@ -16,7 +16,6 @@ from bpviz.core.errors import BpvizError
 from bpviz.core.step_names import STEP_NAMES, step_position
 
 
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `export` subcommand."""
     p = subparsers.add_parser(

@@ -9,13 +9,14 @@ code flushed, then stdout and stderr flushed; then ``os._exit``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 
 # Modules under these come with Python or were installed: not the user's scenario code.
 _INSTALLED = tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
@@ -26,7 +27,8 @@ def is_command_process() -> bool:
     which exits as soon as the command returns; never for other callers of ``cli.main``, also
     not for tools that run bpviz as ``__main__`` inside their own process (a profiler's
     ``-m``, ``runpy.run_module``): the outermost module code running is bpviz's own."""
-    frame, outermost = sys._getframe(), None
+    frame: FrameType | None = sys._getframe()
+    outermost = None
     while frame is not None:
         if frame.f_code.co_name == "<module>":
             outermost = frame.f_code.co_filename
@@ -51,7 +53,7 @@ def user_namespaces(first: dict, loaded_since: Iterable[str]) -> list[dict]:
 
 def _is_users(module: ModuleType) -> bool:
     path = getattr(module, "__file__", None)
-    return bool(path) and not os.path.realpath(path).startswith(_INSTALLED)
+    return bool(path and not os.path.realpath(path).startswith(_INSTALLED))
 
 
 def _flush_files(namespaces: Iterable[dict]) -> None:
@@ -59,10 +61,8 @@ def _flush_files(namespaces: Iterable[dict]) -> None:
     for namespace in namespaces:
         for value in list(namespace.values()):
             if isinstance(value, io.IOBase) and not value.closed:
-                try:
+                with contextlib.suppress(OSError, ValueError):  # not writable, or its device is gone
                     value.flush()
-                except (OSError, ValueError):  # not writable, or its device is gone
-                    pass
 
 
 def end_process(code: int, namespaces: Iterable[dict] = ()) -> None:

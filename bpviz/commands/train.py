@@ -33,6 +33,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bpviz.core.errors import BpvizError
@@ -76,7 +77,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", metavar="NAME|CSV",
                    help="line, sine, xor, circles, two_moons, spirals, or a CSV file (last column = "
                         "target); default: the scenario's own inputs and target")
-    p.add_argument("--seed", type=_whole, default=0, metavar="N", help="seed of the dataset and batch order (default 0)")
+    p.add_argument("--seed", type=_whole, default=0, metavar="N",
+                   help="seed of the dataset and batch order (default 0)")
     p.add_argument("--batch", type=_whole, metavar="N", help="batch size for a dataset (default: all rows)")
     p.add_argument("--loss", choices=LOSSES, help="default: the scenario's loss, or one fitting the dataset")
     p.add_argument("--json", metavar="OUT", help="write per-step statistics as JSON")
@@ -121,8 +123,9 @@ def run(args: argparse.Namespace) -> int:
                     print(_row(result))
         except TrainingError as exc:  # TrainingStopped (NaN/Inf) or a forward that fails mid-run
             stopped = exc
-            if getattr(exc, "result", None) is not None:
-                print(_row(exc.result))
+            failed = getattr(exc, "result", None)  # TrainingStopped's failed step
+            if failed is not None:
+                print(_row(failed))
         _write_outputs(args, scenario, trainer, results, stopped)
         if stopped is not None:
             print(f"bpviz: error: {stopped}", file=sys.stderr)
@@ -145,7 +148,7 @@ def _notes(args: argparse.Namespace) -> list[str]:
 def _fmt(value: float | None, width: int) -> str:
     if value is None:
         return f"{'-':>{width}}"
-    return f"{value:>{width}.6g}" if math.isfinite(value) else f"{str(value):>{width}}"
+    return f"{value:>{width}.6g}" if math.isfinite(value) else f"{value!s:>{width}}"
 
 
 def _row(r: StepResult) -> str:
@@ -198,12 +201,16 @@ def _write_outputs(args, scenario, trainer: Trainer, results: list[StepResult], 
         if args.csv:
             _write_csv(args.csv, trainer, results)
     except OSError as exc:
-        raise BpvizError(f"Cannot write the output ({exc.strerror}: '{exc.filename}'); choose a writable path.") from exc
+        raise BpvizError(
+            f"Cannot write the output ({exc.strerror}: '{exc.filename}'); choose a writable path."
+        ) from exc
     if args.plot:
         from bpviz.gui.plot_export import export_training_plot
 
         steps = [r.step for r in results]
-        norms = {n: [r.params[n].norm if n in r.params else None for r in results] for n in trainer.names}
+        norms: dict[str, Sequence[float | None]] = {
+            n: [r.params[n].norm if n in r.params else None for r in results] for n in trainer.names
+        }
         export_training_plot(args.plot, steps, [r.loss for r in results], [r.val_loss for r in results],
                              norms, scenario.title)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right, insort
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,9 +12,9 @@ if TYPE_CHECKING:
     from bpviz.core.layout import Layout
 
 
-def inversions(seq: list) -> int:
+def inversions(seq: Sequence[float]) -> int:
     """Pairs i < j with ``seq[i] > seq[j]`` (strictly): per item, the earlier ones above it."""
-    seen: list = []
+    seen: list[float] = []
     crossings = 0
     for value in seq:
         crossings += len(seen) - bisect_right(seen, value)
@@ -21,7 +22,7 @@ def inversions(seq: list) -> int:
     return crossings
 
 
-def count_crossings(graph: nx.DiGraph, layout: Layout) -> int:
+def count_crossings(graph: nx.DiGraph[str], layout: Layout) -> int:
     """Edge crossings of a layout, counted gap by gap between adjacent layers.
 
     An edge from layer i to layer j > i passes every layer in between, at the position its

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from bpviz.core.errors import BpvizError
 

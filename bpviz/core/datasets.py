@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -162,7 +163,9 @@ def spirals(gen: torch.Generator, n: int, noise: float | None) -> Dataset:
     return _with_split("spirals", draw, n, CLASSIFICATION, 2)
 
 
-def _with_split(name, draw, n: int, kind: str, n_classes: int) -> Dataset:
+def _with_split(
+    name: str, draw: Callable[[int], tuple[torch.Tensor, torch.Tensor]], n: int, kind: str, n_classes: int
+) -> Dataset:
     # Train and validation come from one draw so a seed fixes both.
     n_val = max(1, round(n * VAL_FRACTION))
     x, y = draw(n + n_val)

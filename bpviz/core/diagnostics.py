@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from bpviz.core.graph_dicts import node_dict
 from bpviz.core.model import Diagnostic, Trace
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from bpviz.core.graph_builder import GraphBuilder
 
 _RELU_OPS = {"relu", "threshold"}
@@ -42,7 +46,7 @@ def _finite(t: torch.Tensor | None) -> bool:
     return bool(torch.isfinite(t).all())
 
 
-def all_finite(tensors) -> bool:
+def all_finite(tensors: Iterable[torch.Tensor | None]) -> bool:
     """True when every floating tensor is free of NaN/Inf.
 
     A sum per tensor screens them all (an element-wise isfinite per tensor costs ~10x more);
@@ -51,7 +55,7 @@ def all_finite(tensors) -> bool:
     """
     floats = [t for t in tensors if t is not None and t.is_floating_point()]
     first = (floats[0].dtype, floats[0].device) if floats else None
-    if all(t.dtype == first[0] and t.device == first[1] for t in floats):
+    if all(t.dtype == first[0] and t.device == first[1] for t in floats):  # type: ignore[index]  # None only if no floats
         groups = {first: floats} if floats else {}
     else:  # fused kernels need one dtype and device per call
         groups = {}
@@ -69,16 +73,16 @@ def all_finite(tensors) -> bool:
     return True
 
 
-def _param_norms(g) -> dict[str, float]:
+def _param_norms(g: nx.DiGraph[str]) -> dict[str, float]:
     # The DiGraph's node dict, as the graph builder fills it (read only): a networkx view
     # costs a few microseconds per lookup, and the checks here visit every node.
-    params = [(n, a["grad"]) for n, a in g._node.items() if a["kind"] == "param" and a["grad"] is not None]
+    params = [(n, a["grad"]) for n, a in node_dict(g).items() if a["kind"] == "param" and a["grad"] is not None]
     if not params:
         return {}
-    groups: dict = {}
+    groups: dict[tuple[torch.dtype, torch.device], list[tuple[str, torch.Tensor]]] = {}
     for n, t in params:
         groups.setdefault((t.dtype, t.device), []).append((n, t))
-    out = {}
+    out: dict[str, float] = {}
     for items in groups.values():
         # tolist widens float32 to python floats exactly, as .double() would, one op fewer.
         norms = torch.stack(torch._foreach_norm([t for _, t in items])).tolist()
@@ -92,12 +96,12 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
     g = trace.graph
     for node in sorted(builder.none_grad):
         reason = builder.none_grad[node]
-        name = g._node[node]["name"]
+        name = node_dict(g)[node]["name"]
         out.append(Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.",
                               {"reason": reason}))
     norms = _param_norms(g)
     out.extend(_nonfinite(trace, builder, norms))
-    for node, a in g._node.items():
+    for node, a in node_dict(g).items():
         if node not in norms:
             continue
         norm = norms[node]
@@ -124,16 +128,16 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
     # whole pass searched for where it first appeared. This keeps a clean trace to one small
     # screen, and leaves alone the intentional -inf of attention masks that never get there.
     # Parameter norms are computed anyway: a NaN or Inf makes its norm non-finite.
-    others = [a["grad"] for n, a in g._node.items()
+    others = [a["grad"] for n, a in node_dict(g).items()
               if a["kind"] not in ("op", "loss") and n not in param_norms]
     if (math.isfinite(trace.loss) and all(map(math.isfinite, param_norms.values()))
             and all_finite(others)):
         return found
-    leaves = sorted(n for n, a in g._node.items() if a["kind"] not in ("op", "loss"))
+    leaves = sorted(n for n, a in node_dict(g).items() if a["kind"] not in ("op", "loss"))
     forward = leaves + trace.forward_order
     for node in forward:
-        if not _finite(g._node[node]["value"]):
-            a = g._node[node]
+        if not _finite(node_dict(g)[node]["value"]):
+            a = node_dict(g)[node]
             found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the forward pass at "
                                     f"{a['name']} ({a['op'] or a['kind']}{_in(a)}).", {"pass": "forward"}))
             break
@@ -145,7 +149,7 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
         received = builder.grads_out.get(gf, ())
         sent = _sent(builder, gf)
         if all(_finite(t) for t in received) and not all(_finite(t) for t in sent):
-            a = g._node[node]
+            a = node_dict(g)[node]
             found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the backward pass at "
                                     f"{a['name']} ({a['autograd']}{_in(a)}); a log(0), sqrt of a negative or "
                                     "0/0 is the usual cause (use log_softmax instead of log(softmax)).",
@@ -154,7 +158,7 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
     return found
 
 
-def _sent(builder: GraphBuilder, gf) -> tuple:
+def _sent(builder: GraphBuilder, gf: Any) -> tuple[torch.Tensor | None, ...]:
     """What autograd node ``gf`` sent to its inputs; () if it did not run. Without a full hook
     (``GraphBuilder._plan_hooks``) it fed each input alone, which received exactly that."""
     ins = builder.grads_in.get(gf)
@@ -163,7 +167,7 @@ def _sent(builder: GraphBuilder, gf) -> tuple:
     return tuple(builder.received(u) for u, _ in gf.next_functions)
 
 
-def _in(a: dict) -> str:
+def _in(a: dict[str, Any]) -> str:
     return f" in {a['module']}" if a.get("module") else ""
 
 
@@ -197,7 +201,7 @@ def _alive_stacked(values: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _dead_relus(trace: Trace) -> list[Diagnostic]:
-    nodes = trace.graph._node  # see _param_norms
+    nodes = node_dict(trace.graph)  # see _param_norms
     relus = []  # (node id, attributes)
     for n in trace.forward_order:
         a = nodes[n]
@@ -207,7 +211,7 @@ def _dead_relus(trace: Trace) -> list[Diagnostic]:
     if not relus:
         return []
     values = [a["value"] for _, a in relus]
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[torch.Size, torch.dtype, torch.device] | int, list[int]] = {}
     for i, v in enumerate(values):
         key = (v.shape, v.dtype, v.device) if v.numel() <= _STACK_NUMEL else i
         groups.setdefault(key, []).append(i)
@@ -231,8 +235,8 @@ def _dead_relus(trace: Trace) -> list[Diagnostic]:
         if first == last:
             continue
         dead = [p - start for p in dead_at[first:last]]
-        units = ", ".join(map(str, dead[:8])) + (" ..." if len(dead) > 8 else "")
+        listed = ", ".join(map(str, dead[:8])) + (" ..." if len(dead) > 8 else "")
         out.append(Diagnostic("dead_relu", node, f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
-                              f"output 0 for every sample (unit {units}), so no gradient reaches "
+                              f"output 0 for every sample (unit {listed}), so no gradient reaches "
                               "their weights.", {"units": dead, "total": total}))
     return out

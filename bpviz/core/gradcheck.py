@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 
@@ -19,9 +19,13 @@ def _float64(scenario: Scenario) -> Iterator[Scenario]:
     """The scenario in float64: a copied model, or the closure's tensors switched in place."""
     if scenario.model is not None:
         model = copy.deepcopy(scenario.model).double()
-        cast = lambda t: t.double() if t is not None and t.is_floating_point() else t  # noqa: E731
+
+        def cast(t: torch.Tensor) -> torch.Tensor:
+            return t.double() if t.is_floating_point() else t
+
+        target = cast(scenario.target) if scenario.target is not None else None  # inputs are tensors
         yield Scenario(title=scenario.title, model=model, inputs=tuple(cast(t) for t in scenario.inputs),
-                       target=cast(scenario.target), loss_fn=scenario.loss_fn, namespace={})
+                       target=target, loss_fn=scenario.loss_fn, namespace={})
         return
     saved = []
     for value in scenario.namespace.values():

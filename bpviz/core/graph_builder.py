@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 import torch
 
+from bpviz.core.graph_dicts import node_dict, pred_dict, succ_dict
 from bpviz.core.recording import DataArg, Recording
 from bpviz.core.scenario import ModuleIndex, Scenario
 
@@ -16,6 +18,7 @@ _DTYPES: dict[torch.dtype, str] = {}
 _HAS_VARIABLE: dict[type, bool] = {}  # autograd node class -> is it a leaf's AccumulateGrad?
 _CUSTOM = torch.autograd.function.BackwardCFunction  # the node class of a custom Function
 _current_node = torch._C._current_autograd_node
+_Grads = tuple[torch.Tensor | None, ...]  # what an autograd node received or sent
 
 
 def _dtype(t: torch.Tensor) -> str:
@@ -44,7 +47,7 @@ class GraphBuilder:
 
     def __init__(self, loss: torch.Tensor, rec: Recording, named: dict[int, tuple[str, torch.Tensor]],
                  scenario: Scenario, index: ModuleIndex | None = None):
-        self.graph = nx.DiGraph()
+        self.graph: nx.DiGraph[str] = nx.DiGraph()
         self.loss = loss
         self.rec = rec
         self.named = named
@@ -55,12 +58,12 @@ class GraphBuilder:
         self.leaf_tensors: dict[str, torch.Tensor] = {}  # leaf node id -> the live tensor
         self._by_tensor: dict[int, str] = {}     # id(tensor) -> node id (tensors kept alive)
         self.none_grad: dict[str, str] = {}      # node id -> why it has no gradient
-        self.grads_in: dict[Any, tuple] = {}
-        self.grads_out: dict[Any, tuple] = {}
+        self.grads_in: dict[Any, _Grads] = {}
+        self.grads_out: dict[Any, _Grads] = {}
         self.backward_order: list[str] = []
         self._op_order: list[Any] = []             # autograd op nodes as autograd started them
         self._edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
-        self._full: set = set()                  # op nodes that get a hook seeing what they send
+        self._full: set[Any] = set()             # op nodes that get a hook seeing what they send
         self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
@@ -73,7 +76,7 @@ class GraphBuilder:
     # -- structure ------------------------------------------------------------------------
     def walk(self) -> None:
         """Collect every autograd node reachable from the loss (iteratively) and add nodes/edges."""
-        root = self.loss.grad_fn
+        root: Any = self.loss.grad_fn
         seen = {root}
         stack = [root]
         # Branches cut by .detach() never reach the loss; walk them too so the user sees where
@@ -85,7 +88,7 @@ class GraphBuilder:
                 stack.append(gf)
         edges = self._edges
         leaves: list[Any] = []
-        shared: set = set()  # nodes fed by more than one input slot
+        shared: set[Any] = set()  # nodes fed by more than one input slot
         ops, pretrace, baseline = self.rec.ops, self.rec.pretrace, self.rec.baseline_seq
         while stack:
             gf = stack.pop()
@@ -115,7 +118,7 @@ class GraphBuilder:
             self._add_edge(self.ids[u], self.ids[v], i)
         self._plan_hooks(leaves, shared)
 
-    def _plan_hooks(self, leaves: list[Any], shared: set) -> None:
+    def _plan_hooks(self, leaves: list[Any], shared: set[Any]) -> None:
         """Choose the op nodes that need a full hook in :meth:`backward`, which sees what they send:
         all but those whose every input is fed by them alone and received exactly what they sent
         (a recorded op with one output and no hook, a leaf without hook, returned by autograd)."""
@@ -162,9 +165,9 @@ class GraphBuilder:
         new node (its three dicts), without the per-call overhead that a trace of thousands
         of nodes pays. The graph is a plain DiGraph still being built, so no cache to clear."""
         g = self.graph
-        g._succ[node_id] = {}
-        g._pred[node_id] = {}
-        g._node[node_id] = attrs
+        succ_dict(g)[node_id] = {}
+        pred_dict(g)[node_id] = {}
+        node_dict(g)[node_id] = attrs
 
     def _leaf_kind(self, name: str | None, t: torch.Tensor) -> str:
         # The id test first: isinstance(t, Parameter) runs Parameter's python __instancecheck__.
@@ -182,7 +185,7 @@ class GraphBuilder:
         if name is None:
             name = f"tensor{len(self._by_tensor)}"
         node_id = f"{kind}:{name}"
-        while node_id in self.graph._node:
+        while node_id in node_dict(self.graph):
             node_id += "'"
         requires_grad = bool(t.requires_grad)
         self._new_node(node_id, {
@@ -214,12 +217,12 @@ class GraphBuilder:
     def _add_edge(self, u: str, v: str, index: int) -> None:
         # Both nodes exist; like _new_node, this fills the DiGraph's dicts directly: one
         # attribute dict shared by the successor and predecessor maps.
-        out = self.graph._succ[u]
+        out = succ_dict(self.graph)[u]
         edge = out.get(v)
         if edge is not None:
             edge["index"].append(index)  # the same tensor feeds v twice (x * x)
             return
-        out[v] = self.graph._pred[v][u] = {"grad": None, "local": None, "index": [index], "detached": False}
+        out[v] = pred_dict(self.graph)[v][u] = {"grad": None, "local": None, "index": [index], "detached": False}
 
     def _add_data_edge(self, u: str, v: str) -> None:
         # No gradient can flow along a data edge, so it carries no autograd input index.
@@ -269,7 +272,7 @@ class GraphBuilder:
     # -- numbers --------------------------------------------------------------------------
     def compute_scalar_locals(self) -> None:
         """For scalar -> scalar edges, the local derivative dv/du as a float (calls the node)."""
-        nodes, pred = self.graph._node, self.graph._pred  # see _fill_grads
+        nodes, pred = node_dict(self.graph), pred_dict(self.graph)  # see _fill_grads
         with torch.no_grad():
             for gf in self.ops:
                 v = self.ids[gf]
@@ -298,12 +301,12 @@ class GraphBuilder:
         a python handle per node, ~4 us). Nodes :meth:`_plan_hooks` chose also get a full hook."""
         order, grads_out = self._op_order, self.grads_out
 
-        def started(grad):
+        def started(grad: torch.Tensor) -> None:
             gf = _current_node()
             order.append(gf)
             grads_out[gf] = (grad,)
 
-        hooks = {0: started}
+        hooks: dict[int, Callable[[torch.Tensor], torch.Tensor | None]] = {0: started}
         probe = torch.empty(0)
         probe._backward_hooks = hooks  # what Tensor.register_hook does, minus the handle
         for gf in self.ops:
@@ -320,8 +323,8 @@ class GraphBuilder:
         self.leaf_grads = dict(zip(leaf_ids, grads))
         self._fill_grads()
 
-    def _hook(self, gf: Any):
-        def hook(grad_inputs, grad_outputs):
+    def _hook(self, gf: Any) -> Callable[[_Grads, _Grads], None]:
+        def hook(grad_inputs: _Grads, grad_outputs: _Grads) -> None:
             self.grads_in[gf] = grad_inputs
             self.grads_out[gf] = grad_outputs  # all outputs' gradients, not just the first
         return hook
@@ -334,7 +337,7 @@ class GraphBuilder:
     def _fill_grads(self) -> None:
         # The DiGraph's own dicts, as _new_node fills them: a networkx view costs a few
         # microseconds per lookup, and this visits every node and edge.
-        nodes, pred, succ, ids = self.graph._node, self.graph._pred, self.graph._succ, self.ids
+        nodes, pred, succ, ids = node_dict(self.graph), pred_dict(self.graph), succ_dict(self.graph), self.ids
         grads_in, grads_out = self.grads_in, self.grads_out
         for gf in self.ops:
             v = ids[gf]

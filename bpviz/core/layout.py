@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import networkx as nx
 
@@ -53,18 +54,18 @@ class Layout:
     direction: str = "TB"
 
 
-def node_key(node) -> tuple:
+def node_key(node: object) -> tuple[tuple[str | int, ...], str]:
     """A total, natural sort key for node ids ("n2" before "n10"), whatever their form."""
     text = str(node)
     if text.isdigit():  # the common case, counter ids; same key as the general form
         return ("", int(text), ""), text
-    parts: list = _DIGITS.split(text)
+    parts: list[str | int] = _DIGITS.split(text)
     # re.split alternates text and digits, so the parts compare str with str, int with int.
     parts[1::2] = map(int, parts[1::2])
     return tuple(parts), text
 
 
-def _argument_position(index) -> float | int:
+def _argument_position(index: object) -> float | int:
     """Sort key from an edge's ``index`` (an int, or a list when one tensor feeds several
     inputs): inputs are drawn in argument order, unknown ones last (then by id)."""
     if type(index) is int:
@@ -75,7 +76,7 @@ def _argument_position(index) -> float | int:
 
 
 def layered_layout(
-    graph: nx.DiGraph,
+    graph: nx.DiGraph[str],
     sizes: Mapping[str, tuple[float, float]] | None = None,
     direction: str = "TB",
     layer_gap: float = 60.0,
@@ -97,8 +98,9 @@ def layered_layout(
     dims = [tuple(map(float, (sizes or {}).get(v, DEFAULT_SIZE))) for v in names]
     breadth = [d[0] if direction == "TB" else d[1] for d in dims]
     depth = [d[1] if direction == "TB" else d[0] for d in dims]
-    keyed: list[list[tuple]] = [[] for _ in range(n)]
+    keyed: list[list[tuple[float, int]]] = [[] for _ in range(n)]
     succs: list[list[int]] = [[] for _ in range(n)]
+    index: object  # an int, or a list of them (see _argument_position)
     for u, v, index in graph.edges(data="index"):
         keyed[rank[v]].append((_argument_position(index), rank[u]))
         succs[rank[u]].append(rank[v])
@@ -107,7 +109,9 @@ def layered_layout(
     if to_sink is None:
         raise ValueError("layered_layout needs a DAG; the graph has a cycle")
     layer = [max(to_sink) - t for t in to_sink]
-    up, upw, down, downw, edges = _add_dummies(preds, layer, _longest_paths(preds, succs))
+    asap = _longest_paths(preds, succs)
+    assert asap is not None  # the same graph reversed: no cycle either
+    up, upw, down, downw, edges = _add_dummies(preds, layer, asap)
     breadth += [0.0] * (len(layer) - n)  # dummies are thin; the gap alone keeps them apart
     order = _reduce_crossings(_initial_order(up, layer, n), up, down)
     across = _place(order, up, upw, down, downw, breadth, node_gap)
@@ -132,7 +136,7 @@ def layered_layout(
             a, k = across[d] - low, layer[d]
             near, far = centre[k] - layer_depth[k] / 2, centre[k] + layer_depth[k] / 2
             route += [(a, near), (a, far)] if tb else [(near, a), (far, a)]
-        routes[(names[chain[0]], names[chain[-1]])] = route + [points[chain[-1]]]
+        routes[(names[chain[0]], names[chain[-1]])] = [*route, points[chain[-1]]]
     extent = top - layer_gap
     return Layout(
         positions=dict(zip(names, points)),
@@ -164,7 +168,9 @@ def _longest_paths(outs: list[list[int]], ins: list[list[int]]) -> list[int] | N
     return length if done == len(outs) else None
 
 
-def _add_dummies(preds, layer, asap):
+def _add_dummies(preds: list[list[int]], layer: list[int], asap: list[int]) -> tuple[
+    list[list[int]], list[list[float]], list[list[int]], list[list[float]], list[list[int]]
+]:
     """The proper layered graph: long edges become chains of dummy nodes (ids from n on).
 
     Returns up/down neighbour lists with parallel weights, and each edge's chain of ids. An edge
@@ -175,7 +181,7 @@ def _add_dummies(preds, layer, asap):
     n, last = len(preds), max(layer)
     up: list[list[int]] = [[] for _ in range(n)]
     upw: list[list[float]] = [[] for _ in range(n)]
-    edges = []
+    edges: list[list[int]] = []
     for v in range(n):
         for u in preds[v]:
             w = float(asap[u] + 1 + last - layer[v]) if asap[u] else _SOURCE_WEIGHT
@@ -187,7 +193,7 @@ def _add_dummies(preds, layer, asap):
                 chain.append(len(layer) - 1)
             up[v].append(chain[-1])
             upw[v].append(w)
-            edges.append(chain + [v])
+            edges.append([*chain, v])
     down: list[list[int]] = [[] for _ in layer]
     downw: list[list[float]] = [[] for _ in layer]
     for v, (ins, ws) in enumerate(zip(up, upw)):
@@ -197,7 +203,7 @@ def _add_dummies(preds, layer, asap):
     return up, upw, down, downw, edges
 
 
-def _initial_order(up, layer, n):
+def _initial_order(up: list[list[int]], layer: list[int], n: int) -> list[list[int]]:
     """Depth-first order from the sinks through each node's inputs (planar for trees)."""
     last = max(layer)
     order: list[list[int]] = [[] for _ in range(last + 1)]
@@ -221,7 +227,7 @@ def _initial_order(up, layer, n):
     return order
 
 
-def _reduce_crossings(order, up, down):
+def _reduce_crossings(order: list[list[int]], up: list[list[int]], down: list[list[int]]) -> list[list[int]]:
     """Barycenter sweeps, alternately down and up, while they help; the best order wins."""
     pos = [0] * len(up)
 
@@ -258,7 +264,8 @@ def _reduce_crossings(order, up, down):
     return best_order
 
 
-def _transpose(order, up, down, pos, passes: int = 2) -> None:
+def _transpose(order: list[list[int]], up: list[list[int]], down: list[list[int]], pos: list[int],
+               passes: int = 2) -> None:
     """Swap neighbours in a layer wherever that alone removes crossings (as dot does)."""
     for _ in range(passes):
         swapped = False
@@ -290,7 +297,7 @@ def _weighted_median(points: list[tuple[float, float]]) -> float:
     return points[-1][0]
 
 
-def _fit_row(row, offset, desired, priority, x) -> None:
+def _fit_row(row: list[int], offset: list[float], desired: list[float], priority: list[float], x: list[float]) -> None:
     """Positions closest to ``desired`` that keep the row's order and spacing, by priority.
 
     Subtracting each node's offset turns the spacing constraints into a monotone sequence, so
@@ -299,7 +306,7 @@ def _fit_row(row, offset, desired, priority, x) -> None:
     highest priority keeps its place and the others move aside, as in Sugiyama's priority
     method; nodes of equal priority meet halfway.
     """
-    blocks: list[tuple] = []  # (mean, priority, weight at that priority, count)
+    blocks: list[tuple[float, float, float, int]] = []  # (mean, priority, weight at that priority, count)
     for i in range(len(row)):
         mean, prio, w, count = desired[i] - offset[i], priority[i], 1.0, 1
         while blocks and blocks[-1][0] > mean:
@@ -318,13 +325,14 @@ def _fit_row(row, offset, desired, priority, x) -> None:
             i += 1
 
 
-def _place(order, up, upw, down, downw, breadth, gap):
+def _place(order: list[list[int]], up: list[list[int]], upw: list[list[float]], down: list[list[int]],
+           downw: list[list[float]], breadth: list[float], gap: float) -> list[float]:
     """Positions along the layers: median sweeps, alternately up and down, until they settle."""
     x = [0.0] * len(up)
-    offsets = []  # each node's least distance from the first of its row
+    offsets: list[list[float]] = []  # each node's least distance from the first of its row
     for row in order:
         offsets.append([0.0])
-        for a, b in zip(row, row[1:]):
+        for a, b in pairwise(row):
             offsets[-1].append(offsets[-1][-1] + (breadth[a] + breadth[b]) / 2 + gap)
         for v, off in zip(row, offsets[-1]):
             x[v] = off - offsets[-1][-1] / 2  # start centred on 0
@@ -359,5 +367,5 @@ def _place(order, up, upw, down, downw, breadth, gap):
             diffs = [p - q for p, q in zip(x, old)]
             if max(diffs) - min(diffs) < 1e-2:
                 return history[-1] if sweep % 2 else x
-        history = history[-1:] + [x[:]]
+        history = [*history[-1:], x[:]]
     return x

@@ -31,9 +31,12 @@ Edge attributes (``trace.graph.edges[u, v]``), edges point from producer to cons
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+
+if TYPE_CHECKING:
+    import torch
 
 KINDS = ("input", "param", "constant", "op", "loss")
 DIAGNOSTIC_KINDS = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu")
@@ -65,7 +68,7 @@ class Trace:
     leaves when their gradient was accumulated).
     """
 
-    graph: nx.DiGraph
+    graph: nx.DiGraph[str]
     loss: float
     loss_node: str
     forward_order: list[str]
@@ -99,7 +102,7 @@ class Trace:
         """The diagnostics that point at one node."""
         return [d for d in self.diagnostics if d.node == node_id]
 
-    def jacobian(self, u: str, v: str, max_elements: int = 65536):
+    def jacobian(self, u: str, v: str, max_elements: int = 65536) -> torch.Tensor | None:
         """Dense local Jacobian dv/du for edge (u, v), shape ``v.shape + u.shape``.
 
         Computed on demand by calling v's autograd node once per output element; returns None

@@ -22,18 +22,21 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.nn.modules import module as _module_mod
+
+if TYPE_CHECKING:
+    from torch.utils.hooks import RemovableHandle
 
 _lock = threading.Lock()
 _active: dict[int, ModuleScopes] = {}  # recording thread -> its scopes
 # Wrapped: _call_impl, which __call__ calls. Setting a dunder such as __call__ on nn.Module
 # would update the call slot of each of its hundreds of subclasses (~70 us a pass).
 # Captured once: re-reading it could capture a wrapper left behind by an interrupted pass.
-_original_call = torch.nn.Module._call_impl
+_original_call: Callable[..., Any] = torch.nn.Module._call_impl
 
 
 def _scoped_call(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
@@ -73,7 +76,7 @@ class ModuleScopes:
         self.stack: list[str] = []
         self._modules = modules
         self._thread = 0
-        self._handles: list = []
+        self._handles: list[RemovableHandle] = []
 
     def __enter__(self) -> ModuleScopes:
         self._thread = threading.get_ident()
@@ -84,11 +87,11 @@ class ModuleScopes:
                     or not all(map(_calls_plainly, self._modules))):
                 self._use_global_hooks()
                 return self
-            torch.nn.Module._call_impl = _scoped_call
+            torch.nn.Module._call_impl = _scoped_call  # type: ignore[method-assign]  # the patch is the point
             _active[self._thread] = self
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._handles:
             for h in self._handles:
                 h.remove()
@@ -97,11 +100,11 @@ class ModuleScopes:
         with _lock:
             _active.pop(self._thread, None)
             if not _active:
-                torch.nn.Module._call_impl = _original_call
+                torch.nn.Module._call_impl = _original_call  # type: ignore[method-assign]  # undoes the patch
         # torch._dynamo, imported during the pass, took the wrapper for the original.
         dynamo_utils = sys.modules.get("torch._dynamo.utils")
-        if getattr(dynamo_utils, "unpatched_nn_module_call_impl", None) is _scoped_call:
-            dynamo_utils.unpatched_nn_module_call_impl = _original_call
+        if dynamo_utils is not None and getattr(dynamo_utils, "unpatched_nn_module_call_impl", None) is _scoped_call:
+            dynamo_utils.unpatched_nn_module_call_impl = _original_call  # type: ignore[attr-defined]  # checked just above
 
     # -- fallback: global hooks ------------------------------------------------------------
     def _use_global_hooks(self) -> None:
@@ -110,10 +113,10 @@ class ModuleScopes:
             _module_mod.register_module_forward_hook(self._pop),
         ]
 
-    def _push(self, module, args):
+    def _push(self, module: torch.nn.Module, args: tuple[Any, ...]) -> None:
         if threading.get_ident() == self._thread:
             self.stack.append(self.names.get(id(module), type(module).__name__))
 
-    def _pop(self, module, args, output):
+    def _pop(self, module: torch.nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if self.stack and threading.get_ident() == self._thread:
             self.stack.pop()

@@ -9,14 +9,21 @@ find the first backward function whose output is non-finite.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from bpviz.core.op_names import friendly_name
+
+if TYPE_CHECKING:
+    from torch.autograd.graph import Node
+    from torch.utils.hooks import RemovableHandle
+
+    _Grads = tuple[torch.Tensor | None, ...]  # what an autograd node hook receives
 
 
 @dataclass(frozen=True)
@@ -70,19 +77,19 @@ class _Scopes:
 
     def __init__(self, roots: list[tuple[str, nn.Module]]):
         self.stack: list[str] = [""]
-        self._handles = []
+        self._handles: list[RemovableHandle] = []
         for prefix, root in roots:
             for sub, module in root.named_modules():
                 name = ".".join(p for p in (prefix, sub) if p)
                 self._handles.append(module.register_forward_pre_hook(self._push(name)))
                 self._handles.append(module.register_forward_hook(self._pop))
 
-    def _push(self, name: str):
-        def hook(module, args):
+    def _push(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
+        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
             self.stack.append(name)
         return hook
 
-    def _pop(self, module, args, output):
+    def _pop(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if len(self.stack) > 1:
             self.stack.pop()
 
@@ -100,7 +107,8 @@ class _FirstNonfinite(TorchFunctionMode):
         self.culprit: Culprit | None = None
         self.origin: dict[Any, tuple[str, str]] = {}
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def __torch_function__(self, func: Callable[..., Any], types: Collection[type], args: Sequence[Any] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
         out = func(*args, **(kwargs or {}))
         tensors = [out] if isinstance(out, torch.Tensor) else (
             [t for t in out if isinstance(t, torch.Tensor)] if isinstance(out, (tuple, list)) else [])
@@ -150,8 +158,8 @@ def locate_backward(
         scopes.close()
     found: list[Culprit] = []
 
-    def hook_for(node):
-        def hook(grad_inputs, grad_outputs):
+    def hook_for(node: Node) -> Callable[[_Grads, _Grads], None]:
+        def hook(grad_inputs: _Grads, grad_outputs: _Grads) -> None:
             if found:
                 return
             for g in grad_inputs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 # Cached: the recorder names every call it sees, and most are the same few functions.
@@ -15,10 +16,8 @@ def friendly_name(func: Any) -> str:
     except (KeyError, TypeError):
         pass
     name = _friendly(func)
-    try:
+    with contextlib.suppress(TypeError):
         _NAMES[func] = name
-    except TypeError:
-        pass
     return name
 
 

@@ -13,17 +13,24 @@ from __future__ import annotations
 import functools
 import numbers
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from types import CodeType, FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from bpviz.core.module_scopes import ModuleScopes
-from bpviz.core.recording import DataArg, OpRecord, Recording
 from bpviz.core.op_names import friendly_name
+from bpviz.core.recording import DataArg, OpRecord, Recording
+
+if TYPE_CHECKING:
+    from torch._ops import OpOverload
+
+    # A buffered aten output: [tensor, its clone before an in-place op or None, aten op name],
+    # plus the weight it transposes for F.linear's fast path.
+    _Entry = list[Any]
 
 # Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
 _ARITHMETIC = {
@@ -45,14 +52,14 @@ _FAST = {
     torch.sigmoid: "sigmoid.default", torch.Tensor.sigmoid: "sigmoid.default",
     torch.nn.functional.linear: _LINEAR,
 }
-_NOT_INPLACE = ({}, {"inplace": False})
+_NOT_INPLACE: tuple[dict[str, bool], ...] = ({}, {"inplace": False})
 _PLAIN = (torch.Tensor, torch.nn.Parameter)  # subclasses and sparse layouts may decompose
 # Excluding these keys skips python dispatch modes, as if none were active.
 _NO_PYTHON_DISPATCH = (torch._C.DispatchKeySet(torch._C.DispatchKey.Python)
                        | torch._C.DispatchKeySet(torch._C.DispatchKey.PythonTLSSnapshot))
 
 
-def _flat_tensors(obj: Any, out: list) -> None:
+def _flat_tensors(obj: Any, out: list[torch.Tensor]) -> None:
     stack = [obj]
     while stack:
         item = stack.pop()
@@ -70,14 +77,14 @@ _MUTABLE: dict[Any, bool] = {}
 class _Dispatch(TorchDispatchMode):
     """Buffers every aten output (cloning lazily: only before an in-place op would change it)."""
 
-    def __init__(self, buffer: list, recorded: list):
-        super().__init__()
+    def __init__(self, buffer: list[_Entry], recorded: list[_Entry]):
+        super().__init__()  # type: ignore[no-untyped-call]  # torch's TorchDispatchMode is unannotated
         self.buffer = buffer
         self.recorded = recorded  # entries recorded by the function mode, in order
         # Storage pointer -> recorded entries on that storage. Built only when an in-place op
         # runs, and then only for the entries recorded since: most passes mutate nothing, and
         # a storage lookup costs more than the rest of recording an entry.
-        self.by_storage: dict[int, list] = {}
+        self.by_storage: dict[int, list[_Entry]] = {}
         self.indexed = 0
 
     @classmethod
@@ -87,7 +94,8 @@ class _Dispatch(TorchDispatchMode):
         # every aten op one wrapper call.
         return False
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+    def __torch_dispatch__(self, func: OpOverload, types: Collection[type], args: Sequence[Any] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
         mutable = _MUTABLE.get(func)
         if mutable is None:
@@ -103,7 +111,7 @@ class _Dispatch(TorchDispatchMode):
                     self.buffer.append([o, None, func.__name__])
         return out
 
-    def _snapshot_before_mutation(self, func, args, kwargs) -> None:
+    def _snapshot_before_mutation(self, func: OpOverload, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
         # An in-place op is about to overwrite a buffer some recorded output may share: clone
         # the recorded values first, so each node keeps the value it had when it was made.
         written = set()
@@ -130,7 +138,7 @@ class _Dispatch(TorchDispatchMode):
 def _linear_is_addmm() -> bool:
     """Does this torch run ``F.linear`` of a 2-D input with a bias as exactly ``t`` of the
     weight and ``addmm``? Checked once, by watching a tiny call with the dispatch mode."""
-    buffer: list = []
+    buffer: list[_Entry] = []
     x, w, b = (torch.ones(shape, requires_grad=True) for shape in ((2, 3), (4, 3), (4,)))
     with _Dispatch(buffer, []):
         torch.nn.functional.linear(x, w, b)
@@ -147,7 +155,7 @@ def _autocast_cpu() -> bool:
 _dispatch_modes = torch._C._len_torch_dispatch_stack
 
 
-def _fast_path(func, args, kwargs) -> str | None:
+def _fast_path(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> str | None:
     """How this call may skip the dispatch mode, per ``_FAST``: the aten op of an element-wise
     call, ``_LINEAR``, or None (no skipping).
 
@@ -192,33 +200,34 @@ class Recorder(TorchFunctionMode):
         self._code = closure_code  # a scenario's loss(): its frame is found at its first op
         self.closure_frame: FrameType | None = None
         self.rec = Recording()
-        self._buffer: list = []
-        self._pending: list = []
-        self._recorded: list = []  # entries whose value may need a snapshot before an in-place op
-        self._unowned: list = []  # outputs made with grad off, e.g. inside a custom Function
+        self._buffer: list[_Entry] = []
+        self._pending: list[tuple[Any, _Entry]] = []  # (autograd node, entry)
+        self._recorded: list[_Entry] = []  # entries whose value may need a snapshot before an in-place op
+        self._unowned: list[tuple[_Entry, str]] = []  # outputs made with grad off, e.g. inside a custom Function
         self._scopes = ModuleScopes(module_names, modules)
         self._scope = self._scopes.stack  # the innermost running module's name is last
         self._dispatch = _Dispatch(self._buffer, self._recorded)
 
     # -- context management -------------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> Recorder:
         _linear_is_addmm()  # once per process, before this recorder watches anything
         probe = torch.zeros((), requires_grad=True) * 1
-        self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1
+        self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1  # type: ignore[union-attr]  # it has one
         self._scopes.__enter__()
-        super().__enter__()
-        self._dispatch.__enter__()
+        super().__enter__()  # type: ignore[no-untyped-call]  # torch's modes are unannotated
+        self._dispatch.__enter__()  # type: ignore[no-untyped-call]  # torch's modes are unannotated
         return self
 
-    def __exit__(self, *exc):
-        self._dispatch.__exit__(*exc)
-        result = super().__exit__(*exc)
+    def __exit__(self, *exc: object) -> Any:  # what TorchFunctionMode.__exit__ returns
+        self._dispatch.__exit__(*exc)  # type: ignore[no-untyped-call]  # torch's modes are unannotated
+        result = super().__exit__(*exc)  # type: ignore[no-untyped-call]  # torch's modes are unannotated
         self._scopes.__exit__(*exc)
         self._finish()
         return result
 
     # -- recording ------------------------------------------------------------------------
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def __torch_function__(self, func: Callable[..., Any], types: Collection[type], args: Sequence[Any] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
         if self._code is not None:
             self._find_closure_frame()
         kwargs = kwargs or {}
@@ -283,7 +292,7 @@ class Recorder(TorchFunctionMode):
     def _find_closure_frame(self) -> None:
         # Reading the stack disturbs nobody; a profile hook would replace a profiler's own
         # (cProfile's cannot even be restored from python) and cost a call per python call.
-        frame = sys._getframe(2)
+        frame: FrameType | None = sys._getframe(2)
         while frame is not None:
             if frame.f_code is self._code:
                 self.closure_frame, self._code = frame, None
@@ -311,7 +320,8 @@ class Recorder(TorchFunctionMode):
         self._buffer.clear()
         self._unowned.clear()
 
-    def _record_args(self, main, name: str, args, kwargs, tensors=None) -> None:
+    def _record_args(self, main: Any, name: str, args: Sequence[Any], kwargs: dict[str, Any],
+                     tensors: Sequence[torch.Tensor] | None = None) -> None:
         if tensors is None:  # not known to the caller: every tensor among the arguments
             tensors = []
             for a in args:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import copy
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import nn
@@ -58,10 +59,10 @@ class Scenario:
         if self.closure is not None:
             return self.closure()
         assert self.model is not None
-        output = self.model(*self.inputs)
+        output: torch.Tensor = self.model(*self.inputs)
         if self.target is None and self.loss_fn is None:
             return output
-        loss_fn = self.loss_fn or nn.functional.mse_loss
+        loss_fn: Callable[..., torch.Tensor] = self.loss_fn or nn.functional.mse_loss
         if self.target is None:
             return loss_fn(output)
         return loss_fn(output, self.target)
@@ -79,7 +80,7 @@ class Scenario:
             # clone() rather than deepcopy: an input may be the output of an earlier computation.
             if id(t) not in memo:
                 memo[id(t)] = t.detach().clone().requires_grad_(t.requires_grad)
-            return memo[id(t)]
+            return cast(torch.Tensor, memo[id(t)])
 
         inputs = tuple(tensor(t) for t in self.inputs)
         target = tensor(self.target) if isinstance(self.target, torch.Tensor) else self.target
@@ -218,7 +219,7 @@ def _scenario_from_source(source: str, filename: str, spec: str) -> Scenario:
     namespace: dict[str, Any] = {"__name__": "bpviz_scenario", "__file__": filename}
     try:
         exec(code, namespace)  # noqa: S102 - running the user's scenario is the point
-    except BaseException as exc:  # noqa: BLE001 - any failure in user code becomes a message
+    except BaseException as exc:  # any failure in user code becomes a message
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise ScenarioError(
@@ -245,7 +246,7 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
     lr = ns.get("lr", DEFAULT_LR)
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
         raise ScenarioError(f"{short}: lr must be a positive number, got {lr!r}.")
-    common = dict(title=title, source=spec, description=doc, lr=float(lr), namespace=ns)
+    common: dict[str, Any] = {"title": title, "source": spec, "description": doc, "lr": float(lr), "namespace": ns}
     closure = ns.get("loss")
     if callable(closure) and not isinstance(closure, nn.Module):
         return Scenario(closure=closure, **common)
@@ -255,8 +256,7 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
             f"{short} defines neither loss() nor model and inputs; define one of them "
             "(see `bpviz lessons` for examples)."
         )
-    if not callable(model):
-        raise ScenarioError(f"{short}: model must be a torch.nn.Module or a callable.")
+    _require_module(model, short)
     if "inputs" not in ns:
         raise ScenarioError(f"{short} defines model but not inputs; add inputs = <tensor or tuple>.")
     return Scenario(
@@ -266,6 +266,16 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
         loss_fn=ns.get("loss_fn"),
         **common,
     )
+
+
+def _require_module(model: object, where: str) -> None:
+    # Parameters, module scopes and training all come from the module: a plain function as the
+    # model got as far as the trace, then failed with an AttributeError.
+    if not isinstance(model, nn.Module):
+        raise ScenarioError(
+            f"{where}: model must be a torch.nn.Module, got {type(model).__name__}; wrap it in one, "
+            "or define loss() instead."
+        )
 
 
 def as_input_tuple(inputs: Any, where: str = "the scenario") -> tuple[torch.Tensor, ...]:
@@ -295,10 +305,11 @@ def scenario_from_callable(closure: Callable[[], torch.Tensor], title: str = "")
 
 
 def scenario_from_model(
-    model: nn.Module, inputs: Any, target: torch.Tensor | None = None, loss_fn: Callable | None = None,
-    title: str = "",
+    model: nn.Module, inputs: Any, target: torch.Tensor | None = None,
+    loss_fn: Callable[..., torch.Tensor] | None = None, title: str = "",
 ) -> Scenario:
     """A Scenario around a user's model, inputs, and optional target and loss function."""
+    _require_module(model, "bpviz.trace")
     return Scenario(
         title=title or type(model).__name__,
         model=model,

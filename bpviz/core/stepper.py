@@ -102,7 +102,7 @@ class StepSequence:
         self.update_values = self._update_values()
         steps.append(Step("Update", None, (), f"param ← param − {format_number(self.lr)} × grad"))
         self.steps: tuple[Step, ...] = tuple(steps)
-        self._forward_index = {s.node: i for i, s in enumerate(steps) if s.phase == "Forward"}
+        self._forward_index = {s.node: i for i, s in enumerate(steps) if s.phase == "Forward" and s.node is not None}
         self._backward_index = {s.node: i for i, s in enumerate(steps) if s.phase in ("Backward",)}
         # A node's gradient is complete once every consumer has run its backward step.
         self._grad_ready: dict[str, int] = {}
@@ -144,7 +144,7 @@ class StepSequence:
         if position >= self.loss_position:
             values.add(self.trace.loss_node)
         grads = {n for n, i in self._grad_ready.items() if i <= position}
-        edge_grads = set()
+        edge_grads: set[tuple[str, str]] = set()
         for node, i in self._backward_index.items():
             if i <= position:
                 edge_grads.update(self.trace.graph.in_edges(node))

@@ -5,7 +5,8 @@ Entry points: :func:`trace` (a user's model or closure) and :func:`trace_scenari
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import networkx as nx
 import torch
@@ -19,7 +20,7 @@ from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_
 
 
 def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None = None,
-          loss_fn: Callable | None = None, *, thresholds: Thresholds | None = None,
+          loss_fn: Callable[..., torch.Tensor] | None = None, *, thresholds: Thresholds | None = None,
           title: str = "") -> Trace:
     """Trace ``model(inputs)`` (+ loss) or a zero-argument ``closure()`` returning a scalar loss.
 
@@ -43,7 +44,7 @@ def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
             loss = scenario.compute_loss()
     except BpvizError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the user's forward pass failed; say where
+    except Exception as exc:  # the user's forward pass failed; say where
         advice = explain_torch_error(exc)
         where = scenario.source or "the scenario"
         if advice:
@@ -83,13 +84,13 @@ def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> 
     builder.attach_data_nodes()
     try:
         builder.backward()
-    except Exception as exc:  # noqa: BLE001 - autograd refused; translate its message
+    except Exception as exc:  # autograd refused; translate its message
         advice = explain_torch_error(exc)
         raise TraceError(
             f"{scenario.source or 'The scenario'}: {advice or f'the backward pass failed: {exc}'}"
         ) from exc
     builder.add_unreached_trainables()
-    graph: nx.DiGraph = builder.graph
+    graph: nx.DiGraph[str] = builder.graph
     tr = Trace(
         graph=graph,
         loss=float(loss.detach().reshape(())),

@@ -21,8 +21,9 @@ L2 norm, mean |g| and max |g| (see :mod:`bpviz.core.training_stats`). Choices wo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterator
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -35,16 +36,31 @@ from bpviz.core.nonfinite import Culprit, first_nonfinite_tensor, kind_of, locat
 from bpviz.core.scenario import Scenario
 from bpviz.core.training_setup import LOSSES, TrainingError, build_problem, module_roots
 from bpviz.core.training_stats import (
-    ParamStats, ReluWatch, clip_, finite_or_none, gradient_diagnostics, param_stats, read_numbers,
+    GradNumbers,
+    ParamStats,
+    ReluWatch,
+    clip_,
+    finite_or_none,
+    gradient_diagnostics,
+    param_stats,
+    read_numbers,
 )
 
-__all__ = ["OPTIMIZERS", "LOSSES", "TrainConfig", "StepResult", "ParamStats", "Trainer",
-           "TrainingError", "TrainingStopped"]
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "ParamStats",
+    "StepResult",
+    "TrainConfig",
+    "Trainer",
+    "TrainingError",
+    "TrainingStopped",
+]
 
 OPTIMIZERS = ("sgd", "adam")
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -110,7 +126,7 @@ class TrainConfig:
                 f"and exploding={self.exploding!r}."
             )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The settings as JSON-ready values (a Dataset object is named)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         if isinstance(self.dataset, Dataset):
@@ -139,7 +155,7 @@ class StepResult:
     clipped: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The JSON form used by ``bpviz train --json`` (NaN and Inf become null)."""
         return {
             "step": self.step,
@@ -153,7 +169,7 @@ class StepResult:
         }
 
 
-class TrainingStopped(TrainingError):
+class TrainingStopped(TrainingError):  # noqa: N818 - a public name; it is a TrainingError
     """A step produced a NaN or Inf; the update was not applied.
 
     ``step`` is the failing step, ``culprit`` where the value first appeared (or None), ``result``
@@ -232,7 +248,7 @@ class Trainer:
             loss.backward()
         except BpvizError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the user's forward may raise anything
+        except Exception as exc:  # the user's forward may raise anything
             raise TrainingError(
                 f"Step {index} failed: {explain_torch_error(exc) or f'{type(exc).__name__}: {exc}'}"
             ) from exc
@@ -243,7 +259,8 @@ class Trainer:
             names = [n for n, g in zip(names, grads) if g is not None]
             sizes = [s for s, g in zip(sizes, grads) if g is not None]
             grads = [g for g in grads if g is not None]
-        nums = read_numbers(loss, grads, self._relu.unit_sums())
+        present = cast("list[torch.Tensor]", grads)  # any None was filtered out just above
+        nums = read_numbers(loss, present, self._relu.unit_sums())
         diagnostics = gradient_diagnostics(none_names, names, nums, cfg.exploding, cfg.vanishing)
         diagnostics += self._relu.diagnostics(nums.extra)
         if not (math.isfinite(nums.loss) and nums.finite()):
@@ -251,7 +268,7 @@ class Trainer:
         if validate is None:
             validate = index % cfg.val_every == 0
         val_loss = self.validation_loss() if validate else None
-        coef = clip_(grads, nums, cfg.clip_norm) if cfg.clip_norm is not None else 1.0
+        coef = clip_(present, nums, cfg.clip_norm) if cfg.clip_norm is not None else 1.0
         self._optimizer.step()
         self.step_index += 1
         return StepResult(index, nums.loss, val_loss, param_stats(names, sizes, nums, coef),
@@ -314,17 +331,18 @@ class Trainer:
         """Remove the engine's hooks from the model (also done when the Trainer is collected)."""
         self._relu.close()
 
-    def __enter__(self) -> "Trainer":
+    def __enter__(self) -> Trainer:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def param_values(self) -> dict[str, torch.Tensor]:
         """Detached copies of the trainable tensors, by name (safe to hand to another thread)."""
         return {name: p.detach().clone() for name, p in zip(self.names, self.params)}
 
-    def _stop(self, index, batch, nums, names, sizes, diagnostics) -> None:
+    def _stop(self, index: int, batch: tuple[torch.Tensor, ...], nums: GradNumbers, names: list[str],
+              sizes: list[int], diagnostics: list[Diagnostic]) -> None:
         """Find where the NaN/Inf came from and raise TrainingStopped (no update is applied)."""
         forward = lambda: self.problem.loss_of(batch)  # noqa: E731 - re-runs this step's batch
         if not math.isfinite(nums.loss):

@@ -7,8 +7,9 @@ here, before the first step, with one probe forward pass on two samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +43,7 @@ class Batcher:
         self.tensors = tensors  # () for a scenario that brings its own data: every batch is ()
         self.rows = int(tensors[0].shape[0]) if tensors else 0
         self.full = batch_size is None or batch_size >= self.rows
-        self.batch_size = self.rows if self.full else int(batch_size)
+        self.batch_size = self.rows if batch_size is None or self.full else int(batch_size)
         self.seed = seed
         self.reset()
 
@@ -118,6 +119,7 @@ def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
             "to the scenario or leave the loss unset."
         )
     model = scenario.model
+    assert model is not None  # build_problem handled loss() scenarios
     out = _probe(model, inputs, f"'{scenario.title}'")
     target = _target_for(loss, scenario.target, out, "the scenario's target", 0)
     fn = _LOSS_FNS[loss]
@@ -126,6 +128,7 @@ def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
 
 def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size: int | None, seed: int) -> Problem:
     model = scenario.model
+    assert model is not None  # build_problem handled loss() scenarios
     dtype = _param_dtype(model)
     X = data.X.to(dtype)
     out = _probe(model, (X[:2],), f"the dataset '{data.name}'", data.n_features)
@@ -141,6 +144,7 @@ def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size:
     if loss is None:
         target = _reshape_target(data.y.to(dtype), out, label, "the scenario's loss_fn")
         val_target = None if data.y_val is None else _reshape_target(data.y_val.to(dtype), out, label, "")
+        assert scenario.loss_fn is not None  # without one, a loss was chosen above
         fn, name = scenario.loss_fn, getattr(scenario.loss_fn, "__name__", "loss_fn")
     else:
         if loss in ("cross_entropy", "bce") and data.kind != CLASSIFICATION:
@@ -150,7 +154,7 @@ def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size:
         target = _target_for(loss, data.y.to(dtype), out, label, data.n_classes)
         val_target = None if data.y_val is None else _target_for(loss, data.y_val.to(dtype), out, label, data.n_classes)
         fn, name = _LOSS_FNS[loss], loss
-    val = None if data.X_val is None else (data.X_val.to(dtype), val_target)
+    val = None if data.X_val is None or val_target is None else (data.X_val.to(dtype), val_target)
     return Problem(lambda batch: fn(model(batch[0]), batch[1]), Batcher((X, target), batch_size, seed), name,
                    data, val)
 
@@ -199,7 +203,9 @@ def _reshape_target(y: torch.Tensor, out: torch.Tensor, label: str, loss: str) -
     return y.reshape(y.shape[0], *out.shape[1:]) if out.dim() >= 1 else y.reshape(())
 
 
-def _probe(model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None) -> torch.Tensor:
+def _probe(
+    model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None
+) -> torch.Tensor:
     """One forward pass in eval mode without grad (BatchNorm statistics stay as they were).
 
     A pre-hook on every nn.Linear notes the first one called: when the data's feature count does
@@ -210,7 +216,7 @@ def _probe(model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_fea
     modes = [(m, m.training) for m in modules]
     first: list[tuple[int, int]] = []
 
-    def note_first_linear(module, args):
+    def note_first_linear(module: nn.Linear, args: tuple[Any, ...]) -> None:
         if not first and args and isinstance(args[0], torch.Tensor) and args[0].dim():
             first.append((module.in_features, int(args[0].shape[-1])))
 
@@ -220,12 +226,13 @@ def _probe(model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_fea
             module.training = False
         with torch.no_grad():
             out = model(*inputs)
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's model becomes a message
+    except Exception as exc:  # any failure of the user's model becomes a message
         if first and n_features is not None and first[0][1] == n_features != first[0][0]:
             expected = first[0][0]
             raise TrainingError(
                 f"{label[0].upper()}{label[1:]} has {n_features} feature{'s' * (n_features != 1)} but "
-                f"the model expects {expected}; choose a dataset with {expected} feature{'s' * (expected != 1)} or change "
+                f"the model expects {expected}; choose a dataset with {expected} "
+                f"feature{'s' * (expected != 1)} or change "
                 f"the model's first layer to nn.Linear({n_features}, ...)."
             ) from exc
         hint = explain_torch_error(exc) or f"{type(exc).__name__}: {exc}"

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from bpviz.core.model import Diagnostic
+
+if TYPE_CHECKING:
+    from torch.utils.hooks import RemovableHandle
 
 _INF = float("inf")
 # The functional spellings of ReLU a TorchFunctionMode sees (F.relu reaches the mode as itself:
@@ -167,7 +171,7 @@ class ReluWatch:
         self._records: list[tuple[str, int, int]] = []  # name, samples, units
         self._active = False
         self._mode: _ReluMode | None = None
-        self._cache: dict[tuple, Diagnostic] = {}
+        self._cache: dict[tuple[str, int, int, int, int], Diagnostic] = {}
         ref = weakref.ref(self)
         handles = [m.register_forward_hook(_hook(ref, name)) for name, m in relus]
         self._finalizer = weakref.finalize(self, _remove_hooks, handles)
@@ -182,23 +186,23 @@ class ReluWatch:
         self._records.clear()
         self._use_mode = not self._has_modules
 
-    def __enter__(self) -> "ReluWatch":
+    def __enter__(self) -> ReluWatch:
         self._outputs.clear()
         self._active = True
         if self._use_mode:
             self._mode = _ReluMode(self)
-            self._mode.__enter__()
+            self._mode.__enter__()  # type: ignore[no-untyped-call]  # torch's modes are unannotated
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._active = False
         if self._mode is not None:
-            self._mode.__exit__(*exc)
+            self._mode.__exit__(*exc)  # type: ignore[no-untyped-call]  # torch's modes are unannotated
             self._mode = None
             if not self._outputs:  # read before unit_sums() empties it
                 self._use_mode = False
 
-    def record(self, name: str, output) -> None:
+    def record(self, name: str, output: Any) -> None:
         """Keep one ReLU output of the watched pass (reduced later, all at once)."""
         if self._active and isinstance(output, torch.Tensor):
             # No copy: ReLU saves its output for backward, so nothing may change it in place.
@@ -257,15 +261,15 @@ class ReluWatch:
         return out
 
 
-def _hook(ref: "weakref.ref[ReluWatch]", name: str):
-    def hook(module, args, output):
+def _hook(ref: weakref.ref[ReluWatch], name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+    def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         watch = ref()
         if watch is not None and watch._active:
             watch.record(name, output)
     return hook
 
 
-def _remove_hooks(handles: list) -> None:
+def _remove_hooks(handles: list[RemovableHandle]) -> None:
     for handle in handles:
         handle.remove()
 
@@ -278,7 +282,8 @@ class _ReluMode(TorchFunctionMode):
         self._watch = watch
         self._count = 0
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def __torch_function__(self, func: Callable[..., Any], types: Collection[type], args: Sequence[Any] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
         out = func(*args, **(kwargs or {}))
         if func in _RELU_FUNCS:
             self._count += 1

@@ -12,7 +12,6 @@ out-edges. Output order is deterministic: it follows the input's order and sorte
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
 from typing import Any
 
 import networkx as nx
@@ -57,7 +56,7 @@ def _merged(datas: list[dict[str, Any]], same_source: bool) -> dict[str, Any]:
     return attrs
 
 
-def hide_shape_ops(graph: nx.DiGraph) -> nx.DiGraph:
+def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
     """The graph without shape-only ops, each bridged by edges from its producers to consumers.
 
     A shape op is hidden only where it has both inputs and consumers. A bridged edge ``(p, s)``
@@ -70,10 +69,10 @@ def hide_shape_ops(graph: nx.DiGraph) -> nx.DiGraph:
         for v, attrs in graph.nodes(data=True)
         if is_shape_op(attrs) and graph.in_degree(v) and graph.out_degree(v)
     }
-    out = nx.DiGraph(**graph.graph)
+    out: nx.DiGraph[str] = nx.DiGraph(**graph.graph)
     out.add_nodes_from((v, dict(a)) for v, a in graph.nodes(data=True) if v not in hidden)
     # (p, s) -> per first edge leaving p: (its attributes, hidden ids passed, index into s)
-    routes: dict[tuple, dict[Hashable, tuple[dict, list, Any]]] = {}
+    routes: dict[tuple[str, str], dict[str, tuple[dict[str, Any], list[str], Any]]] = {}
     for p, first, data in graph.edges(data=True):
         if p in hidden:
             continue
@@ -90,7 +89,7 @@ def hide_shape_ops(graph: nx.DiGraph) -> nx.DiGraph:
                     routes.setdefault((p, s), {}).setdefault(first, (data, path, index))
                 elif s not in seen:
                     seen.add(s)
-                    stack.append((s, path + [s]))
+                    stack.append((s, [*path, s]))
     for (p, s), by_first in routes.items():
         # The direct edge first, then bridges by the id of the node they leave p through.
         firsts = sorted(by_first, key=lambda f: (f != s, node_key(f)))
@@ -111,13 +110,13 @@ def _scope(attrs: dict[str, Any]) -> str:
     return module
 
 
-def module_depth(graph: nx.DiGraph) -> int:
+def module_depth(graph: nx.DiGraph[str]) -> int:
     """The deepest module scope present, in dotted parts (0 when no node has a scope)."""
     scopes = (_scope(attrs) for _, attrs in graph.nodes(data=True))
     return max((len(s.split(".")) for s in scopes if s), default=0)
 
 
-def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
+def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[str]:
     """Fold every module at ``depth`` dotted parts into one box, with everything inside it.
 
     With ``depth=1`` the nodes of ``layers``, ``layers.0.fc`` and ``layers.1.act`` join the
@@ -133,7 +132,8 @@ def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
         return graph.copy()
     if depth < 0:
         raise ValueError(f"depth must be 0 or more (or None), not {depth}")
-    scoped, unscoped = {}, []
+    scoped: dict[str, str] = {}
+    unscoped: list[str] = []
     for v, attrs in graph.nodes(data=True):
         scope = _scope(attrs)
         parts = scope.split(".") if scope else []
@@ -147,8 +147,9 @@ def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
         # one group belongs to it, as a parameter belongs to its module.
         for v in unscoped:
             groups = {group_of.get(s) for s in graph.successors(v)}
-            if len(groups) == 1 and None not in groups:
-                group_of[v] = groups.pop()
+            only = groups.pop() if len(groups) == 1 else None  # None also when it feeds a visible node
+            if only is not None:
+                group_of[v] = only
         out = _fold(graph, group_of)
         if nx.is_directed_acyclic_graph(out):
             return out
@@ -158,20 +159,20 @@ def collapse_modules(graph: nx.DiGraph, depth: int | None) -> nx.DiGraph:
         scoped = {v: g for v, g in scoped.items() if g != culprit}
 
 
-def _fold(graph: nx.DiGraph, group_of: dict[Hashable, str]) -> nx.DiGraph:
+def _fold(graph: nx.DiGraph[str], group_of: dict[str, str]) -> nx.DiGraph[str]:
     """The quotient graph: each group's members replaced by one node, edges merged."""
-    members: dict[str, list] = {}
+    members: dict[str, list[str]] = {}
     for v, g in group_of.items():
         members.setdefault(g, []).append(v)
-    out = nx.DiGraph(**graph.graph)
+    out: nx.DiGraph[str] = nx.DiGraph(**graph.graph)
     for v, attrs in graph.nodes(data=True):
-        g = group_of.get(v)
-        if g is None:
+        group = group_of.get(v)
+        if group is None:
             out.add_node(v, **attrs)
-        elif g not in out:
-            out.add_node(g)  # attributes once the group's outputs are known
-    merged: dict[tuple, list] = {}
-    outputs: dict[str, set] = {g: set() for g in members}
+        elif group not in out:
+            out.add_node(group)  # attributes once the group's outputs are known
+    merged: dict[tuple[str, str], list[tuple[str, str, dict[str, Any]]]] = {}
+    outputs: dict[str, set[str]] = {g: set() for g in members}
     for u, v, data in graph.edges(data=True):
         gu, gv = group_of.get(u, u), group_of.get(v, v)
         if gu == gv:

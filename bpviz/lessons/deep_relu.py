@@ -4,7 +4,7 @@ from torch import nn
 
 torch.manual_seed(0)
 layers = []
-for i in range(20):
+for _ in range(20):
     linear = nn.Linear(16, 16)
     nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
     nn.init.zeros_(linear.bias)

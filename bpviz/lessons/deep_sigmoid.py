@@ -8,7 +8,7 @@ from torch import nn
 
 torch.manual_seed(0)
 layers = []
-for i in range(20):
+for _ in range(20):
     layers += [nn.Linear(16, 16), nn.Sigmoid()]
 model = nn.Sequential(*layers, nn.Linear(16, 1))
 inputs = torch.randn(8, 16)

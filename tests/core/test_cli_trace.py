@@ -5,8 +5,11 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+import bpviz
 from bpviz.cli import main
+from bpviz.core.errors import BpvizError
 
 
 def run(capsys, *argv):
@@ -67,6 +70,8 @@ BAD = {
                  "forward pass failed"),
     "runtime.py": ("import torch\nx = torch.ones(1, requires_grad=True)\ndef loss():\n    return x / undefined\n",
                    "NameError"),
+    "function.py": ("import torch\ndef model(x):\n    return x.sum()\ninputs = torch.ones(2)\n",
+                    "model must be a torch.nn.Module, got function"),
 }
 
 
@@ -75,10 +80,15 @@ def test_bad_scenarios_exit_2_with_one_line(tmp_path, capsys, name):
     source, expected = BAD[name]
     path = tmp_path / name
     path.write_text(source)
-    code, out, err = run(capsys, "trace", str(path))
+    code, _, err = run(capsys, "trace", str(path))
     assert code == 2
     assert expected in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_function_as_the_model_is_refused_by_the_api_too():
+    with pytest.raises(BpvizError, match=r"model must be a torch\.nn\.Module, got function"):
+        bpviz.trace(lambda x: x.sum(), torch.ones(2))
 
 
 def test_missing_file_and_unknown_lesson(capsys):
@@ -106,6 +116,6 @@ def test_unwritable_json_path(capsys):
 def test_gradcheck_reports_small_errors(capsys):
     code, out, _ = run(capsys, "trace", "lesson:dead_relu", "--gradcheck")
     assert code == 0
-    lines = [l for l in out.splitlines() if l.strip().startswith(("0.weight", "2.bias"))]
-    errors = [float(l.split(":")[1]) for l in lines[-2:]]
+    lines = [line for line in out.splitlines() if line.strip().startswith(("0.weight", "2.bias"))]
+    errors = [float(line.split(":")[1]) for line in lines[-2:]]
     assert errors and max(errors) < 1e-6

@@ -70,7 +70,7 @@ def test_format_number():
 
 
 def test_captions_give_scalars_and_the_shape_of_tensors():
-    tr, seq = chain()
+    _, seq = chain()
     assert [s.caption for s in seq.steps if s.phase == "Backward"][-1] == "y: dL/dy = 14 flows to its inputs"
     assert seq.steps[-1].caption == "param ← param − 0.01 × grad"   # the node cards' notation
     mlp = trace_scenario(load_scenario("lesson:mlp_10_5_1"))

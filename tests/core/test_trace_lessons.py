@@ -77,7 +77,7 @@ def test_log_softmax_naive_nan_and_stable_finite():
     naive = trace_scenario(load_scenario("lesson:log_softmax_naive"))
     kinds = {(d.kind, d.detail.get("pass")) for d in naive.diagnostics}
     assert ("nonfinite", "backward") in kinds
-    back = [d for d in naive.diagnostics if d.detail.get("pass") == "backward"][0]
+    back = next(d for d in naive.diagnostics if d.detail.get("pass") == "backward")
     assert naive.node(back.node)["op"] == "log"
     stable = trace_scenario(load_scenario("lesson:log_softmax_stable"))
     assert not any(d.kind == "nonfinite" for d in stable.diagnostics)
