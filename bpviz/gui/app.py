@@ -10,8 +10,9 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
@@ -56,9 +57,9 @@ def _torch_threads(n: int):
 def application() -> QApplication:
     """The running QApplication (left as its owner set it up), or a new one named for QSettings
     and with the bpviz icon."""
-    app = QApplication.instance()
-    if app is not None:
-        return app
+    running = QApplication.instance()
+    if isinstance(running, QApplication):
+        return running
     app = QApplication(sys.argv[:1] or ["bpviz"])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
@@ -77,9 +78,8 @@ def run_app(args) -> int:
     """
     _one_torch_thread()
     app = application()
-    from bpviz.gui.main_window import DEFAULT_SPEC, MainWindow
-
     from bpviz.core.sources import source_from_spec
+    from bpviz.gui.main_window import DEFAULT_SPEC, MainWindow
 
     source = source_from_spec(getattr(args, "scenario", None) or DEFAULT_SPEC)
     smoke = bool(getattr(args, "smoke_test", False))
@@ -129,9 +129,10 @@ def run_app(args) -> int:
                 fail(f"cannot write the screenshot to {shot}")
                 return
             # The same words as `bpviz export`, so a script can tell which step it shows.
-            state, sequence = document.steps.state(), document.sequence
-            print(f"wrote {shot} ({window.width()}×{window.height()} px, {state.phase} step "
-                  f"{state.position} of {sequence.last})")
+            position, sequence = document.steps.position, document.sequence
+            phase = sequence.steps[position].phase
+            print(f"wrote {shot} ({window.width()}×{window.height()} px, {phase} step {position} "
+                  f"of {sequence.last})")
         app.exit(0)
 
     document.opened.connect(on_first_trace)

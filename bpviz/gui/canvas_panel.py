@@ -8,10 +8,16 @@ camera policy: fit when readable, follow the step's node otherwise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from bpviz.gui.document import Document
+
+if TYPE_CHECKING:  # both import torch: the window shows before they load
+    from bpviz.gui.graph_scene import GraphScene
+    from bpviz.gui.graph_view import GraphView
 
 # Below this zoom node text is too small to read: a graph that would need it to fit whole opens
 # at this zoom instead, at the current step's node or the top, and Ctrl+0 still fits it.
@@ -24,8 +30,8 @@ class CanvasPanel(QStackedWidget):
     def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
-        self.scene = None
-        self.view = None
+        self.scene: GraphScene | None = None
+        self.view: GraphView | None = None
         self._animate = True
         self._speed = 1.0
         self._legend = True
@@ -44,24 +50,26 @@ class CanvasPanel(QStackedWidget):
         document.steps.stepped.connect(self._on_stepped)
         document.steps.speedChanged.connect(self.set_animation_speed)
 
-    def ensure(self) -> None:
-        """Create the scene and the view (imports the canvas modules, hence torch)."""
+    def ensure(self) -> GraphScene:
+        """Create the scene and the view (imports the canvas modules, hence torch); returns the
+        scene."""
         if self.scene is not None:
-            return
+            return self.scene
         from bpviz.gui.graph_scene import GraphScene
         from bpviz.gui.graph_view import GraphView
 
-        self.scene = GraphScene(self.document.theme, self)
-        self.view = GraphView(self.scene)
-        self.view.setObjectName("graphView")
-        self.addWidget(self.view)
-        self.setCurrentWidget(self.view)
-        self.scene.nodeSelected.connect(lambda node: self._clicked(node))
-        self.scene.edgeSelected.connect(lambda u, v: self._clicked((u, v)))
-        self.scene.selectionCleared.connect(self.document.clear_selection)
-        self.scene.animator.set_enabled(self._animate)
-        self.scene.animator.set_speed(self._speed)
-        self.scene.legend.setVisible(self._legend)
+        scene = self.scene = GraphScene(self.document.theme, self)
+        view = self.view = GraphView(scene)
+        view.setObjectName("graphView")
+        self.addWidget(view)
+        self.setCurrentWidget(view)
+        scene.nodeSelected.connect(lambda node: self._clicked(node))
+        scene.edgeSelected.connect(lambda u, v: self._clicked((u, v)))
+        scene.selectionCleared.connect(self.document.clear_selection)
+        scene.animator.set_enabled(self._animate)
+        scene.animator.set_speed(self._speed)
+        scene.legend.setVisible(self._legend)
+        return scene
 
     # ------------------------------------------------------------------------ content
     def _on_trace(self, keep_view: bool) -> None:
@@ -77,9 +85,9 @@ class CanvasPanel(QStackedWidget):
 
     def _draw_graph(self) -> None:
         doc = self.document
-        self.ensure()
-        self.scene.title = doc.trace.title
-        self.scene.set_graph(doc.view_graph, doc.trace.loss_node, doc.trace.diagnostics, doc.theme, doc.lr)
+        scene = self.ensure()
+        scene.title = doc.trace.title
+        scene.set_graph(doc.view_graph, doc.trace.loss_node, doc.trace.diagnostics, doc.theme, doc.sequence.lr)
 
     def _on_stepped(self, position: int, forward_one: bool) -> None:
         state = self.document.steps.state()
@@ -114,17 +122,18 @@ class CanvasPanel(QStackedWidget):
     def _on_selection(self) -> None:
         """Draw the document's selection; centre it when it was chosen elsewhere (the
         diagnostics list), not by a click on the canvas."""
-        if self.scene is None:
+        scene, view = self.scene, self.view
+        if scene is None or view is None:
             return
         selection = self.document.selection
         if selection is None:
-            self.scene.clear_selection()
+            scene.clear_selection()
         elif isinstance(selection, tuple):
-            self.scene.select_edge(*selection)
+            scene.select_edge(*selection)
         else:
-            self.scene.select_node(selection)
-            if not self._own_click and selection in self.scene.node_ids():
-                self.view.centerOn(self.scene.node_item(selection))
+            scene.select_node(selection)
+            if not self._own_click and selection in scene.node_ids():
+                view.centerOn(scene.node_item(selection))
 
     # ------------------------------------------------------------------------ camera
     def fit(self) -> None:
@@ -141,27 +150,29 @@ class CanvasPanel(QStackedWidget):
     def frame(self, active_node: str | None) -> None:
         """Fit if the graph stays readable; else a readable zoom at ``active_node`` (None: the
         top of the graph)."""
-        if self.view is None:
+        scene, view = self.scene, self.view
+        if scene is None or view is None:
             return
-        self.view.fit()
-        if self.view.zoom() >= READABLE_ZOOM:
+        view.fit()
+        if view.zoom() >= READABLE_ZOOM:
             return
-        self.view.set_zoom(READABLE_ZOOM)
-        if active_node is not None and active_node in self.scene.node_ids():
-            self.view.centerOn(self.scene.node_item(active_node))
+        view.set_zoom(READABLE_ZOOM)
+        if active_node is not None and active_node in scene.node_ids():
+            view.centerOn(scene.node_item(active_node))
             return
-        rect = self.scene.content_rect()
-        half = self.view.mapToScene(self.view.viewport().rect()).boundingRect().height() / 2
-        self.view.centerOn(rect.center().x(), rect.top() + half)
+        rect = scene.content_rect()
+        half = view.mapToScene(view.viewport().rect()).boundingRect().height() / 2
+        view.centerOn(rect.center().x(), rect.top() + half)
 
     def follow(self, node: str | None) -> None:
         """Scroll just enough to keep ``node`` in view (matters when zoomed in on a big graph)."""
-        if node is None or self.view is None or node not in self.scene.node_ids():
+        scene, view = self.scene, self.view
+        if node is None or scene is None or view is None or node not in scene.node_ids():
             return
-        rect = self.scene.node_item(node).scene_rect()
-        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        rect = scene.node_item(node).scene_rect()
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
         if not visible.contains(rect):
-            self.view.ensureVisible(rect, 60, 60)
+            view.ensureVisible(rect, 60, 60)
 
     # ------------------------------------------------------------------------ looks
     def _on_theme(self, theme) -> None:

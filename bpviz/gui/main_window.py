@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
-from bpviz.gui import ui_thread_gc
+from bpviz.gui import ui_thread_gc, window_support
 from bpviz.gui.canvas_panel import CanvasPanel
 from bpviz.gui.diagnostics_panel import DiagnosticsPanel
 from bpviz.gui.document import Document
@@ -26,7 +26,6 @@ from bpviz.gui.menus import Menus
 from bpviz.gui.step_bar import StepBar
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.training import TrainingController
-from bpviz.gui import window_support
 from bpviz.gui.window_support import Settings, app_icon, apply_palette
 
 DEFAULT_SPEC = "lesson:chain56"

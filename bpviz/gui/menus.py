@@ -9,6 +9,7 @@ export) or the widget that owns the action; the document owns all state.
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -53,8 +54,8 @@ class Menus:
 
         view = bar.addMenu("&View")
         # The canvas keys (+, -, Ctrl+0) work when it has focus; the menu shortcuts work anywhere.
-        self.zoom_in = self._action(view, "Zoom &In", lambda: canvas.view and canvas.view.zoom_in(), "Ctrl+=")
-        self.zoom_out = self._action(view, "Zoom &Out", lambda: canvas.view and canvas.view.zoom_out(), "Ctrl+-")
+        self.zoom_in = self._action(view, "Zoom &In", partial(self._zoom, True), "Ctrl+=")
+        self.zoom_out = self._action(view, "Zoom &Out", partial(self._zoom, False), "Ctrl+-")
         self.fit = self._action(view, "&Fit to Window", canvas.fit, "Ctrl+0")
         view.addSeparator()
         self.hide_shape = self._action(view, "&Hide Shape-Only Ops", doc.set_hide_shape_ops, checkable=True)
@@ -66,7 +67,7 @@ class Menus:
         self._themes = QActionGroup(w)
         self.theme_actions = {}
         for name in ("light", "dark"):
-            act = self._action(theme_menu, name.capitalize(), lambda _c=False, n=name: doc.set_theme(n))
+            act = self._action(theme_menu, name.capitalize(), partial(doc.set_theme, name))
             # Checkable but driven by triggered (user choice only): sync_theme ticks it silently.
             act.setCheckable(True)
             self._themes.addAction(act)
@@ -119,7 +120,7 @@ class Menus:
 
         self.lessons.clear()
         for name in lesson_names():
-            act = self.lessons.addAction(name, lambda n=name: self.document.open(LessonSource(n)))
+            act = self.lessons.addAction(name, partial(self.document.open, LessonSource(name)))
             act.setToolTip(lesson_summary(name))
             act.setStatusTip(lesson_summary(name))
             act.setText(f"{name}  —  {_short(lesson_summary(name))}")
@@ -141,7 +142,7 @@ class Menus:
         files = self.settings.recent_files()
         for path in files:
             self.recent.addAction(os.path.basename(path) + f"   ({os.path.dirname(path)})",
-                                  lambda p=path: self.document.open(FileSource(p)))
+                                  partial(self.document.open, FileSource(path)))
         if files:
             self.recent.addSeparator()
             self.recent.addAction("Clear Recent Files", self._clear_recent)
@@ -177,6 +178,8 @@ class Menus:
         from bpviz.gui.export import export_scene
 
         try:
+            if self.canvas.scene is None:
+                return False
             result = export_scene(self.canvas.scene, path, scale)
         except BpvizError as exc:
             self.document.warn("Cannot export", str(exc))
@@ -193,6 +196,11 @@ class Menus:
             self.document.report(f"Copied the graph ({image.width()}×{image.height()})", 5000)
 
     # ------------------------------------------------------------------------ view
+    def _zoom(self, zoom_in: bool) -> None:
+        view = self.canvas.view
+        if view is not None:
+            view.zoom_in() if zoom_in else view.zoom_out()
+
     def _fill_collapse(self) -> None:
         """Depth choices for the current graph: expand all, or collapse below depth 1..max."""
         self.collapse.clear()
@@ -205,7 +213,7 @@ class Menus:
         group = QActionGroup(self.collapse)
         choices = [(None, "Expand All")] + [(d, f"Collapse to Depth {d}") for d in range(deepest)]
         for depth, text in choices:
-            act = self.collapse.addAction(text, lambda d=depth: doc.set_collapse_depth(d))
+            act = self.collapse.addAction(text, partial(doc.set_collapse_depth, depth))
             act.setCheckable(True)
             act.setChecked(depth == doc.collapse_depth)
             group.addAction(act)

@@ -97,9 +97,10 @@ def ask_to_run(parent: QWidget, path: str) -> str | None:
 def apply_palette(theme: Theme, app: QApplication | None = None) -> None:
     """Give the widgets (menus, docks, buttons) the canvas theme's colours, so a dark canvas is
     not framed by light chrome. The Fusion style follows the palette on every platform."""
-    app = app or QApplication.instance()
-    if app is None:
+    running = app or QApplication.instance()
+    if not isinstance(running, QApplication):
         return
+    app = running
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     p = QPalette()

@@ -138,12 +138,11 @@ def test_a_scenario_file_runs_once_when_opened_and_trained(qtbot, open_window, t
 
 def test_only_the_app_entry_imports_the_main_window():
     gui = Path(__file__).resolve().parents[2] / "bpviz" / "gui"
-    importers = []
-    for path in sorted(gui.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module == "bpviz.gui.main_window":
-                importers.append(path.relative_to(gui).as_posix())
-    assert sorted(set(importers)) == ["app.py"]
+    importers = {path.relative_to(gui).as_posix()
+                 for path in sorted(gui.rglob("*.py"))
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.ImportFrom) and node.module == "bpviz.gui.main_window"}
+    assert sorted(importers) == ["app.py"]
 
 
 LOGGING = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -96,7 +97,7 @@ def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window,
     with qtbot.waitSignal(window.document.openFailed, timeout=TRACE_TIMEOUT_MS) as blocker:
         window.document.open_spec(path)
     assert len(dialogs) == 1
-    title, text = dialogs[0]
+    _title, text = dialogs[0]
     assert expected in text and text == blocker.args[0]
     assert "\n" not in text                                   # the core's one-line message
     assert "Traceback" not in text
@@ -129,7 +130,7 @@ def test_slow_trace_runs_off_the_ui_thread_with_a_busy_indication(qtbot, open_wi
     timer.stop()
     assert not window.busy_bar.isVisible() and QGuiApplication.overrideCursor() is None
     # The event loop kept running while the scenario slept for 0.8 s on the worker.
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert len(ticks) > 20 and max(gaps) < 0.25
     assert window.document.source.label == slow
 
@@ -261,7 +262,7 @@ def test_show_trains_a_copy_of_the_user_model(qtbot):
         if time.monotonic() < deadline and (tc.is_running() or tc.live.busy() or tc.history.table.offered < 1):
             QTimer.singleShot(50, train_then_close)
             return
-        seen["trained"] = tc.thread._session.trainer.param_values()["weight"]
+        seen["trained"] = tc.worker._session.trainer.param_values()["weight"]
         seen["error"] = window.document.last_error
         window.close()
 

@@ -48,7 +48,7 @@ def shown_value(window, name: str) -> torch.Tensor:
 
 def worker_params(tc) -> dict[str, torch.Tensor]:
     """The trainer's weights (read while the worker is idle)."""
-    return tc.thread._session.trainer.param_values()
+    return tc.worker._session.trainer.param_values()
 
 
 def test_docks_start_hidden_and_the_train_menu_shows_them(open_window):
@@ -93,7 +93,7 @@ def test_run_pause_step_and_reset_from_the_buttons(training, qtbot, dialogs):
     qtbot.waitUntil(lambda: torch.equal(shown_value(window, "weight"), initial[0]), timeout=RUN_TIMEOUT_MS)
     wait_idle(qtbot, tc)
     assert len(tc.history.table) == 0
-    model = tc.thread._session.scenario.model
+    model = tc.worker._session.scenario.model
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), initial))   # exactly
     assert "weights reset to the start" in tc.docks.log_lines()
     assert not dialogs

@@ -15,7 +15,8 @@ Everything heavy (pyqtgraph, the docks, the thread) is created on first use.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -24,11 +25,26 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 if TYPE_CHECKING:
     from bpviz.gui.canvas_panel import CanvasPanel
     from bpviz.gui.document import Document
+    from bpviz.gui.training.buffers import TrainingHistory
+    from bpviz.gui.training.docks import TrainingDocks
+    from bpviz.gui.training.live import LiveView
+    from bpviz.gui.training.worker import TrainingThread
 
 # After the docks are shown or hidden, the canvas is refitted when its size stops changing
 # (REFIT_DEBOUNCE_MS after the last resize, within REFIT_WINDOW_S).
 REFIT_DEBOUNCE_MS = 80
 REFIT_WINDOW_S = 1.5
+
+
+@dataclass(frozen=True)
+class TrainingParts:
+    """What the controller creates on first use: the docks, the plot buffers, the worker thread
+    and the live view that draws the worker's results."""
+
+    docks: TrainingDocks
+    history: TrainingHistory
+    worker: TrainingThread
+    live: LiveView
 
 
 class TrainingController(QObject):
@@ -42,14 +58,11 @@ class TrainingController(QObject):
         self.host = host
         self.canvas = canvas
         self.panels = panels
-        self.docks = None
-        self.thread = None
-        self.history = None
+        self.parts: TrainingParts | None = None
         self._session = 0
         self._run = 0
         self._running = False
-        self._last_loss = None
-        self.live = None
+        self._last_loss: float | None = None
         self.show_action = QAction("Show &Training", host)
         self.show_action.setCheckable(True)
         self.show_action.setShortcut(QKeySequence("Ctrl+T"))
@@ -70,20 +83,40 @@ class TrainingController(QObject):
         document.opened.connect(self._sync_scenario)
         document.themeChanged.connect(self.set_theme)
 
-    def _action(self, text: str, key: str | None, slot) -> QAction:
+    @property
+    def docks(self) -> TrainingDocks | None:
+        """The training docks (None until first shown)."""
+        return self.parts.docks if self.parts is not None else None
+
+    @property
+    def history(self) -> TrainingHistory | None:
+        """The plot buffers of this session (None until first shown)."""
+        return self.parts.history if self.parts is not None else None
+
+    @property
+    def live(self) -> LiveView | None:
+        """The live view (None until first shown)."""
+        return self.parts.live if self.parts is not None else None
+
+    @property
+    def worker(self) -> TrainingThread | None:
+        """The training thread (None until first shown)."""
+        return self.parts.worker if self.parts is not None else None
+
+    def _action(self, text: str, key: str | None, slot: Any) -> QAction:
         act = QAction(text, self.host)
         if key:
             act.setShortcut(QKeySequence(key))
         act.triggered.connect(slot)
         return act
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         """Refit the canvas when it settles into its new size after the docks changed."""
         if event.type() == QEvent.Type.Resize and time.perf_counter() < self._refit_until:
             self._refit.start()
         return False
 
-    def build_menu(self, bar) -> None:
+    def build_menu(self, bar: Any) -> None:
         """Add the Train menu to the menu bar ``bar``."""
         menu = bar.addMenu("&Train")
         menu.setObjectName("trainMenu")
@@ -95,45 +128,46 @@ class TrainingController(QObject):
         menu.addAction(self.export_action)
 
     # ------------------------------------------------------------------------ building
-    def ensure(self):
-        """Create the docks, the plot buffers and the worker thread (once); returns the docks."""
-        if self.docks is not None:
-            return self.docks
+    def ensure(self) -> TrainingParts:
+        """Create the docks, the plot buffers and the worker thread (once)."""
+        if self.parts is not None:
+            return self.parts
         from bpviz.gui.training.buffers import TrainingHistory
         from bpviz.gui.training.docks import TrainingDocks
         from bpviz.gui.training.live import LiveView
         from bpviz.gui.training.worker import TrainingThread
 
         doc = self.document
-        self.docks = TrainingDocks(self.host, doc.theme, doc.warn)
-        p = self.docks.panel
+        docks = TrainingDocks(self.host, doc.theme, doc.warn)
+        p = docks.panel
         p.runRequested.connect(self.run)
         p.pauseRequested.connect(self.pause)
         p.stepRequested.connect(self.step)
         p.resetRequested.connect(self.reset)
         p.problem.connect(lambda message: doc.warn("Cannot read the CSV file", message))
-        self.docks.histogram.paramChosen.connect(self._choose_param)
+        docks.histogram.paramChosen.connect(self._choose_param)
         doc.selectionChanged.connect(self._on_selection)
-        self.history = TrainingHistory()
-        self.thread = TrainingThread(self)
+        history = TrainingHistory()
+        worker = TrainingThread(self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        self.thread.chunk.connect(self._on_chunk)
-        self.thread.ended.connect(self._on_ended)
-        self.live = LiveView(doc, self.canvas, self.panels, self.docks, self.history, self)
-        self.live.set_worker(self.thread.ready_for_snapshot, self.thread.hold)
+        worker.chunk.connect(self._on_chunk)
+        worker.ended.connect(self._on_ended)
+        live = LiveView(doc, self.canvas, self.panels, docks, history, self)
+        live.set_worker(worker.ready_for_snapshot, worker.hold)
+        self.parts = TrainingParts(docks, history, worker, live)
         self._sync_scenario()
-        return self.docks
+        return self.parts
 
     @property
-    def panel(self):
+    def panel(self) -> Any:
         """The training panel (created on first access)."""
-        return self.ensure().panel
+        return self.ensure().docks.panel
 
     def set_shown(self, on: bool) -> None:
         """Show or hide the training docks (the View stays as it was otherwise)."""
-        docks = self.ensure()
+        docks = self.ensure().docks
         if docks.shown() != on:
             docks.set_shown(on)
             # The canvas changes size as the docks are laid out: fit the graph once it settles.
@@ -142,35 +176,36 @@ class TrainingController(QObject):
         if self.show_action.isChecked() != on:
             self.show_action.setChecked(on)
 
-    def set_theme(self, theme) -> None:
+    def set_theme(self, theme: Any) -> None:
         """Follow the document's light or dark theme."""
-        if self.docks is not None:
-            self.docks.set_theme(theme)
+        if self.parts is not None:
+            self.parts.docks.set_theme(theme)
 
     # ------------------------------------------------------------------------ scenario
     def _sync_scenario(self) -> None:
         """Point the worker at the document's newly opened scenario (the plots start over)."""
-        if self.docks is None:
+        parts = self.parts
+        if parts is None:
             return
-        doc = self.document
-        self.docks.panel.set_scenario_lr(doc.trace.lr if doc.trace is not None else None)
+        doc, docks = self.document, parts.docks
+        docks.panel.set_scenario_lr(doc.trace.lr if doc.trace is not None else None)
         load = doc.training_loader()
         if load is None:
-            self.docks.panel.set_available(False, "Training needs a scenario file or lesson (or a model "
-                                                  "passed to bpviz.show): open one with File ▸ Open or "
-                                                  "File ▸ Lessons.")
+            docks.panel.set_available(False, "Training needs a scenario file or lesson (or a model "
+                                             "passed to bpviz.show): open one with File ▸ Open or "
+                                             "File ▸ Lessons.")
             return
-        self.thread.cancel(self._run)
+        parts.worker.cancel(self._run)
         self._session += 1
-        self.thread.submit(self._command("open", load=load))
-        self.history.clear(())
-        self.live.clear()
-        self.docks.fit.set_data(None)
-        self.docks.histogram.set_histograms(None)
-        self.docks.panel.set_available(True, "Press Run to train, or Step for one SGD step.")
+        parts.worker.submit(self._command("open", load=load))
+        parts.history.clear(())
+        parts.live.clear()
+        docks.fit.set_data(None)
+        docks.histogram.set_histograms(None)
+        docks.panel.set_available(True, "Press Run to train, or Step for one SGD step.")
         self._set_running(False)
 
-    def _command(self, kind: str, **fields):
+    def _command(self, kind: str, **fields: Any) -> Any:
         from bpviz.gui.training.worker import Command
 
         return Command(kind, session=self._session, run=self._run, **fields)
@@ -186,11 +221,12 @@ class TrainingController(QObject):
 
     def _start(self, kind: str) -> None:
         self.set_shown(True)
+        parts = self.ensure()
         if self._running or self.document.training_loader() is None:
             return
         from bpviz.core.errors import BpvizError
 
-        panel = self.docks.panel
+        panel = parts.docks.panel
         settings, steps = panel.settings(), panel.step_count()
         try:
             settings.check(steps)
@@ -202,28 +238,28 @@ class TrainingController(QObject):
         panel.set_progress(0, 1 if kind == "step" else steps)
         if kind == "run":
             lr = settings.lr if settings.lr is not None else self.document.trace.lr
-            self.live.add_log([f"step {self.history.table.offered}: run {steps:,} steps, {settings.optimizer} "
-                               f"lr {lr:g}, {settings.data.describe()}"])
-        self.thread.histogram_param = self.docks.histogram.current()
-        self.thread.submit(self._command(kind, settings=settings, steps=steps))
+            parts.live.add_log([f"step {parts.history.table.offered}: run {steps:,} steps, "
+                                f"{settings.optimizer} lr {lr:g}, {settings.data.describe()}"])
+        parts.worker.histogram_param = parts.docks.histogram.current()
+        parts.worker.submit(self._command(kind, settings=settings, steps=steps))
 
     def pause(self) -> None:
         """Stop the run after the step in progress; the canvas shows the trained weights."""
-        if self.thread is not None:
-            self.thread.cancel(self._run)
+        if self.parts is not None:
+            self.parts.worker.cancel(self._run)
 
     def reset(self) -> None:
         """Stop, restore the starting weights exactly, and start the plots over."""
-        if self.thread is None or self.document.training_loader() is None:
+        if self.parts is None or self.document.training_loader() is None:
             return
-        self.thread.cancel(self._run)
+        self.parts.worker.cancel(self._run)
         self._run += 1
-        self.thread.submit(self._command("reset"))
+        self.parts.worker.submit(self._command("reset"))
 
     def _set_running(self, running: bool) -> None:
         self._running = running
-        if self.docks is not None:
-            self.docks.panel.set_running(running)
+        if self.parts is not None:
+            self.parts.docks.panel.set_running(running)
         self.run_action.setEnabled(not running)
         self.step_action.setEnabled(not running)
         self.pause_action.setEnabled(running)
@@ -233,16 +269,17 @@ class TrainingController(QObject):
         return self._running
 
     # ------------------------------------------------------------------------ results
-    def _on_chunk(self, chunk) -> None:
+    def _on_chunk(self, chunk: Any) -> None:
+        parts = self.ensure()    # the worker exists only once the parts do
         if chunk.session != self._session:
             if chunk.snapshot is not None:
-                self.thread.ready_for_snapshot(0.0)   # stale, but the worker waits for the UI
+                parts.worker.ready_for_snapshot(0.0)   # stale, but the worker waits for the UI
             return
-        live = self.live
+        live, history = parts.live, parts.history
         if chunk.reset:
-            self.history.clear()
+            history.clear()
             live.add_log(["weights reset to the start"])
-        self.history.add(chunk.names, chunk.table, chunk.val, chunk.latest)
+        history.add(chunk.names, chunk.table, chunk.val, chunk.latest)
         live.mark_plots()
         live.add_log(chunk.events)
         if chunk.latest is not None:
@@ -254,15 +291,15 @@ class TrainingController(QObject):
             live.take_snapshot(chunk.snapshot)
 
     @property
-    def last_snapshot(self):
+    def last_snapshot(self) -> Any:
         """The snapshot the canvas shows (None before the first)."""
-        return self.live.last_snapshot if self.live is not None else None
+        return self.parts.live.last_snapshot if self.parts is not None else None
 
-    def _on_ended(self, end) -> None:
+    def _on_ended(self, end: Any) -> None:
         if end.session != self._session or end.run != self._run:
             return
         self._set_running(False)
-        live, doc = self.live, self.document
+        live, doc = self.ensure().live, self.document
         status = ""
         if end.reason == "paused":
             status = (f"Paused after step {end.step:,}. Step through this pass with the trained weights "
@@ -286,19 +323,21 @@ class TrainingController(QObject):
     def _on_selection(self) -> None:
         """A selected parameter shows in the histogram. Each snapshot's trace restores the
         selection; the parameter already shown asks for nothing (or snapshots would loop)."""
-        node_id, trace = self.document.selection, self.document.trace
-        if not isinstance(node_id, str) or trace is None or node_id not in trace.graph:
+        node_id, trace, parts = self.document.selection, self.document.trace, self.parts
+        if parts is None or not isinstance(node_id, str) or trace is None or node_id not in trace.graph:
             return
         attrs = trace.graph.nodes[node_id]
         name = str(attrs.get("name"))
-        if attrs.get("kind") == "param" and name in self.history.names and name != self.thread.histogram_param:
-            self.docks.histogram.set_params(list(self.history.names), name)
+        names = parts.history.names
+        if attrs.get("kind") == "param" and name in names and name != parts.worker.histogram_param:
+            parts.docks.histogram.set_params(list(names), name)
             self._choose_param(name)
 
     def _choose_param(self, name: str) -> None:
-        self.thread.histogram_param = name
-        if not self._running and self.history.names:
-            self.thread.submit(self._command("refresh"))
+        parts = self.ensure()
+        parts.worker.histogram_param = name
+        if not self._running and parts.history.names:
+            parts.worker.submit(self._command("refresh"))
 
     # ------------------------------------------------------------------------ export, end
     def export_plots_dialog(self) -> None:
@@ -307,7 +346,7 @@ class TrainingController(QObject):
 
         from bpviz.gui.training.export import FILTERS
 
-        if self.history is None or not len(self.history.table):
+        if self.parts is None or not len(self.parts.history.table):
             self.document.warn("Nothing to export", "Train first: there are no training steps to plot yet.")
             return
         path, _ = QFileDialog.getSaveFileName(self.host, "Export training plots", "training.png", FILTERS)
@@ -319,8 +358,11 @@ class TrainingController(QObject):
         from bpviz.core.errors import BpvizError
         from bpviz.gui.training.export import export_history
 
+        if self.parts is None:
+            self.document.warn("Nothing to export", "Train first: there are no training steps to plot yet.")
+            return False
         try:
-            out = export_history(self.history, path, self.document.title)
+            out = export_history(self.parts.history, path, self.document.title)
         except BpvizError as exc:
             self.document.warn("Cannot export", str(exc))
             return False
@@ -329,5 +371,5 @@ class TrainingController(QObject):
 
     def shutdown(self) -> None:
         """Stop the worker thread (the window is closing)."""
-        if self.thread is not None:
-            self.thread.shutdown()
+        if self.parts is not None:
+            self.parts.worker.shutdown()

@@ -9,7 +9,7 @@ then gradient flow, the histogram, the data and fit, and the log as tabs.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction

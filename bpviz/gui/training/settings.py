@@ -11,8 +11,8 @@ No Qt here.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bpviz.core.datasets import load_csv
 from bpviz.core.scenario import Scenario

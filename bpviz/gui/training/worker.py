@@ -25,8 +25,9 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
@@ -184,6 +185,7 @@ class TrainingThread(QThread):
         from bpviz.gui.training.settings import TrainingSession
 
         if cmd.kind == "open":
+            assert cmd.load is not None, "an open command carries what to load"
             if self._session is not None:
                 self._session.close()
             self._session, self._session_id, self._probe = TrainingSession(cmd.load), cmd.session, None
