@@ -14,6 +14,7 @@ that training replaced) and ``selectionChanged`` when a kept selection is restor
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -130,7 +131,7 @@ class Document(QObject):
             self.trustRequested.emit(source)
             return
         self.pending = source
-        self.status.emit(f"Tracing {source.label}…", 0)
+        self.status.emit(f"Opening {_short_name(source)}…", 0)
         self.runner.start(source)
 
     def open_spec(self, spec: str) -> None:
@@ -149,13 +150,13 @@ class Document(QObject):
         self.pending = None
         self.show_loaded(result.source, result.scenario, result.trace, result.sequence)
         g = result.trace.graph
-        self.status.emit(f"Traced {result.source.label}: {g.number_of_nodes()} nodes, "
-                         f"{g.number_of_edges()} edges in {result.seconds * 1000:.0f} ms", 8000)
+        self.status.emit(f"Opened {_short_name(result.source)} ({g.number_of_nodes()} boxes, "
+                         f"{g.number_of_edges()} edges)", 8000)
 
     def _on_failed(self, message: str, details: str) -> None:
         label = self.pending.label if self.pending is not None else "the scenario"
         self.last_error = message
-        self.status.emit(f"Could not open {label}", 8000)
+        self.status.emit(f"Could not open {os.path.basename(label)}", 8000)
         self.openFailed.emit(message, details)
 
     def show_loaded(self, source: Source | None, scenario: Scenario | None, trace, sequence) -> None:
@@ -260,3 +261,8 @@ class Document(QObject):
         """Something the user must read (shown as a dialog unless dialogs are off)."""
         self.last_error = message
         self.problem.emit(title, message)
+
+
+def _short_name(source: Source) -> str:
+    """A source as a status line names it: a file by its name, a lesson by its own."""
+    return os.path.basename(source.label)

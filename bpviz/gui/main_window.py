@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
@@ -21,6 +21,7 @@ from bpviz.gui import ui_thread_gc, window_support
 from bpviz.gui.canvas_panel import CanvasPanel
 from bpviz.gui.diagnostics_panel import DiagnosticsPanel
 from bpviz.gui.document import Document
+from bpviz.gui.file_follower import FileFollower
 from bpviz.gui.inspector import Inspector
 from bpviz.gui.menus import Menus
 from bpviz.gui.step_bar import StepBar
@@ -55,7 +56,9 @@ class MainWindow(QMainWindow):
         doc.trust = self.settings.trust_store()
         self.controller = doc.steps
         self.setWindowIcon(app_icon())
-        self.resize(1440, 900)
+        geometry = self.settings.value("window/geometry")
+        if not (isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(QByteArray(geometry))):
+            self.resize(1440, 900)
         # An explicit minimum stops the layouts from resetting it whenever the docks' content
         # changes (which some platforms, e.g. offscreen, answer with a warning each time).
         self.setMinimumSize(720, 480)
@@ -66,7 +69,6 @@ class MainWindow(QMainWindow):
         self.diagnostics = DiagnosticsPanel(doc, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.diagnostics)
-        self._docks_sized = False
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -89,8 +91,12 @@ class MainWindow(QMainWindow):
         self._busy_shown = False
 
         self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics])
-        self.menus = Menus(self, doc, self.canvas, self.settings, self.training,
+        self.follower = FileFollower(doc, self)
+        self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
                            [self.inspector, self.diagnostics], list(self.step_bar.actions_by_name.values()))
+        state = self.settings.value("window/state")
+        # A remembered dock layout wins over the first-show sizes.
+        self._docks_sized = isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state))
         self.setAcceptDrops(True)
 
         doc.traceChanged.connect(self._on_trace)
@@ -213,6 +219,8 @@ class MainWindow(QMainWindow):
             self.document.open(FileSource(path))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.settings.set_value("window/state", self.saveState())
         self.document.steps.pause()
         self.canvas.stop()
         self._show_busy(False)

@@ -12,12 +12,23 @@ import os
 from functools import partial
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStyle,
+    QToolBar,
+)
 
 if TYPE_CHECKING:
     from bpviz.gui.canvas_panel import CanvasPanel
     from bpviz.gui.document import Document
+    from bpviz.gui.file_follower import FileFollower
     from bpviz.gui.training import TrainingController
     from bpviz.gui.window_support import Settings
 
@@ -30,7 +41,8 @@ class Menus:
     to reach. ``docks`` get a show/hide entry in View; ``step_actions`` fill the Step menu."""
 
     def __init__(self, window: QMainWindow, document: Document, canvas: CanvasPanel, settings: Settings,
-                 training: TrainingController, docks: list[QDockWidget], step_actions: list[QAction]):
+                 training: TrainingController, follower: FileFollower, docks: list[QDockWidget],
+                 step_actions: list[QAction]):
         self.window = w = window
         self.document = doc = document
         self.canvas = canvas
@@ -45,6 +57,10 @@ class Menus:
         self.recent.setObjectName("recentMenu")
         self.reload = self._action(file_menu, "Re&load", doc.reload, "Ctrl+R")
         self.reload.setToolTip("Load the scenario again: an edited file, or the starting weights")
+        self.follow = self._action(file_menu, "Reload When the File &Changes", self._set_follow, checkable=True)
+        self.follow.setToolTip("Reload the scenario file each time it is saved (edit it in your editor)")
+        self._follower = follower
+        self.follow.setChecked(str(settings.value("followFile", "false")).lower() == "true")
         file_menu.addSeparator()
         self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
         self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")
@@ -87,7 +103,11 @@ class Menus:
         training.build_menu(bar)
 
         help_menu = bar.addMenu("&Help")
+        self.how_to_read = self._action(help_menu, "&How to Read the Graph", self.show_how_to_read, "F1")
+        self.shortcuts = self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
+        help_menu.addSeparator()
         self._action(help_menu, "&About bpviz", self.about)
+        self.toolbar = self._toolbar(training.show_action)
         self.refresh_recent()
         self.sync_theme(doc.theme.name)
         doc.themeChanged.connect(lambda theme: self.sync_theme(theme.name))
@@ -102,7 +122,62 @@ class Menus:
         menu.addAction(act)
         return act
 
+    def _toolbar(self, show_training: QAction) -> QToolBar:
+        """The main actions, with words beside their icons (a learner should not guess)."""
+        bar = QToolBar("Main toolbar", self.window)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        style = self.window.style()
+        icons = ((self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
+                 (self.reload, QStyle.StandardPixmap.SP_BrowserReload),
+                 (self.export, QStyle.StandardPixmap.SP_DialogSaveButton),
+                 (self.fit, QStyle.StandardPixmap.SP_TitleBarMaxButton),
+                 (show_training, QStyle.StandardPixmap.SP_MediaSeekForward))
+        for act, icon in icons:
+            act.setIcon(style.standardIcon(icon))
+        bar.addAction(self.open)
+        bar.addAction(self.reload)
+        bar.addSeparator()
+        bar.addAction(self.export)
+        bar.addAction(self.fit)
+        bar.addSeparator()
+        bar.addAction(show_training)
+        self.window.addToolBar(bar)
+        return bar
+
+    def actions(self) -> list[QAction]:
+        """Every action of the menu bar, menu by menu, in menu order."""
+        found: list[QAction] = []
+        pending = list(self.window.menuBar().actions())
+        while pending:
+            act = pending.pop(0)
+            menu = act.menu()
+            if isinstance(menu, QMenu):
+                pending[:0] = menu.actions()
+            elif not act.isSeparator() and act not in found:
+                found.append(act)
+        return found
+
+    # ------------------------------------------------------------------------ help
+    def show_how_to_read(self) -> None:
+        """Help ▸ How to Read the Graph."""
+        from bpviz.gui.help_dialogs import how_to_read
+
+        how_to_read(self.window).exec()
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts, listed from the actions themselves."""
+        from bpviz.gui.help_dialogs import keyboard_shortcuts
+
+        keyboard_shortcuts(self.window, self.actions()).exec()
+
     # ------------------------------------------------------------------------ file
+    def _set_follow(self, on: bool) -> None:
+        self._follower.set_enabled(on)
+        self.settings.set_value("followFile", "true" if on else "false")
+
     def open_dialog(self) -> None:
         """Ask for a scenario file and open it."""
         from bpviz.core.sources import FileSource

@@ -124,7 +124,7 @@ def test_slow_trace_runs_off_the_ui_thread_with_a_busy_indication(qtbot, open_wi
     window.document.open_spec(slow)
     qtbot.waitUntil(window.busy_bar.isVisible, timeout=5000)
     assert QGuiApplication.overrideCursor() is not None
-    assert "Tracing" in window.statusBar().currentMessage()
+    assert "Opening slow.py" in window.statusBar().currentMessage()
     with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
         pass
     timer.stop()
@@ -310,3 +310,57 @@ def test_cli_smoke_test_and_screenshot(tmp_path):
         assert shown.stdout.split(", ")[-1].startswith(step.capitalize())
     broken = _run_cli(str(tmp_path / "nope.py"), "--smoke-test")
     assert broken.returncode == 1 and "No scenario file" in broken.stderr
+
+
+def test_toolbar_and_help_list_the_main_actions(qtbot, open_window, monkeypatch):
+    from PySide6.QtWidgets import QDialog, QTableWidget, QToolBar
+
+    window = open_window()
+    bar = window.findChild(QToolBar, "mainToolBar")
+    texts = [a.text().replace("&", "") for a in bar.actions() if not a.isSeparator()]
+    assert texts == ["Open Scenario…", "Reload", "Export Image…", "Fit to Window", "Show Training"]
+    shown: list[QDialog] = []
+    monkeypatch.setattr(QDialog, "exec", lambda self: shown.append(self) or 0)
+    window.menus.shortcuts.trigger()
+    table = shown[-1].findChild(QTableWidget, "shortcutTable")
+    rows = {table.item(i, 0).text(): table.item(i, 1).text() for i in range(table.rowCount())}
+    assert rows["Reload"] == "Ctrl+R" and rows["Show Training"] == "Ctrl+T"
+    assert any(keys == "Right" for keys in rows.values())            # the step shortcuts are listed too
+    window.menus.how_to_read.trigger()
+    assert shown[-1].objectName() == "howToReadDialog"
+
+
+def test_window_geometry_and_docks_are_remembered(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from bpviz.gui.main_window import MainWindow
+
+    monkeypatch.setenv("BPVIZ_NO_SETTINGS", "0")
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(760, 560)
+    first.show()
+    first.diagnostics.hide()
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    assert (second.width(), second.height()) == (760, 560)
+    assert not second.diagnostics.isVisible() and second.inspector.isVisible()
+    second.close()
+
+
+def test_reload_when_the_file_changes_follows_the_editor(qtbot, open_window, tmp_path):
+    path = tmp_path / "edited.py"
+    path.write_text("import torch\nx = torch.tensor(2.0, requires_grad=True)\n\ndef loss():\n    return x * x\n")
+    window = open_window(str(path))
+    assert window.follower.watched() == [str(path)]
+    window.menus.follow.setChecked(True)
+    with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
+        path.write_text(path.read_text().replace("2.0", "3.0"))
+    assert window.trace.loss == 9.0
+    window.menus.follow.setChecked(False)
+    path.write_text(path.read_text().replace("3.0", "4.0"))
+    qtbot.wait(800)
+    assert window.trace.loss == 9.0

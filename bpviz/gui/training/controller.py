@@ -139,6 +139,10 @@ class TrainingController(QObject):
 
         doc = self.document
         docks = TrainingDocks(self.host, doc.theme, doc.warn)
+        # Docks made after the window restored its layout take their remembered place.
+        restored = [self.host.restoreDockWidget(dock) for dock in docks.docks]
+        if any(restored):
+            docks.keep_sizes()
         p = docks.panel
         p.runRequested.connect(self.run)
         p.pauseRequested.connect(self.pause)

@@ -106,6 +106,10 @@ class TrainingDocks:
                 w.resizeDocks([self.loss_dock, self.norm_dock, self.fit_dock],
                               [int(width * 0.3), int(width * 0.37), int(width * 0.33)], Qt.Orientation.Horizontal)
 
+    def keep_sizes(self) -> None:
+        """Keep the sizes the docks have (a remembered layout) instead of the first-show ones."""
+        self._sized = True
+
     def toggle_actions(self) -> list[QAction]:
         """One show/hide action per dock (for the Train menu)."""
         return [d.toggleViewAction() for d in self.docks]
