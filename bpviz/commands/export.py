@@ -103,6 +103,7 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario
+    from bpviz.presentation.captions import step_caption
 
     scenario = load_scenario(args.scenario)
     trace = trace_scenario(scenario)
@@ -123,7 +124,8 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     scene.set_graph(graph, trace.loss_node, trace.diagnostics, theme, sequence.lr)
     state = sequence.state_at(position)
     scene.apply_state(state, trace, lr=sequence.lr)
-    scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {state.step.caption}")
+    caption = step_caption(sequence, position)
+    scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {caption}")
     result = export_scene(scene, out, args.scale)
     app.processEvents()
     unit = "pt" if ext == ".pdf" else "px"

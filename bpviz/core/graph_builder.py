@@ -35,7 +35,7 @@ def _is_accumulate(u: Any) -> bool:
 
 
 def _scalar_label(x: Any) -> str:
-    from bpviz.core.stepper import format_number
+    from bpviz.core.numbers import format_number
     return format_number(float(x))
 
 

@@ -8,6 +8,8 @@ op in forward order (its value appears and travels its out-edges), one Loss step
 dL/dL = 1), one step per op in backward order (the gradient travels each in-edge in reverse; each
 edge shows its local derivative and upstream x local), and one Update step
 (param ← param − lr × grad).
+
+Steps carry no text: :mod:`bpviz.presentation.captions` writes what each one says.
 """
 
 from __future__ import annotations
@@ -23,12 +25,11 @@ PHASES = ("Start", "Forward", "Loss", "Backward", "Update")
 
 @dataclass(frozen=True)
 class Step:
-    """One step: its phase, the node it acts on, the edges it animates, and a caption."""
+    """One step: its phase, the node it acts on, and the edges it animates."""
 
     phase: str
     node: str | None
     edges: tuple[tuple[str, str], ...]
-    caption: str
 
 
 @dataclass(frozen=True)
@@ -54,27 +55,6 @@ class DisplayState:
         return self.step.edges
 
 
-def _fmt(t: torch.Tensor | None) -> str:
-    if t is None:
-        return "—"
-    if t.numel() == 1:
-        return format_number(float(t.reshape(())))
-    if t.dim() == 1:
-        return f"a vector of {t.shape[0]}"
-    return f"a {'×'.join(map(str, t.shape))} tensor"  # the node shows the values
-
-
-def format_number(x: float) -> str:
-    """Short, exact-looking display of a float: 56, -9, 0.25, 1.234e-07."""
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    if 1e-4 <= abs(x) < 1e6:
-        return f"{x:.6g}"
-    return f"{x:.4g}"
-
-
 class StepSequence:
     """The ordered steps of a trace, and the display state at any position."""
 
@@ -83,24 +63,18 @@ class StepSequence:
         self.lr = trace.lr if lr is None else lr
         g = trace.graph
         self._leaves = frozenset(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
-        steps = [Step("Start", None, (), "Leaves hold their values; press Step to run the forward pass.")]
+        steps = [Step("Start", None, ())]
         for node in trace.forward_order:
             if node == trace.loss_node:
                 continue
-            a = g.nodes[node]
-            steps.append(Step("Forward", node, tuple(sorted(g.out_edges(node))),
-                              f"{a['name']}: {a['op']} = {_fmt(a['value'])}"))
-        steps.append(Step("Loss", trace.loss_node, (),
-                          f"loss = {format_number(trace.loss)}; dL/dL = 1"))
+            steps.append(Step("Forward", node, tuple(sorted(g.out_edges(node)))))
+        steps.append(Step("Loss", trace.loss_node, ()))
         for node in trace.backward_order:
             if g.nodes[node]["kind"] not in ("op", "loss"):
                 continue
-            in_edges = tuple(sorted(g.in_edges(node)))
-            a = g.nodes[node]
-            steps.append(Step("Backward", node, in_edges,
-                              f"{a['name']}: dL/d{a['name']} = {_fmt(a['grad'])} flows to its inputs"))
+            steps.append(Step("Backward", node, tuple(sorted(g.in_edges(node)))))
         self.update_values = self._update_values()
-        steps.append(Step("Update", None, (), f"param ← param − {format_number(self.lr)} × grad"))
+        steps.append(Step("Update", None, ()))
         self.steps: tuple[Step, ...] = tuple(steps)
         self._forward_index = {s.node: i for i, s in enumerate(steps) if s.phase == "Forward"}
         self._backward_index = {s.node: i for i, s in enumerate(steps) if s.phase in ("Backward",)}

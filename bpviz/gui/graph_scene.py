@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from bpviz.core.layout import layered_layout
 from bpviz.core.stepper import DisplayState
 from bpviz.gui.edge_ports import edge_ports
-from bpviz.gui.format import StatsCache, edge_label, magnitude
+from bpviz.presentation.format import StatsCache, edge_label, magnitude
 from bpviz.gui.items.edge_item import EdgeItem
 from bpviz.gui.items.legend_item import LegendItem
 from bpviz.gui.items.node_item import NodeItem
@@ -25,7 +25,7 @@ from bpviz.gui.items.style import colour
 from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
-from bpviz.gui.view_mapping import ViewMap, on_paths_to_loss
+from bpviz.presentation.view_mapping import ViewMap, on_paths_to_loss
 
 LAYER_GAP = 78.0     # room between layers for one row of edge labels
 NODE_GAP = 34.0

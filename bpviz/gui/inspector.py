@@ -115,7 +115,7 @@ class Inspector(QDockWidget):
 
     def _overview_page(self, page: InspectorPage) -> None:
         """Nothing selected: what was traced, and how to read the canvas."""
-        from bpviz.core.stepper import format_number
+        from bpviz.presentation.format import format_number
 
         t = self._trace
         page.title(t.title, size=15)
@@ -133,9 +133,9 @@ class Inspector(QDockWidget):
                   "the chain rule written out; click the background to come back here.")
 
     def _node_page(self, page: InspectorPage, node: str) -> None:
-        from bpviz.core.stepper import format_number
-        from bpviz.gui.chain_rule import node_formula, sym
-        from bpviz.gui.format import shape_text
+        from bpviz.presentation.format import format_number
+        from bpviz.presentation.chain_rule import node_formula, sym
+        from bpviz.presentation.format import shape_text
         from bpviz.gui.tensor_widgets import TensorView
 
         t, a = self._trace, self._trace.node(node)
@@ -163,7 +163,7 @@ class Inspector(QDockWidget):
     def _edge_page(self, page: InspectorPage, u: str, v: str) -> None:
         import torch
 
-        from bpviz.gui.chain_rule import edge_formula, sym
+        from bpviz.presentation.chain_rule import edge_formula, sym
         from bpviz.gui.tensor_widgets import TensorView
 
         t, e = self._trace, self._trace.edge(u, v)
@@ -189,7 +189,7 @@ class Inspector(QDockWidget):
 
     def _jacobian(self, page: InspectorPage, u: str, v: str) -> None:
         """The dense local Jacobian as a heatmap, computed once per edge, under the size cap."""
-        from bpviz.gui.chain_rule import sym
+        from bpviz.presentation.chain_rule import sym
         from bpviz.gui.tensor_widgets import HeatmapWidget
 
         t = self._trace

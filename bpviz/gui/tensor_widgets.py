@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from bpviz.core.stepper import format_number
-from bpviz.gui.format import format_compact, shape_text
+from bpviz.presentation.format import format_number
+from bpviz.presentation.format import format_compact, shape_text
 from bpviz.gui.theme import LIGHT, Theme, mix
 
 TABLE_MAX_CELLS = 64

@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtCore import Qt
 
-from bpviz.gui.format import TensorDisplay
+from bpviz.presentation.format import TensorDisplay
 from bpviz.gui.items import heatmap, tensor_block
 from bpviz.gui.items.tensor_block import ROLES, painter_for
 from bpviz.gui.theme import DARK, LIGHT

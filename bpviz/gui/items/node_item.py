@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from bpviz.gui.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
+from bpviz.presentation.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
 from bpviz.gui.items.style import colour, shared_colour
 from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painter_for

@@ -92,7 +92,7 @@ class TrainingController(QObject):
         """Create the docks, the plot buffers and the worker thread (once); returns the docks."""
         if self.docks is not None:
             return self.docks
-        from bpviz.gui.training.buffers import TrainingHistory
+        from bpviz.presentation.training.buffers import TrainingHistory
         from bpviz.gui.training.docks import TrainingDocks
         from bpviz.gui.training.live import LiveView
         from bpviz.gui.training.worker import TrainingThread

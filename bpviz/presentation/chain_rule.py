@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpviz.core.stepper import format_number
+from bpviz.core.numbers import format_number
 
 TIMES = " × "
 
