@@ -7,7 +7,7 @@ import json
 import sys
 
 from bpviz.core.errors import BpvizError
-from bpviz.core.model import Trace
+from bpviz.core.trace_record import Trace
 from bpviz.presentation.format import format_number
 
 

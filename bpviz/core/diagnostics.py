@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from bpviz.core.model import Diagnostic, Trace
+from bpviz.core.trace_record import Diagnostic, Trace
 
 if TYPE_CHECKING:
     from bpviz.core.graph_builder import GraphBuilder
@@ -164,7 +164,7 @@ def _sent(builder: GraphBuilder, gf) -> tuple:
 
 
 def _in(a: dict) -> str:
-    return f" in {a['module']}" if a.get("module") else ""
+    return f" in {a['module']}" if a["module"] else ""
 
 
 def alive_units(value: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from bpviz.core.model import Trace
+from bpviz.core.trace_record import Trace
 
 PHASES = ("Start", "Forward", "Loss", "Backward", "Update")
 
@@ -82,7 +82,7 @@ class StepSequence:
         self._grad_ready: dict[str, int] = {}
         loss_bwd = self._backward_index.get(trace.loss_node, self.loss_position)
         for node in g.nodes:
-            consumers = [v for _, v in g.out_edges(node) if not g.edges[node, v].get("detached")]
+            consumers = [v for _, v in g.out_edges(node) if not g.edges[node, v]["detached"]]
             if node == trace.loss_node:
                 self._grad_ready[node] = self.loss_position
             elif consumers and g.nodes[node]["grad"] is not None:
@@ -105,7 +105,7 @@ class StepSequence:
     def _update_values(self) -> dict[str, torch.Tensor]:
         out = {}
         for node, a in self.trace.graph.nodes(data=True):
-            if node in self._leaves and a.get("requires_grad") and a["grad"] is not None:
+            if node in self._leaves and a["requires_grad"] and a["grad"] is not None:
                 out[node] = a["value"] - self.lr * a["grad"]
         return out
 

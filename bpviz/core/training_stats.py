@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from bpviz.core.model import Diagnostic
+from bpviz.core.trace_record import Diagnostic
 
 _INF = float("inf")
 # The functional spellings of ReLU a TorchFunctionMode sees (F.relu reaches the mode as itself:

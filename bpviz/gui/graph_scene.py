@@ -83,7 +83,7 @@ class GraphScene(QGraphicsScene):
                   theme: Theme | None = None, lr: float = 0.1) -> None:
         """Show ``graph`` (a Trace graph or a collapsed view of it): build items, lay out once.
 
-        ``diagnostics`` are :class:`bpviz.core.model.Diagnostic` objects; ``lr`` sizes the
+        ``diagnostics`` are :class:`bpviz.core.trace_record.Diagnostic` objects; ``lr`` sizes the
         update line the parameter boxes reserve. Nothing shows values until :meth:`apply_state`.
         """
         # Everything made here lives as long as the graph: the cyclic collector's passes while
@@ -126,7 +126,7 @@ class GraphScene(QGraphicsScene):
             self.addItem(edge)
             self.addItem(edge.label)
         self._to_loss = (nx.ancestors(graph, loss_node) | {loss_node}) if loss_node in graph else set()
-        kinds = {a.get("kind", "op") for _, a in graph.nodes(data=True)}
+        kinds = {a["kind"] for _, a in graph.nodes(data=True)}
         self.legend.set_content(kinds, {d.kind for d in diagnostics})
         self._layout()
         self._restyle()
@@ -194,7 +194,7 @@ class GraphScene(QGraphicsScene):
         for e in edges:
             a = graph_edges[e]
             label, colour_hex, width = "", None, 1.4
-            if (a.get("grad") is not None or a.get("detached")) and m.edge_has_grad(*e, state):
+            if (a["grad"] is not None or a["detached"]) and m.edge_has_grad(*e, state):
                 label, grad_colour, grad_w = self._edge_text(*e, a)
                 if grad_phase and grad_colour is not None:
                     colour_hex, width = grad_colour, grad_w
@@ -223,9 +223,8 @@ class GraphScene(QGraphicsScene):
         theme: cached, as apply_state asks for every edge on every step)."""
         cached = self._edge_text_cache.get((u, v))
         if cached is None:
-            mag = magnitude(a.get("grad"), self._stats)
-            label = edge_label(a.get("local"), self.graph.nodes[v].get("grad"), a.get("grad"),
-                               bool(a.get("detached")), norm=mag)
+            mag = magnitude(a["grad"], self._stats)
+            label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag)
             look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached
@@ -263,7 +262,7 @@ class GraphScene(QGraphicsScene):
             return set()
         edges = self._map.active_edges(state)
         if state.phase == "Backward":
-            edges = {e for e in edges if self.graph.edges[e].get("grad") is not None}
+            edges = {e for e in edges if self.graph.edges[e]["grad"] is not None}
         return edges
 
     def state(self) -> DisplayState | None:

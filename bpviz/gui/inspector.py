@@ -119,7 +119,7 @@ class Inspector(QDockWidget):
 
         t = self._trace
         page.title(t.title, size=15)
-        kinds = [a.get("kind") for _, a in t.graph.nodes(data=True)]
+        kinds = [a["kind"] for _, a in t.graph.nodes(data=True)]
         page.form([("loss", format_number(t.loss)),
                    ("graph", f"{t.graph.number_of_nodes()} nodes, {t.graph.number_of_edges()} edges"),
                    ("operations", str(sum(k in ("op", "loss") for k in kinds))),
@@ -139,18 +139,18 @@ class Inspector(QDockWidget):
         from bpviz.gui.tensor_widgets import TensorView
 
         t, a = self._trace, self._trace.node(node)
-        name = str(a.get("name") or node)
-        page.title(name, KIND_TITLES.get(a.get("kind"), a.get("kind", "")))
-        page.form([("op", a.get("op")), ("autograd", a.get("autograd")), ("module", a.get("module")),
-                   ("shape", shape_text(a.get("shape"))), ("dtype", a.get("dtype")),
-                   ("requires grad", "yes" if a.get("requires_grad") else "no"), ("id", node)])
+        name = a["name"] or node
+        page.title(name, KIND_TITLES.get(a["kind"], a["kind"]))
+        page.form([("op", a["op"]), ("autograd", a["autograd"]), ("module", a["module"]),
+                   ("shape", shape_text(a["shape"])), ("dtype", a["dtype"]),
+                   ("requires grad", "yes" if a["requires_grad"] else "no"), ("id", node)])
         page.section("Value")
         page.reveal(lambda s: node in s.values, "value")
-        page.add(TensorView(a.get("value"), self._theme))
+        page.add(TensorView(a["value"], self._theme))
         page.section(f"Gradient  dL/d{sym(t, node)}")
-        if a.get("grad") is not None:
+        if a["grad"] is not None:
             page.reveal(lambda s: node in s.grads, "gradient")
-        page.add(TensorView(a.get("grad"), self._theme, empty_text=NO_GRAD))
+        page.add(TensorView(a["grad"], self._theme, empty_text=NO_GRAD))
         updated = self._sequence.update_values.get(node) if self._sequence is not None else None
         if updated is not None:
             page.section(f"After the update  {name} − {format_number(self._sequence.lr)} × grad")
@@ -169,21 +169,21 @@ class Inspector(QDockWidget):
         t, e = self._trace, self._trace.edge(u, v)
         us, vs = sym(t, u), sym(t, v)
         page.title(f"{us} → {vs}", "Edge")
-        index = e.get("index")
-        where = ", ".join(map(str, index)) if isinstance(index, (list, tuple)) else str(index)
-        page.note(f"{us} feeds input {where or '—'} of {vs}" + (" through .detach()" if e.get("detached") else ""))
+        index = e["index"]
+        where = ", ".join(map(str, index))
+        page.note(f"{us} feeds input {where or '—'} of {vs}" + (" through .detach()" if e["detached"] else ""))
         page.section(f"Local derivative  ∂{vs}/∂{us}")
-        if e.get("local") is not None:
+        if e["local"] is not None:
             page.add(TensorView(torch.tensor(float(e["local"]), dtype=torch.float64), self._theme))
-        elif e.get("detached") or not index:
+        elif e["detached"] or not index:
             page.note("None: no gradient flows along this edge.")
         else:
             self._jacobian(page, u, v)
         page.section(f"Upstream gradient  dL/d{vs}")
         page.reveal(lambda s: (u, v) in s.edge_grads, "gradient")
-        page.add(TensorView(t.node(v).get("grad"), self._theme, empty_text=NO_GRAD))
+        page.add(TensorView(t.node(v)["grad"], self._theme, empty_text=NO_GRAD))
         page.section(f"Gradient along this edge  (share of dL/d{us})")
-        page.add(TensorView(e.get("grad"), self._theme, empty_text="None"))
+        page.add(TensorView(e["grad"], self._theme, empty_text="None"))
         page.section("Chain rule")
         page.formula(edge_formula(t, u, v))
 
@@ -196,7 +196,7 @@ class Inspector(QDockWidget):
         if (u, v) not in self._jacobians:
             self._jacobians[u, v] = t.jacobian(u, v, max_elements=JACOBIAN_CAP)
         jac = self._jacobians[u, v]
-        u_val, v_val = t.node(u).get("value"), t.node(v).get("value")
+        u_val, v_val = t.node(u)["value"], t.node(v)["value"]
         if jac is None:
             n = u_val.numel() * v_val.numel() if u_val is not None and v_val is not None else 0
             why = (f"it would have {n:,} entries (more than {JACOBIAN_CAP:,})" if n > JACOBIAN_CAP
@@ -221,13 +221,13 @@ class Inspector(QDockWidget):
         if out is None or out not in self._trace.graph:
             return
         a = self._trace.node(out)
-        name = a.get("name") or out
+        name = a["name"] or out
         page.section(f"Output value  ({name})")
         page.reveal(lambda s: out in s.values, "value")
-        page.add(TensorView(a.get("value"), self._theme))
+        page.add(TensorView(a["value"], self._theme))
         page.section(f"Output gradient  dL/d{name}")
         page.reveal(lambda s: out in s.grads, "gradient")
-        page.add(TensorView(a.get("grad"), self._theme, empty_text=NO_GRAD))
+        page.add(TensorView(a["grad"], self._theme, empty_text=NO_GRAD))
 
     def _merged_edge_page(self, page: InspectorPage) -> None:
         """A drawn edge standing for several trace edges (collapsed modules, hidden shape ops)."""

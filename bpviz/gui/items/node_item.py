@@ -37,17 +37,17 @@ class NodeItem(QGraphicsItem):
                  stats: StatsCache | None = None):
         super().__init__()
         self.node_id = node_id
-        self.kind = str(attrs.get("kind", "op"))
-        self.name = str(attrs.get("name") or node_id)
-        self.op = str(attrs.get("op") or "")
+        self.kind = attrs["kind"]
+        self.name = attrs["name"] or node_id
+        self.op = attrs["op"]
         # Not "shape": that name is the QGraphicsItem virtual Qt calls for hit tests.
-        self.tensor_shape = tuple(attrs.get("shape") or ())
-        module = str(attrs.get("module") or "")
-        meta = [shape_text(self.tensor_shape), str(attrs.get("dtype") or ""), f"module {module}" if module else ""]
+        self.tensor_shape = tuple(attrs["shape"])
+        module = attrs["module"]
+        meta = [shape_text(self.tensor_shape), attrs["dtype"], f"module {module}" if module else ""]
         self.meta = " · ".join(m for m in meta if m)
         self.diagnostics = tuple(diagnostics)
         self._diag_kinds = [d.kind for d in self.diagnostics]
-        value, grad = attrs.get("value"), attrs.get("grad")
+        value, grad = attrs["value"], attrs["grad"]
         self._raw = (value, grad)
         self._value = describe(value, stats) if self.kind != "group" or value is not None else NO_VALUE
         # A constant named by its own value ("3") needs no value line.
@@ -59,7 +59,7 @@ class NodeItem(QGraphicsItem):
         # Parameters that will be updated reserve room for the update line from the start.
         self._reserve_update: tuple[str, str] | None = None
         self._update_cache: tuple = (None, None, None)
-        if self.kind in ("input", "param", "constant") and attrs.get("requires_grad") and grad is not None \
+        if self.kind in ("input", "param", "constant") and attrs["requires_grad"] and grad is not None \
                 and value is not None:
             new = value - lr * grad
             self._reserve_update = self._update_lines(new, lr)

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from bpviz.core.model import Diagnostic
+from bpviz.core.trace_record import Diagnostic
 from bpviz.core.scenario import scenario_from_model
 from bpviz.core.training import TrainConfig, Trainer
 from bpviz.presentation.training.snapshot import EventLog, histograms, retrace
