@@ -13,9 +13,9 @@ import torch
 from bpviz.core.diagnostics import Thresholds, diagnose
 from bpviz.core.errors import BpvizError, TraceError, explain_torch_error
 from bpviz.core.graph_builder import GraphBuilder
-from bpviz.core.trace_record import Trace
 from bpviz.core.recorder import Recorder
 from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_model
+from bpviz.core.trace_record import Trace
 
 
 def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None = None,

@@ -16,9 +16,9 @@ from torch import nn
 
 from bpviz.core.datasets import CLASSIFICATION
 from bpviz.core.diagnostics import Thresholds
-from bpviz.core.trace_record import Diagnostic, Trace
 from bpviz.core.stepper import StepSequence
 from bpviz.core.trace import trace_scenario
+from bpviz.core.trace_record import Diagnostic, Trace
 from bpviz.core.training import Trainer
 
 HIST_BINS = 30

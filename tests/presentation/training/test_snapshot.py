@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from bpviz.core.trace_record import Diagnostic
 from bpviz.core.scenario import scenario_from_model
+from bpviz.core.trace_record import Diagnostic
 from bpviz.core.training import TrainConfig, Trainer
 from bpviz.presentation.training.snapshot import EventLog, histograms, retrace
 
