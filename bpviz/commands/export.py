@@ -103,7 +103,6 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario
-    from bpviz.presentation.captions import step_caption
 
     scenario = load_scenario(args.scenario)
     trace = trace_scenario(scenario)
@@ -124,7 +123,7 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     scene.set_graph(graph, trace.loss_node, trace.diagnostics, theme, sequence.lr)
     state = sequence.state_at(position)
     scene.apply_state(state, trace, lr=sequence.lr)
-    caption = step_caption(sequence, position)
+    caption = scene.policy().caption(sequence, position)
     scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {caption}")
     result = export_scene(scene, out, args.scale)
     app.processEvents()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.gui.step_controller import SPEEDS, StepController
 from bpviz.gui.theme import LIGHT, Theme
-from bpviz.presentation.captions import step_caption
+from bpviz.presentation.visibility import DEFAULT_POLICY
 
 # Phase colours come from the canvas theme so the bar and the graph tell the same story:
 # forward tokens are blue, backward tokens orange, the loss has the loss colour, updates green.
@@ -239,7 +239,7 @@ class StepBar(QWidget):
         self.phase_label.setStyleSheet(
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
             " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
-        caption = step_caption(seq, pos)
+        caption = DEFAULT_POLICY.caption(seq, pos)
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)
         self.position_label.setText(f"step {pos} / {seq.last}")
