@@ -106,25 +106,25 @@ def edge_record(index: list[int], *, grad: torch.Tensor | None = None, local: fl
 def group_record(module: str, members: list[str], output: str | None, source: NodeRecord | None) -> GroupRecord:
     """The box of a collapsed module ``module`` (``""``: the whole model) holding ``members``;
     ``source`` is the record of its single output, if it has one."""
-    record: GroupRecord = {
+    out = source if source is not None else node_record("group", "")
+    return {
         "kind": "group", "name": module or "model", "op": "module", "autograd": "", "module": module,
-        "shape": (), "dtype": "", "value": None, "grad": None, "requires_grad": False,
-        "members": members, "output": output,
+        "shape": out["shape"], "dtype": out["dtype"], "value": out["value"], "grad": out["grad"],
+        "requires_grad": out["requires_grad"], "members": members, "output": output,
     }
-    if source is not None:
-        record.update(shape=source["shape"], dtype=source["dtype"], value=source["value"], grad=source["grad"],
-                      requires_grad=source["requires_grad"])
-    return record
 
 
-def view_edge_record(base: EdgeRecord, grad: torch.Tensor | None, local: float | None, detached: bool,
+def view_edge_record(base: ViewEdgeRecord, grad: torch.Tensor | None, local: float | None, detached: bool,
                      index: list[int], bridged: list[str] | None = None,
                      members: list[Edge] | None = None) -> ViewEdgeRecord:
     """A drawn edge of a view made from ``base``, the record of the first edge it stands for
-    (its view keys kept unless ``bridged``/``members`` replace them)."""
-    record: ViewEdgeRecord = {**base, "grad": grad, "local": local, "index": index, "detached": detached}
+    (a view's edge when views are stacked: its view keys are kept unless ``bridged`` or
+    ``members`` replace them)."""
+    record: ViewEdgeRecord = {"grad": grad, "local": local, "index": index, "detached": detached}
+    bridged = base.get("bridged") if bridged is None else bridged
     if bridged is not None:
         record["bridged"] = bridged
+    members = base.get("members") if members is None else members
     if members is not None:
         record["members"] = members
     return record

@@ -7,7 +7,7 @@ The graph's node and edge records are described and written in :mod:`bpviz.core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -56,11 +56,11 @@ class Trace:
 
     def node(self, node_id: str) -> NodeRecord:
         """The record of one node."""
-        return self.graph.nodes[node_id]
+        return cast(NodeRecord, self.graph.nodes[node_id])
 
     def edge(self, u: str, v: str) -> EdgeRecord:
         """The record of one edge."""
-        return self.graph.edges[u, v]
+        return cast(EdgeRecord, self.graph.edges[u, v])
 
     def find(self, name: str) -> str:
         """The id of the first node named ``name`` (raises KeyError if none)."""

@@ -16,7 +16,7 @@ from collections.abc import Hashable
 
 import networkx as nx
 
-from bpviz.core.graph_records import EdgeRecord, NodeRecord, ViewEdgeRecord, group_record, view_edge_record
+from bpviz.core.graph_records import NodeRecord, ViewEdgeRecord, group_record, view_edge_record
 from bpviz.core.layout import node_key
 
 # Friendly op names whose output holds the input's values in another shape. clone and select
@@ -43,7 +43,7 @@ def is_shape_op(attrs: NodeRecord) -> bool:
     return attrs["op"] in SHAPE_OPS or bool(_SHAPE_AUTOGRAD.fullmatch(attrs["autograd"]))
 
 
-def _merged(datas: list[EdgeRecord], same_source: bool, index: list[int] | None = None,
+def _merged(datas: list[ViewEdgeRecord], same_source: bool, index: list[int] | None = None,
             bridged: list[str] | None = None, members: list[tuple] | None = None) -> ViewEdgeRecord:
     """The record of one drawn edge standing for the original ``datas`` (see module notes);
     ``index`` defaults to the first one's."""
@@ -75,7 +75,7 @@ def hide_shape_ops(graph: nx.DiGraph) -> nx.DiGraph:
     out = nx.DiGraph(**graph.graph)
     out.add_nodes_from((v, dict(a)) for v, a in graph.nodes(data=True) if v not in hidden)
     # (p, s) -> per first edge leaving p: (its attributes, hidden ids passed, index into s)
-    routes: dict[tuple, dict[Hashable, tuple[EdgeRecord, list, list[int]]]] = {}
+    routes: dict[tuple, dict[Hashable, tuple[ViewEdgeRecord, list, list[int]]]] = {}
     for p, first, data in graph.edges(data=True):
         if p in hidden:
             continue
