@@ -1,7 +1,8 @@
 """The step-through sequence of a trace: forward, loss, backward, update.
 
-The position (an int) is the single source of truth; :func:`state_at` derives everything the
-canvas shows from it, so stepping back restores exactly the previous display.
+The position (an int) is the single source of truth; :func:`state_at` derives from it what the
+position has reached, so stepping back restores exactly the previous display. What of that the
+user sees is the visibility policy's answer (:mod:`bpviz.presentation.visibility`).
 
 Position 0 shows the leaves (inputs, parameters, constants) with their values. Then one step per
 op in forward order (its value appears and travels its out-edges), one Loss step (the loss value,
@@ -34,7 +35,8 @@ class Step:
 
 @dataclass(frozen=True)
 class DisplayState:
-    """What the canvas shows at one position."""
+    """What one position has reached: the values, node gradients and edge gradients known, and
+    in the Update step the updated parameter values (all in trace node ids)."""
 
     position: int
     phase: str
