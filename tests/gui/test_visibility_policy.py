@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QLabel
 
 from bpviz.core.stepper import StepSequence
 from bpviz.gui.graph_scene import GraphScene
-from bpviz.gui.inspector import Inspector
 from bpviz.gui.theme import LIGHT
 from bpviz.presentation.visibility import DEFAULT_POLICY
 from tests.gui.synthetic import chain_trace
@@ -49,21 +48,20 @@ def test_the_canvas_draws_what_the_policy_shows(chain):
     assert look(scene) == before
 
 
-def test_the_inspector_leaves_out_what_the_policy_hides(chain, qtbot):
-    _, trace, seq = chain
-    inspector = Inspector()
-    qtbot.addWidget(inspector)
-    inspector.set_trace(trace, seq)
-    inspector.set_state(seq.state_at(seq.last))
-    inspector.show_node("x")
+def test_the_inspector_leaves_out_what_the_policy_hides(open_window):
+    window = open_window()
+    inspector, trace = window.inspector, window.trace
+    x, y = trace.find("x"), trace.find("y")
+    window.controller.to_end()
+    window.scene.nodeSelected.emit(x)
     assert inspector.formula_text() == "dL/dx = 14 × 1 × 4 = 56"
     inspector.set_policy(HideGradients())
     assert inspector.formula_text() == ""
     assert inspector.findChildren(QLabel, "hiddenNote")
     assert not any("56" in label.text() for label in inspector.findChildren(QLabel))
-    inspector.show_edge("x", "sq")
+    window.scene.edgeSelected.emit(x, y)
     assert inspector.formula_text() == "" and inspector.findChildren(QLabel, "hiddenNote")
     inspector.set_policy(DEFAULT_POLICY)
-    inspector.show_node("x")
+    window.scene.nodeSelected.emit(x)
     assert inspector.formula_text() == "dL/dx = 14 × 1 × 4 = 56"
     assert not inspector.findChildren(QLabel, "hiddenNote")
