@@ -12,15 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bpviz.core.crossings import count_crossings
+from bpviz.core.graph_records import node_record
 from bpviz.core.layout import DEFAULT_SIZE, Layout, layered_layout, node_key
 
 GAP = 30.0
 
 
 def add(graph: nx.DiGraph, node: str, kind: str = "op", name: str = "", op: str = "") -> str:
-    """A node with the attribute contract of bpviz.core.model."""
-    graph.add_node(node, kind=kind, name=name or node, op=op, autograd="", module="",
-                   shape=(), value=None, grad=None)
+    """A node record (see bpviz.core.graph_records)."""
+    graph.add_node(node, **node_record(kind, name or node, op=op))
     return node
 
 

@@ -10,22 +10,22 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bpviz.core.graph_records import edge_record, node_record
 from bpviz.core.views import collapse_modules, hide_shape_ops, is_shape_op, module_depth
 
 
 def add(g, node, kind="op", op="", autograd="", module="", name="", shape=(2, 3)):
-    """A node with the attribute contract of bpviz.core.model (value and grad as tensors)."""
-    g.add_node(node, kind=kind, name=name or op or node, op=op, autograd=autograd, module=module,
-               shape=shape, dtype="float32", value=torch.full(shape, 1.0),
-               grad=torch.full(shape, 0.5), requires_grad=True)
+    """A node record (value and grad as tensors)."""
+    g.add_node(node, **node_record(kind, name or op or node, op=op, autograd=autograd, module=module,
+                                   shape=shape, dtype="float32", value=torch.full(shape, 1.0),
+                                   grad=torch.full(shape, 0.5), requires_grad=True))
     return node
 
 
 def edge(g, u, v, index=0, grad=None):
     """An edge carrying a gradient in the producer's shape."""
     shape = g.nodes[u]["shape"]
-    g.add_edge(u, v, grad=torch.full(shape, 0.5) if grad is None else grad, local=None,
-               index=[index], detached=False)
+    g.add_edge(u, v, **edge_record([index], grad=torch.full(shape, 0.5) if grad is None else grad))
 
 
 def shaped_graph() -> nx.DiGraph:
@@ -249,9 +249,10 @@ def test_depth_zero_folds_every_scoped_node_or_nothing():
     zero = collapse_modules(g, 0)
     assert sorted(zero) == ["group:", "loss", "x"]
     assert zero.nodes["group:"]["name"] == "model"
-    g.add_node("top", kind="op", op="tanh", module="")  # a top-level op between modules
+    add(g, "top", op="tanh")  # a top-level op between modules
     g.remove_edge("res", "fc1")
-    g.add_edges_from([("res", "top"), ("top", "fc1")])
+    edge(g, "res", "top")
+    edge(g, "top", "fc1")
     assert sorted(collapse_modules(g, 0)) == sorted(g)  # the only group would close a cycle
 
 

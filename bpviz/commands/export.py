@@ -122,7 +122,8 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     scene.set_graph(graph, trace.loss_node, trace.diagnostics, theme, sequence.lr)
     state = sequence.state_at(position)
     scene.apply_state(state, trace, lr=sequence.lr)
-    scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {state.step.caption}")
+    caption = scene.policy().caption(sequence, position)
+    scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {caption}")
     result = export_scene(scene, out, args.scale)
     app.processEvents()
     unit = "pt" if ext == ".pdf" else "px"

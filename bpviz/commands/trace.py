@@ -7,8 +7,8 @@ import json
 import sys
 
 from bpviz.core.errors import BpvizError
-from bpviz.core.model import Trace
-from bpviz.core.stepper import format_number
+from bpviz.core.trace_record import Trace
+from bpviz.presentation.format import format_number
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from bpviz.core.graph_dicts import node_dict
-from bpviz.core.model import Diagnostic, Trace
+from bpviz.core.trace_record import Diagnostic, Trace
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -168,7 +168,7 @@ def _sent(builder: GraphBuilder, gf: Any) -> tuple[torch.Tensor | None, ...]:
 
 
 def _in(a: dict[str, Any]) -> str:
-    return f" in {a['module']}" if a.get("module") else ""
+    return f" in {a['module']}" if a["module"] else ""
 
 
 def alive_units(value: torch.Tensor) -> torch.Tensor:

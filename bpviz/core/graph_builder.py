@@ -10,6 +10,8 @@ import networkx as nx
 import torch
 
 from bpviz.core.graph_dicts import node_dict, pred_dict, succ_dict
+from bpviz.core.graph_records import NodeRecord, edge_record, node_record
+from bpviz.core.numbers import format_number
 from bpviz.core.recording import DataArg, Recording
 from bpviz.core.scenario import ModuleIndex, Scenario
 
@@ -38,7 +40,6 @@ def _is_accumulate(u: Any) -> bool:
 
 
 def _scalar_label(x: Any) -> str:
-    from bpviz.core.stepper import format_number
     return format_number(float(x))
 
 
@@ -152,15 +153,13 @@ class GraphBuilder:
         else:
             name = op if counts[op] == 1 else f"{op}_{counts[op]}"
         value = rec.value if rec else None
-        self._new_node(node_id, {
-            "kind": "loss" if node_id == self.loss_id else "op", "name": name, "op": op,
-            "autograd": autograd, "module": rec.module if rec else "",
-            "shape": tuple(value.shape) if value is not None else (),
-            "dtype": _dtype(value) if value is not None else "", "value": value, "grad": None,
-            "requires_grad": True,
-        })
+        self._new_node(node_id, node_record(
+            "loss" if node_id == self.loss_id else "op", name, op=op, autograd=autograd,
+            module=rec.module if rec else "", shape=tuple(value.shape) if value is not None else (),
+            dtype=_dtype(value) if value is not None else "", value=value, requires_grad=True,
+        ))
 
-    def _new_node(self, node_id: str, attrs: dict[str, Any]) -> None:
+    def _new_node(self, node_id: str, attrs: NodeRecord) -> None:
         """Add a node whose id is not in the graph yet: what ``DiGraph.add_node`` does for a
         new node (its three dicts), without the per-call overhead that a trace of thousands
         of nodes pays. The graph is a plain DiGraph still being built, so no cache to clear."""
@@ -177,7 +176,9 @@ class GraphBuilder:
             return "param" if t.requires_grad or t.is_leaf else "input"
         return "input"
 
-    def _add_tensor_leaf(self, t: torch.Tensor, kind: str | None = None) -> str:
+    def _add_tensor_leaf(self, t: torch.Tensor, kind: str | None = None, label: str | None = None) -> str:
+        """The node of a leaf tensor (made once per tensor). ``label``: the name to show where
+        the tensor has none of its own (a scalar constant is named by its value)."""
         if id(t) in self._by_tensor:
             return self._by_tensor[id(t)]
         name = self.named.get(id(t), (None, None))[0]
@@ -188,12 +189,11 @@ class GraphBuilder:
         while node_id in node_dict(self.graph):
             node_id += "'"
         requires_grad = bool(t.requires_grad)
-        self._new_node(node_id, {
-            "kind": kind, "name": name, "op": "", "autograd": "AccumulateGrad" if requires_grad else "",
-            "module": name.rpartition(".")[0] if kind == "param" or id(t) in self._buffer_ids else "",
-            "shape": tuple(t.shape), "dtype": _dtype(t),
-            "value": self.rec.snapshot(t), "grad": None, "requires_grad": requires_grad,
-        })
+        self._new_node(node_id, node_record(
+            kind, label if label is not None else name, autograd="AccumulateGrad" if requires_grad else "",
+            module=name.rpartition(".")[0] if kind == "param" or id(t) in self._buffer_ids else "",
+            shape=tuple(t.shape), dtype=_dtype(t), value=self.rec.snapshot(t), requires_grad=requires_grad,
+        ))
         self._by_tensor[id(t)] = node_id
         self.leaf_tensors[node_id] = t
         return node_id
@@ -206,12 +206,12 @@ class GraphBuilder:
         node_id = f"input:pre{len(self.graph)}"
         if t is not None:
             self._pretrace_inputs.append(t)
-        self.graph.add_node(
-            node_id, kind="input", name=self.named.get(id(t), ("pre-trace",))[0] if t is not None else "pre-trace",
-            op="", autograd=type(u).__name__, module="", shape=tuple(t.shape) if t is not None else (),
-            dtype=_dtype(t) if t is not None else "",
-            value=t.detach().clone() if t is not None else None, grad=None, requires_grad=True,
-        )
+        self.graph.add_node(node_id, **node_record(
+            "input", self.named.get(id(t), ("pre-trace",))[0] if t is not None else "pre-trace",
+            autograd=type(u).__name__, shape=tuple(t.shape) if t is not None else (),
+            dtype=_dtype(t) if t is not None else "", value=t.detach().clone() if t is not None else None,
+            requires_grad=True,
+        ))
         return node_id
 
     def _add_edge(self, u: str, v: str, index: int) -> None:
@@ -222,12 +222,14 @@ class GraphBuilder:
         if edge is not None:
             edge["index"].append(index)  # the same tensor feeds v twice (x * x)
             return
-        out[v] = pred_dict(self.graph)[v][u] = {"grad": None, "local": None, "index": [index], "detached": False}
+        out[v] = pred_dict(self.graph)[v][u] = edge_record([index])
 
-    def _add_data_edge(self, u: str, v: str) -> None:
+    def _add_data_edge(self, u: str, v: str, detached: bool = False) -> None:
         # No gradient can flow along a data edge, so it carries no autograd input index.
         if not self.graph.has_edge(u, v):
-            self.graph.add_edge(u, v, grad=None, local=None, index=[], detached=False)
+            self.graph.add_edge(u, v, **edge_record([], detached=detached))
+        elif detached:
+            self.graph.edges[u, v]["detached"] = True
 
     def attach_data_nodes(self) -> None:
         """Add inputs, targets, constants and detached values from the recorded call arguments."""
@@ -240,9 +242,7 @@ class GraphBuilder:
         if not isinstance(value, torch.Tensor):
             node_id = f"const:{consumer}:{arg.position}"
             t = torch.tensor(value)
-            self.graph.add_node(node_id, kind="constant", name=_scalar_label(value), op="", autograd="",
-                                module="", shape=(), dtype=_dtype(t), value=t, grad=None,
-                                requires_grad=False)
+            self.graph.add_node(node_id, **node_record("constant", _scalar_label(value), dtype=_dtype(t), value=t))
             self._add_data_edge(node_id, consumer)
             return
         if id(value) in self.rec.detached:
@@ -253,8 +253,7 @@ class GraphBuilder:
                 src = self._add_tensor_leaf(source)
                 if source.requires_grad:
                     self.none_grad.setdefault(src, "detached")
-            self._add_data_edge(src, consumer)
-            self.graph.edges[src, consumer]["detached"] = True
+            self._add_data_edge(src, consumer, detached=True)
             return
         if id(value) in self._param_ids:
             src = self._add_tensor_leaf(value, "param")
@@ -262,8 +261,7 @@ class GraphBuilder:
         else:
             named = id(value) in self.named
             if not named and value.numel() == 1 and id(value) not in self._by_tensor:
-                src = self._add_tensor_leaf(value, "constant")
-                self.graph.nodes[src]["name"] = _scalar_label(value.reshape(()))
+                src = self._add_tensor_leaf(value, "constant", label=_scalar_label(value.reshape(())))
             else:
                 kind = "input" if named and id(value) not in self._buffer_ids else "constant"
                 src = self._add_tensor_leaf(value, kind)

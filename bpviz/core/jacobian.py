@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:
-    from bpviz.core.model import Trace
+    from bpviz.core.trace_record import Trace
 
 
 def edge_jacobian(trace: Trace, u: str, v: str, max_elements: int = 65536) -> torch.Tensor | None:
@@ -22,7 +22,7 @@ def edge_jacobian(trace: Trace, u: str, v: str, max_elements: int = 65536) -> to
     edge = trace.graph.edges[u, v]
     v_val = trace.graph.nodes[v]["value"]
     u_val = trace.graph.nodes[u]["value"]
-    if gf is None or v_val is None or u_val is None or not edge["index"] or edge.get("detached"):
+    if gf is None or v_val is None or u_val is None or not edge["index"] or edge["detached"]:
         return None
     if v_val.numel() * u_val.numel() > max_elements:
         return None

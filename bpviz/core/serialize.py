@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from bpviz.core.model import Trace
+from bpviz.core.trace_record import Trace
 
 SCHEMA_VERSION = 1
 # Tensors with more elements than this are written as null, with a summary beside them.

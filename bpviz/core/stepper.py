@@ -1,13 +1,16 @@
 """The step-through sequence of a trace: forward, loss, backward, update.
 
-The position (an int) is the single source of truth; :func:`state_at` derives everything the
-canvas shows from it, so stepping back restores exactly the previous display.
+The position (an int) is the single source of truth; :func:`state_at` derives from it what the
+position has reached, so stepping back restores exactly the previous display. What of that the
+user sees is the visibility policy's answer (:mod:`bpviz.presentation.visibility`).
 
 Position 0 shows the leaves (inputs, parameters, constants) with their values. Then one step per
 op in forward order (its value appears and travels its out-edges), one Loss step (the loss value,
 dL/dL = 1), one step per op in backward order (the gradient travels each in-edge in reverse; each
 edge shows its local derivative and upstream x local), and one Update step
 (param ← param − lr × grad).
+
+Steps carry no text: :mod:`bpviz.presentation.captions` writes what each one says.
 """
 
 from __future__ import annotations
@@ -16,24 +19,24 @@ from dataclasses import dataclass, field
 
 import torch
 
-from bpviz.core.model import Trace
+from bpviz.core.trace_record import Trace
 
 PHASES = ("Start", "Forward", "Loss", "Backward", "Update")
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step: its phase, the node it acts on, the edges it animates, and a caption."""
+    """One step: its phase, the node it acts on, and the edges it animates."""
 
     phase: str
     node: str | None
     edges: tuple[tuple[str, str], ...]
-    caption: str
 
 
 @dataclass(frozen=True)
 class DisplayState:
-    """What the canvas shows at one position."""
+    """What one position has reached: the values, node gradients and edge gradients known, and
+    in the Update step the updated parameter values (all in trace node ids)."""
 
     position: int
     phase: str
@@ -54,27 +57,6 @@ class DisplayState:
         return self.step.edges
 
 
-def _fmt(t: torch.Tensor | None) -> str:
-    if t is None:
-        return "—"
-    if t.numel() == 1:
-        return format_number(float(t.reshape(())))
-    if t.dim() == 1:
-        return f"a vector of {t.shape[0]}"
-    return f"a {'×'.join(map(str, t.shape))} tensor"  # the node shows the values
-
-
-def format_number(x: float) -> str:
-    """Short, exact-looking display of a float: 56, -9, 0.25, 1.234e-07."""
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    if 1e-4 <= abs(x) < 1e6:
-        return f"{x:.6g}"
-    return f"{x:.4g}"
-
-
 class StepSequence:
     """The ordered steps of a trace, and the display state at any position."""
 
@@ -83,24 +65,18 @@ class StepSequence:
         self.lr = trace.lr if lr is None else lr
         g = trace.graph
         self._leaves = frozenset(n for n, a in g.nodes(data=True) if a["kind"] not in ("op", "loss"))
-        steps = [Step("Start", None, (), "Leaves hold their values; press Step to run the forward pass.")]
+        steps = [Step("Start", None, ())]
         for node in trace.forward_order:
             if node == trace.loss_node:
                 continue
-            a = g.nodes[node]
-            steps.append(Step("Forward", node, tuple(sorted(g.out_edges(node))),
-                              f"{a['name']}: {a['op']} = {_fmt(a['value'])}"))
-        steps.append(Step("Loss", trace.loss_node, (),
-                          f"loss = {format_number(trace.loss)}; dL/dL = 1"))
+            steps.append(Step("Forward", node, tuple(sorted(g.out_edges(node)))))
+        steps.append(Step("Loss", trace.loss_node, ()))
         for node in trace.backward_order:
             if g.nodes[node]["kind"] not in ("op", "loss"):
                 continue
-            in_edges = tuple(sorted(g.in_edges(node)))
-            a = g.nodes[node]
-            steps.append(Step("Backward", node, in_edges,
-                              f"{a['name']}: dL/d{a['name']} = {_fmt(a['grad'])} flows to its inputs"))
+            steps.append(Step("Backward", node, tuple(sorted(g.in_edges(node)))))
         self.update_values = self._update_values()
-        steps.append(Step("Update", None, (), f"param ← param − {format_number(self.lr)} × grad"))
+        steps.append(Step("Update", None, ()))
         self.steps: tuple[Step, ...] = tuple(steps)
         self._forward_index = {s.node: i for i, s in enumerate(steps) if s.phase == "Forward" and s.node is not None}
         self._backward_index = {s.node: i for i, s in enumerate(steps) if s.phase in ("Backward",)}
@@ -108,7 +84,7 @@ class StepSequence:
         self._grad_ready: dict[str, int] = {}
         loss_bwd = self._backward_index.get(trace.loss_node, self.loss_position)
         for node in g.nodes:
-            consumers = [v for _, v in g.out_edges(node) if not g.edges[node, v].get("detached")]
+            consumers = [v for _, v in g.out_edges(node) if not g.edges[node, v]["detached"]]
             if node == trace.loss_node:
                 self._grad_ready[node] = self.loss_position
             elif consumers and g.nodes[node]["grad"] is not None:
@@ -131,7 +107,7 @@ class StepSequence:
     def _update_values(self) -> dict[str, torch.Tensor]:
         out = {}
         for node, a in self.trace.graph.nodes(data=True):
-            if node in self._leaves and a.get("requires_grad") and a["grad"] is not None:
+            if node in self._leaves and a["requires_grad"] and a["grad"] is not None:
                 out[node] = a["value"] - self.lr * a["grad"]
         return out
 

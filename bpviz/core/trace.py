@@ -14,9 +14,9 @@ import torch
 from bpviz.core.diagnostics import Thresholds, diagnose
 from bpviz.core.errors import BpvizError, TraceError, explain_torch_error
 from bpviz.core.graph_builder import GraphBuilder
-from bpviz.core.model import Trace
 from bpviz.core.recorder import Recorder
 from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_model
+from bpviz.core.trace_record import Trace
 
 
 def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None = None,
@@ -25,7 +25,7 @@ def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None
     """Trace ``model(inputs)`` (+ loss) or a zero-argument ``closure()`` returning a scalar loss.
 
     ``bpviz.trace(model, x, target=y)`` uses MSE unless ``loss_fn`` is given; without a target
-    the model's output must be a scalar. Returns a :class:`~bpviz.core.model.Trace`.
+    the model's output must be a scalar. Returns a :class:`~bpviz.core.trace_record.Trace`.
     """
     if inputs is None and target is None and loss_fn is None and not isinstance(model_or_closure, torch.nn.Module):
         if not callable(model_or_closure):

@@ -31,9 +31,9 @@ from torch import nn
 from bpviz.core.datasets import Dataset
 from bpviz.core.diagnostics import Thresholds
 from bpviz.core.errors import BpvizError, explain_torch_error
-from bpviz.core.model import Diagnostic
 from bpviz.core.nonfinite import Culprit, first_nonfinite_tensor, kind_of, locate_backward, locate_forward
 from bpviz.core.scenario import Scenario
+from bpviz.core.trace_record import Diagnostic
 from bpviz.core.training_setup import LOSSES, TrainingError, build_problem, module_roots
 from bpviz.core.training_stats import (
     GradNumbers,

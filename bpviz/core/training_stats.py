@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from bpviz.core.model import Diagnostic
+from bpviz.core.trace_record import Diagnostic
 
 if TYPE_CHECKING:
     from torch.utils.hooks import RemovableHandle

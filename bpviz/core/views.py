@@ -2,8 +2,8 @@
 
 :func:`hide_shape_ops` drops ops that only reshape (view, transpose...) and bridges their edges;
 :func:`collapse_modules` folds the nodes of deep module scopes into one group node per module.
-Node and edge attributes follow :mod:`bpviz.core.model`; the results add a few (``bridged``,
-``members``, group nodes of kind ``"group"``). Where several edges become one, the drawn edge
+Node and edge records follow :mod:`bpviz.core.graph_records`; the results add a few (``bridged``,
+``members``, group nodes of kind ``"group"``), written there too. Where several edges become one, the drawn edge
 keeps the attributes of the first and, where all of them leave the same node, the sum of their
 ``grad`` (each is in that node's shape), so a node's gradient is still the sum over its
 out-edges. Output order is deterministic: it follows the input's order and sorted ids.
@@ -16,6 +16,7 @@ from typing import Any
 
 import networkx as nx
 
+from bpviz.core.graph_records import NodeRecord, ViewEdgeRecord, group_record, view_edge_record
 from bpviz.core.layout import node_key
 
 # Friendly op names whose output holds the input's values in another shape. clone and select
@@ -35,25 +36,27 @@ _SHAPE_AUTOGRAD = re.compile(
 GROUP_PREFIX = "group:"
 
 
-def is_shape_op(attrs: dict[str, Any]) -> bool:
+def is_shape_op(attrs: NodeRecord) -> bool:
     """Whether a node is an op that only changes its input's shape (never the loss)."""
-    if attrs.get("kind") != "op":
+    if attrs["kind"] != "op":
         return False
-    return attrs.get("op") in SHAPE_OPS or bool(
-        _SHAPE_AUTOGRAD.fullmatch(attrs.get("autograd") or "")
-    )
+    return attrs["op"] in SHAPE_OPS or bool(_SHAPE_AUTOGRAD.fullmatch(attrs["autograd"]))
 
 
-def _merged(datas: list[dict[str, Any]], same_source: bool) -> dict[str, Any]:
-    """Attributes of one drawn edge standing for several original ones (see module notes)."""
-    attrs = dict(datas[0])
+def _merged(datas: list[ViewEdgeRecord], same_source: bool, index: list[int] | None = None,
+            bridged: list[str] | None = None, members: list[tuple] | None = None) -> ViewEdgeRecord:
+    """The record of one drawn edge standing for the original ``datas`` (see module notes);
+    ``index`` defaults to the first one's."""
+    first = datas[0]
+    grad, local, detached = first["grad"], first["local"], first["detached"]
     if len(datas) > 1:
-        grads = [d["grad"] for d in datas if d.get("grad") is not None]
+        grads = [d["grad"] for d in datas if d["grad"] is not None]
         # Gradients add up only in one shape: that of their common source.
-        attrs["grad"] = sum(grads[1:], grads[0]) if grads and same_source else None
-        attrs["local"] = None  # no single local derivative stands for several edges
-        attrs["detached"] = all(d.get("detached", False) for d in datas)
-    return attrs
+        grad = sum(grads[1:], grads[0]) if grads and same_source else None
+        local = None  # no single local derivative stands for several edges
+        detached = all(d["detached"] for d in datas)
+    return view_edge_record(first, grad, local, detached, first["index"] if index is None else index,
+                            bridged, members)
 
 
 def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
@@ -72,12 +75,12 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
     out: nx.DiGraph[str] = nx.DiGraph(**graph.graph)
     out.add_nodes_from((v, dict(a)) for v, a in graph.nodes(data=True) if v not in hidden)
     # (p, s) -> per first edge leaving p: (its attributes, hidden ids passed, index into s)
-    routes: dict[tuple[str, str], dict[str, tuple[dict[str, Any], list[str], Any]]] = {}
+    routes: dict[tuple[str, str], dict[str, tuple[ViewEdgeRecord, list[str], list[int]]]] = {}
     for p, first, data in graph.edges(data=True):
         if p in hidden:
             continue
         if first not in hidden:
-            routes.setdefault((p, first), {})[first] = (data, [], data.get("index"))
+            routes.setdefault((p, first), {})[first] = (data, [], data["index"])
             continue
         # Walk forward through hidden nodes (iteratively) to the visible consumers.
         stack, seen = [(first, [first])], {first}
@@ -85,7 +88,7 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
             h, path = stack.pop()
             for s in sorted(graph.successors(h), key=node_key, reverse=True):
                 if s not in hidden:
-                    index = graph.edges[h, s].get("index")
+                    index = graph.edges[h, s]["index"]
                     routes.setdefault((p, s), {}).setdefault(first, (data, path, index))
                 elif s not in seen:
                     seen.add(s)
@@ -93,20 +96,21 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
     for (p, s), by_first in routes.items():
         # The direct edge first, then bridges by the id of the node they leave p through.
         firsts = sorted(by_first, key=lambda f: (f != s, node_key(f)))
-        attrs = _merged([by_first[f][0] for f in firsts], same_source=True)
         bridged = [h for f in firsts for h in by_first[f][1]]
         if bridged:
-            attrs["bridged"] = list(dict.fromkeys(bridged))
-            attrs["index"] = by_first[firsts[0]][2]
+            attrs = _merged([by_first[f][0] for f in firsts], True, by_first[firsts[0]][2],
+                            list(dict.fromkeys(bridged)))
+        else:
+            attrs = _merged([by_first[f][0] for f in firsts], True)
         out.add_edge(p, s, **attrs)
     return out
 
 
-def _scope(attrs: dict[str, Any]) -> str:
+def _scope(attrs: NodeRecord) -> str:
     """A node's module scope; a parameter without one belongs to the module owning its name."""
-    module = attrs.get("module") or ""
-    if not module and attrs.get("kind") == "param":
-        module = (attrs.get("name") or "").rpartition(".")[0]
+    module = attrs["module"]
+    if not module and attrs["kind"] == "param":
+        module = attrs["name"].rpartition(".")[0]
     return module
 
 
@@ -137,9 +141,9 @@ def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[st
     for v, attrs in graph.nodes(data=True):
         scope = _scope(attrs)
         parts = scope.split(".") if scope else []
-        if attrs.get("kind") != "loss" and parts and len(parts) >= depth:
+        if attrs["kind"] != "loss" and parts and len(parts) >= depth:
             scoped[v] = GROUP_PREFIX + ".".join(parts[:depth])
-        elif not scope and attrs.get("kind") in ("param", "constant") and not graph.in_degree(v):
+        elif not scope and attrs["kind"] in ("param", "constant") and not graph.in_degree(v):
             unscoped.append(v)
     while True:
         group_of = dict(scoped)
@@ -182,21 +186,13 @@ def _fold(graph: nx.DiGraph[str], group_of: dict[str, str]) -> nx.DiGraph[str]:
             outputs[gu].add(u)
     for g, mem in members.items():
         outs = sorted(outputs[g], key=node_key)
-        source = graph.nodes[outs[0]] if len(outs) == 1 else {}
-        prefix = g[len(GROUP_PREFIX) :]
-        out.nodes[g].update(
-            kind="group",
-            name=prefix or "model",
-            op="module",
-            autograd="",
-            module=prefix,
-            members=sorted(mem, key=node_key),
-            output=outs[0] if len(outs) == 1 else None,
-            **{k: source.get(k) for k in ("shape", "dtype", "value", "grad", "requires_grad")},
-        )
+        output = outs[0] if len(outs) == 1 else None
+        record = group_record(g[len(GROUP_PREFIX) :], sorted(mem, key=node_key), output,
+                              graph.nodes[output] if output is not None else None)
+        out.nodes[g].update(record)
     for (gu, gv), edges in merged.items():
         edges.sort(key=lambda e: (node_key(e[0]), node_key(e[1])))
-        attrs = _merged([d for _, _, d in edges], same_source=len({u for u, _, _ in edges}) == 1)
-        attrs["members"] = [(u, v) for u, v, _ in edges]
+        attrs = _merged([d for _, _, d in edges], len({u for u, _, _ in edges}) == 1,
+                        members=[(u, v) for u, v, _ in edges])
         out.add_edge(gu, gv, **attrs)
     return out

@@ -67,7 +67,7 @@ class DiagnosticsPanel(QDockWidget):
         self.setWidget(body)
 
     def set_diagnostics(self, diagnostics) -> None:
-        """Show these findings (:class:`bpviz.core.model.Diagnostic` objects)."""
+        """Show these findings (:class:`bpviz.core.trace_record.Diagnostic` objects)."""
         self._diagnostics = list(diagnostics)
         self._fill()
 

@@ -1,7 +1,8 @@
 """GraphScene: the traced graph as Qt items, rendered from one DisplayState at a time.
 
 The scene never keeps display history: :meth:`GraphScene.apply_state` sets every item from the
-state alone, so applying an earlier state restores exactly the earlier display. Layout runs once
+state alone, so applying an earlier state restores exactly the earlier display. What of a state
+is drawn, the scene asks its :class:`~bpviz.presentation.visibility.VisibilityPolicy`. Layout runs once
 per graph (node sizes are known up front), never per step. Signals carry node ids, never items.
 """
 
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import QGraphicsScene
 from bpviz.core.layout import layered_layout
 from bpviz.core.stepper import DisplayState
 from bpviz.gui.edge_ports import edge_ports
-from bpviz.gui.format import StatsCache, edge_label, magnitude
 from bpviz.gui.items.edge_item import EdgeItem
 from bpviz.gui.items.legend_item import LegendItem
 from bpviz.gui.items.node_item import NodeItem
@@ -25,7 +25,9 @@ from bpviz.gui.items.style import colour
 from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
-from bpviz.gui.view_mapping import ViewMap, on_paths_to_loss
+from bpviz.presentation.format import StatsCache, edge_label, magnitude
+from bpviz.presentation.view_mapping import ViewMap, on_paths_to_loss
+from bpviz.presentation.visibility import DEFAULT_POLICY, VisibilityPolicy
 
 LAYER_GAP = 78.0     # room between layers for one row of edge labels
 NODE_GAP = 34.0
@@ -62,6 +64,10 @@ class GraphScene(QGraphicsScene):
         self._labels = LabelPlacer(())
         self._static_rect = QRectF()
         self._state: DisplayState | None = None
+        self._shown: DisplayState | None = None     # what the policy let through of _state
+        self._policy: VisibilityPolicy = DEFAULT_POLICY
+        self._diagnostics_shown = True
+        self._legend_content: tuple[set, set] = (set(), set())
         self._lr = 0.1
         self._applied_lr = 0.1
         self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
@@ -83,7 +89,7 @@ class GraphScene(QGraphicsScene):
                   theme: Theme | None = None, lr: float = 0.1) -> None:
         """Show ``graph`` (a Trace graph or a collapsed view of it): build items, lay out once.
 
-        ``diagnostics`` are :class:`bpviz.core.model.Diagnostic` objects; ``lr`` sizes the
+        ``diagnostics`` are :class:`bpviz.core.trace_record.Diagnostic` objects; ``lr`` sizes the
         update line the parameter boxes reserve. Nothing shows values until :meth:`apply_state`.
         """
         # Everything made here lives as long as the graph: the cyclic collector's passes while
@@ -104,7 +110,7 @@ class GraphScene(QGraphicsScene):
         if theme is not None:
             self._theme = theme
         self.graph, self.loss_node, self._lr = graph, loss_node, lr
-        self._state, self._selected, self._focus = None, None, None
+        self._state, self._shown, self._selected, self._focus = None, None, None, None
         self._stale = True
         self._styled = ((None, None), None, set())
         self._edge_content, self._edge_text_cache = {}, {}
@@ -126,8 +132,9 @@ class GraphScene(QGraphicsScene):
             self.addItem(edge)
             self.addItem(edge.label)
         self._to_loss = (nx.ancestors(graph, loss_node) | {loss_node}) if loss_node in graph else set()
-        kinds = {a.get("kind", "op") for _, a in graph.nodes(data=True)}
-        self.legend.set_content(kinds, {d.kind for d in diagnostics})
+        self._legend_content = ({a["kind"] for _, a in graph.nodes(data=True)}, {d.kind for d in diagnostics})
+        self._diagnostics_shown = True
+        self.legend.set_content(*self._legend_content)
         self._layout()
         self._restyle()
 
@@ -166,8 +173,13 @@ class GraphScene(QGraphicsScene):
     # ------------------------------------------------------------------------ state
     def apply_state(self, state: DisplayState, trace=None, lr: float | None = None) -> None:
         """Render ``state``: values, gradients, edge labels, the step's highlight and the update
-        line. ``lr`` defaults to ``trace.lr`` (pass the StepSequence's lr if it overrides it)."""
-        prev, self._state = self._state, state
+        line, as far as the visibility policy shows them. ``lr`` defaults to ``trace.lr`` (pass
+        the StepSequence's lr if it overrides it)."""
+        self._state = state
+        self._show_diagnostics(self._policy.diagnostics(state))
+        # The step (phase, active node and edges) is drawn as is; its numbers as the policy says.
+        prev, state = self._shown, self._policy.shown(state)
+        self._shown = state
         if lr is None:
             lr = getattr(trace, "lr", self._lr)
         trace_graph = getattr(trace, "graph", None)
@@ -194,7 +206,7 @@ class GraphScene(QGraphicsScene):
         for e in edges:
             a = graph_edges[e]
             label, colour_hex, width = "", None, 1.4
-            if (a.get("grad") is not None or a.get("detached")) and m.edge_has_grad(*e, state):
+            if (a["grad"] is not None or a["detached"]) and m.edge_has_grad(*e, state):
                 label, grad_colour, grad_w = self._edge_text(*e, a)
                 if grad_phase and grad_colour is not None:
                     colour_hex, width = grad_colour, grad_w
@@ -218,14 +230,23 @@ class GraphScene(QGraphicsScene):
         if rect != self.sceneRect():
             self.setSceneRect(rect)
 
+    def _show_diagnostics(self, shown: bool) -> None:
+        """Show or hide every diagnostic badge (and the legend's diagnostic entries)."""
+        if shown == self._diagnostics_shown:
+            return
+        self._diagnostics_shown = shown
+        for item in self._nodes.values():
+            item.set_diagnostics_shown(shown)
+        kinds, diagnostic_kinds = self._legend_content
+        self.legend.set_content(kinds, diagnostic_kinds if shown else set())
+
     def _edge_text(self, u: str, v: str, a: dict) -> tuple[str, str | None, float]:
         """The chain-rule label, gradient colour and width of an edge (fixed per graph and
         theme: cached, as apply_state asks for every edge on every step)."""
         cached = self._edge_text_cache.get((u, v))
         if cached is None:
-            mag = magnitude(a.get("grad"), self._stats)
-            label = edge_label(a.get("local"), self.graph.nodes[v].get("grad"), a.get("grad"),
-                               bool(a.get("detached")), norm=mag)
+            mag = magnitude(a["grad"], self._stats)
+            label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag)
             look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached
@@ -263,12 +284,23 @@ class GraphScene(QGraphicsScene):
             return set()
         edges = self._map.active_edges(state)
         if state.phase == "Backward":
-            edges = {e for e in edges if self.graph.edges[e].get("grad") is not None}
+            edges = {e for e in edges if self.graph.edges[e]["grad"] is not None}
         return edges
 
     def state(self) -> DisplayState | None:
         """The state shown now (None before the first :meth:`apply_state`)."""
         return self._state
+
+    def policy(self) -> VisibilityPolicy:
+        """The visibility policy deciding what of a state is drawn."""
+        return self._policy
+
+    def set_policy(self, policy: VisibilityPolicy) -> None:
+        """Draw with ``policy`` from now on (the current state is drawn again at once)."""
+        self._policy = policy
+        self._stale = True
+        if self._state is not None:
+            self.apply_state(self._state, lr=self._applied_lr)
 
     # ------------------------------------------------------------------------ selection
     def highlight_paths_to_loss(self, node_id: str | None) -> None:

@@ -1,9 +1,10 @@
 """Inspector dock: everything about the selected node or edge, with the chain rule in numbers.
 
-Choice about the stepper: the inspector always shows every value and gradient the trace knows
-(a reader who selects a node wants its numbers now), but marks the ones the step-through has not
+Choice about the stepper: the inspector shows every value and gradient the trace knows (a
+reader who selects a node wants its numbers now), but marks the ones the step-through has not
 reached yet, and offers a button that jumps to the step where they appear. The canvas is the
-place where values appear one step at a time; the inspector is the reference card.
+place where values appear one step at a time; the inspector is the reference card. What is
+marked, or left out altogether, is the visibility policy's answer (:meth:`Inspector.set_policy`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
 from bpviz.gui.document import Document
 from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
 from bpviz.gui.theme import Theme
+from bpviz.presentation.visibility import DEFAULT_POLICY, HIDDEN, VisibilityPolicy
 
 JACOBIAN_CAP = 65536
 KIND_TITLES = {"input": "Input", "param": "Parameter", "constant": "Constant", "op": "Operation",
@@ -32,6 +34,7 @@ class Inspector(QDockWidget):
         self._state = None
         self._selection: str | tuple[str, str] | None = None
         self._view_attrs: dict = {}
+        self._policy: VisibilityPolicy = DEFAULT_POLICY
         self._theme = document.theme
         self._jacobians: dict[tuple[str, str], object] = {}
         self._scroll = QScrollArea()
@@ -70,6 +73,11 @@ class Inspector(QDockWidget):
         self._state = state
         if self._selection is not None:
             self._render()
+
+    def set_policy(self, policy: VisibilityPolicy) -> None:
+        """Mark and hide numbers as ``policy`` says from now on."""
+        self._policy = policy
+        self._render()
 
     def set_theme(self, theme: Theme) -> None:
         """Colours for heatmaps and muted text."""
@@ -128,17 +136,20 @@ class Inspector(QDockWidget):
 
     def _overview_page(self, page: InspectorPage) -> None:
         """Nothing selected: what was traced, and how to read the canvas."""
-        from bpviz.core.stepper import format_number
+        from bpviz.presentation.format import format_number
 
         t = self._trace
         page.title(t.title, size=15)
-        kinds = [a.get("kind") for _, a in t.graph.nodes(data=True)]
-        page.form([("loss", format_number(t.loss)),
+        kinds = [a["kind"] for _, a in t.graph.nodes(data=True)]
+        # An overview has no room for marks: the loss and the findings show unless hidden.
+        loss_hidden = self._state is not None and self._policy.value(self._state, t.loss_node) == HIDDEN
+        findings = str(len(t.diagnostics)) if t.diagnostics else "none"
+        page.form([("loss", "" if loss_hidden else format_number(t.loss)),
                    ("graph", f"{t.graph.number_of_nodes()} nodes, {t.graph.number_of_edges()} edges"),
                    ("operations", str(sum(k in ("op", "loss") for k in kinds))),
                    ("parameters", str(sum(k == "param" for k in kinds))),
                    ("learning rate", format_number(self._sequence.lr if self._sequence else t.lr)),
-                   ("diagnostics", str(len(t.diagnostics)) if t.diagnostics else "none")])
+                   ("diagnostics", findings if self._diagnostics() else "")])
         page.section("How to read it")
         page.note("Step with → (or the Step button): values flow down to the loss, then gradients "
                   "flow back up. Each edge shows its local derivative ×d and upstream × local = "
@@ -146,70 +157,72 @@ class Inspector(QDockWidget):
                   "the chain rule written out; click the background to come back here.")
 
     def _node_page(self, page: InspectorPage, node: str) -> None:
-        from bpviz.core.stepper import format_number
-        from bpviz.gui.chain_rule import node_formula, sym
-        from bpviz.gui.format import shape_text
         from bpviz.gui.tensor_widgets import TensorView
+        from bpviz.presentation.chain_rule import node_formula, sym
+        from bpviz.presentation.format import format_number, shape_text
 
-        t, a = self._trace, self._trace.node(node)
-        name = str(a.get("name") or node)
-        page.title(name, KIND_TITLES.get(a.get("kind"), a.get("kind", "")))
-        page.form([("op", a.get("op")), ("autograd", a.get("autograd")), ("module", a.get("module")),
-                   ("shape", shape_text(a.get("shape"))), ("dtype", a.get("dtype")),
-                   ("requires grad", "yes" if a.get("requires_grad") else "no"), ("id", node)])
+        t, a, policy = self._trace, self._trace.node(node), self._policy
+        name = a["name"] or node
+        page.title(name, KIND_TITLES.get(a["kind"], a["kind"]))
+        page.form([("op", a["op"]), ("autograd", a["autograd"]), ("module", a["module"]),
+                   ("shape", shape_text(a["shape"])), ("dtype", a["dtype"]),
+                   ("requires grad", "yes" if a["requires_grad"] else "no"), ("id", node)])
         page.section("Value")
-        page.reveal(lambda s: node in s.values, "value")
-        page.add(TensorView(a.get("value"), self._theme))
+        if page.reveal(lambda s: policy.value(s, node), "value"):
+            page.add(TensorView(a["value"], self._theme))
         page.section(f"Gradient  dL/d{sym(t, node)}")
-        if a.get("grad") is not None:
-            page.reveal(lambda s: node in s.grads, "gradient")
-        page.add(TensorView(a.get("grad"), self._theme, empty_text=NO_GRAD))
+        grad_shown = a["grad"] is None or page.reveal(lambda s: policy.grad(s, node), "gradient")
+        if grad_shown:
+            page.add(TensorView(a["grad"], self._theme, empty_text=NO_GRAD))
         updated = self._sequence.update_values.get(node) if self._sequence is not None else None
         if updated is not None:
             page.section(f"After the update  {name} − {format_number(self._sequence.lr)} × grad")
-            page.reveal(lambda s: s.phase == "Update", "update")
-            page.add(TensorView(updated, self._theme))
-        page.section("Chain rule")
-        page.formula(node_formula(t, node))
-        page.diagnostics(t.diagnostics_for(node))
+            if page.reveal(lambda s: policy.update(s, node), "update"):
+                page.add(TensorView(updated, self._theme))
+        if grad_shown:
+            page.section("Chain rule")
+            page.formula(node_formula(t, node))
+        if self._diagnostics():
+            page.diagnostics(t.diagnostics_for(node))
 
     def _edge_page(self, page: InspectorPage, u: str, v: str) -> None:
         import torch
 
-        from bpviz.gui.chain_rule import edge_formula, sym
         from bpviz.gui.tensor_widgets import TensorView
+        from bpviz.presentation.chain_rule import edge_formula, sym
 
-        t, e = self._trace, self._trace.edge(u, v)
+        t, e, policy = self._trace, self._trace.edge(u, v), self._policy
         us, vs = sym(t, u), sym(t, v)
         page.title(f"{us} → {vs}", "Edge")
-        index = e.get("index")
-        where = ", ".join(map(str, index)) if isinstance(index, (list, tuple)) else str(index)
-        page.note(f"{us} feeds input {where or '—'} of {vs}" + (" through .detach()" if e.get("detached") else ""))
+        index = e["index"]
+        where = ", ".join(map(str, index))
+        page.note(f"{us} feeds input {where or '—'} of {vs}" + (" through .detach()" if e["detached"] else ""))
         page.section(f"Local derivative  ∂{vs}/∂{us}")
-        if e.get("local") is not None:
+        if e["local"] is not None:
             page.add(TensorView(torch.tensor(float(e["local"]), dtype=torch.float64), self._theme))
-        elif e.get("detached") or not index:
+        elif e["detached"] or not index:
             page.note("None: no gradient flows along this edge.")
         else:
             self._jacobian(page, u, v)
         page.section(f"Upstream gradient  dL/d{vs}")
-        page.reveal(lambda s: (u, v) in s.edge_grads, "gradient")
-        page.add(TensorView(t.node(v).get("grad"), self._theme, empty_text=NO_GRAD))
+        if not page.reveal(lambda s: policy.edge_grad(s, u, v), "gradient"):
+            return
+        page.add(TensorView(t.node(v)["grad"], self._theme, empty_text=NO_GRAD))
         page.section(f"Gradient along this edge  (share of dL/d{us})")
-        page.add(TensorView(e.get("grad"), self._theme, empty_text="None"))
+        page.add(TensorView(e["grad"], self._theme, empty_text="None"))
         page.section("Chain rule")
         page.formula(edge_formula(t, u, v))
 
     def _jacobian(self, page: InspectorPage, u: str, v: str) -> None:
         """The dense local Jacobian as a heatmap, computed once per edge, under the size cap."""
-        from bpviz.gui.chain_rule import sym
         from bpviz.gui.tensor_widgets import HeatmapWidget
+        from bpviz.presentation.chain_rule import sym
 
         t = self._trace
         if (u, v) not in self._jacobians:
             self._jacobians[u, v] = t.jacobian(u, v, max_elements=JACOBIAN_CAP)
         jac = self._jacobians[u, v]
-        u_val, v_val = t.node(u).get("value"), t.node(v).get("value")
+        u_val, v_val = t.node(u)["value"], t.node(v)["value"]
         if jac is None:
             n = u_val.numel() * v_val.numel() if u_val is not None and v_val is not None else 0
             why = (f"it would have {n:,} entries (more than {JACOBIAN_CAP:,})" if n > JACOBIAN_CAP
@@ -233,14 +246,14 @@ class Inspector(QDockWidget):
         out = attrs.get("output")
         if out is None or out not in self._trace.graph:
             return
-        a = self._trace.node(out)
-        name = a.get("name") or out
+        a, policy = self._trace.node(out), self._policy
+        name = a["name"] or out
         page.section(f"Output value  ({name})")
-        page.reveal(lambda s: out in s.values, "value")
-        page.add(TensorView(a.get("value"), self._theme))
+        if page.reveal(lambda s: policy.value(s, out), "value"):
+            page.add(TensorView(a["value"], self._theme))
         page.section(f"Output gradient  dL/d{name}")
-        page.reveal(lambda s: out in s.grads, "gradient")
-        page.add(TensorView(a.get("grad"), self._theme, empty_text=NO_GRAD))
+        if page.reveal(lambda s: policy.grad(s, out), "gradient"):
+            page.add(TensorView(a["grad"], self._theme, empty_text=NO_GRAD))
 
     def _merged_edge_page(self, page: InspectorPage) -> None:
         """A drawn edge standing for several trace edges (collapsed modules, hidden shape ops)."""
@@ -252,4 +265,14 @@ class Inspector(QDockWidget):
                   "traced graph, merged by a collapsed module or a hidden shape-only op. Expand "
                   "modules and show shape-only ops (View menu) to see each local derivative.")
         page.section("Gradient along it")
+        u, v = self._selection
+        hops = [u, *(attrs.get("bridged") or ()), v]
+        members = attrs.get("members") or list(zip(hops, hops[1:]))
+        if self._state is not None and any(self._policy.edge_grad(self._state, *e) == HIDDEN for e in members):
+            page.note("Hidden for now: the gradient is not shown at this step.")
+            return
         page.add(TensorView(attrs.get("grad"), self._theme, empty_text="None"))
+
+    def _diagnostics(self) -> bool:
+        """Whether the policy shows diagnostics at the current step."""
+        return self._policy.diagnostics(self._state)

@@ -1,6 +1,7 @@
 """InspectorPage: the building blocks of one inspector page (titles, sections, notes, the
 'not reached yet' marks and the chain-rule formula), so the inspector reads as a list of
-sections rather than widget plumbing."""
+sections rather than widget plumbing. Whether a number is shown, marked or hidden at the current
+step is the visibility policy's answer (:mod:`bpviz.presentation.visibility`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from bpviz.gui.theme import Theme
+from bpviz.presentation.visibility import HIDDEN, SHOWN
 
 
 def reveal_position(sequence, test) -> int | None:
@@ -108,13 +110,25 @@ class InspectorPage(QWidget):
         self.layout_.addWidget(label)
         return label
 
-    def reveal(self, test, what: str) -> None:
-        """A 'not reached yet' line with a jump button when the current step hides ``what``."""
-        if self._sequence is None or self._state is None or test(self._state):
-            return
-        pos = reveal_position(self._sequence, test)
+    def reveal(self, status: Callable, what: str) -> bool:
+        """Mark ``what`` where the current step has not reached it; False where it is hidden.
+
+        ``status(state)`` is the visibility policy's answer for ``what`` at a state. Marked: a
+        'not reached yet' line with a button that jumps to the step where it is shown. Hidden:
+        a note saying so, and False, so the caller leaves the number out.
+        """
+        if self._sequence is None or self._state is None:
+            return True
+        now = status(self._state)
+        if now == SHOWN:
+            return True
+        if now == HIDDEN:
+            hidden = self.note(f"Hidden for now: the {what} is not shown at this step.")
+            hidden.setObjectName("hiddenNote")
+            return False
+        pos = reveal_position(self._sequence, lambda s: status(s) == SHOWN)   # marked: where shown
         if pos is None:
-            return
+            return True
         row = QHBoxLayout()
         note = QLabel(f"Not reached yet: the {what} appears at step {pos}.")
         note.setObjectName("revealNote")
@@ -127,6 +141,7 @@ class InspectorPage(QWidget):
             button.clicked.connect(lambda: self._on_jump(pos))
         row.addWidget(button)
         self.layout_.addLayout(row)
+        return True
 
     def formula(self, lines: list[str]) -> None:
         """The chain rule: the first line large and in the gradient colour, the rest plain."""

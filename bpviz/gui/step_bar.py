@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.gui.step_controller import SPEEDS, StepController
 from bpviz.gui.theme import LIGHT, Theme
+from bpviz.presentation.visibility import DEFAULT_POLICY
 
 # Phase colours come from the canvas theme so the bar and the graph tell the same story:
 # forward tokens are blue, backward tokens orange, the loss has the loss colour, updates green.
@@ -246,8 +247,9 @@ class StepBar(QWidget):
         self.phase_label.setStyleSheet(
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
             " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
-        self.caption_label.setText(step.caption)
-        self.caption_label.setToolTip(step.caption)
+        caption = DEFAULT_POLICY.caption(seq, pos)
+        self.caption_label.setText(caption)
+        self.caption_label.setToolTip(caption)
         self.position_label.setText(f"step {pos} / {seq.last}")
         at_start, at_end = pos <= 0, pos >= seq.last
         self.reset_button.setEnabled(not at_start)

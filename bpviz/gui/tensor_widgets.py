@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from bpviz.core.stepper import format_number
-from bpviz.gui.format import format_compact, shape_text
 from bpviz.gui.theme import LIGHT, Theme, mix
+from bpviz.presentation.format import format_compact, format_number, shape_text
 
 TABLE_MAX_CELLS = 64
 HEATMAP_MAX_SIDE_CELLS = 150

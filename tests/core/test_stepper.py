@@ -3,7 +3,7 @@
 import torch
 
 from bpviz.core.scenario import load_scenario
-from bpviz.core.stepper import StepSequence, format_number
+from bpviz.core.stepper import StepSequence
 from bpviz.core.trace import trace_scenario
 
 
@@ -59,23 +59,3 @@ def test_detached_branch_nodes_never_get_grads():
     end = seq.state_at(seq.last)
     assert tr.find("b") not in end.grads and tr.find("w") in end.grads
     assert tr.find("b") not in end.updated
-
-
-def test_format_number():
-    assert format_number(56.0) == "56"
-    assert format_number(-9.0) == "-9"
-    assert format_number(0.25) == "0.25"
-    assert format_number(1.5e-7) == "1.5e-07"
-    assert format_number(float("nan")) == "nan"
-
-
-def test_captions_give_scalars_and_the_shape_of_tensors():
-    _, seq = chain()
-    assert [s.caption for s in seq.steps if s.phase == "Backward"][-1] == "y: dL/dy = 14 flows to its inputs"
-    assert seq.steps[-1].caption == "param ← param − 0.01 × grad"   # the node cards' notation
-    mlp = trace_scenario(load_scenario("lesson:mlp_10_5_1"))
-    captions = [s.caption for s in StepSequence(mlp).steps]
-    relu = mlp.graph.nodes[mlp.find("relu")]
-    assert relu["value"].shape == (32, 5)
-    assert "relu: relu = a 32×5 tensor" in captions
-    assert "relu: dL/drelu = a 32×5 tensor flows to its inputs" in captions

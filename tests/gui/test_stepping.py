@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
+from bpviz.presentation.captions import step_caption
 from tests.gui.helpers import edge_text, node_texts, snapshot
 
 BUTTONS = ("stepForward", "stepBack", "playPause", "resetSteps", "stepToEnd")
@@ -45,7 +46,7 @@ def test_step_button_walks_every_step_with_the_expected_numbers(qtbot, open_wind
         assert window.controller.position == expected
         assert bar.slider.value() == expected
         assert bar.phase_label.text() == seq.steps[expected].phase
-        assert bar.caption_label.text() == seq.steps[expected].caption
+        assert bar.caption_label.text() == step_caption(seq, expected)
         phases.append(bar.phase_label.text())
         if expected == seq.first_of("Backward") - 1:
             # Still before the backward pass: no edge carries a gradient label yet.

@@ -7,10 +7,10 @@ import math
 
 from PySide6.QtCore import Qt
 
-from bpviz.gui.format import TensorDisplay
 from bpviz.gui.items import heatmap, tensor_block
 from bpviz.gui.items.tensor_block import ROLES, painter_for
 from bpviz.gui.theme import DARK, LIGHT
+from bpviz.presentation.format import TensorDisplay
 
 TEXTS = ("w", "x1", "layers.0.weight", "‖·‖ 3.162 · min -1 · max 2", "grad ‖g‖=0.0001234",
          "a_very_long_parameter_name_inside_a_module.weight", "θ ← θ − 0.1·g")

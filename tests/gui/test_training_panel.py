@@ -255,7 +255,7 @@ def test_fit_points_show_their_class_when_the_targets_are_zero_or_one(qapp):
     probability, but 0/1 targets still colour the points by class; other targets do not."""
     from bpviz.gui.theme import LIGHT
     from bpviz.gui.training.fit_plots import FitView
-    from bpviz.gui.training.snapshot import FitData
+    from bpviz.presentation.training.snapshot import FitData
 
     grid = (np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))
     X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
@@ -276,7 +276,7 @@ def test_histogram_ticks_are_the_values_themselves(qapp, qtbot):
 
     from bpviz.gui.theme import LIGHT
     from bpviz.gui.training.fit_plots import HistogramPlot
-    from bpviz.gui.training.snapshot import Histograms
+    from bpviz.presentation.training.snapshot import Histograms
 
     panel = HistogramPlot(LIGHT)
     qtbot.addWidget(panel)

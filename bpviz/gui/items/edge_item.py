@@ -82,7 +82,7 @@ class EdgeItem(QGraphicsItem):
     def __init__(self, u: str, v: str, attrs: dict, theme: Theme):
         super().__init__()
         self.u, self.v = u, v
-        self.detached = bool(attrs.get("detached"))
+        self.detached = attrs["detached"]
         self.label = EdgeLabelItem(self)
         self.label_is_grad = False
         self._theme = theme

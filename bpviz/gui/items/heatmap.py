@@ -9,9 +9,9 @@ from functools import lru_cache
 
 from PySide6.QtGui import QImage
 
-from bpviz.gui.format import TensorDisplay
 from bpviz.gui.items.style import colour
 from bpviz.gui.theme import Theme, mix
+from bpviz.presentation.format import TensorDisplay
 
 HEAT_LEVELS = 64
 

@@ -7,18 +7,17 @@ what is visible inside the reserved space.
 
 from __future__ import annotations
 
-
 import torch
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from bpviz.gui.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
 from bpviz.gui.items.badge_item import BADGE_R, BadgeItem
 from bpviz.gui.items.style import colour, shared_colour
 from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painter_for
 from bpviz.gui.items.zorder import CACHE_NODE, LOD_SHAPE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
+from bpviz.presentation.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
 
 PAD_X = 10.0
 PAD_Y = 5.0
@@ -37,17 +36,19 @@ class NodeItem(QGraphicsItem):
                  stats: StatsCache | None = None):
         super().__init__()
         self.node_id = node_id
-        self.kind = str(attrs.get("kind", "op"))
-        self.name = str(attrs.get("name") or node_id)
-        self.op = str(attrs.get("op") or "")
+        self.kind = attrs["kind"]
+        self.name = attrs["name"] or node_id
+        self.op = attrs["op"]
         # Not "shape": that name is the QGraphicsItem virtual Qt calls for hit tests.
-        self.tensor_shape = tuple(attrs.get("shape") or ())
-        module = str(attrs.get("module") or "")
-        meta = [shape_text(self.tensor_shape), str(attrs.get("dtype") or ""), f"module {module}" if module else ""]
+        self.tensor_shape = tuple(attrs["shape"])
+        module = attrs["module"]
+        meta = [shape_text(self.tensor_shape), attrs["dtype"], f"module {module}" if module else ""]
         self.meta = " · ".join(m for m in meta if m)
         self.diagnostics = tuple(diagnostics)
+        # The kinds that colour the box: emptied while the visibility policy hides diagnostics.
         self._diag_kinds = [d.kind for d in self.diagnostics]
-        value, grad = attrs.get("value"), attrs.get("grad")
+        self._diagnostics_shown = True
+        value, grad = attrs["value"], attrs["grad"]
         self._raw = (value, grad)
         self._value = describe(value, stats) if self.kind != "group" or value is not None else NO_VALUE
         # A constant named by its own value ("3") needs no value line.
@@ -59,7 +60,7 @@ class NodeItem(QGraphicsItem):
         # Parameters that will be updated reserve room for the update line from the start.
         self._reserve_update: tuple[str, str] | None = None
         self._update_cache: tuple = (None, None, None)
-        if self.kind in ("input", "param", "constant") and attrs.get("requires_grad") and grad is not None \
+        if self.kind in ("input", "param", "constant") and attrs["requires_grad"] and grad is not None \
                 and value is not None:
             new = value - lr * grad
             self._reserve_update = self._update_lines(new, lr)
@@ -203,6 +204,19 @@ class NodeItem(QGraphicsItem):
         line = update_text(self.name, lr, new, *self._raw)
         return (line, "" if new.numel() == 1 else "new " + describe(new).text)
 
+    def set_diagnostics_shown(self, shown: bool) -> None:
+        """Show or hide what the diagnostics add (badges, box colours, tooltip lines); the box
+        keeps its size, so hiding them never moves anything."""
+        if shown == self._diagnostics_shown:
+            return
+        self._diagnostics_shown = shown
+        self._diag_kinds = [d.kind for d in self.diagnostics] if shown else []
+        for badge in self._badges:
+            badge.setVisible(shown)
+        self._plain = None
+        self.setToolTip(self._tooltip())
+        self.update()
+
     def set_cache(self, mode: QGraphicsItem.CacheMode) -> None:
         """Cache this box's painting (and its badges') in ``mode``."""
         self.setCacheMode(mode)
@@ -239,7 +253,7 @@ class NodeItem(QGraphicsItem):
 
     def _tooltip(self) -> str:
         lines = [f"{self.name} ({self._tag()})", self.meta]
-        lines += [f"⚠ {d.message}" for d in self.diagnostics]
+        lines += [f"⚠ {d.message}" for d in self.diagnostics if self._diagnostics_shown]
         return "\n".join(line for line in lines if line)
 
     # --------------------------------------------------------------------------- paint

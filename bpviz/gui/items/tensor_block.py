@@ -11,10 +11,10 @@ from functools import lru_cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter, QPen
 
-from bpviz.gui.format import TensorDisplay
 from bpviz.gui.items.heatmap import heat_image
 from bpviz.gui.items.style import font, metrics, shared_colour
 from bpviz.gui.theme import Theme
+from bpviz.presentation.format import TensorDisplay
 
 HEAT_CELL = 12.0
 HEAT_MAX_W = 168.0

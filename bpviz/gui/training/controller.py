@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 if TYPE_CHECKING:
     from bpviz.gui.canvas_panel import CanvasPanel
     from bpviz.gui.document import Document
-    from bpviz.gui.training.buffers import TrainingHistory
+    from bpviz.presentation.training.buffers import TrainingHistory
     from bpviz.gui.training.docks import TrainingDocks
     from bpviz.gui.training.live import LiveView
     from bpviz.gui.training.worker import TrainingThread
@@ -132,7 +132,7 @@ class TrainingController(QObject):
         """Create the docks, the plot buffers and the worker thread (once)."""
         if self.parts is not None:
             return self.parts
-        from bpviz.gui.training.buffers import TrainingHistory
+        from bpviz.presentation.training.buffers import TrainingHistory
         from bpviz.gui.training.docks import TrainingDocks
         from bpviz.gui.training.live import LiveView
         from bpviz.gui.training.worker import TrainingThread

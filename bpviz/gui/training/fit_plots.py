@@ -99,7 +99,7 @@ class HistogramPlot(QWidget):
         return self.combo.currentText()
 
     def set_histograms(self, hist) -> None:
-        """Show a :class:`~bpviz.gui.training.snapshot.Histograms` (None clears)."""
+        """Show a :class:`~bpviz.presentation.training.snapshot.Histograms` (None clears)."""
         if hist is None:
             self.value_bars.setData([], [])
             self.grad_bars.setData([], [])
@@ -151,7 +151,7 @@ class FitView(QWidget):
             style_plot(self.plot_widget.getPlotItem(), theme, "Data and fit", "y", "x")
 
     def set_data(self, data) -> None:
-        """Draw a :class:`~bpviz.gui.training.snapshot.FitData` (None: show the note)."""
+        """Draw a :class:`~bpviz.presentation.training.snapshot.FitData` (None: show the note)."""
         plot = self.plot_widget.getPlotItem()
         for item in self._items:
             plot.removeItem(item)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bpviz.core.datasets import load_csv
 from bpviz.core.scenario import Scenario
 from bpviz.core.training import TrainConfig, Trainer
-from bpviz.gui.training.snapshot import copy_into, state_tensors
+from bpviz.presentation.training.snapshot import copy_into, state_tensors
 
 OWN, BUILTIN, CSV = "own", "builtin", "csv"
 

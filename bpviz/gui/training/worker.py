@@ -6,7 +6,7 @@ between two steps however fast they come. Results go to the UI as :class:`Chunk`
 most every :data:`EMIT_INTERVAL` seconds (never one signal per step), already packed into
 arrays so the UI thread only appends them.
 
-Every few chunks a chunk also carries a :class:`~bpviz.gui.training.snapshot.Snapshot`: the
+Every few chunks a chunk also carries a :class:`~bpviz.presentation.training.snapshot.Snapshot`: the
 scenario traced with the current weights, traced here between two steps, so tracing never races
 with the optimiser. Snapshots are paced by two clocks: the UI says when it is ready for the next
 one (after drawing the last, see :meth:`TrainingThread.ready_for_snapshot`), and the thread
@@ -164,7 +164,7 @@ class TrainingThread(QThread):
 
     # ------------------------------------------------------------------------ worker side
     def run(self) -> None:  # noqa: D102 - QThread API; runs on the worker thread
-        from bpviz.gui.training.snapshot import EventLog
+        from bpviz.presentation.training.snapshot import EventLog
 
         self._events = EventLog()
         while True:
@@ -211,7 +211,7 @@ class TrainingThread(QThread):
             self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "failed", str(exc), session.step))
             return
         if fresh:
-            from bpviz.gui.training.snapshot import FitProbe
+            from bpviz.presentation.training.snapshot import FitProbe
 
             self._probe = FitProbe(trainer)
         self._train(cmd, trainer, fresh)
@@ -262,7 +262,7 @@ class TrainingThread(QThread):
 
     def _snapshot(self, diagnostics):
         """Trace with the current weights (None if the trace itself fails: the run goes on)."""
-        from bpviz.gui.training.snapshot import Snapshot, histograms, retrace
+        from bpviz.presentation.training.snapshot import Snapshot, histograms, retrace
 
         t0 = time.perf_counter()
         trainer = self._session.trainer

@@ -26,11 +26,11 @@ class ViewMap:
         self._nodes: dict[str, tuple[str, ...]] = {}
         self._view_of: dict[str, str] = {}
         for v, a in view.nodes(data=True):
-            members = tuple(a.get("members") or (v,)) if a.get("kind") == "group" else (v,)
+            members = tuple(a["members"] or (v,)) if a["kind"] == "group" else (v,)
             self._nodes[v] = members
             for m in members:
                 self._view_of[m] = v
-        self._stand = {v: (a["output"],) if a.get("kind") == "group" and a.get("output") is not None
+        self._stand = {v: (a["output"],) if a["kind"] == "group" and a["output"] is not None
                        else self._nodes[v] for v, a in view.nodes(data=True)}
         self._edges: dict[Edge, tuple[Edge, ...]] = {
             (u, v): self._underlying(u, v, a) for u, v, a in view.edges(data=True)

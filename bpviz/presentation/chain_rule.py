@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpviz.core.stepper import format_number
+from bpviz.core.numbers import format_number
 
 TIMES = " × "
 
@@ -43,13 +43,13 @@ def _grad_edges(trace, node: str) -> list[str]:
     g = trace.graph
     rank = {n: i for i, n in enumerate(trace.forward_order)}
     outs = [v for v in g.successors(node)
-            if g.edges[node, v].get("grad") is not None and not g.edges[node, v].get("detached")]
+            if g.edges[node, v]["grad"] is not None and not g.edges[node, v]["detached"]]
     return sorted(outs, key=lambda v: (rank.get(v, len(rank)), v))
 
 
 def sym(trace, node: str) -> str:
     """The name used in formulas: ``L`` for the loss, else the node's name."""
-    return "L" if node == trace.loss_node else str(trace.graph.nodes[node].get("name") or node)
+    return "L" if node == trace.loss_node else (trace.graph.nodes[node]["name"] or node)
 
 
 def scalar_chain(trace, node: str) -> tuple[list[tuple[str, str, float]], str]:
@@ -65,7 +65,7 @@ def scalar_chain(trace, node: str) -> tuple[list[tuple[str, str, float]], str]:
         outs = _grad_edges(trace, cur)
         if len(outs) != 1:
             break
-        local = trace.graph.edges[cur, outs[0]].get("local")
+        local = trace.graph.edges[cur, outs[0]]["local"]
         if local is None or outs[0] in seen:
             break
         walked.append((cur, outs[0], float(local)))
@@ -79,11 +79,11 @@ def node_formula(trace, node: str) -> list[str]:
     g = trace.graph
     attrs = g.nodes[node]
     name = sym(trace, node)
-    grad = attrs.get("grad")
+    grad = attrs["grad"]
     if node == trace.loss_node:
         return ["dL/dL = 1", "The backward pass starts here."]
     if grad is None:
-        if not attrs.get("requires_grad"):
+        if not attrs["requires_grad"]:
             return [f"dL/d{name}: {name} does not require grad, so autograd computes none for it."]
         return [f"dL/d{name}: no gradient reaches {name}."]
     outs = _grad_edges(trace, node)
@@ -97,7 +97,7 @@ def node_formula(trace, node: str) -> list[str]:
             factors = [_num(local) for _, _, local in reversed(walked)]
             parts = [f"∂{sym(trace, v)}/∂{sym(trace, u)}" for u, v, _ in reversed(walked)]
             if stop != trace.loss_node:
-                up = _scalar(g.nodes[stop].get("grad"))
+                up = _scalar(g.nodes[stop]["grad"])
                 if up is None:
                     return _tensor_single(trace, node, outs[0])
                 factors.insert(0, _num(up))
@@ -114,8 +114,8 @@ def node_formula(trace, node: str) -> list[str]:
         lines = [f"dL/d{name} = {terms} = {format_number(g_node)}",
                  f"{name} is used {len(outs)} times, so its gradient is the sum of the contributions:"]
         for v, c in zip(outs, contribs):
-            local = g.edges[node, v].get("local")
-            up = _scalar(g.nodes[v].get("grad"))
+            local = g.edges[node, v]["local"]
+            up = _scalar(g.nodes[v]["grad"])
             if local is not None and up is not None:
                 lines.append(f"  via {sym(trace, v)}: dL/d{sym(trace, v)} × ∂{sym(trace, v)}/∂{name}"
                              f" = {_num(up)} × {_num(float(local))} = {format_number(_scalar(c))}")
@@ -133,7 +133,7 @@ def node_formula(trace, node: str) -> list[str]:
 def _tensor_single(trace, node: str, v: str) -> list[str]:
     name, vs = sym(trace, node), sym(trace, v)
     grad = trace.graph.nodes[node]["grad"]
-    up = trace.graph.nodes[v].get("grad")
+    up = trace.graph.nodes[v]["grad"]
     lines = [f"dL/d{name} = (∂{vs}/∂{name})ᵀ · dL/d{vs}"]
     if up is not None:
         lines.append(f"‖dL/d{vs}‖ = {_norm(up)}  →  ‖dL/d{name}‖ = {_norm(grad)}")
@@ -145,13 +145,13 @@ def edge_formula(trace, u: str, v: str) -> list[str]:
     """Lines explaining the gradient that flows back along the edge u -> v."""
     e = trace.graph.edges[u, v]
     us, vs = sym(trace, u), sym(trace, v)
-    if e.get("detached"):
+    if e["detached"]:
         return [f"{us} reaches {vs} through .detach(): no gradient flows back along this edge."]
-    grad = e.get("grad")
+    grad = e["grad"]
     if grad is None:
         return [f"No gradient flows from {vs} back to {us}."]
-    up = trace.graph.nodes[v].get("grad")
-    local = e.get("local")
+    up = trace.graph.nodes[v]["grad"]
+    local = e["local"]
     g = _scalar(grad)
     if local is not None and g is not None and _scalar(up) is not None:
         return [f"dL/d{vs} × ∂{vs}/∂{us} = {_num(_scalar(up))} × {_num(float(local))} = {format_number(g)}",

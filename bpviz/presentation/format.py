@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from bpviz.core.stepper import format_number
+from bpviz.core.numbers import format_number
 
 TABLE_MAX = 12
 HEATMAP_MAX = 64

@@ -1,39 +1,17 @@
-"""The data a trace produces: a forward-direction graph of values, gradients and local derivatives.
+"""What a trace produces: the :class:`Trace` (a forward-direction graph of values, gradients and
+local derivatives, with the step orders and diagnostics) and its :class:`Diagnostic` findings.
 
-Node attributes (``trace.graph.nodes[node_id]``):
-
-=============  ==============================================================================
-``kind``       ``"input"``, ``"param"``, ``"constant"``, ``"op"`` or ``"loss"``
-``name``       parameter name (``layers.0.weight``), the scenario's variable name (``x``, ``w1``)
-               or, for ops, the friendly op name
-``op``         friendly op name (``linear``, ``relu``, ``pow``, ``mse_loss``); ``""`` for leaves
-``autograd``   autograd node class (``AddmmBackward0``); ``""`` for leaves without one
-``module``     module scope (``layers.0.fc``); ``""`` at top level
-``shape``      tuple of ints
-``dtype``      e.g. ``"float32"``
-``value``      detached ``torch.Tensor`` (the forward value), ``None`` where unknown
-``grad``       detached ``torch.Tensor``: dL/d(node), ``None`` where no gradient flows
-``requires_grad``  bool
-=============  ==============================================================================
-
-Edge attributes (``trace.graph.edges[u, v]``), edges point from producer to consumer:
-
-=============  ==============================================================================
-``grad``       the part of dL/du that flows back along this edge (tensor of u's shape) or None;
-               for fan-out, a node's ``grad`` is the sum of its out-edges' ``grad``
-``local``      the local derivative dv/du as a float where u and v are scalars, else ``None``
-               (use :meth:`Trace.jacobian` for a dense one on demand)
-``index``      which input of v this edge feeds
-``detached``   True where the value flowed through ``.detach()`` (no gradient can pass)
-=============  ==============================================================================
+The graph's node and edge records are described and written in :mod:`bpviz.core.graph_records`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
+
+from bpviz.core.graph_records import EdgeRecord, NodeRecord
 
 if TYPE_CHECKING:
     import torch
@@ -79,18 +57,18 @@ class Trace:
     # Autograd nodes kept (with retained saved tensors) for on-demand dense Jacobians.
     _autograd: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def node(self, node_id: str) -> dict[str, Any]:
-        """The attribute dict of one node."""
-        return self.graph.nodes[node_id]
+    def node(self, node_id: str) -> NodeRecord:
+        """The record of one node."""
+        return cast(NodeRecord, self.graph.nodes[node_id])
 
-    def edge(self, u: str, v: str) -> dict[str, Any]:
-        """The attribute dict of one edge."""
-        return self.graph.edges[u, v]
+    def edge(self, u: str, v: str) -> EdgeRecord:
+        """The record of one edge."""
+        return cast(EdgeRecord, self.graph.edges[u, v])
 
     def find(self, name: str) -> str:
         """The id of the first node named ``name`` (raises KeyError if none)."""
         for node_id, attrs in self.graph.nodes(data=True):
-            if attrs.get("name") == name:
+            if attrs["name"] == name:
                 return node_id
         raise KeyError(name)
 

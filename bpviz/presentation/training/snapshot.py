@@ -16,9 +16,9 @@ from torch import nn
 
 from bpviz.core.datasets import CLASSIFICATION
 from bpviz.core.diagnostics import Thresholds
-from bpviz.core.model import Diagnostic, Trace
 from bpviz.core.stepper import StepSequence
 from bpviz.core.trace import trace_scenario
+from bpviz.core.trace_record import Diagnostic, Trace
 from bpviz.core.training import Trainer
 
 HIST_BINS = 30
@@ -127,12 +127,12 @@ def merge_diagnostics(trace: Trace, step_diagnostics) -> list[Diagnostic]:
     relus: list[tuple[str, str]] = []
     for node in trace.forward_order:
         a = trace.graph.nodes[node]
-        if a.get("op") == "relu":
-            relus.append((node, str(a.get("module") or "")))
+        if a["op"] == "relu":
+            relus.append((node, a["module"]))
     # Leaves first: a parameter's name wins over an op that happens to share it.
-    nodes = sorted(trace.graph.nodes(data=True), key=lambda na: na[1].get("kind") in ("op", "loss"))
+    nodes = sorted(trace.graph.nodes(data=True), key=lambda na: na[1]["kind"] in ("op", "loss"))
     for node, a in nodes:
-        by_name.setdefault(str(a.get("name")), node)
+        by_name.setdefault(a["name"], node)
     for d in step_diagnostics:
         node = None
         if d.node in by_name:

@@ -1,4 +1,4 @@
-"""Display formatting (pure): numbers, tables, heatmaps, summaries, chain-rule labels, themes."""
+"""Display formatting (pure): numbers, tables, heatmaps, summaries, chain-rule labels."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import math
 
 import torch
 
-from bpviz.gui.format import StatsCache, describe, edge_label, format_compact, magnitude, shape_text, update_text
-from bpviz.gui.theme import DARK, LIGHT, grad_level, grad_width
+from bpviz.presentation.format import StatsCache, describe, edge_label, format_compact, magnitude, shape_text, update_text
 
 
 def test_scalars_tables_heatmaps_and_summaries():
@@ -47,16 +46,6 @@ def test_update_line_with_numbers():
     assert update_text("w", 0.1, torch.tensor(0.6), torch.tensor(0.5), torch.tensor(-1.0)) == \
         "w ← 0.5 − 0.1 × (-1) = 0.6"
     assert update_text("layers.0.weight", 0.1, torch.ones(3)) == "θ ← θ − 0.1·g"
-
-
-def test_gradient_scale_is_monotonic_in_width_and_clamped():
-    widths = [grad_width(10.0 ** k) for k in range(-8, 5)]
-    assert widths == sorted(widths) and widths[0] == widths[1] and widths[-1] == widths[-2]
-    assert grad_level(0.0) == -6 and grad_level(math.nan) == 2
-    for theme in (LIGHT, DARK):
-        assert theme.grad_colour(1e-9) == theme.grad_scale[0][1]
-        assert theme.grad_colour(1e9) == theme.grad_scale[-1][1]
-        assert theme.kind_style("group") == theme.group and theme.kind_style("weird") == theme.op
 
 
 def test_a_summarised_tensor_is_reduced_once_for_its_node_and_its_edge(monkeypatch):

@@ -1,0 +1,48 @@
+"""The caption of each step (the step bar's line, and the subtitle of an export), written with the
+trace's own numbers: ``y: mul = 14`` forward, ``y: dL/dy = 14 flows to its inputs`` backward."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bpviz.core.numbers import format_number
+
+if TYPE_CHECKING:  # the step bar imports this module before torch is loaded
+    import torch
+
+    from bpviz.core.stepper import StepSequence
+
+START = "Leaves hold their values; press Step to run the forward pass."
+UNKNOWN = "—"
+
+
+def tensor_brief(t: torch.Tensor | None) -> str:
+    """A tensor in a few words: the number for one element, else its size (the node on the
+    canvas shows the values)."""
+    if t is None:
+        return UNKNOWN
+    if t.numel() == 1:
+        return format_number(float(t.reshape(())))
+    if t.dim() == 1:
+        return f"a vector of {t.shape[0]}"
+    return f"a {'×'.join(map(str, t.shape))} tensor"
+
+
+def step_caption(sequence: StepSequence, position: int, show_value: bool = True, show_grad: bool = True) -> str:
+    """What the step at ``position`` (clamped) does, with its numbers.
+
+    ``show_value``/``show_grad`` False write :data:`UNKNOWN` instead of the number the step
+    computes (the visibility policy decides; by default both are shown).
+    """
+    step = sequence.steps[max(0, min(position, sequence.last))]
+    trace = sequence.trace
+    if step.phase == "Start":
+        return START
+    if step.phase == "Update":
+        return f"param ← param − {format_number(sequence.lr)} × grad"
+    if step.phase == "Loss":
+        return f"loss = {format_number(trace.loss) if show_value else UNKNOWN}; dL/dL = 1"
+    a = trace.graph.nodes[step.node]
+    if step.phase == "Forward":
+        return f"{a['name']}: {a['op']} = {tensor_brief(a['value']) if show_value else UNKNOWN}"
+    return f"{a['name']}: dL/d{a['name']} = {tensor_brief(a['grad']) if show_grad else UNKNOWN} flows to its inputs"
