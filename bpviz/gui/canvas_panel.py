@@ -46,6 +46,7 @@ class CanvasPanel(QStackedWidget):
         document.viewChanged.connect(self._on_view_changed)
         document.selectionChanged.connect(self._on_selection)
         document.themeChanged.connect(self._on_theme)
+        document.policyChanged.connect(self._on_policy)
         document.openFailed.connect(self._on_open_failed)
         document.steps.stepped.connect(self._on_stepped)
         document.steps.speedChanged.connect(self.set_animation_speed)
@@ -59,6 +60,7 @@ class CanvasPanel(QStackedWidget):
         from bpviz.gui.graph_view import GraphView
 
         scene = self.scene = GraphScene(self.document.theme, self)
+        scene.set_policy(self.document.policy)
         view = self.view = GraphView(scene)
         view.setObjectName("graphView")
         self.addWidget(view)
@@ -175,6 +177,10 @@ class CanvasPanel(QStackedWidget):
             view.ensureVisible(rect, 60, 60)
 
     # ------------------------------------------------------------------------ looks
+    def _on_policy(self) -> None:
+        if self.scene is not None:
+            self.scene.set_policy(self.document.policy)
+
     def _on_theme(self, theme) -> None:
         if self.scene is not None:
             self.scene.set_theme(theme)

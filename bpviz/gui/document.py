@@ -23,6 +23,7 @@ from bpviz.core.trust import TrustStore
 from bpviz.gui.step_controller import StepController
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.trace_worker import TraceResult, TraceRunner
+from bpviz.presentation.visibility import DEFAULT_POLICY, VisibilityPolicy
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -42,7 +43,9 @@ class Document(QObject):
     ``selectionChanged()``; ``themeChanged(Theme)``; ``busyChanged(bool)`` a trace is running;
     ``status(text, msecs)`` a line for the status bar; ``problem(title, message)`` something the
     user must read (a dialog); ``trustRequested(Source)`` a scenario file the user has not agreed
-    to run yet was asked for (the window asks, then opens it with ``trusted=True``).
+    to run yet was asked for (the window asks, then opens it with ``trusted=True``);
+    ``policyChanged()`` the visibility policy (what the stepper has not reached: marked or
+    hidden) changed.
     """
 
     traceChanged = Signal(bool)
@@ -55,6 +58,7 @@ class Document(QObject):
     status = Signal(str, int)
     problem = Signal(str, str)
     trustRequested = Signal(object)
+    policyChanged = Signal()
 
     def __init__(self, theme: Theme | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -74,6 +78,7 @@ class Document(QObject):
         self.theme: Theme = theme or THEMES["light"]
         self.selection: Selection = None
         self.trust = TrustStore()
+        self.policy: VisibilityPolicy = DEFAULT_POLICY
         self._view_graph: nx.DiGraph | None = None
 
     # ------------------------------------------------------------------------ what is shown
@@ -211,6 +216,12 @@ class Document(QObject):
         self.viewChanged.emit()
         self.selectionChanged.emit()
         self.steps.announce()
+
+    def set_policy(self, policy: VisibilityPolicy) -> None:
+        """Decide with ``policy`` which numbers the canvas, the inspector and the step bar show."""
+        if policy is not self.policy:
+            self.policy = policy
+            self.policyChanged.emit()
 
     def set_theme(self, theme: Theme | str) -> None:
         """Switch the colour theme (canvas and widgets)."""

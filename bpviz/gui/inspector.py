@@ -34,7 +34,7 @@ class Inspector(QDockWidget):
         self._state = None
         self._selection: str | tuple[str, str] | None = None
         self._view_attrs: dict = {}
-        self._policy: VisibilityPolicy = DEFAULT_POLICY
+        self._policy: VisibilityPolicy = document.policy
         self._theme = document.theme
         self._jacobians: dict[tuple[str, str], object] = {}
         self._scroll = QScrollArea()
@@ -48,6 +48,7 @@ class Inspector(QDockWidget):
         document.steps.stepped.connect(lambda *_: self.set_state(document.steps.state()))
         document.selectionChanged.connect(self._on_selection)
         document.themeChanged.connect(self.set_theme)
+        document.policyChanged.connect(lambda: self.set_policy(document.policy))
 
     def _on_selection(self) -> None:
         doc = self.document

@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(720, 480)
 
         self.canvas = CanvasPanel(doc)
-        self.step_bar = StepBar(doc.steps)
+        self.step_bar = StepBar(doc)
         self.inspector = Inspector(doc, self)
         self.diagnostics = DiagnosticsPanel(doc, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)

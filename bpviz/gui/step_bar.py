@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bpviz.gui.step_controller import SPEEDS, StepController
+from bpviz.gui.document import Document
+from bpviz.gui.step_controller import SPEEDS
 from bpviz.gui.theme import LIGHT, Theme
-from bpviz.presentation.visibility import DEFAULT_POLICY
 
 # Phase colours come from the canvas theme so the bar and the graph tell the same story:
 # forward tokens are blue, backward tokens orange, the loss has the loss colour, updates green.
@@ -87,9 +87,10 @@ class PhaseSlider(QSlider):
 class StepBar(QWidget):
     """Reset, back, play/pause, step, to end, speed, the position slider, phase and caption."""
 
-    def __init__(self, controller: StepController, parent: QWidget | None = None):
+    def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__(parent)
-        self.controller = controller
+        self.document = document
+        self.controller = controller = document.steps
         self._theme = LIGHT
         self.setObjectName("stepBar")
 
@@ -170,6 +171,7 @@ class StepBar(QWidget):
         controller.sequenceChanged.connect(self._on_sequence)
         controller.playingChanged.connect(self._on_playing)
         controller.speedChanged.connect(self._on_speed)
+        document.policyChanged.connect(self.refresh)
         self._on_sequence()
         self.refresh()
 
@@ -247,7 +249,7 @@ class StepBar(QWidget):
         self.phase_label.setStyleSheet(
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
             " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
-        caption = DEFAULT_POLICY.caption(seq, pos)
+        caption = self.document.policy.caption(seq, pos)
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)
         self.position_label.setText(f"step {pos} / {seq.last}")

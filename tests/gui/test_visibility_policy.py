@@ -65,3 +65,21 @@ def test_the_inspector_leaves_out_what_the_policy_hides(open_window):
     window.scene.nodeSelected.emit(x)
     assert inspector.formula_text() == "dL/dx = 14 × 1 × 4 = 56"
     assert not inspector.findChildren(QLabel, "hiddenNote")
+
+
+def test_the_documents_policy_reaches_canvas_inspector_and_step_bar(open_window):
+    window = open_window()
+    doc, x = window.document, window.trace.find("x")
+    window.controller.to_end()
+    window.controller.set_position(window.controller.position - 1)   # the last backward step
+    doc.select_node(x)
+    caption = window.step_bar.caption_label.text()
+    assert "14" in caption and "56" in window.inspector.formula_text()
+    doc.set_policy(HideGradients())
+    assert window.scene.policy() is doc.policy
+    assert "14" not in window.step_bar.caption_label.text()
+    assert window.inspector.formula_text() == ""
+    assert not any(t.startswith("grad") for t in window.scene.node_item(x).display_texts())
+    doc.set_policy(DEFAULT_POLICY)
+    assert window.step_bar.caption_label.text() == caption
+    assert "56" in window.inspector.formula_text()
