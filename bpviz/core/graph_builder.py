@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import torch
@@ -166,7 +166,7 @@ class GraphBuilder:
         g = self.graph
         succ_dict(g)[node_id] = {}
         pred_dict(g)[node_id] = {}
-        node_dict(g)[node_id] = attrs
+        node_dict(g)[node_id] = cast(dict[str, Any], attrs)
 
     def _leaf_kind(self, name: str | None, t: torch.Tensor) -> str:
         # The id test first: isinstance(t, Parameter) runs Parameter's python __instancecheck__.
@@ -222,7 +222,7 @@ class GraphBuilder:
         if edge is not None:
             edge["index"].append(index)  # the same tensor feeds v twice (x * x)
             return
-        out[v] = pred_dict(self.graph)[v][u] = edge_record([index])
+        out[v] = pred_dict(self.graph)[v][u] = cast(dict[str, Any], edge_record([index]))
 
     def _add_data_edge(self, u: str, v: str, detached: bool = False) -> None:
         # No gradient can flow along a data edge, so it carries no autograd input index.

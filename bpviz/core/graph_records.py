@@ -39,7 +39,8 @@ Edge records (``trace.graph.edges[u, v]``), edges point from producer to consume
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 if TYPE_CHECKING:
     import torch
@@ -128,3 +129,13 @@ def view_edge_record(base: ViewEdgeRecord, grad: torch.Tensor | None, local: flo
     if members is not None:
         record["members"] = members
     return record
+
+
+def as_node(attrs: Mapping[str, Any]) -> NodeRecord:
+    """A graph's node attribute dict read as the record it holds (networkx types it loosely)."""
+    return cast(NodeRecord, attrs)
+
+
+def as_edge(attrs: Mapping[str, Any]) -> ViewEdgeRecord:
+    """A graph's edge attribute dict read as the record it holds (a view's may carry more)."""
+    return cast(ViewEdgeRecord, attrs)

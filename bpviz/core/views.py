@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from bpviz.core.graph_records import NodeRecord, ViewEdgeRecord, group_record, view_edge_record
+from bpviz.core.graph_records import NodeRecord, ViewEdgeRecord, as_edge, as_node, group_record, view_edge_record
 from bpviz.core.layout import node_key
 
 # Friendly op names whose output holds the input's values in another shape. clone and select
@@ -44,7 +44,7 @@ def is_shape_op(attrs: NodeRecord) -> bool:
 
 
 def _merged(datas: list[ViewEdgeRecord], same_source: bool, index: list[int] | None = None,
-            bridged: list[str] | None = None, members: list[tuple] | None = None) -> ViewEdgeRecord:
+            bridged: list[str] | None = None, members: list[tuple[str, str]] | None = None) -> ViewEdgeRecord:
     """The record of one drawn edge standing for the original ``datas`` (see module notes);
     ``index`` defaults to the first one's."""
     first = datas[0]
@@ -70,7 +70,7 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
     hidden = {
         v
         for v, attrs in graph.nodes(data=True)
-        if is_shape_op(attrs) and graph.in_degree(v) and graph.out_degree(v)
+        if is_shape_op(as_node(attrs)) and graph.in_degree(v) and graph.out_degree(v)
     }
     out: nx.DiGraph[str] = nx.DiGraph(**graph.graph)
     out.add_nodes_from((v, dict(a)) for v, a in graph.nodes(data=True) if v not in hidden)
@@ -80,7 +80,7 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
         if p in hidden:
             continue
         if first not in hidden:
-            routes.setdefault((p, first), {})[first] = (data, [], data["index"])
+            routes.setdefault((p, first), {})[first] = (as_edge(data), [], data["index"])
             continue
         # Walk forward through hidden nodes (iteratively) to the visible consumers.
         stack, seen = [(first, [first])], {first}
@@ -89,7 +89,7 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
             for s in sorted(graph.successors(h), key=node_key, reverse=True):
                 if s not in hidden:
                     index = graph.edges[h, s]["index"]
-                    routes.setdefault((p, s), {}).setdefault(first, (data, path, index))
+                    routes.setdefault((p, s), {}).setdefault(first, (as_edge(data), path, index))
                 elif s not in seen:
                     seen.add(s)
                     stack.append((s, [*path, s]))
@@ -116,7 +116,7 @@ def _scope(attrs: NodeRecord) -> str:
 
 def module_depth(graph: nx.DiGraph[str]) -> int:
     """The deepest module scope present, in dotted parts (0 when no node has a scope)."""
-    scopes = (_scope(attrs) for _, attrs in graph.nodes(data=True))
+    scopes = (_scope(as_node(attrs)) for _, attrs in graph.nodes(data=True))
     return max((len(s.split(".")) for s in scopes if s), default=0)
 
 
@@ -139,7 +139,7 @@ def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[st
     scoped: dict[str, str] = {}
     unscoped: list[str] = []
     for v, attrs in graph.nodes(data=True):
-        scope = _scope(attrs)
+        scope = _scope(as_node(attrs))
         parts = scope.split(".") if scope else []
         if attrs["kind"] != "loss" and parts and len(parts) >= depth:
             scoped[v] = GROUP_PREFIX + ".".join(parts[:depth])
@@ -188,11 +188,11 @@ def _fold(graph: nx.DiGraph[str], group_of: dict[str, str]) -> nx.DiGraph[str]:
         outs = sorted(outputs[g], key=node_key)
         output = outs[0] if len(outs) == 1 else None
         record = group_record(g[len(GROUP_PREFIX) :], sorted(mem, key=node_key), output,
-                              graph.nodes[output] if output is not None else None)
+                              as_node(graph.nodes[output]) if output is not None else None)
         out.nodes[g].update(record)
     for (gu, gv), edges in merged.items():
         edges.sort(key=lambda e: (node_key(e[0]), node_key(e[1])))
-        attrs = _merged([d for _, _, d in edges], len({u for u, _, _ in edges}) == 1,
+        merged_attrs = _merged([as_edge(d) for _, _, d in edges], len({u for u, _, _ in edges}) == 1,
                         members=[(u, v) for u, v, _ in edges])
-        out.add_edge(gu, gv, **attrs)
+        out.add_edge(gu, gv, **merged_attrs)
     return out
