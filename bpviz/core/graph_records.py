@@ -104,12 +104,14 @@ def edge_record(index: list[int], *, grad: torch.Tensor | None = None, local: fl
     return {"grad": grad, "local": local, "index": index, "detached": detached}
 
 
-def group_record(module: str, members: list[str], output: str | None, source: NodeRecord | None) -> GroupRecord:
+def group_record(module: str, members: list[str], output: str | None, source: NodeRecord | None,
+                 title: str = "") -> GroupRecord:
     """The box of a collapsed module ``module`` (``""``: the whole model) holding ``members``;
-    ``source`` is the record of its single output, if it has one."""
+    ``source`` is the record of its single output, if it has one; ``title`` (Linear(10→5))
+    names the box, else the module's name does."""
     out = source if source is not None else node_record("group", "")
     return {
-        "kind": "group", "name": module or "model", "op": "module", "autograd": "", "module": module,
+        "kind": "group", "name": title or module or "model", "op": "module", "autograd": "", "module": module,
         "shape": out["shape"], "dtype": out["dtype"], "value": out["value"], "grad": out["grad"],
         "requires_grad": out["requires_grad"], "members": members, "output": output,
     }

@@ -24,6 +24,11 @@ class Source(ABC):
         """How messages name it: ``lesson:chain56``, a file path, a model's class name."""
 
     @property
+    def display_name(self) -> str:
+        """How a status line names it: a lesson by its name, a file by its file name."""
+        return self.label
+
+    @property
     def recent_path(self) -> str | None:
         """The file to remember in Open Recent (None: nothing to remember)."""
         return None
@@ -72,6 +77,10 @@ class LessonSource(Source):
     def stem(self) -> str:  # noqa: D102 - see Source
         return self.name
 
+    @property
+    def display_name(self) -> str:  # noqa: D102 - see Source
+        return self.name
+
     def load(self) -> Scenario:  # noqa: D102 - see Source
         return load_scenario(self.label)
 
@@ -93,6 +102,10 @@ class FileSource(Source):
     @property
     def code_path(self) -> str | None:  # noqa: D102 - see Source
         return self.path
+
+    @property
+    def display_name(self) -> str:  # noqa: D102 - see Source
+        return os.path.basename(self.path)
 
     @property
     def folder(self) -> str:  # noqa: D102 - see Source

@@ -14,6 +14,7 @@ import torch
 from bpviz.core.diagnostics import Thresholds, diagnose
 from bpviz.core.errors import BpvizError, TraceError, explain_torch_error
 from bpviz.core.graph_builder import GraphBuilder
+from bpviz.core.module_titles import module_titles
 from bpviz.core.recorder import Recorder
 from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_model
 from bpviz.core.trace_record import Trace
@@ -100,6 +101,7 @@ def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> 
         diagnostics=[],
         title=scenario.title,
         lr=scenario.lr,
+        module_titles=module_titles(index.names, index.modules),
         _autograd=builder.autograd_nodes(),
     )
     tr.diagnostics = diagnose(tr, builder, thresholds or Thresholds())

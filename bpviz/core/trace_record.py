@@ -54,6 +54,8 @@ class Trace:
     diagnostics: list[Diagnostic]
     title: str = ""
     lr: float = 0.1
+    # Qualified module name -> its layer title (Linear(10→5)); empty for a loss() closure.
+    module_titles: dict[str, str] = field(default_factory=dict)
     # Autograd nodes kept (with retained saved tensors) for on-demand dense Jacobians.
     _autograd: dict[str, Any] = field(default_factory=dict, repr=False)
 

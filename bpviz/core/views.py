@@ -12,6 +12,7 @@ out-edges. Output order is deterministic: it follows the input's order and sorte
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import networkx as nx
@@ -120,7 +121,11 @@ def module_depth(graph: nx.DiGraph[str]) -> int:
     return max((len(s.split(".")) for s in scopes if s), default=0)
 
 
-def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[str]:
+LAYERS = "layers"
+
+
+def collapse_modules(graph: nx.DiGraph[str], depth: int | str | None, titles: Mapping[str, str] | None = None,
+                     expanded: Collection[str] = ()) -> nx.DiGraph[str]:
     """Fold every module at ``depth`` dotted parts into one box, with everything inside it.
 
     With ``depth=1`` the nodes of ``layers``, ``layers.0.fc`` and ``layers.1.act`` join the
@@ -128,21 +133,36 @@ def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[st
     ``group:layers.1`` (a module's own functional ops, like a residual add in a block's
     forward, fold with it). Nodes with a shallower scope (functional ops in a parent's forward)
     and the loss stay visible. ``depth=None`` folds nothing; ``depth=0`` folds all
-    module-scoped nodes into one group named ``model``. A group that would
-    close a cycle (a module called twice with other ops in between) stays expanded, so the
-    result is always a DAG. Leaves without a scope (buffers) join the one group using them.
+    module-scoped nodes into one group named ``model``. ``depth=LAYERS`` gives one box per
+    layer: each module without submodules in the graph (Linear, ReLU...) folds its own nodes
+    (its parameters, its transposes), while a parent's own ops (a residual add) stay visible
+    between the boxes. A group that would close a cycle (a module called twice with other ops
+    in between) stays expanded, so the result is always a DAG. Leaves without a scope (buffers)
+    join the one group using them.
+
+    ``titles`` (module name -> title, :attr:`Trace.module_titles`) name the boxes; modules in
+    ``expanded`` stay unfolded (the user opened them).
     """
     if depth is None:
         return graph.copy()
-    if depth < 0:
+    if isinstance(depth, int) and depth < 0:
         raise ValueError(f"depth must be 0 or more (or None), not {depth}")
+    if isinstance(depth, str) and depth != LAYERS:
+        raise ValueError(f"depth must be a number, {LAYERS!r} or None, not {depth!r}")
+    scopes = {v: _scope(as_node(attrs)) for v, attrs in graph.nodes(data=True)}
+    parents = {".".join(parts[:i]) for parts in (s.split(".") for s in scopes.values() if s)
+               for i in range(1, len(parts))}
     scoped: dict[str, str] = {}
     unscoped: list[str] = []
     for v, attrs in graph.nodes(data=True):
-        scope = _scope(as_node(attrs))
+        scope = scopes[v]
         parts = scope.split(".") if scope else []
-        if attrs["kind"] != "loss" and parts and len(parts) >= depth:
-            scoped[v] = GROUP_PREFIX + ".".join(parts[:depth])
+        if depth == LAYERS:
+            group = scope if scope and scope not in parents else None
+        else:
+            group = ".".join(parts[: int(depth)]) if parts and len(parts) >= int(depth) else None
+        if attrs["kind"] != "loss" and group is not None and group not in expanded:
+            scoped[v] = GROUP_PREFIX + group
         elif not scope and attrs["kind"] in ("param", "constant") and not graph.in_degree(v):
             unscoped.append(v)
     while True:
@@ -154,7 +174,7 @@ def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[st
             only = groups.pop() if len(groups) == 1 else None  # None also when it feeds a visible node
             if only is not None:
                 group_of[v] = only
-        out = _fold(graph, group_of)
+        out = _fold(graph, group_of, titles or {})
         if nx.is_directed_acyclic_graph(out):
             return out
         # Expand one group of the cycle found (the first by id) and try again.
@@ -163,7 +183,7 @@ def collapse_modules(graph: nx.DiGraph[str], depth: int | None) -> nx.DiGraph[st
         scoped = {v: g for v, g in scoped.items() if g != culprit}
 
 
-def _fold(graph: nx.DiGraph[str], group_of: dict[str, str]) -> nx.DiGraph[str]:
+def _fold(graph: nx.DiGraph[str], group_of: dict[str, str], titles: Mapping[str, str]) -> nx.DiGraph[str]:
     """The quotient graph: each group's members replaced by one node, edges merged."""
     members: dict[str, list[str]] = {}
     for v, g in group_of.items():
@@ -187,8 +207,9 @@ def _fold(graph: nx.DiGraph[str], group_of: dict[str, str]) -> nx.DiGraph[str]:
     for g, mem in members.items():
         outs = sorted(outputs[g], key=node_key)
         output = outs[0] if len(outs) == 1 else None
-        record = group_record(g[len(GROUP_PREFIX) :], sorted(mem, key=node_key), output,
-                              as_node(graph.nodes[output]) if output is not None else None)
+        module = g[len(GROUP_PREFIX) :]
+        record = group_record(module, sorted(mem, key=node_key), output,
+                              as_node(graph.nodes[output]) if output is not None else None, titles.get(module, ""))
         out.nodes[g].update(record)
     for (gu, gv), edges in merged.items():
         edges.sort(key=lambda e: (node_key(e[0]), node_key(e[1])))

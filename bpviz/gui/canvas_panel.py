@@ -68,6 +68,7 @@ class CanvasPanel(QStackedWidget):
         scene.nodeSelected.connect(lambda node: self._clicked(node))
         scene.edgeSelected.connect(lambda u, v: self._clicked((u, v)))
         scene.selectionCleared.connect(self.document.clear_selection)
+        scene.nodeDoubleClicked.connect(self.document.toggle_layer)
         scene.animator.set_enabled(self._animate)
         scene.animator.set_speed(self._speed)
         scene.legend.setVisible(self._legend)

@@ -14,7 +14,6 @@ that training replaced) and ``selectionChanged`` when a kept selection is restor
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
     from bpviz.core.scenario import Scenario
     from bpviz.core.sources import Source
+    from bpviz.presentation.view_mapping import ViewMap
 
 Selection = str | tuple[str, str] | None
 
@@ -74,12 +74,15 @@ class Document(QObject):
         self.pending: Source | None = None
         self.last_error = ""
         self.hide_shape_ops = False
-        self.collapse_depth: int | None = None
+        # None: every op; an int: modules folded at that depth; "layers": one box per layer.
+        self.collapse: int | str | None = None
+        self.expanded: frozenset[str] = frozenset()   # layers the user opened (double-click)
         self.theme: Theme = theme or THEMES["light"]
         self.selection: Selection = None
         self.trust = TrustStore()
         self.policy: VisibilityPolicy = DEFAULT_POLICY
         self._view_graph: nx.DiGraph | None = None
+        self._view_map: ViewMap | None = None
 
     # ------------------------------------------------------------------------ what is shown
     @property
@@ -104,13 +107,13 @@ class Document(QObject):
         collapsed as the view options ask (None before the first trace)."""
         if self._view_graph is None and self.trace is not None:
             graph = self.trace.graph
-            if self.hide_shape_ops or self.collapse_depth is not None:
+            if self.hide_shape_ops or self.collapse is not None:
                 from bpviz.core import views
 
                 if self.hide_shape_ops:
                     graph = views.hide_shape_ops(graph)
-                if self.collapse_depth is not None:
-                    graph = views.collapse_modules(graph, self.collapse_depth)
+                if self.collapse is not None:
+                    graph = views.collapse_modules(graph, self.collapse, self.trace.module_titles, self.expanded)
             self._view_graph = graph
         return self._view_graph
 
@@ -136,7 +139,7 @@ class Document(QObject):
             self.trustRequested.emit(source)
             return
         self.pending = source
-        self.status.emit(f"Opening {_short_name(source)}…", 0)
+        self.status.emit(f"Opening {source.display_name}…", 0)
         self.runner.start(source)
 
     def open_spec(self, spec: str) -> None:
@@ -154,20 +157,24 @@ class Document(QObject):
     def _on_traced(self, result: TraceResult) -> None:
         self.pending = None
         self.show_loaded(result.source, result.scenario, result.trace, result.sequence)
-        g = result.trace.graph
-        self.status.emit(f"Opened {_short_name(result.source)} ({g.number_of_nodes()} boxes, "
-                         f"{g.number_of_edges()} edges)", 8000)
+        drawn = self.view_graph
+        assert drawn is not None
+        self.status.emit(f"Opened {result.source.display_name} ({drawn.number_of_nodes()} boxes, "
+                         f"{drawn.number_of_edges()} arrows)", 8000)
 
     def _on_failed(self, message: str, details: str) -> None:
-        label = self.pending.label if self.pending is not None else "the scenario"
+        name = self.pending.display_name if self.pending is not None else "the scenario"
         self.last_error = message
-        self.status.emit(f"Could not open {os.path.basename(label)}", 8000)
+        self.status.emit(f"Could not open {name}", 8000)
         self.openFailed.emit(message, details)
 
     def show_loaded(self, source: Source | None, scenario: Scenario | None, trace, sequence) -> None:
         """Show a trace of a newly loaded source (``scenario``: what the source loaded, which
         training starts from; None where it cannot be trained)."""
         self.source, self.scenario = source, scenario
+        # Each network opens at its natural level: layers for modules, ops for scalar lessons.
+        self.collapse = default_collapse(trace)
+        self.expanded = frozenset()
         self._set_trace(trace, sequence, 0, keep_view=False)
         self.opened.emit()
 
@@ -202,11 +209,30 @@ class Document(QObject):
             self.hide_shape_ops = bool(hide)
             self._view_changed()
 
-    def set_collapse_depth(self, depth: int | None) -> None:
-        """Collapse nn.Module groups deeper than ``depth`` (None: expand everything)."""
-        if depth != self.collapse_depth:
-            self.collapse_depth = depth
+    def set_collapse(self, collapse: int | str | None) -> None:
+        """Fold nn.Module groups: at a depth (an int), one box per layer (``"layers"``), or not at
+        all (None: every autograd op). Layers opened by a double-click close again."""
+        if collapse != self.collapse or self.expanded:
+            self.collapse = collapse
+            self.expanded = frozenset()
             self._view_changed()
+
+    def toggle_layer(self, node_id: str) -> bool:
+        """Open a layer's box to its ops, or close the layer an op belongs to again (a
+        double-click); False when ``node_id`` is neither."""
+        graph, trace = self.view_graph, self.trace
+        if graph is None or trace is None or node_id not in graph:
+            return False
+        attrs = graph.nodes[node_id]
+        if attrs["kind"] == "group":
+            self.expanded = self.expanded | {attrs["module"]}
+        else:
+            module = _layer_of(attrs, self.expanded)
+            if module is None:
+                return False
+            self.expanded = self.expanded - {module}
+        self._view_changed()
+        return True
 
     def _view_changed(self) -> None:
         self._view_graph = None
@@ -232,7 +258,12 @@ class Document(QObject):
 
     # ------------------------------------------------------------------------ selection, steps
     def select(self, selection: Selection) -> None:
-        """Select a node id, an edge ``(u, v)``, or nothing; ignores what is not drawn."""
+        """Select a node id, an edge ``(u, v)``, or nothing. A node inside a folded layer selects
+        the layer's box; anything else not drawn is ignored."""
+        if isinstance(selection, str):
+            selection = self.drawn_as(selection)
+            if selection is None:
+                return
         if selection is not None and not self._drawn(selection):
             return
         self.selection = selection
@@ -246,6 +277,18 @@ class Document(QObject):
         """Select nothing."""
         if self.selection is not None:
             self.select(None)
+
+    def drawn_as(self, node_id: str) -> str | None:
+        """The drawn box standing for a trace node: itself, the layer folded around it, or None
+        where it is hidden."""
+        graph = self.view_graph
+        if graph is None or node_id in graph:
+            return node_id if graph is not None else None
+        if self._view_map is None or self._view_map.view is not graph:
+            from bpviz.presentation.view_mapping import ViewMap
+
+            self._view_map = ViewMap(graph)
+        return self._view_map.view_of(node_id)
 
     def _drawn(self, selection: Selection) -> bool:
         graph = self.view_graph
@@ -274,6 +317,17 @@ class Document(QObject):
         self.problem.emit(title, message)
 
 
-def _short_name(source: Source) -> str:
-    """A source as a status line names it: a file by its name, a lesson by its own."""
-    return os.path.basename(source.label)
+def default_collapse(trace: Any) -> str | None:
+    """How a newly opened trace is drawn: one box per layer when it has nn.Module scopes, every
+    op for a loss() built from scalars."""
+    from bpviz.core.views import LAYERS, module_depth
+
+    return LAYERS if module_depth(trace.graph) > 0 else None
+
+
+def _layer_of(attrs: dict[str, Any], expanded: frozenset[str]) -> str | None:
+    """The opened layer a node belongs to (its module or, for a parameter, its owner's)."""
+    module = attrs["module"]
+    if not module and attrs["kind"] == "param":
+        module = attrs["name"].rpartition(".")[0]
+    return module if module in expanded else None

@@ -41,13 +41,14 @@ class GraphScene(QGraphicsScene):
 
     Signals: ``nodeSelected(str)`` and ``edgeSelected(str, str)`` when the user clicks a node or
     an edge (or its label); ``selectionCleared()`` when the selection is dropped;
-    ``animationFinished()`` when the tokens of :meth:`animate_step` have arrived. ``animator``
+    ``nodeDoubleClicked(str)`` for a double-click on a box; ``animationFinished()`` when the tokens of :meth:`animate_step` have arrived. ``animator``
     (a TokenAnimator) switches the tokens on and off and sets their speed.
     """
 
     nodeSelected = Signal(str)
     edgeSelected = Signal(str, str)
     selectionCleared = Signal()
+    nodeDoubleClicked = Signal(str)
     animationFinished = Signal()
 
     def __init__(self, theme: Theme = LIGHT, parent=None):
@@ -346,6 +347,15 @@ class GraphScene(QGraphicsScene):
         else:
             return event.ignore()
         event.accept()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """A double-click on a box asks to open it (a layer) or close the layer it is in."""
+        item = item_at(self, event.scenePos()) if event.button() == Qt.MouseButton.LeftButton else None
+        if isinstance(item, NodeItem):
+            self.nodeDoubleClicked.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     # ------------------------------------------------------------------------ animation
     def animate_step(self, state: DisplayState) -> None:

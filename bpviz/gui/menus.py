@@ -76,7 +76,7 @@ class Menus:
         view.addSeparator()
         self.hide_shape = self._action(view, "&Hide Shape-Only Ops", doc.set_hide_shape_ops, checkable=True)
         self.hide_shape.setToolTip("Hide view, reshape, transpose and similar ops that move no numbers")
-        self.collapse = view.addMenu("&Collapse Modules")
+        self.collapse = view.addMenu("&Level of Detail")
         self.collapse.aboutToShow.connect(self._fill_collapse)
         view.addSeparator()
         theme_menu = view.addMenu("&Theme")
@@ -277,20 +277,24 @@ class Menus:
             view.zoom_in() if zoom_in else view.zoom_out()
 
     def _fill_collapse(self) -> None:
-        """Depth choices for the current graph: expand all, or collapse below depth 1..max."""
+        """The levels of the current graph: every op, one box per layer, or modules folded at
+        each depth from the whole model (0) down to the deepest."""
         self.collapse.clear()
         doc = self.document
         if doc.trace is None:
             return
-        from bpviz.core.views import module_depth
+        from bpviz.core.views import LAYERS, module_depth
 
         deepest = module_depth(doc.trace.graph)
         group = QActionGroup(self.collapse)
-        choices = [(None, "Expand All")] + [(d, f"Collapse to Depth {d}") for d in range(deepest)]
-        for depth, text in choices:
-            act = self.collapse.addAction(text, partial(doc.set_collapse_depth, depth))
+        choices: list[tuple[int | str | None, str]] = [(None, "Every Operation")]
+        if deepest:
+            choices.append((LAYERS, "One Box per Layer"))
+            choices += [(d, f"Modules at Depth {d}" if d else "Whole Model as One Box") for d in range(deepest + 1)]
+        for level, text in choices:
+            act = self.collapse.addAction(text, partial(doc.set_collapse, level))
             act.setCheckable(True)
-            act.setChecked(depth == doc.collapse_depth)
+            act.setChecked(level == doc.collapse)
             group.addAction(act)
         if deepest == 0:
             note = self.collapse.addAction("(this graph has no nn.Module groups)")

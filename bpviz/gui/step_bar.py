@@ -250,6 +250,10 @@ class StepBar(QWidget):
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
             " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
         caption = self.document.policy.caption(seq, pos)
+        # A step inside a folded layer names the box the user sees before the op inside it.
+        box = self.document.drawn_as(step.node) if step.node is not None else None
+        if box is not None and box != step.node:
+            caption = f"{self.document.node_attrs(box)['name']} ▸ {caption}"
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)
         self.position_label.setText(f"step {pos} / {seq.last}")

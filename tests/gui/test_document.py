@@ -99,16 +99,38 @@ def test_signals_come_in_a_fixed_order(qtbot, document):
 
 def test_view_options_change_the_drawn_graph_not_the_trace(qtbot, document):
     _open(qtbot, document, LessonSource("residual_mlp"))
+    assert document.collapse == "layers"                  # a module network opens at layer level
+    layers = document.view_graph
+    document.set_collapse(None)
     full = document.view_graph
     assert full is document.trace.graph
-    document.set_collapse_depth(0)
-    assert document.view_graph.number_of_nodes() < full.number_of_nodes()
-    group = next(n for n, a in document.view_graph.nodes(data=True) if a.get("kind") == "group")
-    assert document.node_attrs(group)["kind"] == "group"
+    assert layers.number_of_nodes() < full.number_of_nodes()
+    document.set_collapse(0)
+    assert document.view_graph.number_of_nodes() < layers.number_of_nodes()
+    group = next(n for n, a in document.view_graph.nodes(data=True) if a["kind"] == "group")
+    assert document.node_attrs(group)["name"] == "ResidualMLP"
     document.select_node("not drawn")
     assert document.selection is None
-    document.set_collapse_depth(None)
-    assert document.view_graph is document.trace.graph
+    _open(qtbot, document, LessonSource("chain56"))
+    assert document.collapse is None and document.view_graph is document.trace.graph
+
+
+def test_layers_are_titled_and_open_and_close_with_a_double_click(qtbot, document):
+    _open(qtbot, document, LessonSource("mlp_10_5_1"))
+    graph = document.view_graph
+    boxes = [a["name"] for _, a in graph.nodes(data=True) if a["kind"] == "group"]
+    assert boxes == ["Linear(10→5)", "ReLU", "Linear(5→1)"]
+    first = next(n for n, a in graph.nodes(data=True) if a["name"] == "Linear(10→5)")
+    assert graph.nodes[first]["value"].shape == (32, 5)
+    assert torch.equal(graph.nodes[first]["grad"], document.trace.graph.nodes[graph.nodes[first]["output"]]["grad"])
+    assert document.toggle_layer(first)                   # open: its weight, bias and ops appear
+    opened = document.view_graph
+    names = {a["name"] for _, a in opened.nodes(data=True)}
+    assert {"0.weight", "0.bias", "ReLU", "Linear(5→1)"} <= names and "Linear(10→5)" not in names
+    weight = document.trace.find("0.weight")
+    assert document.toggle_layer(weight)                  # close it again from one of its nodes
+    assert [a["name"] for _, a in document.view_graph.nodes(data=True) if a["kind"] == "group"] == boxes
+    assert not document.toggle_layer(document.trace.loss_node)
 
 
 SIDE_EFFECT = """

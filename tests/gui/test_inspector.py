@@ -80,6 +80,7 @@ def test_jacobian_heatmap_for_a_small_tensor_edge(qtbot, open_window):
     from bpviz.gui.tensor_widgets import HeatmapWidget
 
     window = open_window("lesson:dead_relu")
+    window.document.set_collapse(None)                    # every op: the edge into relu is drawn
     t = window.trace
     relu = next(n for n, a in t.graph.nodes(data=True) if a["op"] == "relu")
     (u,) = [p for p in t.graph.predecessors(relu)]
@@ -116,6 +117,7 @@ def test_small_tensor_value_shows_as_a_table(qtbot, open_window):
     from bpviz.gui.tensor_widgets import TensorTable, TensorView
 
     window = open_window("lesson:dead_relu")
+    window.document.set_collapse(None)
     node = window.trace.find("0.weight")
     window.document.select_node(node)
     views = window.inspector.findChildren(TensorView)
@@ -133,8 +135,12 @@ def test_diagnostics_panel_lists_findings_and_selects_their_node(qtbot, open_win
     assert len(messages) == len(window.trace.diagnostics) >= 1
     row = next(i for i, d in enumerate(window.trace.diagnostics) if d.kind == "dead_relu")
     item = panel.list.item(row)
-    panel.list.itemClicked.emit(item)
     node = window.trace.diagnostics[row].node
+    panel.list.itemClicked.emit(item)                    # at layer level: the box holding it
+    box = window.scene.selected()
+    assert window.scene.graph.nodes[box]["kind"] == "group" and node in window.scene.graph.nodes[box]["members"]
+    window.document.set_collapse(None)
+    panel.list.itemClicked.emit(item)
     assert window.scene.selected() == node
     assert window.inspector.selection() == node
     texts = [label.text() for label in window.inspector.findChildren(QLabel)]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
@@ -68,7 +69,7 @@ def test_every_lesson_opens_from_the_lessons_menu(qtbot, open_window):
             actions[name].trigger()
         assert window.document.source.label == f"lesson:{name}"
         assert window.trace.title in window.windowTitle()
-        assert len(window.scene.node_ids()) == window.trace.graph.number_of_nodes()
+        assert len(window.scene.node_ids()) == window.document.view_graph.number_of_nodes()
         assert window.controller.position == 0
         window.controller.to_end()
         assert window.step_bar.phase_label.text() == "Update"
@@ -190,26 +191,43 @@ def test_dark_theme_recolours_canvas_and_widgets(qtbot, open_window):
     assert QApplication.palette().window().color().lightness() > 200
 
 
-def test_view_options_rebuild_the_canvas_and_keep_the_step(qtbot, open_window):
+def test_every_level_of_detail_is_reachable_from_the_menu_and_keeps_the_step(qtbot, open_window):
+    from bpviz.core.views import module_depth
+
     window = open_window("lesson:residual_mlp")
     window.document.go_to("backward")
     position = window.controller.position
-    full = len(window.scene.node_ids())
     window.menus.collapse.aboutToShow.emit()
     choices = [a for a in window.menus.collapse.actions() if a.isEnabled()]
-    assert choices[0].text() == "Expand All" and len(choices) >= 2
-    choices[1].trigger()                                      # the shallowest collapse
-    assert len(window.scene.node_ids()) < full
-    assert any(window.scene.graph.nodes[n].get("kind") == "group" for n in window.scene.node_ids())
-    assert window.controller.position == position
-    choices = [a for a in window.menus.collapse.actions() if a.isEnabled()]
-    choices[0].trigger()
-    assert len(window.scene.node_ids()) == full
+    texts = [a.text() for a in choices]
+    deepest = module_depth(window.trace.graph)
+    assert texts[:3] == ["Every Operation", "One Box per Layer", "Whole Model as One Box"]
+    assert texts[-1] == f"Modules at Depth {deepest}"     # the deepest level is offered too
+    assert next(a for a in choices if a.isChecked()).text() == "One Box per Layer"
+    counts = []
+    for act in choices:
+        act.trigger()
+        counts.append(len(window.scene.node_ids()))
+        assert window.controller.position == position
+    assert counts[0] == window.trace.graph.number_of_nodes()      # every op
+    assert counts[2] < counts[1] < counts[0]                       # whole model < layers < ops
     window.menus.hide_shape.setChecked(True)
     assert window.controller.position == position
-    assert len(window.scene.node_ids()) <= full
     window.menus.legend.setChecked(False)
     assert not window.scene.legend.isVisible()
+
+
+def test_double_click_opens_a_layer_on_the_canvas(qtbot, open_window):
+    window = open_window("lesson:mlp_10_5_1")
+    scene = window.scene
+    titles = sorted(scene.node_item(n).name for n in scene.node_ids() if scene.graph.nodes[n]["kind"] == "group")
+    assert titles == ["Linear(10→5)", "Linear(5→1)", "ReLU"]
+    box = next(n for n in scene.node_ids() if scene.node_item(n).name == "ReLU")
+    view = window.view
+    point = view.mapFromScene(scene.node_item(box).pos())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert "ReLU" not in [window.scene.node_item(n).name for n in window.scene.node_ids()]
+    assert "relu" in [window.scene.node_item(n).name for n in window.scene.node_ids()]
 
 
 def test_show_opens_a_window_on_a_user_model_and_blocks_until_closed(qtbot):
