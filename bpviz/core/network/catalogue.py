@@ -93,7 +93,7 @@ class BlockKind:
         for name in props:
             if name not in self.prop_index:
                 known = ", ".join(self.prop_index) or "none"
-                raise NetworkError(f"{where}: a {self.name} block has no property '{name}' "
+                raise NetworkError(f"{where}: a {self.name} block has no property {str(name)[:40]!r} "
                                    f"(it has: {known}); remove it.")
         return {p.name: p.validate(props.get(p.name, p.default), where) for p in self.props}
 
@@ -126,5 +126,7 @@ def get_kind(name: Any) -> BlockKind:
     _load()
     kind = _KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
-        raise NetworkError(f"There is no block kind {name!r}; use one of {', '.join(_KINDS)}.")
+        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
+        raise NetworkError(f"There is no block kind {shown} (kinds are named like Linear, ReLU, add: "
+                           "see the palette); choose one of bpviz's kinds.")
     return kind

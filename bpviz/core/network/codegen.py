@@ -94,7 +94,7 @@ def _model(doc: Network, plan: Plan, random: bool) -> list[str]:
         build += [f"{INDENT}{blocks[b].name}={blocks[b].spec.code(blocks[b].props, [])}," for b in plan.body]
         build.append("))")
     else:
-        lines += _net_class(doc, plan)
+        lines += ["", *_net_class(doc, plan)]  # two blank lines before a class
         build = ["model = Net()"]
     if random:
         lines.append(f"torch.manual_seed({doc.seed})")

@@ -108,7 +108,8 @@ def validate_setting(name: str, value: Any) -> Any:
 def check_name(name: Any) -> str:
     """A block name: a Python identifier of at most 40 characters, not a reserved word."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or keyword.iskeyword(name):
-        raise NetworkError(f"{name!r} cannot name a block; use a letter followed by letters, digits "
+        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
+        raise NetworkError(f"{shown} cannot name a block; use a letter followed by letters, digits "
                            "or _ (at most 40), not a Python keyword.")
     if name in RESERVED_NAMES:
         raise NetworkError(f"'{name}' is reserved for bpviz's own code; choose another block name.")
