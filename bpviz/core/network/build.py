@@ -36,9 +36,11 @@ def _steps(doc: Network, plan: Plan, ids: tuple[str, ...]) -> list[Step]:
     return out
 
 
-def run_steps(steps: list[Step], values: dict[str, torch.Tensor], modules: Any) -> torch.Tensor:
+def run_steps(steps: list[Step], values: dict[str, torch.Tensor], modules: Any,
+              made: dict[int, str] | None = None) -> torch.Tensor:
     """Run ``steps`` in order on ``values`` (block id -> tensor, the sources filled in);
-    ``modules`` finds a module block's module by block name. Returns the last step's output."""
+    ``modules`` finds a module block's module by block name. Returns the last step's output.
+    ``made`` gets ``id(grad_fn) -> block id`` of each output (see :mod:`mapping`)."""
     out = None
     for block_id, name, kind_name, props, args in steps:
         kind = get_kind(kind_name)
@@ -48,6 +50,10 @@ def run_steps(steps: list[Step], values: dict[str, torch.Tensor], modules: Any) 
         else:
             out = kind.op(props, *tensors)
         values[block_id] = out
+        if made is not None and out.grad_fn is not None:
+            # An identity block (Dropout(p=0), a one-element Flatten) returns its input: the
+            # node stays with the block that made it.
+            made.setdefault(id(out.grad_fn), block_id)
     assert out is not None
     return out
 
@@ -60,6 +66,7 @@ class NetworkModule(nn.Module):
         super().__init__()
         self.input_ids = inputs
         self.steps = steps
+        self.made: dict[int, str] = {}  # the last forward's id(grad_fn) -> block id
         for name, module in modules.items():
             self.add_module(name, module)
 
@@ -67,7 +74,8 @@ class NetworkModule(nn.Module):
         values = dict(zip(self.input_ids, inputs))
         if not self.steps:
             return inputs[0]
-        return run_steps(self.steps, values, self)
+        self.made = {}
+        return run_steps(self.steps, values, self, self.made)
 
 
 class NetworkLoss:
@@ -79,9 +87,11 @@ class NetworkLoss:
         self.sources = sources
         self.steps = steps
         self.modules = _Modules(modules)
+        self.made: dict[int, str] = {}  # the last call's id(grad_fn) -> block id
 
     def __call__(self) -> torch.Tensor:
-        return run_steps(self.steps, dict(self.sources), self.modules)
+        self.made = {}
+        return run_steps(self.steps, dict(self.sources), self.modules, self.made)
 
 
 class _Modules:
