@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as npst
 
 from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE, get_kind, kind_names
-from bpviz.core.network.commands import AddBlock, Connect, History
+from bpviz.core.network.commands import AddBlock, Connect, History, SetProperty
 from bpviz.core.network.document import Network
 from bpviz.core.network.shapes import accepts, infer_shapes
 
@@ -269,3 +269,15 @@ def test_a_huge_layer_is_refused_without_allocating():
                   ("Linear", "fc", {"in_features": 60000, "out_features": 60000}, ("x",)))
     issue = infer_shapes(doc).issues[doc.by_name("fc").id]
     assert "3,600,060,000 parameters" in issue.message
+
+
+def test_cached_results_still_name_each_block_and_follow_edits():
+    doc, h = _net(("Input", "x", {"shape": (5, 8)}, ()),
+                  ("Linear", "a", {"in_features": 3}, ("x",)),
+                  ("Linear", "b", {"in_features": 3}, ("x",)))
+    issues = infer_shapes(doc).issues
+    assert issues[doc.by_name("a").id].message.startswith("a: ")
+    assert issues[doc.by_name("b").id].message.startswith("b: ")
+    h.push(SetProperty(doc, doc.by_name("x").id, "shape", (5, 3)))
+    shapes = infer_shapes(doc)
+    assert shapes.ok and shapes.outputs[doc.by_name("b").id] == (5, 1)

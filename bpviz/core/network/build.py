@@ -20,6 +20,7 @@ from torch import nn
 from bpviz.core.network.catalogue import LOSS, MODULE, OP, SOURCE, get_kind
 from bpviz.core.network.document import Network
 from bpviz.core.network.plan import MODEL, Plan, make_plan
+from bpviz.core.network.shapes import Shapes
 from bpviz.core.scenario import Scenario
 
 # One step of a run: (block id, block name, kind name, props, ids of the input blocks).
@@ -111,9 +112,10 @@ class BuiltNetwork:
     names: dict[str, str] = field(default_factory=dict)  # block name -> block id
 
 
-def build(doc: Network, source: str = "") -> BuiltNetwork:
-    """Build ``doc`` into a runnable scenario; BuildError (one sentence) when it cannot run."""
-    plan = make_plan(doc)
+def build(doc: Network, source: str = "", shapes: Shapes | None = None) -> BuiltNetwork:
+    """Build ``doc`` into a runnable scenario; BuildError (one sentence) when it cannot run.
+    ``shapes``: the document's :func:`infer_shapes` result when the caller has it already."""
+    plan = make_plan(doc, shapes)
     blocks = doc.blocks
     seed = doc.seed
     modules: dict[str, nn.Module] = {}

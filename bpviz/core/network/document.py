@@ -21,6 +21,7 @@ import heapq
 import keyword
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 from torch import nn
@@ -88,8 +89,9 @@ class Change:
     new: Any
 
 
+@lru_cache(maxsize=65536)
 def natural_key(text: str) -> tuple:
-    """Sort key that puts b2 before b10."""
+    """Sort key that puts b2 before b10 (cached: ids are sorted on every walk)."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
@@ -185,7 +187,8 @@ class Network:
 
     def consumers(self, block_id: str) -> list[Wire]:
         """The wires out of a block, in order."""
-        return [w for w in self.sorted_wires() if w.src == block_id]
+        return sorted((w for w in self.wires.values() if w.src == block_id),
+                      key=lambda w: (natural_key(w.dst), w.port))
 
     def reaches(self, start: str, goal: str) -> bool:
         """True when a path of wires leads from ``start`` to ``goal`` (iterative walk)."""

@@ -133,12 +133,15 @@ def _is_chain(doc: Network, inputs: tuple[str, ...], body: tuple[str, ...], outp
     """True when one Input feeds a straight line of one-input modules ending at ``output``."""
     if len(inputs) != 1 or not body:
         return False
+    fan_out: dict[str, int] = {}
+    for w in doc.wires.values():
+        fan_out[w.src] = fan_out.get(w.src, 0) + 1
     previous = inputs[0]
     for b in body:
         block = doc.blocks[b]
         if block.spec.role != MODULE or len(block.spec.inputs) != 1:
             return False
-        if doc.inputs_of(b)[block.spec.inputs[0]].src != previous or len(doc.consumers(previous)) != 1:
+        if doc.inputs_of(b)[block.spec.inputs[0]].src != previous or fan_out[previous] != 1:
             return False
         previous = b
     return previous == output
