@@ -18,7 +18,6 @@ from bpviz.core.network.templates import make_template
 from bpviz.core.scenario import load_scenario
 from bpviz.core.sources import source_from_spec
 from bpviz.core.trace import trace_scenario
-
 from tests.network.helpers import assert_same, leaf_grads, trace_file
 
 
@@ -29,7 +28,7 @@ def net(*blocks, **settings):
     for kind, name, props, inputs in blocks:
         add = AddBlock(doc, kind, name=name, props=props)
         h.push(add)
-        for port, src in zip(add.block.spec.inputs, inputs):
+        for port, src in zip(add.block.spec.inputs, inputs, strict=False):
             h.push(Connect(doc, doc.by_name(src).id, add.block.id, port))
     return doc
 
@@ -106,7 +105,7 @@ def test_cnn_equals_hand_written_torch():
     ours = scenario.compute_loss()
     ours.backward()
     assert torch.equal(ours.detach(), loss.detach())
-    for a, b in zip(scenario.model.parameters(), model.parameters()):
+    for a, b in zip(scenario.model.parameters(), model.parameters(), strict=True):
         assert torch.equal(a.grad, b.grad)
 
 

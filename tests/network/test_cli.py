@@ -71,7 +71,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv, m
     assert code == 2
     lines = err.strip().splitlines()
     assert message in lines[-1]
-    assert "Traceback" not in err and len([l for l in lines if not l.startswith("usage:")]) == 1
+    assert "Traceback" not in err and len([ln for ln in lines if not ln.startswith("usage:")]) == 1
 
 
 def test_force_overwrites(tmp_path, capsys):

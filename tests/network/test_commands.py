@@ -8,10 +8,21 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from bpviz.core.network.catalogue import get_kind, kind_names
-from bpviz.core.network.commands import (AddBlock, Connect, DeleteBlocks, Disconnect, History, MoveBlocks,
-                                         Rename, ReplaceContent, SetProperty, SetSetting, duplicate,
-                                         insert_on_wire)
+from bpviz.core.network.catalogue import kind_names
+from bpviz.core.network.commands import (
+    AddBlock,
+    Connect,
+    DeleteBlocks,
+    Disconnect,
+    History,
+    MoveBlocks,
+    Rename,
+    ReplaceContent,
+    SetProperty,
+    SetSetting,
+    duplicate,
+    insert_on_wire,
+)
 from bpviz.core.network.document import Change, Network
 from bpviz.core.network.errors import NetworkError, PropertyError
 from bpviz.core.network.fileformat import dumps, loads
@@ -74,7 +85,8 @@ def test_bad_property_values_are_refused_with_a_sentence():
     doc, h, (a, b, c) = _chain()
     fc = AddBlock(doc, "Linear")
     h.push(fc)
-    with pytest.raises(PropertyError, match=r"fc1: in_features is 0, out of range; enter a whole number from 1 to 65536\."):
+    with pytest.raises(PropertyError,
+                       match=r"fc1: in_features is 0, out of range; enter a whole number from 1 to 65536\."):
         SetProperty(doc, fc.block.id, "in_features", 0)
     with pytest.raises(PropertyError, match="must be a whole number"):
         SetProperty(doc, fc.block.id, "in_features", "8")
@@ -124,7 +136,8 @@ def _value(prop, draw):
     if prop.type == INTS:
         return draw(st.lists(st.integers(0, 5), max_size=3))
     if prop.type == TENSOR:
-        return draw(st.floats(-3, 3, allow_nan=False) | st.lists(st.floats(-3, 3, allow_nan=False), min_size=1, max_size=3))
+        number = st.floats(-3, 3, allow_nan=False)
+        return draw(number | st.lists(number, min_size=1, max_size=3))
     raise AssertionError(prop.type)
 
 

@@ -18,7 +18,6 @@ from bpviz.core.network.errors import FormatError
 from bpviz.core.network.fileformat import dumps, load, loads, save, to_dict
 from bpviz.core.network.templates import make_template, template_names
 from bpviz.core.trace import trace_scenario
-
 from tests.network.helpers import assert_same, leaf_grads
 
 

@@ -9,7 +9,6 @@ from bpviz.core.network.build import build
 from bpviz.core.network.mapping import trace_blocks, wire_edges
 from bpviz.core.network.templates import make_template, template_names
 from bpviz.core.trace import trace_scenario
-
 from tests.network.test_build import BRANCHY, CNN, MIXED
 
 

@@ -119,7 +119,7 @@ def _doc_for(kind, props, tensors):
         ids.append(add.block.id)
     block = AddBlock(doc, kind.name, props=props)
     h.push(block)
-    for port, src in zip(kind.inputs, ids):
+    for port, src in zip(kind.inputs, ids, strict=True):
         h.push(Connect(doc, src, block.block.id, port))
     return doc, block.block.id
 
@@ -180,7 +180,7 @@ def _net(*blocks):
     for kind, name, props, inputs in blocks:
         add = AddBlock(doc, kind, name=name, props=props)
         h.push(add)
-        for port, src in zip(get_kind(kind).inputs, inputs):
+        for port, src in zip(get_kind(kind).inputs, inputs, strict=False):
             h.push(Connect(doc, doc.by_name(src).id, add.block.id, port))
     return doc, h
 

@@ -13,7 +13,6 @@ from bpviz.core.network.codegen import to_python
 from bpviz.core.network.templates import make_template, template_names
 from bpviz.core.scenario import load_scenario
 from bpviz.core.trace import trace_scenario
-
 from tests.network.helpers import assert_same, leaf_grads, trace_file
 
 RUNNABLE = [n for n in template_names() if n != "empty"]
@@ -59,7 +58,7 @@ def test_template_equals_the_lesson_it_mirrors(name):
 def _hand_mlp(sizes, seed, x, target, loss_fn):
     torch.manual_seed(seed)
     layers = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
@@ -76,7 +75,7 @@ def test_xor_template_equals_hand_written_torch():
     built = scenario.compute_loss()
     built.backward()
     assert torch.equal(built.detach(), loss.detach())
-    for ours, theirs in zip(scenario.model.parameters(), grads):
+    for ours, theirs in zip(scenario.model.parameters(), grads, strict=True):
         assert torch.equal(ours.grad, theirs)
 
 
@@ -93,7 +92,7 @@ def test_mlp_template_equals_hand_written_torch():
     built = scenario.compute_loss()
     built.backward()
     assert torch.equal(built.detach(), loss.detach())
-    for ours, theirs in zip(scenario.model.parameters(), model.parameters()):
+    for ours, theirs in zip(scenario.model.parameters(), model.parameters(), strict=True):
         assert torch.equal(ours.grad, theirs.grad)
 
 

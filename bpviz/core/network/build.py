@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from bpviz.core.network.catalogue import LOSS, MODULE, OP, SOURCE, get_kind
+from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE, get_kind
 from bpviz.core.network.document import Network
 from bpviz.core.network.plan import MODEL, Plan, make_plan
 from bpviz.core.network.shapes import Shapes
@@ -72,7 +72,7 @@ class NetworkModule(nn.Module):
             self.add_module(name, module)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:  # noqa: D102 - nn.Module
-        values = dict(zip(self.input_ids, inputs))
+        values = dict(zip(self.input_ids, inputs, strict=True))
         if not self.steps:
             return inputs[0]
         self.made = {}

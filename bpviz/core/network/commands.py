@@ -18,21 +18,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Mapping, Sequence
 
-from bpviz.core.network.catalogue import OUT, get_kind
-from bpviz.core.network.document import Block, Network, Wire, check_name, validate_setting
+from bpviz.core.network.catalogue import get_kind
+from bpviz.core.network.document import Block, Network, Wire, check_name, check_position, validate_setting
 from bpviz.core.network.errors import NetworkError
 
 MAX_BLOCKS = 5000
-
-
-def _position(pos: Any) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in pos)
-    except (TypeError, ValueError):
-        raise NetworkError(f"A position is two numbers (x, y), got {pos!r}.") from None
-    if not (abs(x) < 1e9 and abs(y) < 1e9):
-        raise NetworkError(f"Position {pos!r} is off the canvas; keep x and y within ±1e9.")
-    return (x, y)
 
 
 class Command(ABC):
@@ -40,7 +30,7 @@ class Command(ABC):
 
     text: str = ""
 
-    def check(self, doc: Network) -> None:
+    def check(self, doc: Network) -> None:  # noqa: B027 - most edits need no check beyond their constructor's
         """Raise NetworkError when the edit cannot be made on ``doc`` as it is now."""
 
     @abstractmethod
@@ -65,7 +55,7 @@ class AddBlock(Command):
         spec = get_kind(kind)
         block_id = block_id or doc.new_block_id()
         name = check_name(name) if name is not None else doc.unique_name(spec.prefix)
-        self.block = Block(block_id, kind, name, _position(position), spec.validate(props or {}, name))
+        self.block = Block(block_id, kind, name, check_position(position), spec.validate(props or {}, name))
         self.text = f"Add {kind} {name}"
 
     def check(self, doc: Network) -> None:  # noqa: D102 - see Command
@@ -183,7 +173,7 @@ class MoveBlocks(_ReplaceBlocks):
 
     def __init__(self, doc: Network, positions: Mapping[str, Sequence[float]]):
         super().__init__()
-        self.positions = {doc.block(b).id: _position(p) for b, p in positions.items()}
+        self.positions = {doc.block(b).id: check_position(p) for b, p in positions.items()}
         self.text = "Move " + ", ".join(doc.blocks[b].name for b in self.positions)
 
     def check(self, doc: Network) -> None:  # noqa: D102 - see Command

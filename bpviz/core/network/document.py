@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from torch import nn
 
-from bpviz.core.network.catalogue import OUT, BlockKind, get_kind
+from bpviz.core.network.catalogue import BlockKind, get_kind
 from bpviz.core.network.errors import NetworkError
 from bpviz.core.network.properties import FLOAT, INT, Prop
 
@@ -105,6 +105,17 @@ def validate_setting(name: str, value: Any) -> Any:
                 return value
             return prop.validate(value, "the network")
     raise NetworkError(f"A network has no setting '{name}'; use one of {', '.join(p.name for p in SETTINGS)}.")
+
+
+def check_position(pos: Any) -> tuple[float, float]:
+    """A block position as two finite floats within ±1e9, or NetworkError."""
+    try:
+        x, y = (float(v) for v in pos)
+    except (TypeError, ValueError):
+        raise NetworkError(f"A position is two numbers (x, y), got {pos!r}.") from None
+    if not (abs(x) < 1e9 and abs(y) < 1e9):
+        raise NetworkError(f"Position {pos!r} is off the canvas; keep x and y within ±1e9.")
+    return (x, y)
 
 
 def check_name(name: Any) -> str:

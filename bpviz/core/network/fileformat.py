@@ -13,10 +13,19 @@ import os
 import tempfile
 from typing import Any
 
+from bpviz.core.errors import BpvizError
 from bpviz.core.network.catalogue import get_kind
-from bpviz.core.network.commands import _position
-from bpviz.core.network.document import ID_PATTERN, SETTINGS, Block, Network, Wire, check_name, validate_setting
-from bpviz.core.network.errors import BpvizError, FormatError
+from bpviz.core.network.document import (
+    ID_PATTERN,
+    SETTINGS,
+    Block,
+    Network,
+    Wire,
+    check_name,
+    check_position,
+    validate_setting,
+)
+from bpviz.core.network.errors import FormatError
 
 FORMAT = "bpviz-network"
 VERSION = 1
@@ -147,7 +156,7 @@ def _block(item: Any, where: str) -> Block:
     try:
         spec = get_kind(item.get("kind"))
         name = check_name(item.get("name"))
-        position = _position(item.get("position", (0.0, 0.0)))
+        position = check_position(item.get("position", (0.0, 0.0)))
         props = item.get("properties", {})
         if not isinstance(props, dict):
             raise FormatError("properties must be an object")

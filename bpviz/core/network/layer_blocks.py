@@ -13,8 +13,7 @@ import torch
 from torch import nn
 
 from bpviz.core.datasets import dataset_names, make_dataset
-from bpviz.core.network.catalogue import (LAYER, LOSS, MODULE, OP, SOURCE, Advice, BlockKind, FixSpec,
-                                          register)
+from bpviz.core.network.catalogue import LAYER, LOSS, MODULE, OP, SOURCE, Advice, BlockKind, FixSpec, register
 from bpviz.core.network.errors import BuildError
 from bpviz.core.network.properties import BOOL, CHOICE, FLOAT, INT, INTS, OPTIONAL_INT, TENSOR, Prop, tensor_shape
 from bpviz.core.network.pycode import call, tensor_literal
@@ -331,14 +330,16 @@ register(
              Prop("eps", FLOAT, 1e-5, "added to the variance", 1e-12, 1.0),
              Prop("affine", BOOL, True, "learn a scale and a shift")),
             lambda p: nn.BatchNorm1d(p["num_features"], eps=p["eps"], affine=p["affine"]),
-            lambda p: call("nn.BatchNorm1d", [p["num_features"]], [("eps", p["eps"], 1e-5), ("affine", p["affine"], True)]),
+            lambda p: call("nn.BatchNorm1d", [p["num_features"]],
+                           [("eps", p["eps"], 1e-5), ("affine", p["affine"], True)]),
             _batchnorm_check),
     _module("LayerNorm", "normalise over the last dimensions of each sample", "ln",
             (Prop("normalized_shape", INTS, (4,), "the last dimensions to normalise over", 1, MAX_FEATURES,
                   min_len=1, max_len=3),
              Prop("eps", FLOAT, 1e-5, "added to the variance", 1e-12, 1.0),
              Prop("elementwise_affine", BOOL, True, "learn a scale and a shift")),
-            lambda p: nn.LayerNorm(list(p["normalized_shape"]), eps=p["eps"], elementwise_affine=p["elementwise_affine"]),
+            lambda p: nn.LayerNorm(list(p["normalized_shape"]), eps=p["eps"],
+                                   elementwise_affine=p["elementwise_affine"]),
             lambda p: call("nn.LayerNorm", [list(p["normalized_shape"])],
                            [("eps", p["eps"], 1e-5), ("elementwise_affine", p["elementwise_affine"], True)]),
             _layernorm_check),

@@ -15,10 +15,11 @@ from functools import lru_cache
 
 import torch
 
+from bpviz.core.errors import BpvizError
 from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE, Advice, FixSpec, get_kind
 from bpviz.core.network.commands import Command, SetProperty, insert_on_wire
 from bpviz.core.network.document import Network, Wire
-from bpviz.core.network.errors import BpvizError, NetworkError
+from bpviz.core.network.errors import NetworkError
 
 # A block's module may hold at most this many parameters: a typo (out_features=1000000) or a
 # hostile file must not allocate gigabytes when the network is built.

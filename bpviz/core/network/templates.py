@@ -29,7 +29,7 @@ class _Builder:
         command.do(self.doc)
         block_id = command.block.id
         ports = self.doc.blocks[block_id].spec.inputs
-        for port, src in zip(ports, inputs):
+        for port, src in zip(ports, inputs, strict=False):  # wire the first len(inputs) ports
             connect = Connect(self.doc, self.doc.by_name(src).id, block_id, port)
             connect.do(self.doc)
         return name
