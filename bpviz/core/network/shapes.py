@@ -115,7 +115,7 @@ def infer_shapes(doc: Network) -> Shapes:
 def _run(doc: Network, b: str, args: list[torch.Tensor], result: Shapes) -> torch.Tensor | None:
     block = doc.blocks[b]
     spec = block.spec
-    outcome = _infer_one(spec.name, tuple(block.props.items()),
+    outcome = infer_one(spec.name, tuple(block.props.items()),
                          tuple((tuple(a.shape), a.dtype) for a in args))
     if not isinstance(outcome, Advice):
         shape, dtype = outcome
@@ -128,7 +128,7 @@ def _run(doc: Network, b: str, args: list[torch.Tensor], result: Shapes) -> torc
 
 
 @lru_cache(maxsize=4096)
-def _infer_one(kind: str, props: tuple, inputs: tuple) -> tuple | Advice:
+def infer_one(kind: str, props: tuple, inputs: tuple) -> tuple | Advice:
     """(shape, dtype) of one block's output for these properties and input shapes and dtypes,
     or Advice. A pure function of its arguments, so it is cached: re-inferring a document after
     an edit runs torch only for blocks whose inputs changed (a meta Linear costs ~0.5 ms, and
