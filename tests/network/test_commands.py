@@ -4,6 +4,7 @@ serialising byte-identical to the start and redo forward to the end state."""
 from __future__ import annotations
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -28,6 +29,7 @@ from bpviz.core.network.errors import NetworkError, PropertyError
 from bpviz.core.network.fileformat import dumps, loads
 from bpviz.core.network.properties import BOOL, CHOICE, FLOAT, INT, INTS, OPTIONAL_INT, TENSOR
 from bpviz.core.network.templates import make_template, template_names
+from bpviz.core.network.values import SetValues, parameter_shapes
 
 
 def _chain():
@@ -230,6 +232,18 @@ class Edits(RuleBasedStateMachine):
         if ids:
             chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
             self._push(lambda: duplicate(self.doc, chosen))
+
+    @rule(data=st.data(), keep=st.booleans())
+    def values(self, data, keep):
+        with_params = [b for b in self.doc.block_ids() if self.doc.blocks[b].kind in ("Linear", "Conv2d")]
+        if with_params:
+            b = data.draw(st.sampled_from(with_params))
+            try:
+                shapes = parameter_shapes(self.doc.blocks[b].spec, self.doc.blocks[b].props)
+            except NetworkError:
+                return
+            values = {n: torch.full(s, 0.5).tolist() for n, s in shapes.items()} if keep else None
+            self._push(lambda: SetValues(self.doc, b, values))
 
     @invariant()
     def saves_and_reads_back(self):

@@ -21,6 +21,7 @@ from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE, get_kind
 from bpviz.core.network.document import Network
 from bpviz.core.network.plan import MODEL, Plan, make_plan
 from bpviz.core.network.shapes import Shapes
+from bpviz.core.network.values import load_values
 from bpviz.core.scenario import Scenario
 
 # One step of a run: (block id, block name, kind name, props, ids of the input blocks).
@@ -124,6 +125,8 @@ def build(doc: Network, source: str = "", shapes: Shapes | None = None) -> Built
         torch.manual_seed(seed)
         for b in plan.modules:
             modules[b] = blocks[b].spec.module(blocks[b].props)
+            if blocks[b].values:  # drawn all the same, so later blocks get the same draws
+                load_values(blocks[b], modules[b])
         for b in plan.sources:
             spec = blocks[b].spec
             spec.meta(blocks[b].props, seed)  # its settings' checks (BuildError) before drawing

@@ -98,6 +98,25 @@ class BlockKind:
         return {p.name: p.validate(props.get(p.name, p.default), where) for p in self.props}
 
 
+# A block's module may hold at most this many parameters: a typo (out_features=1000000) or a
+# hostile file must not allocate gigabytes when the network is built.
+MAX_PARAMETERS = 20_000_000
+
+
+def meta_module(spec: BlockKind, props: Props) -> Any:
+    """The block's module built on the meta device (no memory, no random numbers drawn), or
+    NetworkError when it would hold more than :data:`MAX_PARAMETERS` parameters."""
+    import torch  # here, so the catalogue itself stays a light import
+
+    with torch.device("meta"):
+        module = spec.module(props)
+    count = sum(p.numel() for p in module.parameters())
+    if count > MAX_PARAMETERS:
+        raise NetworkError(f"this block would hold {count:,} parameters, more than bpviz's "
+                           f"{MAX_PARAMETERS:,}; make it smaller")
+    return module
+
+
 _KINDS: dict[str, BlockKind] = {}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE
 from bpviz.core.network.document import Network
 from bpviz.core.network.plan import MODEL, Plan, make_plan
-from bpviz.core.network.pycode import number
+from bpviz.core.network.pycode import number, tensor_literal
 
 INDENT = "    "
 
@@ -62,6 +62,7 @@ def _expression(doc: Network, plan: Plan, random: bool) -> list[str]:
     lines = [f"torch.manual_seed({doc.seed})"] if random else []
     for b in plan.modules:
         lines.append(f"{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}")
+    lines += _kept_values(doc, plan, "")
     lines += _sources(doc, plan)
     lines += ["", "", "def loss():"]
     # A module block's name is the module's (a global): its output is NAME_out inside loss().
@@ -99,6 +100,7 @@ def _model(doc: Network, plan: Plan, random: bool) -> list[str]:
     if random:
         lines.append(f"torch.manual_seed({doc.seed})")
     lines += build
+    lines += _kept_values(doc, plan, "model.")
     lines += _sources(doc, plan)
     names = [blocks[b].name for b in plan.inputs]
     lines.append(f"inputs = {names[0]}" if len(names) == 1 else f"inputs = ({', '.join(names)})")
@@ -106,6 +108,17 @@ def _model(doc: Network, plan: Plan, random: bool) -> list[str]:
         lines.append(f"target = {blocks[plan.target].name}")
     loss = blocks[plan.end]
     lines.append(f"loss_fn = {loss.spec.code(loss.props, [])}")
+    return lines
+
+
+def _kept_values(doc: Network, plan: Plan, owner: str) -> list[str]:
+    """Weights kept in the document, copied over the seed's (which are drawn all the same)."""
+    kept = [(doc.blocks[b].name, n, v) for b in plan.modules for n, v in doc.blocks[b].values.items()]
+    if not kept:
+        return []
+    lines = ["with torch.no_grad():  # weights kept in the network replace the seed's"]
+    lines += [f"{INDENT}{owner}{block}.{name}.copy_(torch.tensor({tensor_literal(value)}))"
+              for block, name, value in kept]
     return lines
 
 

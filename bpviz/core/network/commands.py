@@ -16,6 +16,7 @@ that sends many moves. :class:`History` is the same stack without Qt (for tests 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from bpviz.core.network.catalogue import get_kind
@@ -184,7 +185,7 @@ class MoveBlocks(_ReplaceBlocks):
         out = []
         for b, pos in self.positions.items():
             old = doc.blocks[b]
-            out.append(Block(old.id, old.kind, old.name, pos, old.props))
+            out.append(replace(old, position=pos))
         return out
 
     def merge(self, other: Command) -> bool:  # noqa: D102 - see Command
@@ -213,7 +214,7 @@ class SetProperty(_ReplaceBlocks):
         old = doc.blocks[self.block_id]
         props = dict(old.props)
         props[self.name] = self.value
-        return [Block(old.id, old.kind, old.name, old.position, props)]
+        return [replace(old, props=props)]
 
 
 class Rename(_ReplaceBlocks):
@@ -231,7 +232,7 @@ class Rename(_ReplaceBlocks):
 
     def _changed(self, doc: Network) -> list[Block]:
         old = doc.blocks[self.block_id]
-        return [Block(old.id, old.kind, self.name, old.position, old.props)]
+        return [replace(old, name=self.name)]
 
 
 class SetSetting(Command):

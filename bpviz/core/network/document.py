@@ -49,13 +49,16 @@ MAX_TITLE = 200
 @dataclass(frozen=True)
 class Block:
     """One block: ``id`` never changes; ``name`` is what the user reads (and the Python name
-    of its tensor or module); ``props`` holds validated values, never mutated in place."""
+    of its tensor or module); ``props`` holds validated properties and ``values`` the module's
+    saved parameters (``{"weight": nested tuples}``, empty: drawn from the seed); neither is
+    ever mutated in place."""
 
     id: str
     kind: str
     name: str
     position: tuple[float, float] = (0.0, 0.0)
     props: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> BlockKind:

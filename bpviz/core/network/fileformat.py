@@ -26,6 +26,7 @@ from bpviz.core.network.document import (
     validate_setting,
 )
 from bpviz.core.network.errors import FormatError
+from bpviz.core.network.values import validate_values
 
 FORMAT = "bpviz-network"
 VERSION = 1
@@ -33,7 +34,7 @@ SUFFIX = ".bpviz"
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BLOCKS = 5000
 _TOP_KEYS = ("format", "version", *(p.name for p in SETTINGS), "blocks", "wires")
-_BLOCK_KEYS = ("id", "kind", "name", "position", "properties")
+_BLOCK_KEYS = ("id", "kind", "name", "position", "properties", "values")
 _WIRE_KEYS = ("from", "to", "port")
 
 
@@ -47,13 +48,17 @@ def to_dict(doc: Network) -> dict[str, Any]:
     """The document as plain JSON data, in canonical order."""
     data: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     data.update((p.name, doc.settings[p.name]) for p in SETTINGS)
-    data["blocks"] = [
-        {"id": b.id, "kind": b.kind, "name": b.name, "position": list(b.position),
-         "properties": {k: _plain(v) for k, v in b.props.items()}}
-        for b in (doc.blocks[i] for i in doc.block_ids())
-    ]
+    data["blocks"] = [_block_dict(doc.blocks[i]) for i in doc.block_ids()]
     data["wires"] = [{"from": w.src, "to": w.dst, "port": w.port} for w in doc.sorted_wires()]
     return data
+
+
+def _block_dict(b: Block) -> dict[str, Any]:
+    item = {"id": b.id, "kind": b.kind, "name": b.name, "position": list(b.position),
+            "properties": {k: _plain(v) for k, v in b.props.items()}}
+    if b.values:  # only blocks whose weights were kept carry them
+        item["values"] = {k: _plain(v) for k, v in b.values.items()}
+    return item
 
 
 def dumps(doc: Network) -> str:
@@ -160,7 +165,9 @@ def _block(item: Any, where: str) -> Block:
         props = item.get("properties", {})
         if not isinstance(props, dict):
             raise FormatError("properties must be an object")
-        return Block(block_id, spec.name, name, position, spec.validate(props, name))
+        props = spec.validate(props, name)
+        values = validate_values(spec, props, item.get("values", {}), name, strict=False)
+        return Block(block_id, spec.name, name, position, props, values)
     except BpvizError as exc:
         raise FormatError(f"{where} ('{block_id}'): {str(exc).rstrip('.')}.") from None
 

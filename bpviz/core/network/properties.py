@@ -54,7 +54,7 @@ def _int(prop: Prop, value: Any, where: str) -> int:
         raise PropertyError(f"{where} must be a whole number, got {_show(value)}; {_int_range(prop)}.")
     if (prop.minimum is not None and number < prop.minimum) or (
             prop.maximum is not None and number > prop.maximum):
-        raise PropertyError(f"{where} is {number}, out of range; {_int_range(prop)}.")
+        raise PropertyError(f"{where} is {_show(number)}, out of range; {_int_range(prop)}.")
     return number
 
 

@@ -16,14 +16,11 @@ from functools import lru_cache
 import torch
 
 from bpviz.core.errors import BpvizError
-from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE, Advice, FixSpec, get_kind
+from bpviz.core.network.catalogue import LOSS, MODULE, SOURCE, Advice, FixSpec, get_kind, meta_module
 from bpviz.core.network.commands import Command, SetProperty, insert_on_wire
 from bpviz.core.network.document import Network, Wire
 from bpviz.core.network.errors import NetworkError
-
-# A block's module may hold at most this many parameters: a typo (out_features=1000000) or a
-# hostile file must not allocate gigabytes when the network is built.
-MAX_PARAMETERS = 20_000_000
+from bpviz.core.network.values import SetValues, values_issue
 
 
 @dataclass(frozen=True)
@@ -69,17 +66,6 @@ class Shapes:
         return not self.issues
 
 
-def meta_module(spec, props):
-    """The block's module built on the meta device (no memory, no random numbers drawn)."""
-    with torch.device("meta"):
-        module = spec.module(props)
-    count = sum(p.numel() for p in module.parameters())
-    if count > MAX_PARAMETERS:
-        raise NetworkError(f"this block would hold {count:,} parameters, more than bpviz's "
-                           f"{MAX_PARAMETERS:,}; make it smaller")
-    return module
-
-
 def infer_shapes(doc: Network) -> Shapes:
     """Run every block on the meta device in wiring order; see the module docstring."""
     result = Shapes()
@@ -115,6 +101,12 @@ def infer_shapes(doc: Network) -> Shapes:
 def _run(doc: Network, b: str, args: list[torch.Tensor], result: Shapes) -> torch.Tensor | None:
     block = doc.blocks[b]
     spec = block.spec
+    stale = values_issue(block)
+    if stale is not None:
+        fix = Fix(f"reset {block.name}'s weights to the seed's", SetValues(doc, b, None))
+        result.issues[b] = ShapeIssue(b, "", _sentence(f"{stale} (the weights were kept before its "
+                                                       "settings changed)"), (fix,))
+        return None
     outcome = infer_one(spec.name, tuple(block.props.items()),
                          tuple((tuple(a.shape), a.dtype) for a in args))
     if not isinstance(outcome, Advice):
