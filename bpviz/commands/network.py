@@ -2,6 +2,7 @@
 
     bpviz new --list                          list the templates
     bpviz new --template xor -o xor.bpviz     write a template as a .bpviz network
+    bpviz new --from model.py -o model.bpviz  import a model scenario (torch.fx)
     bpviz code xor.bpviz -o xor.py            write the network as a Python scenario file
 """
 
@@ -22,6 +23,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--list", action="store_true", help="list the templates")
     what.add_argument("--template", metavar="NAME", help="the template to start from")
+    what.add_argument("--from", dest="source", metavar="FILE|lesson:NAME",
+                      help="import a model scenario through torch.fx (runs the file's Python)")
     p.add_argument("-o", "--output", metavar="NET.bpviz", help="the file to write")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.set_defaults(run=run_new)
@@ -45,14 +48,20 @@ def run_new(args: argparse.Namespace) -> int:
             print(f"{name.ljust(width)}  {template_summary(name)}")
         return 0
     if not args.output:
-        raise BpvizError("bpviz new --template needs -o NET.bpviz, the file to write.")
+        raise BpvizError("bpviz new needs -o NET.bpviz, the file to write.")
     if not args.output.lower().endswith(SUFFIX):
         raise BpvizError(f"The output '{args.output}' must end in {SUFFIX}.")
     if os.path.exists(args.output) and not args.force:
         raise BpvizError(f"'{args.output}' exists; pass --force to overwrite it or choose another name.")
-    doc = make_template(args.template)
+    if args.source:
+        from bpviz.core.network.importer import import_scenario
+        from bpviz.core.scenario import load_scenario
+
+        doc, origin = import_scenario(load_scenario(args.source)), f"imported from {args.source}"
+    else:
+        doc, origin = make_template(args.template), f"template {args.template}"
     save(doc, args.output)
-    print(f"wrote {args.output} (template {args.template}, {len(doc.blocks)} blocks)")
+    print(f"wrote {args.output} ({origin}, {len(doc.blocks)} blocks)")
     return 0
 
 

@@ -51,10 +51,12 @@ def test_train_runs_a_network_file(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["new", "--template", "nope", "-o", "n.bpviz"], "There is no template 'nope'"),
     (["new", "--template", "xor"], "needs -o NET.bpviz"),
+    (["new", "--from", "lesson:chain56", "-o", "c.bpviz"], "Only a model scenario"),
+    (["new", "--from", "lesson:nope", "-o", "c.bpviz"], "There is no lesson named 'nope'"),
     (["new", "--template", "xor", "-o", "n.json"], "must end in .bpviz"),
     (["new", "--template", "xor", "-o", "exists.bpviz"], "exists; pass --force"),
     (["new", "--template", "xor", "-o", "missing/n.bpviz"], "Cannot write"),
-    (["new"], "one of the arguments --list --template is required"),
+    (["new"], "one of the arguments --list --template --from is required"),
     (["code", "missing.bpviz"], "No network file at 'missing.bpviz'"),
     (["code", "broken.bpviz"], "broken.bpviz is not valid JSON at line 1 column 2"),
     (["code", "exists.bpviz", "-o", "missing/n.py"], "Cannot write"),
@@ -71,7 +73,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv, m
     assert code == 2
     lines = err.strip().splitlines()
     assert message in lines[-1]
-    assert "Traceback" not in err and len([ln for ln in lines if not ln.startswith("usage:")]) == 1
+    assert "Traceback" not in err and len([ln for ln in lines if not ln.startswith(("usage:", " "))]) == 1
 
 
 def test_force_overwrites(tmp_path, capsys):
@@ -79,3 +81,11 @@ def test_force_overwrites(tmp_path, capsys):
     assert main(["new", "--template", "chain56", "-o", str(net)]) == 0
     assert main(["new", "--template", "xor", "-o", str(net), "--force"]) == 0
     assert '"xor: ' in net.read_text()
+
+
+def test_new_from_a_model_lesson(tmp_path, capsys):
+    net = tmp_path / "dead.bpviz"
+    code, out, _ = run(capsys, "new", "--from", "lesson:dead_relu", "-o", str(net))
+    assert code == 0 and out.strip() == f"wrote {net} (imported from lesson:dead_relu, 6 blocks)"
+    code, out, _ = run(capsys, "trace", str(net))
+    assert code == 0 and "loss = 21.9252" in out

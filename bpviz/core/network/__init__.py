@@ -18,6 +18,8 @@ codegen            Network -> Python scenario file
 fileformat         .bpviz JSON: dumps/loads, atomic save, strict load
 templates          chain56, relu_two_weights, mlp_10_5_1, xor, residual_mlp
 arrange            auto-arrange with the app's layered layout
+values             weights kept in the document (after training), SetValues, keep_values
+importer           a model scenario -> network through torch.fx, with its weights and data
 quickadd           the kinds that fit a wire's shape (the quick-add menu), with fitting settings
 mapping            trace nodes and edges back to the blocks and wires they came from
 source             NetworkSource, the app's source for a .bpviz file or an open document

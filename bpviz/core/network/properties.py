@@ -17,6 +17,7 @@ from bpviz.core.network.errors import PropertyError
 # bigger data belongs in a dataset, and a hostile file must not make bpviz allocate gigabytes.
 MAX_TENSOR_ELEMENTS = 100_000
 MAX_DIMS = 6
+FLOAT32_MAX = 3.4028234663852886e38
 
 INT = "int"
 FLOAT = "float"
@@ -161,6 +162,9 @@ def _tensor(prop: Prop, value: Any, where: str) -> float | tuple:
         if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
             raise PropertyError(f"{where} holds {_show(item)}, which is not a finite number; "
                                 "give finite numbers only.")
+        if abs(item) > FLOAT32_MAX:
+            raise PropertyError(f"{where} holds {_show(item)}, beyond what a float32 tensor holds "
+                                f"(±{FLOAT32_MAX:.4g}); give smaller numbers.")
     return _rebuild([float(x) for x in level], shape)
 
 

@@ -20,6 +20,7 @@ from bpviz.core.network.commands import Command, Compound
 from bpviz.core.network.document import Block, Network
 from bpviz.core.network.errors import NetworkError
 from bpviz.core.network.properties import TENSOR, Prop, tensor_shape
+from bpviz.core.network.pycode import float32_short
 
 _VALUE = Prop("values", TENSOR, 0.0)
 
@@ -123,7 +124,7 @@ def keep_values(doc: Network, modules: Mapping[str, torch.nn.Module]) -> Compoun
     a :class:`~bpviz.core.network.build.BuiltNetwork`'s after training) in their blocks."""
     steps: list[Command] = []
     for block_id in sorted(modules, key=doc.block_ids().index):
-        params = {n: p.detach().tolist() for n, p in modules[block_id].named_parameters()}
+        params = {n: float32_short(p.detach().tolist()) for n, p in modules[block_id].named_parameters()}
         if params:
             steps.append(SetValues(doc, block_id, params))
     return Compound(steps, "Keep trained weights")
