@@ -165,3 +165,17 @@ def test_a_broken_file_loads_as_a_one_line_error(tmp_path):
     path.write_text('{"format": "bpviz-network", "version": 1, "blocks": [}')
     with pytest.raises(BpvizError, match="not valid JSON at line 1"):
         load_scenario(path)
+
+
+def test_class_labels_come_only_from_a_classification_dataset():
+    doc = net(("Input", "x", {"data": "dataset", "dataset": "sine", "n": 20}, ()),
+              ("Linear", "fc", {"in_features": 1, "out_features": 2}, ("x",)),
+              ("Target", "y", {"data": "dataset", "dataset": "sine", "n": 20, "dtype": "long"}, ()),
+              ("CrossEntropyLoss", "ce", {}, ("fc", "y")))
+    with pytest.raises(BuildError, match="sine is a regression dataset, so its targets are not class labels"):
+        build(doc)
+    circles = net(("Input", "x", {"data": "dataset", "dataset": "circles", "n": 20}, ()),
+                  ("Linear", "fc", {"in_features": 2, "out_features": 2}, ("x",)),
+                  ("Target", "y", {"data": "dataset", "dataset": "circles", "n": 20, "dtype": "long"}, ()),
+                  ("CrossEntropyLoss", "ce", {}, ("fc", "y")))
+    assert trace_scenario(build(circles).scenario).loss > 0

@@ -12,7 +12,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from bpviz.core.datasets import dataset_names, make_dataset
+from bpviz.core.datasets import CLASSIFICATION, dataset_names, make_dataset
 from bpviz.core.network.catalogue import LAYER, LOSS, MODULE, OP, SOURCE, Advice, BlockKind, FixSpec, register
 from bpviz.core.network.errors import BuildError
 from bpviz.core.network.properties import BOOL, CHOICE, FLOAT, INT, INTS, OPTIONAL_INT, TENSOR, Prop, tensor_shape
@@ -77,6 +77,9 @@ def _target_meta(props, seed):
         shape = tensor_shape(props["value"])
     else:
         data = dataset(props["dataset"], seed, props["n"])
+        if long and data.kind != CLASSIFICATION:
+            raise BuildError(f"{props['dataset']} is a regression dataset, so its targets are not "
+                             "class labels; set dtype to float or bind a classification dataset")
         shape = (len(data),) if long else tuple(data.y.shape)
     return torch.empty(shape, device="meta", dtype=torch.long if long else torch.float32)
 
