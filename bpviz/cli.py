@@ -5,6 +5,8 @@
     bpviz export FILE -o OUT.png      render the graph to PNG, SVG or PDF
     bpviz train FILE --steps N        run SGD/Adam and write per-step statistics
     bpviz lessons                     list the built-in lessons
+    bpviz new --template NAME -o NET.bpviz   start a network from a template (--list them)
+    bpviz code NET.bpviz -o NET.py    write a network as a Python scenario file
 
 Bad input prints one line to stderr and exits with code 2; ``--debug`` shows the traceback.
 """
@@ -22,6 +24,8 @@ SUBCOMMANDS = {
     "lessons": "bpviz.commands.trace",
     "export": "bpviz.commands.export",
     "train": "bpviz.commands.train",
+    "new": "bpviz.commands.network",
+    "code": "bpviz.commands.network",
 }
 
 

@@ -26,6 +26,7 @@ from torch import nn
 from bpviz.core.errors import ScenarioError
 
 LESSON_PREFIX = "lesson:"
+NETWORK_SUFFIX = ".bpviz"  # a network built in bpviz (bpviz.core.network), JSON, never executed
 DEFAULT_LESSON = "chain56"
 DEFAULT_LR = 0.1
 
@@ -184,8 +185,13 @@ def lesson_summary(name: str) -> str:
 
 
 def load_scenario(spec: str | os.PathLike[str]) -> Scenario:
-    """Load ``lesson:NAME`` or a scenario file path; raises ScenarioError with a clear message."""
+    """Load ``lesson:NAME``, a ``.bpviz`` network or a scenario file path; raises a BpvizError
+    (ScenarioError for lessons and Python files) with a clear message."""
     spec = os.fspath(spec)
+    if spec.lower().endswith(NETWORK_SUFFIX):
+        from bpviz.core.network.source import load_network_scenario  # it imports this module
+
+        return load_network_scenario(spec)
     if spec.startswith(LESSON_PREFIX):
         name = spec[len(LESSON_PREFIX):]
         if name not in lesson_names():

@@ -12,7 +12,7 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from bpviz.core.scenario import LESSON_PREFIX, Scenario, load_scenario
+from bpviz.core.scenario import LESSON_PREFIX, NETWORK_SUFFIX, Scenario, load_scenario
 
 
 class Source(ABC):
@@ -145,8 +145,13 @@ class ScenarioSource(Source):
 
 
 def source_from_spec(spec: str | os.PathLike[str]) -> Source:
-    """The source a command-line argument names: ``lesson:NAME`` or a file path."""
+    """The source a command-line argument names: ``lesson:NAME``, a ``.bpviz`` network or a
+    scenario file path."""
     text = os.fspath(spec)
     if text.startswith(LESSON_PREFIX):
         return LessonSource(text[len(LESSON_PREFIX):])
+    if text.lower().endswith(NETWORK_SUFFIX):
+        from bpviz.core.network.source import NetworkSource  # it imports this module
+
+        return NetworkSource(text)
     return FileSource(text)
