@@ -17,6 +17,10 @@ def _size(value: object) -> str:
     return f"{value}×{value}"
 
 
+def _shape(shape: object) -> str:
+    return ", ".join(map(str, shape)) if isinstance(shape, tuple) else str(shape)
+
+
 def _conv(m: nn.Module) -> str:
     assert isinstance(m, nn.modules.conv._ConvNd)
     return f"{type(m).__name__}({m.in_channels}→{m.out_channels}, {_size(m.kernel_size)})"
@@ -31,7 +35,7 @@ TITLES: dict[type[nn.Module], Callable[[nn.Module], str]] = {
     nn.Embedding: lambda m: f"Embedding({m.num_embeddings}→{m.embedding_dim})",
     nn.BatchNorm1d: lambda m: f"BatchNorm1d({m.num_features})",
     nn.BatchNorm2d: lambda m: f"BatchNorm2d({m.num_features})",
-    nn.LayerNorm: lambda m: f"LayerNorm({', '.join(map(str, m.normalized_shape))})",
+    nn.LayerNorm: lambda m: f"LayerNorm({_shape(m.normalized_shape)})",
     nn.LeakyReLU: lambda m: f"LeakyReLU({m.negative_slope:g})",
     nn.Dropout: lambda m: f"Dropout({m.p:g})",
     nn.MaxPool2d: lambda m: f"MaxPool2d({_size(m.kernel_size)})",
