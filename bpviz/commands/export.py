@@ -29,7 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "backward step), update/end (default: end)")
     p.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene pixel (default 2)")
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
-    p.add_argument("--collapse", type=int, metavar="DEPTH", help="collapse nn.Module groups below DEPTH")
+    p.add_argument("--collapse", metavar="layers|ops|DEPTH",
+                   help="level of detail: one box per layer, every op, or nn.Module groups folded at a "
+                        "depth (default: layers for module networks, ops otherwise, as in the app)")
     p.add_argument("--hide-shape-ops", action="store_true", help="hide view/reshape/transpose ops")
     p.set_defaults(run=run)
 
@@ -40,18 +42,21 @@ def _ensure_platform() -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def _view_graph(trace, collapse: int | None, hide_shape_ops: bool):
-    graph = trace.graph
-    if collapse is None and not hide_shape_ops:
-        return graph
+def _view_graph(trace, collapse: str | None, hide_shape_ops: bool):
     from bpviz.core import views
 
+    if collapse is None:
+        level = views.default_level(trace.graph)
+    else:
+        try:
+            level = views.parse_level(collapse)
+        except ValueError as exc:
+            raise BpvizError(f"--collapse: {exc}.") from None
+    graph = trace.graph
     if hide_shape_ops:
         graph = views.hide_shape_ops(graph)
-    if collapse is not None:
-        if collapse < 0:
-            raise BpvizError(f"--collapse must be 0 or more, got {collapse}.")
-        graph = views.collapse_modules(graph, collapse)
+    if level is not None:
+        graph = views.collapse_modules(graph, level, trace.module_titles)
     return graph
 
 
@@ -123,6 +128,12 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     state = sequence.state_at(position)
     scene.apply_state(state, trace, lr=sequence.lr)
     caption = scene.policy().caption(sequence, position)
+    if state.step.node is not None and state.step.node not in graph:
+        from bpviz.presentation.captions import in_box
+        from bpviz.presentation.view_mapping import ViewMap
+
+        box = ViewMap(graph).view_of(state.step.node)
+        caption = in_box(caption, graph.nodes[box]["name"] if box is not None else None)
     scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {caption}")
     result = export_scene(scene, out, args.scale)
     app.processEvents()

@@ -124,6 +124,25 @@ def module_depth(graph: nx.DiGraph[str]) -> int:
 LAYERS = "layers"
 
 
+def default_level(graph: nx.DiGraph[str]) -> str | None:
+    """How a trace is first drawn (in the app and by ``bpviz export``): one box per layer when
+    it has nn.Module scopes (:data:`LAYERS`), every op (None) for a loss() built from tensors."""
+    return LAYERS if module_depth(graph) > 0 else None
+
+
+def parse_level(text: str) -> int | str | None:
+    """A level of detail as a user writes it: ``layers``, ``ops`` (every op) or a module depth;
+    raises ValueError for anything else."""
+    word = text.strip().lower()
+    if word == LAYERS:
+        return LAYERS
+    if word in ("ops", "none"):
+        return None
+    if word.isdigit():
+        return int(word)
+    raise ValueError(f"unknown level '{text}': use layers, ops or a module depth (0, 1, 2...)")
+
+
 def collapse_modules(graph: nx.DiGraph[str], depth: int | str | None, titles: Mapping[str, str] | None = None,
                      expanded: Collection[str] = ()) -> nx.DiGraph[str]:
     """Fold every module at ``depth`` dotted parts into one box, with everything inside it.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from bpviz.core.trust import TrustStore
+from bpviz.core.views import default_level
 from bpviz.gui.step_controller import StepController
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.trace_worker import TraceResult, TraceRunner
@@ -173,7 +174,7 @@ class Document(QObject):
         training starts from; None where it cannot be trained)."""
         self.source, self.scenario = source, scenario
         # Each network opens at its natural level: layers for modules, ops for scalar lessons.
-        self.collapse = default_collapse(trace)
+        self.collapse = default_level(trace.graph)
         self.expanded = frozenset()
         self._set_trace(trace, sequence, 0, keep_view=False)
         self.opened.emit()
@@ -315,14 +316,6 @@ class Document(QObject):
         """Something the user must read (shown as a dialog unless dialogs are off)."""
         self.last_error = message
         self.problem.emit(title, message)
-
-
-def default_collapse(trace: Any) -> str | None:
-    """How a newly opened trace is drawn: one box per layer when it has nn.Module scopes, every
-    op for a loss() built from scalars."""
-    from bpviz.core.views import LAYERS, module_depth
-
-    return LAYERS if module_depth(trace.graph) > 0 else None
 
 
 def _layer_of(attrs: dict[str, Any], expanded: frozenset[str]) -> str | None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from bpviz.gui.document import Document
 from bpviz.gui.step_controller import SPEEDS
 from bpviz.gui.theme import LIGHT, Theme
+from bpviz.presentation.captions import in_box
 
 # Phase colours come from the canvas theme so the bar and the graph tell the same story:
 # forward tokens are blue, backward tokens orange, the loss has the loss colour, updates green.
@@ -249,11 +250,10 @@ class StepBar(QWidget):
         self.phase_label.setStyleSheet(
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
             " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
-        caption = self.document.policy.caption(seq, pos)
-        # A step inside a folded layer names the box the user sees before the op inside it.
         box = self.document.drawn_as(step.node) if step.node is not None else None
-        if box is not None and box != step.node:
-            caption = f"{self.document.node_attrs(box)['name']} ▸ {caption}"
+        folded = box is not None and box != step.node
+        box_name = self.document.node_attrs(box)["name"] if folded else None
+        caption = in_box(self.document.policy.caption(seq, pos), box_name)
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)
         self.position_label.setText(f"step {pos} / {seq.last}")

@@ -46,3 +46,9 @@ def step_caption(sequence: StepSequence, position: int, show_value: bool = True,
     if step.phase == "Forward":
         return f"{a['name']}: {a['op']} = {tensor_brief(a['value']) if show_value else UNKNOWN}"
     return f"{a['name']}: dL/d{a['name']} = {tensor_brief(a['grad']) if show_grad else UNKNOWN} flows to its inputs"
+
+
+def in_box(caption: str, box_name: str | None) -> str:
+    """A step's caption as the user sees it when its op is folded inside a layer's box: the box
+    first (``Linear(10→5) ▸ t: ...``), since the op itself is not drawn."""
+    return f"{box_name} ▸ {caption}" if box_name else caption
