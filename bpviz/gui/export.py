@@ -148,7 +148,8 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
     w, h = rect.width(), rect.height()
     if ext == ".png":
         image = render_image(scene, scale)
-        if not image.save(str(path), "PNG"):
+        # The stubs type the format as bytes, but PySide6 (6.11) accepts only a str there.
+        if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
             raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
         return ExportResult(path, image.width(), image.height(), image.width() / w)
     if ext == ".svg":
@@ -162,7 +163,7 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
         gen.setDescription("Exported by bpviz")
         _render_vector(scene, gen, rect, QRectF(0, 0, w, h))
         del gen
-        svg = lean_svg(bytes(buffer.data()))
+        svg = lean_svg(bytes(buffer.data().data()))
         try:
             path.write_bytes(svg)
         except OSError as exc:

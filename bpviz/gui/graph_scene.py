@@ -9,6 +9,7 @@ per graph (node sizes are known up front), never per step. Signals carry node id
 from __future__ import annotations
 
 import gc
+from collections.abc import Set
 
 import networkx as nx
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -56,7 +57,7 @@ class GraphScene(QGraphicsScene):
         # A BSP index makes hit tests and exposed-area queries logarithmic (2,000 nodes).
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._theme = theme
-        self.graph = nx.DiGraph()
+        self.graph: nx.DiGraph[str] = nx.DiGraph()
         self.loss_node: str | None = None
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[tuple[str, str], EdgeItem] = {}
@@ -189,6 +190,8 @@ class GraphScene(QGraphicsScene):
             prev = None
         m = self._map
         grad_phase = state.phase in GRAD_PHASES
+        nodes: Set[str]
+        edges: Set[tuple[str, str]]
         if prev is None or self._stale or lr != self._applied_lr:
             nodes, edges = self._nodes.keys(), self._edges.keys()
         else:
@@ -225,9 +228,9 @@ class GraphScene(QGraphicsScene):
                 edge.place_label(0.5)   # hidden labels go home, so a state never depends on history
         self._labels.place(labelled)
         # Labels near the border may reach past the laid-out area; never clip them in the view.
-        m = SCENE_MARGIN
-        rect = self.sceneRect().united(self.legend.sceneBoundingRect().adjusted(-m, -m, m, m))
-        rect = self._labels.extent(rect, self._static_rect, m)
+        pad = SCENE_MARGIN
+        rect = self.sceneRect().united(self.legend.sceneBoundingRect().adjusted(-pad, -pad, pad, pad))
+        rect = self._labels.extent(rect, self._static_rect, pad)
         if rect != self.sceneRect():
             self.setSceneRect(rect)
 
@@ -263,6 +266,8 @@ class GraphScene(QGraphicsScene):
         active_edges = self._moving_edges(state)
         on_path = on_paths_to_loss(self.graph, self._to_loss, self._focus)
         styled = (self._selected, self._focus)
+        nodes: Set[str]
+        edges: Set[tuple[str, str]]
         nodes, edges = self._nodes.keys(), self._edges.keys()
         if changed_edges is not None and styled == self._styled[0]:
             was_active, was_moving = self._styled[1:]

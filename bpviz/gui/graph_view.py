@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QFrame, QGraphicsView
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 MIN_ZOOM = 0.03
 MAX_ZOOM = 8.0
@@ -26,8 +26,9 @@ class GraphView(QGraphicsView):
 
     zoomChanged = Signal(float)
 
-    def __init__(self, scene=None, parent=None):
-        super().__init__(scene, parent)
+    def __init__(self, scene: QGraphicsScene | None = None, parent: QWidget | None = None) -> None:
+        # The stubs want a scene in this overload; Qt takes None (a view without a scene).
+        super().__init__(scene, parent)  # type: ignore[arg-type]
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
                             | QPainter.RenderHint.SmoothPixmapTransform)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)

@@ -9,12 +9,21 @@ marked, or left out altogether, is the visibility policy's answer (:meth:`Inspec
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
 
 from bpviz.gui.document import Document
 from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
 from bpviz.gui.theme import Theme
-from bpviz.presentation.visibility import DEFAULT_POLICY, HIDDEN, VisibilityPolicy
+from bpviz.presentation.visibility import HIDDEN, VisibilityPolicy
+
+if TYPE_CHECKING:
+    import torch
+
+    from bpviz.core.stepper import DisplayState, StepSequence
+    from bpviz.core.trace_record import Trace
 
 JACOBIAN_CAP = 65536
 KIND_TITLES = {"input": "Input", "param": "Parameter", "constant": "Constant", "op": "Operation",
@@ -29,14 +38,14 @@ class Inspector(QDockWidget):
         super().__init__("Inspector", parent)
         self.setObjectName("inspectorDock")
         self.document = document
-        self._trace = None
-        self._sequence = None
-        self._state = None
+        self._trace: Trace | None = None
+        self._sequence: StepSequence | None = None
+        self._state: DisplayState | None = None
         self._selection: str | tuple[str, str] | None = None
         self._view_attrs: dict = {}
         self._policy: VisibilityPolicy = document.policy
         self._theme = document.theme
-        self._jacobians: dict[tuple[str, str], object] = {}
+        self._jacobians: dict[tuple[str, str], torch.Tensor | None] = {}
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -140,6 +149,7 @@ class Inspector(QDockWidget):
         from bpviz.presentation.format import format_number
 
         t = self._trace
+        assert t is not None  # _render shows this page only with a trace
         page.title(t.title, size=15)
         kinds = [a["kind"] for _, a in t.graph.nodes(data=True)]
         # An overview has no room for marks: the loss and the findings show unless hidden.
@@ -162,6 +172,7 @@ class Inspector(QDockWidget):
         from bpviz.presentation.chain_rule import node_formula, sym
         from bpviz.presentation.format import format_number, shape_text
 
+        assert self._trace is not None  # _render shows this page only with a trace
         t, a, policy = self._trace, self._trace.node(node), self._policy
         name = a["name"] or node
         page.title(name, KIND_TITLES.get(a["kind"], a["kind"]))
@@ -176,7 +187,7 @@ class Inspector(QDockWidget):
         if grad_shown:
             page.add(TensorView(a["grad"], self._theme, empty_text=NO_GRAD))
         updated = self._sequence.update_values.get(node) if self._sequence is not None else None
-        if updated is not None:
+        if updated is not None and self._sequence is not None:  # only a sequence has updates
             page.section(f"After the update  {name} − {format_number(self._sequence.lr)} × grad")
             if page.reveal(lambda s: policy.update(s, node), "update"):
                 page.add(TensorView(updated, self._theme))
@@ -192,6 +203,7 @@ class Inspector(QDockWidget):
         from bpviz.gui.tensor_widgets import TensorView
         from bpviz.presentation.chain_rule import edge_formula, sym
 
+        assert self._trace is not None  # _render shows this page only with a trace
         t, e, policy = self._trace, self._trace.edge(u, v), self._policy
         us, vs = sym(t, u), sym(t, v)
         page.title(f"{us} → {vs}", "Edge")
@@ -220,6 +232,7 @@ class Inspector(QDockWidget):
         from bpviz.presentation.chain_rule import sym
 
         t = self._trace
+        assert t is not None  # _render shows this page only with a trace
         if (u, v) not in self._jacobians:
             self._jacobians[u, v] = t.jacobian(u, v, max_elements=JACOBIAN_CAP)
         jac = self._jacobians[u, v]
@@ -230,6 +243,7 @@ class Inspector(QDockWidget):
                    else "this operation cannot be called once per output element")
             page.note(f"Dense Jacobian not computed: {why}.")
             return
+        assert u_val is not None and v_val is not None  # the Jacobian was computed from both
         rows, cols = v_val.numel(), u_val.numel()
         page.note(f"Jacobian: {rows} outputs of {sym(t, v)} (rows) × {cols} entries of {sym(t, u)} "
                   "(columns); blue < 0 < red, hover a cell for its value")
@@ -245,6 +259,7 @@ class Inspector(QDockWidget):
         page.note(f"{len(attrs.get('members') or ())} nodes collapsed into this module. Choose "
                   "View ▸ Collapse Modules ▸ Expand All to inspect each operation.")
         out = attrs.get("output")
+        assert self._trace is not None  # _render shows this page only with a trace
         if out is None or out not in self._trace.graph:
             return
         a, policy = self._trace.node(out), self._policy
@@ -266,9 +281,11 @@ class Inspector(QDockWidget):
                   "traced graph, merged by a collapsed module or a hidden shape-only op. Expand "
                   "modules and show shape-only ops (View menu) to see each local derivative.")
         page.section("Gradient along it")
-        u, v = self._selection
+        sel = self._selection
+        assert isinstance(sel, tuple)  # _render shows this page for an edge
+        u, v = sel
         hops = [u, *(attrs.get("bridged") or ()), v]
-        members = attrs.get("members") or list(zip(hops, hops[1:]))
+        members = attrs.get("members") or list(pairwise(hops))
         if self._state is not None and any(self._policy.edge_grad(self._state, *e) == HIDDEN for e in members):
             page.note("Hidden for now: the gradient is not shown at this step.")
             return

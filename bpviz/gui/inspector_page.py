@@ -6,7 +6,7 @@ step is the visibility policy's answer (:mod:`bpviz.presentation.visibility`).""
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -159,7 +159,7 @@ class InspectorPage(QWidget):
         for line in lines[1:]:
             label = selectable(line)
             label.setWordWrap(True)
-            if line.startswith("  ") or line.startswith("dL/d"):
+            if line.startswith(("  ", "dL/d")):
                 label.setStyleSheet("font-family: 'DejaVu Sans Mono';")
             self.layout_.addWidget(label)
 

@@ -15,8 +15,13 @@ from scratch would show it. The other labels keep their spot without being looke
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF
+
+if TYPE_CHECKING:
+    from bpviz.gui.items.edge_item import EdgeItem
 
 # Fractions along the edge to try, best (the middle of the gap between layers) first.
 CANDIDATES = (0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.12, 0.88)
@@ -34,7 +39,7 @@ def _cells(r: QRectF) -> list[tuple[int, int]]:
 class _Grid:
     """Rectangles bucketed by grid cell, for overlap queries."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cells: dict[tuple[int, int], list[QRectF]] = {}
 
     def add(self, r: QRectF) -> None:
@@ -49,9 +54,9 @@ class _Label:
     """One labelled edge: its visiting order, its candidate spots (measured when first asked
     for) and the spot it holds."""
 
-    __slots__ = ("edge", "size", "order", "_spots", "choice", "found", "rect", "watched")
+    __slots__ = ("_spots", "choice", "edge", "found", "order", "rect", "size", "watched")
 
-    def __init__(self, edge):
+    def __init__(self, edge: EdgeItem) -> None:
         self.edge = edge
         self.size = edge.label.size()
         mid = edge.label_rect_at(0.5)
@@ -86,7 +91,7 @@ class _Label:
     def deciding(self) -> range:
         """The spots whose being free decided the choice: those up to the one held (all of
         them when none was free and the label fell back to the middle)."""
-        return range(self.choice + 1) if self.found else range(len(CANDIDATES))
+        return range(self.choice + 1) if self.found and self.choice is not None else range(len(CANDIDATES))
 
     def reset(self) -> None:
         self.choice, self.found, self.rect, self.watched = None, False, None, ()
@@ -95,17 +100,17 @@ class _Label:
 class LabelPlacer:
     """Places edge labels around fixed obstacles (the node boxes), indexed once per layout."""
 
-    def __init__(self, obstacles):
+    def __init__(self, obstacles: Iterable[QRectF]) -> None:
         self._obstacles = _Grid()
         for r in obstacles:
             self._obstacles.add(r)
-        self._labels: dict[object, _Label] = {}     # edge -> its placed label
-        self._spare: dict[object, _Label] = {}      # labels hidden now: measured already
+        self._labels: dict[EdgeItem, _Label] = {}   # edge -> its placed label
+        self._spare: dict[EdgeItem, _Label] = {}    # labels hidden now: measured already
         self._held: dict[tuple[int, int], set] = {}     # cell -> labels whose spot touches it
         self._watch: dict[tuple[int, int], set] = {}    # cell -> labels with a deciding spot there
         self.placed_last = 0                            # labels (re)placed by the last place()
 
-    def place(self, edges) -> None:
+    def place(self, edges: Iterable[EdgeItem]) -> None:
         """Place the labels of ``edges`` (EdgeItems with text) avoiding the obstacles and each
         other; a label that fits nowhere stays in the middle of its edge. Labels no longer in
         ``edges`` go back to the middle of their edge. The result equals a placement of
@@ -126,9 +131,8 @@ class LabelPlacer:
         for edge, size in wanted.items():
             if edge in self._labels:
                 continue
-            label = self._spare.pop(edge, None)
-            if label is None or label.size != size:
-                label = _Label(edge)
+            spare = self._spare.pop(edge, None)
+            label = spare if spare is not None and spare.size == size else _Label(edge)
             self._labels[edge] = label
             heapq.heappush(queue, (label.order, id(label), label))
         done: set[int] = set()
@@ -143,8 +147,9 @@ class LabelPlacer:
         """``rect`` grown to hold, with ``margin`` around, every label placed now that reaches
         outside ``inside`` (the placer's own rectangles: no item queries)."""
         for label in self._labels.values():
-            if not inside.contains(label.rect):
-                rect = rect.united(label.rect.adjusted(-margin, -margin, margin, margin))
+            held = label.rect  # a placed label holds a spot
+            if held is not None and not inside.contains(held):
+                rect = rect.united(held.adjusted(-margin, -margin, margin, margin))
         return rect
 
     # ------------------------------------------------------------------ internals

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bpviz.core.errors import BpvizError
 

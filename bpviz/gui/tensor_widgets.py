@@ -14,8 +14,15 @@ import torch
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QToolTip,
-    QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
 )
 
 from bpviz.gui.theme import LIGHT, Theme, mix
@@ -204,7 +211,8 @@ class TensorTable(QTableWidget):
 
     def cell_texts(self) -> list[list[str]]:
         """The texts of every cell, row by row (for tests)."""
-        return [[self.item(i, j).text() for j in range(self.columnCount())] for i in range(self.rowCount())]
+        return [[cell.text() if (cell := self.item(i, j)) is not None else "" for j in range(self.columnCount())]
+                for i in range(self.rowCount())]
 
 
 class TensorView(QWidget):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
 def _interpolate(stops: tuple[tuple[float, str], ...], x: float) -> str:
     if x <= stops[0][0]:
         return stops[0][1]
-    for (x0, c0), (x1, c1) in zip(stops, stops[1:]):
+    for (x0, c0), (x1, c1) in pairwise(stops):
         if x <= x1:
             f = (x - x0) / (x1 - x0) if x1 > x0 else 1.0
             a, b = _hex_to_rgb(c0), _hex_to_rgb(c1)

@@ -80,7 +80,7 @@ def install() -> UiThreadCollector:
     """Turn automatic collection off and collect on the UI thread instead (once per process;
     needs the QApplication). Returns the collector."""
     collector = _installed.get("collector")
-    if collector is None:
+    if not isinstance(collector, UiThreadCollector):  # None: not installed yet
         app = QCoreApplication.instance()
         if app is None:
             raise RuntimeError("ui_thread_gc.install() needs a QApplication")
@@ -94,7 +94,7 @@ def uninstall() -> None:
     """Back to the interpreter's own collection (when no bpviz window or worker is left, e.g.
     after ``bpviz.show()`` returns to the user's script)."""
     collector = _installed.pop("collector", None)
-    if collector is None:
+    if not isinstance(collector, UiThreadCollector):  # None: not installed
         return
     collector.stop()
     collector.deleteLater()

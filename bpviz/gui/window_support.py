@@ -29,7 +29,7 @@ def settings_enabled() -> bool:
 class Settings:
     """Key/value settings: QSettings normally, a dict when persisting is switched off."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._memory: dict[str, object] = {}
         self._qs = QSettings(ORG_NAME, APP_NAME) if settings_enabled() else None
 

@@ -42,7 +42,9 @@ def step_caption(sequence: StepSequence, position: int, show_value: bool = True,
         return f"param ← param − {format_number(sequence.lr)} × grad"
     if step.phase == "Loss":
         return f"loss = {format_number(trace.loss) if show_value else UNKNOWN}; dL/dL = 1"
-    a = trace.graph.nodes[step.node]
+    node = step.node
+    assert node is not None  # Forward and Backward steps act on a node
+    a = trace.node(node)
     if step.phase == "Forward":
         return f"{a['name']}: {a['op']} = {tensor_brief(a['value']) if show_value else UNKNOWN}"
     return f"{a['name']}: dL/d{a['name']} = {tensor_brief(a['grad']) if show_grad else UNKNOWN} flows to its inputs"

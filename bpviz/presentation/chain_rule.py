@@ -13,14 +13,19 @@ computed, so the formula is a reading aid and torch stays the oracle.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bpviz.core.numbers import format_number
+
+if TYPE_CHECKING:
+    import torch
+
+    from bpviz.core.trace_record import Trace
 
 TIMES = " × "
 
 
-def _scalar(t: Any) -> float | None:
+def _scalar(t: torch.Tensor | None) -> float | None:
     if t is None or t.numel() != 1:
         return None
     return float(t.detach().reshape(()))
@@ -32,13 +37,13 @@ def _num(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _norm(t: Any) -> str:
+def _norm(t: torch.Tensor) -> str:
     import torch
 
     return format_number(round(float(torch.linalg.vector_norm(t.detach().double())), 6))
 
 
-def _grad_edges(trace, node: str) -> list[str]:
+def _grad_edges(trace: Trace, node: str) -> list[str]:
     """Consumers of ``node`` that send a gradient back, in forward order (stable)."""
     g = trace.graph
     rank = {n: i for i, n in enumerate(trace.forward_order)}
@@ -47,12 +52,12 @@ def _grad_edges(trace, node: str) -> list[str]:
     return sorted(outs, key=lambda v: (rank.get(v, len(rank)), v))
 
 
-def sym(trace, node: str) -> str:
+def sym(trace: Trace, node: str) -> str:
     """The name used in formulas: ``L`` for the loss, else the node's name."""
-    return "L" if node == trace.loss_node else (trace.graph.nodes[node]["name"] or node)
+    return "L" if node == trace.loss_node else (trace.node(node)["name"] or node)
 
 
-def scalar_chain(trace, node: str) -> tuple[list[tuple[str, str, float]], str]:
+def scalar_chain(trace: Trace, node: str) -> tuple[list[tuple[str, str, float]], str]:
     """Follow single gradient-carrying scalar edges from ``node`` towards the loss.
 
     Returns the edges walked as ``(u, v, local)`` and the node where the walk stopped (the loss,
@@ -74,10 +79,10 @@ def scalar_chain(trace, node: str) -> tuple[list[tuple[str, str, float]], str]:
     return walked, cur
 
 
-def node_formula(trace, node: str) -> list[str]:
+def node_formula(trace: Trace, node: str) -> list[str]:
     """Lines explaining dL/d(node); the first line is the formula with numbers."""
     g = trace.graph
-    attrs = g.nodes[node]
+    attrs = trace.node(node)
     name = sym(trace, node)
     grad = attrs["grad"]
     if node == trace.loss_node:
@@ -88,7 +93,8 @@ def node_formula(trace, node: str) -> list[str]:
         return [f"dL/d{name}: no gradient reaches {name}."]
     outs = _grad_edges(trace, node)
     if not outs:
-        return [f"dL/d{name} = {format_number(_scalar(grad))}" if _scalar(grad) is not None
+        scalar = _scalar(grad)
+        return [f"dL/d{name} = {format_number(scalar)}" if scalar is not None
                 else f"dL/d{name}: ‖·‖ = {_norm(grad)}"]
     g_node = _scalar(grad)
     if len(outs) == 1:
@@ -108,19 +114,20 @@ def node_formula(trace, node: str) -> list[str]:
                     f"dL/d{name} = {' · '.join(parts)}",
                     "The chain rule: multiply the local derivatives along the path to the loss."]
         return _tensor_single(trace, node, outs[0])
-    contribs = [g.edges[node, v]["grad"] for v in outs]
-    if g_node is not None and all(_scalar(c) is not None for c in contribs):
-        terms = " + ".join(_num(_scalar(c)) for c in contribs)
+    contribs: list[torch.Tensor] = [g.edges[node, v]["grad"] for v in outs]
+    scalars = [s for c in contribs if (s := _scalar(c)) is not None]
+    if g_node is not None and len(scalars) == len(contribs):
+        terms = " + ".join(_num(s) for s in scalars)
         lines = [f"dL/d{name} = {terms} = {format_number(g_node)}",
                  f"{name} is used {len(outs)} times, so its gradient is the sum of the contributions:"]
-        for v, c in zip(outs, contribs):
+        for v, c in zip(outs, scalars):
             local = g.edges[node, v]["local"]
             up = _scalar(g.nodes[v]["grad"])
             if local is not None and up is not None:
                 lines.append(f"  via {sym(trace, v)}: dL/d{sym(trace, v)} × ∂{sym(trace, v)}/∂{name}"
-                             f" = {_num(up)} × {_num(float(local))} = {format_number(_scalar(c))}")
+                             f" = {_num(up)} × {_num(float(local))} = {format_number(c)}")
             else:
-                lines.append(f"  via {sym(trace, v)}: {format_number(_scalar(c))}")
+                lines.append(f"  via {sym(trace, v)}: {format_number(c)}")
         return lines
     terms = " + ".join(f"(∂{sym(trace, v)}/∂{name})ᵀ·dL/d{sym(trace, v)}" for v in outs)
     lines = [f"dL/d{name} = {terms}",
@@ -130,7 +137,7 @@ def node_formula(trace, node: str) -> list[str]:
     return lines
 
 
-def _tensor_single(trace, node: str, v: str) -> list[str]:
+def _tensor_single(trace: Trace, node: str, v: str) -> list[str]:
     name, vs = sym(trace, node), sym(trace, v)
     grad = trace.graph.nodes[node]["grad"]
     up = trace.graph.nodes[v]["grad"]
@@ -141,9 +148,9 @@ def _tensor_single(trace, node: str, v: str) -> list[str]:
     return lines
 
 
-def edge_formula(trace, u: str, v: str) -> list[str]:
+def edge_formula(trace: Trace, u: str, v: str) -> list[str]:
     """Lines explaining the gradient that flows back along the edge u -> v."""
-    e = trace.graph.edges[u, v]
+    e = trace.edge(u, v)
     us, vs = sym(trace, u), sym(trace, v)
     if e["detached"]:
         return [f"{us} reaches {vs} through .detach(): no gradient flows back along this edge."]
@@ -153,8 +160,9 @@ def edge_formula(trace, u: str, v: str) -> list[str]:
     up = trace.graph.nodes[v]["grad"]
     local = e["local"]
     g = _scalar(grad)
-    if local is not None and g is not None and _scalar(up) is not None:
-        return [f"dL/d{vs} × ∂{vs}/∂{us} = {_num(_scalar(up))} × {_num(float(local))} = {format_number(g)}",
+    up_scalar = _scalar(up)
+    if local is not None and g is not None and up_scalar is not None:
+        return [f"dL/d{vs} × ∂{vs}/∂{us} = {_num(up_scalar)} × {_num(float(local))} = {format_number(g)}",
                 "upstream gradient × local derivative = this edge's share of "
                 f"dL/d{us}"]
     lines = [f"dL/d{us} += (∂{vs}/∂{us})ᵀ · dL/d{vs}",

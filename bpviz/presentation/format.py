@@ -8,6 +8,7 @@ to :data:`HEATMAP_MAX` elements, and a one-line summary (shape, norm, min/max) f
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -22,8 +23,8 @@ TABLE_ROW_MAX = 4
 TABLE_COL_MAX = 6
 
 __all__ = [
-    "StatsCache", "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "magnitude",
-    "l2_norm", "shape_text", "summary_text", "tensor_stats", "update_text",
+    "StatsCache", "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "l2_norm",
+    "magnitude", "shape_text", "summary_text", "tensor_stats", "update_text",
 ]
 
 
@@ -57,7 +58,7 @@ def format_compact(x: float) -> str:
     return f"{x:.3g}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
 
 
-def shape_text(shape) -> str:
+def shape_text(shape: Iterable[int] | None) -> str:
     """``scalar`` for (), else the dimensions in brackets joined by ×: ``[3×4]``, ``[1]``."""
     shape = tuple(shape or ())
     return "scalar" if not shape else "[" + "×".join(str(d) for d in shape) + "]"
@@ -103,6 +104,8 @@ def tensor_stats(t: torch.Tensor) -> tuple[float, float | None, float | None, in
     if flat.numel() == 0:
         return 0.0, None, None, 0
     lo_t, hi_t = torch.aminmax(flat)
+    lo: float | None
+    hi: float | None
     norm, lo, hi = (float(torch.linalg.vector_norm(flat, dtype=torch.float64)), float(lo_t), float(hi_t))
     if math.isfinite(norm) and math.isfinite(lo) and math.isfinite(hi):
         return norm, lo, hi, 0
@@ -117,7 +120,7 @@ def tensor_stats(t: torch.Tensor) -> tuple[float, float | None, float | None, in
 
 def _summary(norm: float, lo: float | None, hi: float | None, bad: int) -> str:
     parts = [f"‖·‖ {format_compact(norm)}"]
-    if lo is not None:
+    if lo is not None and hi is not None:  # both or neither: the range of the finite elements
         parts += [f"min {format_compact(lo)}", f"max {format_compact(hi)}"]
     if bad:
         parts.append(f"{bad} non-finite")
@@ -131,8 +134,8 @@ class StatsCache:
     Keyed by the tensor object, which the cache holds, so a key is never reused while cached.
     """
 
-    def __init__(self):
-        self._stats: dict[int, tuple[torch.Tensor, tuple]] = {}
+    def __init__(self) -> None:
+        self._stats: dict[int, tuple[torch.Tensor, tuple[float, float | None, float | None, int]]] = {}
         self._norms: dict[int, tuple[torch.Tensor, float]] = {}
 
     def stats(self, t: torch.Tensor) -> tuple[float, float | None, float | None, int]:

@@ -9,10 +9,17 @@ trace's ids, so every question "does this drawn item show X in this state" goes 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from bpviz.core.graph_records import ViewEdgeRecord, as_edge
 from bpviz.core.stepper import DisplayState
+
+if TYPE_CHECKING:
+    import torch
 
 Edge = tuple[str, str]
 
@@ -20,7 +27,7 @@ Edge = tuple[str, str]
 class ViewMap:
     """Which trace nodes and edges each drawn node and edge stands for."""
 
-    def __init__(self, view: nx.DiGraph, trace_graph: nx.DiGraph | None = None):
+    def __init__(self, view: nx.DiGraph[str], trace_graph: nx.DiGraph[str] | None = None) -> None:
         self.view = view
         self.trace_graph = trace_graph if trace_graph is not None else view
         self._nodes: dict[str, tuple[str, ...]] = {}
@@ -33,7 +40,7 @@ class ViewMap:
         self._stand = {v: (a["output"],) if a["kind"] == "group" and a["output"] is not None
                        else self._nodes[v] for v, a in view.nodes(data=True)}
         self._edges: dict[Edge, tuple[Edge, ...]] = {
-            (u, v): self._underlying(u, v, a) for u, v, a in view.edges(data=True)
+            (u, v): self._underlying(u, v, as_edge(a)) for u, v, a in view.edges(data=True)
         }
         # The other way round, so a step touches only the items its changes concern: the drawn
         # nodes whose value, gradient or update a trace node decides, the drawn edges standing
@@ -53,7 +60,7 @@ class ViewMap:
         self._node_users = {t: tuple(users) for t, users in node_users.items()}
         self._edge_users = {t: tuple(users) for t, users in edge_users.items()}
 
-    def _underlying(self, u: str, v: str, attrs: dict) -> tuple[Edge, ...]:
+    def _underlying(self, u: str, v: str, attrs: ViewEdgeRecord) -> tuple[Edge, ...]:
         if attrs.get("members"):
             out: list[Edge] = []
             for mu, mv in attrs["members"]:
@@ -61,7 +68,7 @@ class ViewMap:
             return tuple(dict.fromkeys(out))
         if attrs.get("bridged"):
             hops = [u, *attrs["bridged"], v]
-            return tuple(zip(hops, hops[1:]))
+            return tuple(pairwise(hops))
         return ((u, v),)
 
     def _trace_path(self, u: str, v: str) -> list[Edge]:
@@ -83,7 +90,7 @@ class ViewMap:
                     while path[-1] != u:
                         path.append(parent[path[-1]])
                     path.reverse()
-                    return list(zip(path, path[1:]))
+                    return list(pairwise(path))
                 queue.append(s)
         return [(u, v)]
 
@@ -112,7 +119,7 @@ class ViewMap:
         """Whether the drawn node's gradient is known at ``state``."""
         return all(m in state.grads for m in self._stand_in(view_node))
 
-    def updated(self, view_node: str, state: DisplayState):
+    def updated(self, view_node: str, state: DisplayState) -> torch.Tensor | None:
         """The updated value of a drawn parameter in the Update step, else None."""
         members = self.members(view_node)
         return state.updated.get(members[0]) if len(members) == 1 else None
@@ -129,18 +136,18 @@ class ViewMap:
         """The drawn edges carrying one of the step's edges."""
         return self.edges_using(state.active_edges)
 
-    def nodes_using(self, trace_nodes) -> set[str]:
+    def nodes_using(self, trace_nodes: Iterable[str]) -> set[str]:
         """The drawn nodes whose display depends on any of ``trace_nodes``."""
         users = self._node_users
         return {v for t in trace_nodes for v in users.get(t, ())}
 
-    def edges_using(self, trace_edges) -> set[Edge]:
+    def edges_using(self, trace_edges: Iterable[Edge]) -> set[Edge]:
         """The drawn edges standing for any of ``trace_edges``."""
         users = self._edge_users
         return {e for t in trace_edges for e in users.get(t, ())}
 
 
-def on_paths_to_loss(graph: nx.DiGraph, to_loss: set[str], focus) -> set[str] | None:
+def on_paths_to_loss(graph: nx.DiGraph[str], to_loss: set[str], focus: str | Edge | None) -> set[str] | None:
     """The nodes on some path from ``focus`` (a node, or an edge ``(u, v)``) to the loss, given
     ``to_loss``, the nodes the loss is reachable from; None for no focus (nothing dimmed)."""
     if focus is None:

@@ -66,7 +66,7 @@ def test_values_not_reached_yet_are_marked_with_a_jump_to_their_step(qtbot, open
     seq = window.controller.sequence
     notes = window.inspector.findChildren(QLabel, "revealNote")
     assert any("gradient appears at step" in n.text() for n in notes)
-    jump = [b for b in window.inspector.findChildren(QPushButton, "revealJump") if b.isVisible()][0]
+    jump = next(b for b in window.inspector.findChildren(QPushButton, "revealJump") if b.isVisible())
     qtbot.mouseClick(jump, Qt.MouseButton.LeftButton)
     pos = window.controller.position
     assert x in seq.state_at(pos).grads and x not in seq.state_at(pos - 1).grads
@@ -83,7 +83,7 @@ def test_jacobian_heatmap_for_a_small_tensor_edge(qtbot, open_window):
     window.document.set_collapse(None)                    # every op: the edge into relu is drawn
     t = window.trace
     relu = next(n for n, a in t.graph.nodes(data=True) if a["op"] == "relu")
-    (u,) = [p for p in t.graph.predecessors(relu)]
+    (u,) = list(t.graph.predecessors(relu))
     window.scene.edgeSelected.emit(u, relu)
     heat = window.inspector.findChild(HeatmapWidget, "jacobianHeatmap")
     assert heat is not None

@@ -27,13 +27,14 @@ def chain(qapp):
 
 
 def look(scene):
-    nodes = tuple((n, scene.node_item(n).visual_state(), scene.node_item(n).toolTip()) for n in sorted(scene.node_ids()))
+    nodes = tuple((n, scene.node_item(n).visual_state(), scene.node_item(n).toolTip())
+                  for n in sorted(scene.node_ids()))
     edges = tuple((e, scene.edge_item(*e).visual_state()) for e in sorted(scene.graph.edges))
     return nodes, edges
 
 
 def test_the_canvas_draws_what_the_policy_shows(chain):
-    scene, trace, seq = chain
+    scene, _, _ = chain
     before = look(scene)
     assert scene.policy() is DEFAULT_POLICY
     assert "grad = 56" in scene.node_item("x").display_texts()

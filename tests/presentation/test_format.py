@@ -6,7 +6,15 @@ import math
 
 import torch
 
-from bpviz.presentation.format import StatsCache, describe, edge_label, format_compact, magnitude, shape_text, update_text
+from bpviz.presentation.format import (
+    StatsCache,
+    describe,
+    edge_label,
+    format_compact,
+    magnitude,
+    shape_text,
+    update_text,
+)
 
 
 def test_scalars_tables_heatmaps_and_summaries():

@@ -5,6 +5,7 @@ optional chain-rule label (a separate item, so labels stack above nodes while cu
 from __future__ import annotations
 
 import weakref
+from itertools import pairwise
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
@@ -62,16 +63,17 @@ class EdgeLabelItem(QGraphicsItem):
         return self._bounds
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
-        if not self.text or option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+        edge = self.edge
+        if edge is None or not self.text or option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
             return
         t = self._theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.boundingRect()
-        painter.setPen(QPen(shared_colour(self.edge.current_colour(), 140), 1.0))
+        painter.setPen(QPen(shared_colour(edge.current_colour(), 140), 1.0))
         painter.setBrush(shared_colour(t.label_background, 235))
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
         painter.setFont(font(t, "edge"))
-        painter.setPen(shared_colour(t.grad_text if self.edge.label_is_grad else t.text_muted))
+        painter.setPen(shared_colour(t.grad_text if edge.label_is_grad else t.text_muted))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text)
 
 
@@ -94,7 +96,7 @@ class EdgeItem(QGraphicsItem):
         self._colour: str | None = None
         self._width = 1.4
         self._active = self._selected = self._dimmed = False
-        self._label_t = 0.5
+        self._label_t: float | None = 0.5  # None only while set_geometry moves the label
         self._display_key: tuple = ()
         self._plain_colour: QColor | None = None
         self.setZValue(Z_EDGE)
@@ -113,16 +115,17 @@ class EdgeItem(QGraphicsItem):
         # Stop the line at the arrow's base so the round cap does not poke through its tip.
         points[-1] = QPointF(tip.x(), tip.y() - ARROW_LEN + 1)
         path = QPainterPath(points[0])
-        for a, b in zip(points, points[1:]):
+        for a, b in pairwise(points):
             k = max(abs(b.y() - a.y()) / 2, 12.0)
             path.cubicTo(QPointF(a.x(), a.y() + k), QPointF(b.x(), b.y() - k), b)
         self._path = path
-        self._points: dict[float, QPointF] = {}
+        self._points = {}
         self._tip = tip
         self._arrow = self._arrow_at(ARROW_HALF)
         # Room for the widest stroke (5 px), its glow and the widest arrowhead.
         self._bounds = path.boundingRect().united(self._arrow_at(9.0).boundingRect()).adjusted(-8, -8, 8, 8)
         t, self._label_t = self._label_t, None
+        assert t is not None  # None only between these two lines
         self.place_label(t)
 
     def _arrow_at(self, half: float) -> QPolygonF:

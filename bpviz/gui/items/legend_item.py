@@ -34,7 +34,7 @@ class LegendItem(QGraphicsItem):
         self._kinds: tuple[str, ...] = ()
         self._diags: tuple[str, ...] = ()
         self._caption: tuple[str, str] = ("", "")
-        self._caption_h = (0.0, 0.0)
+        self._caption_h: tuple[float, ...] = (0.0, 0.0)
         self._size = (0.0, 0.0)
         self.setZValue(Z_LEGEND)
         self.setCacheMode(CACHE_LEGEND)

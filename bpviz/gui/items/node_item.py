@@ -144,8 +144,8 @@ class NodeItem(QGraphicsItem):
                 blocks.append(("value", *tp.size(self._value, "")))
             if self._grad is not NO_VALUE:
                 blocks.append(("grad", *tp.size(self._grad, self._grad_prefix())))
-        if self._reserve_update or self._update:
-            lines = self._update or self._reserve_update
+        lines = self._update or self._reserve_update
+        if lines:
             w = max(tp.width(t, "small") for t in lines)
             blocks.append(("update", w, small * (2 if lines[1] else 1)))
         width = min(MAX_W, max(MIN_W, max(w for _, w, _ in blocks) + 2 * PAD_X))
@@ -327,9 +327,9 @@ class NodeItem(QGraphicsItem):
             painter.fillRect(rect.adjusted(-5, -5, 5, 5), glow)
         painter.fillRect(rect, fill)
         painter.fillRect(header, tint)
-        border = QColor(border)
-        border.setAlphaF(min(1.0, width * lod))
-        painter.setPen(QPen(border, 0))         # cosmetic: one device pixel
+        line = QColor(border)
+        line.setAlphaF(min(1.0, width * lod))
+        painter.setPen(QPen(line, 0))           # cosmetic: one device pixel
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
 

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 if TYPE_CHECKING:
     from bpviz.gui.canvas_panel import CanvasPanel
     from bpviz.gui.document import Document
-    from bpviz.presentation.training.buffers import TrainingHistory
     from bpviz.gui.training.docks import TrainingDocks
     from bpviz.gui.training.live import LiveView
     from bpviz.gui.training.worker import TrainingThread
+    from bpviz.presentation.training.buffers import TrainingHistory
 
 # After the docks are shown or hidden, the canvas is refitted when its size stops changing
 # (REFIT_DEBOUNCE_MS after the last resize, within REFIT_WINDOW_S).
@@ -132,10 +132,10 @@ class TrainingController(QObject):
         """Create the docks, the plot buffers and the worker thread (once)."""
         if self.parts is not None:
             return self.parts
-        from bpviz.presentation.training.buffers import TrainingHistory
         from bpviz.gui.training.docks import TrainingDocks
         from bpviz.gui.training.live import LiveView
         from bpviz.gui.training.worker import TrainingThread
+        from bpviz.presentation.training.buffers import TrainingHistory
 
         doc = self.document
         docks = TrainingDocks(self.host, doc.theme, doc.warn)

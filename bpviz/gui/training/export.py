@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize
@@ -44,7 +45,8 @@ def export_widget(widget: QWidget, path: str | os.PathLike[str], title: str = ""
             _render(widget, painter)
         finally:
             painter.end()
-        if not image.save(str(out), "PNG"):
+        # The stubs type the format as bytes, but PySide6 (6.11) accepts only a str there.
+        if not image.save(str(out), "PNG"):  # type: ignore[call-overload]
             raise BpvizError(f"Cannot write '{out}'; check that the folder is writable.")
         return out
     size = widget.size()
@@ -76,7 +78,7 @@ def export_history(history, path: str | os.PathLike[str], title: str = "") -> Pa
     merged = sorted(set(steps) | set(val))
     loss_col = [loss[by_step[s]] if s in by_step else None for s in merged]
     val_col = [val.get(s) for s in merged]
-    grad = {}
+    grad: dict[str, Sequence[float | None]] = {}
     for j, name in enumerate(history.names):
         column = [float(norms[by_step[s], j]) if s in by_step else None for s in merged]
         grad[name] = [v if v is not None and math.isfinite(v) else None for v in column]

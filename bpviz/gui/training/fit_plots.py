@@ -53,7 +53,7 @@ class HistogramPlot(QWidget):
         self.combo = QComboBox()
         self.combo.setObjectName("histParam")
         self.combo.setMinimumContentsLength(12)
-        self.combo.currentTextChanged.connect(lambda text: text and self.paramChosen.emit(text))
+        self.combo.currentTextChanged.connect(lambda text: self.paramChosen.emit(text) if text else None)
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 0)
         top.addWidget(QLabel("Parameter"))
@@ -136,7 +136,9 @@ class FitView(QWidget):
         self.values: np.ndarray | None = None
         self._theme = theme
         self._items: list = []
-        self._curve = self._image = self._iso = None
+        self._curve: pg.PlotDataItem | None = None
+        self._image: pg.ImageItem | None = None
+        self._iso: pg.PlotDataItem | None = None
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

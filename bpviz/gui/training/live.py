@@ -20,8 +20,18 @@ Plots hidden behind another tab are not drawn at all until they are shown.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from bpviz.gui.canvas_panel import CanvasPanel
+    from bpviz.gui.document import Document
+    from bpviz.gui.training.docks import TrainingDocks
+    from bpviz.presentation.training.buffers import TrainingHistory
+    from bpviz.presentation.training.snapshot import Snapshot
 
 MIN_FRAME_S = 1 / 30
 # Shares of the UI thread's time: the plots, and the canvas with the plots that follow its
@@ -41,15 +51,16 @@ class LiveView(QObject):
     ``document`` and is painted at once on ``canvas`` and ``panels`` (the step bar, the docks
     that show the trace)."""
 
-    def __init__(self, document, canvas, panels, docks, history, parent=None):
+    def __init__(self, document: Document, canvas: CanvasPanel, panels: list[QWidget], docks: TrainingDocks,
+                 history: TrainingHistory, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.canvas = canvas
         self.panels = panels
         self.docks = docks
         self.history = history
-        self.pending_snapshot = None
-        self.last_snapshot = None
+        self.pending_snapshot: Snapshot | None = None
+        self.last_snapshot: Snapshot | None = None
         self.status = ""
         self.progress = (0, 0)
         self._log: list[str] = []

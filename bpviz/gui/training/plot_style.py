@@ -59,8 +59,8 @@ class TidyRange:
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
         self.user = False
-        self._last = None
-        self._extent = None
+        self._last: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._extent: tuple[float, float, float, float, bool] | None = None
         plot.enableAutoRange(False)
         plot.getViewBox().sigRangeChangedManually.connect(self._on_user)
         plot.scene().sigMouseClicked.connect(self._on_click)
@@ -85,7 +85,7 @@ class TidyRange:
             # At least two decades: within one, the axis labels every minor tick and they collide.
             if hi - lo < 2:
                 lo, hi = lo - (2 - (hi - lo)) // 2, lo + 2 - (2 - (hi - lo)) // 2
-            yr = (lo, hi)
+            yr: tuple[float, float] = (lo, hi)
         else:
             pad = 0.05 * (y1 - y0) or 0.5
             yr = (y0 - pad, y1 + pad)
@@ -93,7 +93,7 @@ class TidyRange:
             self._last = (xr, yr)
             self.plot.setRange(xRange=xr, yRange=yr, padding=0.02)
             # Whole decades only: pyqtgraph would also label 2..9 within them, which collide.
-            self.plot.getAxis("left").setTicks(decade_ticks(*yr) if log else None)
+            self.plot.getAxis("left").setTicks(decade_ticks(lo, hi) if log else None)
 
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -19,7 +19,15 @@ from bpviz.core.diagnostics import Thresholds
 from bpviz.gui.plot_export import PALETTE, plain_ticks
 from bpviz.gui.theme import Theme, mix
 from bpviz.gui.training.plot_style import (
-    TidyRange, add_smooth_action, curve_colours, fast, finite, key_html, new_plot_widget, positive, smooth,
+    TidyRange,
+    add_smooth_action,
+    curve_colours,
+    fast,
+    finite,
+    key_html,
+    new_plot_widget,
+    positive,
+    smooth,
     style_plot,
 )
 
@@ -111,7 +119,8 @@ class CurveLegend(QListWidget):
         self.setMaximumWidth(140)
         self.setMinimumWidth(90)
         self.setUniformItemSizes(True)
-        self.itemChanged.connect(lambda item: self.toggled.emit(self.row(item), item.checkState() == Qt.CheckState.Checked))
+        self.itemChanged.connect(
+            lambda item: self.toggled.emit(self.row(item), item.checkState() == Qt.CheckState.Checked))
 
     def set_entries(self, names: list[str], colours: list[str]) -> None:
         """One ticked row per name, with its curve's colour."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from bpviz.core.datasets import load_csv
 from bpviz.core.scenario import Scenario
@@ -69,9 +70,11 @@ class Settings:
 
     def config(self, steps: int = 1, dataset=None) -> TrainConfig:
         """The TrainConfig (raises TrainingError, a BpvizError, for a bad setting)."""
+        # Text that is not a number goes in as it is: TrainConfig checks its fields when made.
+        lr, clip_norm = cast("float | None", self.lr), cast("float | None", self.clip_norm)
         return TrainConfig(
-            optimizer=self.optimizer, lr=self.lr, momentum=self.momentum, batch_size=self.batch_size,
-            steps=steps, clip_norm=self.clip_norm, zero_grad=self.zero_grad, seed=self.seed,
+            optimizer=self.optimizer, lr=lr, momentum=self.momentum, batch_size=self.batch_size,
+            steps=steps, clip_norm=clip_norm, zero_grad=self.zero_grad, seed=self.seed,
             loss=self.loss, dataset=dataset,
         )
 

@@ -27,10 +27,14 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
+
+if TYPE_CHECKING:
+    from bpviz.gui.training.settings import TrainingSession
+    from bpviz.presentation.training.snapshot import EventLog, FitProbe
 
 EMIT_INTERVAL = 1 / 10
 SNAPSHOT_INTERVAL = 1 / 30
@@ -107,7 +111,7 @@ class TrainingThread(QThread):
     chunk = Signal(object)
     ended = Signal(object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._queue: queue.Queue[Command] = queue.Queue()
         # Written by the UI thread, read here between steps: single attribute stores are atomic.
@@ -118,10 +122,10 @@ class TrainingThread(QThread):
         self._may_step.set()
         self._quiet = threading.Event()    # set while the worker runs no Python: idle or held
         self._quiet.set()
-        self._session = None
+        self._session: TrainingSession | None = None
         self._session_id = 0
-        self._probe = None
-        self._events = None
+        self._probe: FitProbe | None = None
+        self._events: EventLog | None = None    # made by run(), on the worker thread
 
     # ------------------------------------------------------------------------ UI-thread side
     def submit(self, command: Command) -> None:
@@ -184,6 +188,7 @@ class TrainingThread(QThread):
         from bpviz.core.errors import BpvizError
         from bpviz.gui.training.settings import TrainingSession
 
+        assert self._events is not None  # run() makes the log before it handles a command
         if cmd.kind == "open":
             assert cmd.load is not None, "an open command carries what to load"
             if self._session is not None:
@@ -221,6 +226,7 @@ class TrainingThread(QThread):
 
         n = 1 if cmd.kind == "step" else cmd.steps
         session = self._session
+        assert session is not None  # _handle trains only in an open session
         pending: list = []
         last_emit = start = time.perf_counter()
         next_snapshot = 0.0 if fresh else start + SNAPSHOT_INTERVAL
@@ -282,6 +288,7 @@ class TrainingThread(QThread):
     def _emit(self, results: list, cmd: Command, done: int, total: int, snapshot=None, rate: float = 0.0,
               reset: bool = False) -> None:
         session = self._session
+        assert session is not None and self._events is not None  # chunks come from a session's run
         trainer = session.trainer
         names = tuple(trainer.names) if trainer is not None else ()
         offset = session.offset

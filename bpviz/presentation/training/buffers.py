@@ -9,7 +9,12 @@ checked against the engine's results, and memory stays constant however long the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from bpviz.core.training import StepResult
 
 DEFAULT_CAPACITY = 2048
 
@@ -99,7 +104,7 @@ class TrainingHistory:
         self.names: tuple[str, ...] = ()
         self.table = DecimatingTable(2, capacity)
         self.val = DecimatingTable(2, capacity)
-        self.latest = None
+        self.latest: StepResult | None = None
 
     def clear(self, names: tuple[str, ...] | None = None) -> None:
         """Start over (with another parameter list if ``names`` is given)."""
@@ -111,7 +116,7 @@ class TrainingHistory:
         self.val.clear()
         self.latest = None
 
-    def add(self, names: tuple[str, ...], table: np.ndarray, val: np.ndarray, latest) -> None:
+    def add(self, names: tuple[str, ...], table: np.ndarray, val: np.ndarray, latest: StepResult | None) -> None:
         """Append one chunk of the worker's rows (a new parameter list starts over)."""
         if tuple(names) != self.names:
             self.clear(names)

@@ -8,7 +8,9 @@ come from the core (the trace, the Trainer's tensors and data); this module only
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,6 +22,9 @@ from bpviz.core.stepper import StepSequence
 from bpviz.core.trace import trace_scenario
 from bpviz.core.trace_record import Diagnostic, Trace
 from bpviz.core.training import Trainer
+
+if TYPE_CHECKING:
+    from bpviz.core.scenario import Scenario
 
 HIST_BINS = 30
 FIT_POINTS_1D = 200
@@ -56,7 +61,7 @@ class FitData:
     @property
     def dims(self) -> int:
         """1 for a curve over x, 2 for a decision surface over (x1, x2)."""
-        return self.X.shape[1]
+        return int(self.X.shape[1])
 
 
 @dataclass
@@ -76,7 +81,7 @@ class Snapshot:
     seconds: float = 0.0
 
 
-def state_tensors(scenario) -> list[torch.Tensor]:
+def state_tensors(scenario: Scenario) -> list[torch.Tensor]:
     """The tensors training changes: the trainable ones, then the model's other parameters and
     buffers (what Trainer.reset restores)."""
     state = [p for _, p in scenario.trainable()]
@@ -93,7 +98,7 @@ def copy_into(tensors: list[torch.Tensor], values: list[torch.Tensor]) -> None:
             t.copy_(v)
 
 
-def retrace(trainer: Trainer, step_diagnostics=()) -> tuple[Trace, StepSequence, int]:
+def retrace(trainer: Trainer, step_diagnostics: Iterable[Diagnostic] = ()) -> tuple[Trace, StepSequence, int]:
     """Trace the scenario's own pass with the trainer's current weights.
 
     The trace runs the model in whatever mode it is in, which would move BatchNorm running
@@ -114,7 +119,7 @@ def retrace(trainer: Trainer, step_diagnostics=()) -> tuple[Trace, StepSequence,
     return trace, sequence, max(0, sequence.last - 1)
 
 
-def merge_diagnostics(trace: Trace, step_diagnostics) -> list[Diagnostic]:
+def merge_diagnostics(trace: Trace, step_diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """The trace's diagnostics plus the training step's, re-pointed at trace node ids.
 
     The engine names a parameter (``0.weight``), an op (``mse_loss``, where a NaN appeared) or
@@ -130,21 +135,21 @@ def merge_diagnostics(trace: Trace, step_diagnostics) -> list[Diagnostic]:
         if a["op"] == "relu":
             relus.append((node, a["module"]))
     # Leaves first: a parameter's name wins over an op that happens to share it.
-    nodes = sorted(trace.graph.nodes(data=True), key=lambda na: na[1]["kind"] in ("op", "loss"))
+    nodes = sorted(trace.graph.nodes.items(), key=lambda na: na[1]["kind"] in ("op", "loss"))
     for node, a in nodes:
         by_name.setdefault(a["name"], node)
     for d in step_diagnostics:
-        node = None
+        at: str | None = None
         if d.node in by_name:
-            node = by_name[d.node]
+            at = by_name[d.node]
         elif d.kind == "dead_relu" and d.node:
             if d.node.startswith("relu#") and d.node[5:].isdigit() and int(d.node[5:]) <= len(relus):
-                node = relus[int(d.node[5:]) - 1][0]
+                at = relus[int(d.node[5:]) - 1][0]
             else:
-                node = next((n for n, module in relus if module == d.node), None)
-        if (d.kind, node) not in seen:
-            seen.add((d.kind, node))
-            out.append(replace(d, node=node))
+                at = next((n for n, module in relus if module == d.node), None)
+        if (d.kind, at) not in seen:
+            seen.add((d.kind, at))
+            out.append(replace(d, node=at))
     return out
 
 
@@ -213,7 +218,7 @@ class FitProbe:
         dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
         if X.shape[1] == 1:
             xs = np.linspace(lo[0], hi[0], FIT_POINTS_1D)
-            grid = (xs,)
+            grid: tuple[np.ndarray, ...] = (xs,)
             self._grid = torch.tensor(xs, dtype=dtype).reshape(-1, 1)
         else:
             gx = np.linspace(lo[0], hi[0], FIT_GRID_2D)
@@ -225,21 +230,23 @@ class FitProbe:
 
     def values(self) -> np.ndarray | None:
         """The model's output on the grid (a class-1 probability for classifiers), eval mode."""
-        if self.data is None:
+        grid = self._grid
+        if self.data is None or grid is None:  # both are set together, for a module's scenario
             return None
         model = self.trainer.scenario.model
+        assert model is not None  # the scenario had a module when the probe was built
         modes = [(m, m.training) for m in model.modules()]
         try:
             for m, _ in modes:
                 m.training = False
             with torch.no_grad():
-                out = model(self._grid)
+                out = model(grid)
         except Exception:  # noqa: BLE001 - a fit plot is optional; the training goes on
             return None
         finally:
             for m, mode in modes:
                 m.training = mode
-        if not isinstance(out, torch.Tensor) or out.shape[0] != self._grid.shape[0]:
+        if not isinstance(out, torch.Tensor) or out.shape[0] != grid.shape[0]:
             return None
         out = out.detach().double().reshape(out.shape[0], -1)
         if out.shape[1] == 1:
@@ -248,10 +255,10 @@ class FitProbe:
             v = torch.softmax(out, dim=1)[:, 1]
         else:
             v = out.argmax(dim=1).double() / (out.shape[1] - 1)
-        v = v.numpy()
+        values = v.numpy()
         if self.data.dims == 2:
-            v = v.reshape(len(self.data.grid[0]), len(self.data.grid[1]))
-        return v
+            values = values.reshape(len(self.data.grid[0]), len(self.data.grid[1]))
+        return values
 
     def _is_bce_module(self) -> bool:
         return isinstance(self.trainer.scenario.loss_fn, nn.BCEWithLogitsLoss)
@@ -276,7 +283,7 @@ class EventLog:
         """Forget what was seen (weights reset: every finding is news again)."""
         self._last.clear()
 
-    def feed(self, step: int, diagnostics) -> list[str]:
+    def feed(self, step: int, diagnostics: Iterable[Diagnostic]) -> list[str]:
         """Log lines for the findings of ``step`` that are new; one line per kind."""
         fresh: dict[str, list[str]] = {}
         for d in diagnostics:
