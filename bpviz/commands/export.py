@@ -45,6 +45,7 @@ def _ensure_platform() -> None:
 def _view_graph(trace, collapse: str | None, hide_shape_ops: bool):
     from bpviz.core import views
 
+    level: int | str | None
     if collapse is None:
         level = views.default_level(trace.graph)
     else:

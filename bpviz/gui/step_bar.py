@@ -251,8 +251,7 @@ class StepBar(QWidget):
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
             " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
         box = self.document.drawn_as(step.node) if step.node is not None else None
-        folded = box is not None and box != step.node
-        box_name = self.document.node_attrs(box)["name"] if folded else None
+        box_name = self.document.node_attrs(box)["name"] if box is not None and box != step.node else None
         caption = in_box(self.document.policy.caption(seq, pos), box_name)
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)
