@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from bpviz.core.errors import BpvizError
+from bpviz.core.atomic import write_text
 from bpviz.core.trace_record import Trace
 from bpviz.presentation.format import format_number
 
@@ -82,11 +82,7 @@ def run_trace(args: argparse.Namespace) -> int:
         if args.json == "-":
             sys.stdout.write(text + "\n")
             return 0
-        try:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        except OSError as exc:
-            raise BpvizError(f"Cannot write '{args.json}' ({exc.strerror}); choose a writable path.") from exc
+        write_text(args.json, text + "\n")
     print(format_table(trace))
     if args.gradcheck and not args.json:
         print("\nfinite-difference check (float64), max abs error per parameter:")

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import math
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bpviz.core.atomic import write_text
 from bpviz.core.errors import BpvizError
 from bpviz.core.scenario import load_scenario
 from bpviz.core.training import LOSSES, OPTIMIZERS, StepResult, TrainConfig, Trainer, TrainingError
@@ -236,25 +237,23 @@ def _write_json(path, args, scenario, trainer: Trainer, results, stopped) -> Non
             "node": culprit.node if culprit else None,
             "step_result": result.to_json() if result is not None else None,
         }
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(_clean(doc), fh, indent=1, allow_nan=False)
-    os.replace(tmp, path)  # a reader never sees half a file
+    write_text(path, json.dumps(_clean(doc), indent=1, allow_nan=False))
 
 
 def _write_csv(path, trainer: Trainer, results) -> None:
     def cell(value):
         return "" if value is None or not math.isfinite(value) else repr(value)
 
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for r in results:
-            by_node: dict[str, list[str]] = {}
-            for d in r.diagnostics:
-                by_node.setdefault(d.node or "", []).append(d.kind)
-            head = [r.step, cell(r.loss), cell(r.val_loss), cell(r.total_norm), cell(r.pre_clip_norm)]
-            for name in trainer.names:
-                s = r.params.get(name)
-                stats = [cell(s.norm), cell(s.mean_abs), cell(s.max_abs), cell(s.pre_clip_norm)] if s else [""] * 4
-                writer.writerow([*head, name, *stats, ";".join(by_node.get(name, []))])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        by_node: dict[str, list[str]] = {}
+        for d in r.diagnostics:
+            by_node.setdefault(d.node or "", []).append(d.kind)
+        head = [r.step, cell(r.loss), cell(r.val_loss), cell(r.total_norm), cell(r.pre_clip_norm)]
+        for name in trainer.names:
+            s = r.params.get(name)
+            stats = [cell(s.norm), cell(s.mean_abs), cell(s.max_abs), cell(s.pre_clip_norm)] if s else [""] * 4
+            writer.writerow([*head, name, *stats, ";".join(by_node.get(name, []))])
+    write_text(path, text.getvalue())

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage, QPageSize, QPainter, 
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from bpviz.core.atomic import write_bytes
 from bpviz.core.errors import BpvizError
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -148,9 +149,7 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
     w, h = rect.width(), rect.height()
     if ext == ".png":
         image = render_image(scene, scale)
-        # The stubs type the format as bytes, but PySide6 (6.11) accepts only a str there.
-        if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
-            raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
+        write_bytes(path, png_bytes(image))
         return ExportResult(path, image.width(), image.height(), image.width() / w)
     if ext == ".svg":
         buffer = QBuffer()
@@ -163,14 +162,11 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
         gen.setDescription("Exported by bpviz")
         _render_vector(scene, gen, rect, QRectF(0, 0, w, h))
         del gen
-        svg = lean_svg(bytes(buffer.data().data()))
-        try:
-            path.write_bytes(svg)
-        except OSError as exc:
-            raise BpvizError(f"Cannot write '{path}': {exc.strerror or exc}; check the disk space and "
-                             "permissions.") from exc
+        write_bytes(path, lean_svg(bytes(buffer.data().data())))
     else:
-        writer = QPdfWriter(str(path))
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QPdfWriter(buffer)
         writer.setCreator("bpviz")
         writer.setTitle(getattr(scene, "title", "") or "bpviz graph")
         # One PDF point per scene pixel: the page is exactly the graph, with no margins.
@@ -178,10 +174,19 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
         writer.setPageSize(QPageSize(QSizeF(w, h), QPageSize.Unit.Point, "bpviz", QPageSize.SizeMatchPolicy.ExactMatch))
         writer.setPageMargins(QMarginsF(0, 0, 0, 0))
         _render_vector(scene, writer, rect, QRectF(0, 0, w, h))
-        del writer      # flushes and closes the file
-    if not path.exists() or path.stat().st_size == 0:
-        raise BpvizError(f"Cannot write '{path}'; check the disk space and permissions.")
+        del writer      # ends the document in the buffer
+        write_bytes(path, bytes(buffer.data().data()))
     return ExportResult(path, round(w), round(h), 1.0)
+
+
+def png_bytes(image: QImage) -> bytes:
+    """``image`` encoded as PNG, in memory (written to disk in one atomic step)."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    # The stubs type the format as bytes, but PySide6 (6.11) accepts only a str there.
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
+        raise BpvizError("Cannot encode the image as PNG; it may be too large. Try a smaller scale.")
+    return bytes(buffer.data().data())
 
 
 # What QSvgGenerator writes in vain: a group with nothing inside at every painter state change

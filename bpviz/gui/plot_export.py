@@ -137,9 +137,12 @@ def export_training_plot(
     out = check_plot_path(path)
     app = _ensure_app()  # held until the drawing is done
     import shiboken6
-    from PySide6.QtCore import QRect, QRectF, QSize
+    from PySide6.QtCore import QBuffer, QIODevice, QRect, QRectF, QSize
     from PySide6.QtGui import QColor, QImage, QPainter
     from PySide6.QtSvg import QSvgGenerator
+
+    from bpviz.core.atomic import write_bytes
+    from bpviz.gui.export import png_bytes
 
     widget = _build(list(steps), list(loss), list(val_loss), grad_norms, title)
     try:
@@ -156,11 +159,12 @@ def export_training_plot(
                 scene.render(painter, QRectF(image.rect()), source)
             finally:
                 painter.end()
-            if not image.save(str(out)):
-                raise BpvizError(f"Cannot write '{out}'; check that the folder is writable.")
+            write_bytes(out, png_bytes(image))
         else:
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
             generator = QSvgGenerator()
-            generator.setFileName(str(out))
+            generator.setOutputDevice(buffer)
             generator.setSize(QSize(WIDTH, HEIGHT))
             generator.setViewBox(QRect(0, 0, WIDTH, HEIGHT))
             # pyqtgraph's axes replay cached QPictures, which Qt rescales by the ratio of the
@@ -169,12 +173,13 @@ def export_training_plot(
             generator.setTitle(title or "bpviz training")
             painter = QPainter()
             if not painter.begin(generator):
-                raise BpvizError(f"Cannot write '{out}'; check that the folder is writable.")
+                raise BpvizError(f"Cannot draw the plot for '{out}'; the SVG renderer refused to start.")
             try:
                 painter.fillRect(source, QColor("white"))
                 scene.render(painter, source, source)
             finally:
                 painter.end()
+            write_bytes(out, bytes(buffer.data().data()))
     finally:
         # Delete the widget now, in this thread: left to the garbage collector, its pyqtgraph
         # reference cycles would be freed at an arbitrary later moment, possibly in another thread.

@@ -147,3 +147,22 @@ def test_svg_is_lean_and_draws_like_the_generator_output(scene, tmp_path, monkey
         return image
 
     assert render(lean) == render(raw)
+
+
+def test_a_full_disk_keeps_the_old_image_in_the_app(qtbot, open_window, dialogs, tmp_path, monkeypatch):
+    import errno
+
+    from bpviz.core import atomic
+
+    def no_space(*_args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    window = open_window()
+    monkeypatch.setattr(atomic.os, "fsync", no_space)
+    for name in ("keep.png", "keep.svg", "keep.pdf"):
+        out = tmp_path / name
+        out.write_bytes(b"old")
+        assert not window.menus.export_to(str(out))
+        assert out.read_bytes() == b"old"
+        assert "No space left on device" in dialogs[-1][1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.pdf", "keep.png", "keep.svg"]

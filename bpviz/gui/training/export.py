@@ -14,12 +14,14 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
 
+from bpviz.core.atomic import write_bytes
 from bpviz.core.errors import BpvizError
+from bpviz.gui.export import png_bytes
 from bpviz.gui.plot_export import check_plot_path, export_training_plot
 
 FILTERS = "PNG image (*.png);;SVG vector image (*.svg)"
@@ -45,24 +47,25 @@ def export_widget(widget: QWidget, path: str | os.PathLike[str], title: str = ""
             _render(widget, painter)
         finally:
             painter.end()
-        # The stubs type the format as bytes, but PySide6 (6.11) accepts only a str there.
-        if not image.save(str(out), "PNG"):  # type: ignore[call-overload]
-            raise BpvizError(f"Cannot write '{out}'; check that the folder is writable.")
+        write_bytes(out, png_bytes(image))
         return out
     size = widget.size()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
-    generator.setFileName(str(out))
+    generator.setOutputDevice(buffer)
     generator.setSize(QSize(size.width(), size.height()))
     generator.setViewBox(QRect(0, 0, size.width(), size.height()))
     generator.setResolution(widget.logicalDpiX())
     generator.setTitle(title or "bpviz training plot")
     painter = QPainter()
     if not painter.begin(generator):
-        raise BpvizError(f"Cannot write '{out}'; check that the folder is writable.")
+        raise BpvizError(f"Cannot draw the plot for '{out}'; the SVG renderer refused to start.")
     try:
         _render(widget, painter)
     finally:
         painter.end()
+    write_bytes(out, bytes(buffer.data().data()))
     return out
 
 
