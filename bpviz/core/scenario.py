@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from bpviz.core.errors import ScenarioError
+from bpviz.core.torch_state import TorchState, isolated
 
 LESSON_PREFIX = "lesson:"
 NETWORK_SUFFIX = ".bpviz"  # a network built in bpviz (bpviz.core.network), JSON, never executed
@@ -54,9 +55,26 @@ class Scenario:
     loss_fn: Callable[..., torch.Tensor] | None = None
     lr: float = DEFAULT_LR
     namespace: dict[str, Any] = field(default_factory=dict, repr=False)
+    # torch's global switches as the scenario file left them (None: as the caller has them).
+    torch_state: TorchState | None = field(default=None, repr=False)
 
     def compute_loss(self) -> torch.Tensor:
-        """Run the forward pass once and return the loss tensor (not yet checked for shape)."""
+        """Run the forward pass once and return the loss tensor (not yet checked for shape).
+
+        User code that tries to end the program (``sys.exit()``, any BaseException other than
+        Ctrl-C) raises ScenarioError instead: the app and the commands must outlive it."""
+        try:
+            return self._compute_loss()
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            where = os.path.basename(self.source) or "the scenario"
+            raise ScenarioError(
+                f"{where}: the forward pass tried to end the program ({type(exc).__name__}: {exc}); "
+                "return the loss instead of exiting."
+            ) from exc
+
+    def _compute_loss(self) -> torch.Tensor:
         if self.closure is not None:
             return self.closure()
         assert self.model is not None
@@ -223,16 +241,22 @@ def _scenario_from_source(source: str, filename: str, spec: str) -> Scenario:
             f"{short} line {exc.lineno}: syntax error ({exc.msg}); fix the file and open it again."
         ) from exc
     namespace: dict[str, Any] = {"__name__": "bpviz_scenario", "__file__": filename}
-    try:
-        exec(code, namespace)  # noqa: S102 - running the user's scenario is the point
-    except BaseException as exc:  # any failure in user code becomes a message
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise ScenarioError(
-            f"{short} line {user_line(exc, filename)}: {type(exc).__name__}: {exc}; "
-            "fix the scenario and open it again."
-        ) from exc
-    return scenario_from_namespace(namespace, spec)
+    # What the file switches in torch (grad mode, default dtype, anomaly detection) stays with
+    # this scenario: recorded for its trace and training, and undone for everyone else.
+    with isolated():
+        try:
+            exec(code, namespace)  # noqa: S102 - running the user's scenario is the point
+        except BaseException as exc:  # any failure in user code becomes a message
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise ScenarioError(
+                f"{short} line {user_line(exc, filename)}: {type(exc).__name__}: {exc}; "
+                "fix the scenario and open it again."
+            ) from exc
+        state = TorchState.current()
+    scenario = scenario_from_namespace(namespace, spec)
+    scenario.torch_state = state
+    return scenario
 
 
 def user_line(exc: BaseException, filename: str) -> int | str:

@@ -17,6 +17,7 @@ from bpviz.core.graph_builder import GraphBuilder
 from bpviz.core.module_titles import module_titles
 from bpviz.core.recorder import Recorder
 from bpviz.core.scenario import Scenario, scenario_from_callable, scenario_from_model
+from bpviz.core.torch_state import isolated
 from bpviz.core.trace_record import Trace
 
 
@@ -71,7 +72,18 @@ def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
 
 
 def trace_scenario(scenario: Scenario, thresholds: Thresholds | None = None) -> Trace:
-    """Run the scenario's forward pass under recording, then its backward pass with hooks."""
+    """Run the scenario's forward pass under recording, then its backward pass with hooks, under
+    the torch switches the scenario set (the caller's come back afterwards)."""
+    with isolated(scenario.torch_state):
+        return _trace(scenario, thresholds)
+
+
+def _trace(scenario: Scenario, thresholds: Thresholds | None) -> Trace:
+    if not torch.is_grad_enabled():
+        raise TraceError(
+            f"{scenario.source or 'The scenario'}: gradients are switched off (torch.set_grad_enabled(False) "
+            "or torch.no_grad at the top of the file); remove that line so the backward pass can run."
+        )
     index = scenario.module_index()
     named = scenario.named_tensors(index)
     recorder = Recorder(index.names, index.modules, getattr(scenario.closure, "__code__", None))

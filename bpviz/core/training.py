@@ -33,6 +33,7 @@ from bpviz.core.diagnostics import Thresholds
 from bpviz.core.errors import BpvizError, explain_torch_error
 from bpviz.core.nonfinite import Culprit, first_nonfinite_tensor, kind_of, locate_backward, locate_forward
 from bpviz.core.scenario import Scenario
+from bpviz.core.torch_state import isolated
 from bpviz.core.trace_record import Diagnostic
 from bpviz.core.training_setup import LOSSES, TrainingError, build_problem, module_roots
 from bpviz.core.training_stats import (
@@ -239,13 +240,15 @@ class Trainer:
             for p in self.params:
                 p.grad = None  # what optimizer.zero_grad() does, without its profiling wrapper
         try:
-            with self._relu:
-                loss = self.problem.loss_of(batch)
-            if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-                raise TrainingError(
-                    f"Step {index}: the loss is not a single number; reduce it with .mean() or .sum()."
-                )
-            loss.backward()
+            # The scenario's own torch switches (grad mode, dtype, anomaly) for its pass only.
+            with isolated(self.scenario.torch_state):
+                with self._relu:
+                    loss = self.problem.loss_of(batch)
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise TrainingError(
+                        f"Step {index}: the loss is not a single number; reduce it with .mean() or .sum()."
+                    )
+                loss.backward()
         except BpvizError:
             raise
         except Exception as exc:  # the user's forward may raise anything
