@@ -13,7 +13,7 @@ BLOCK_SIZE = (150.0, 60.0)
 
 def arranged_positions(doc: Network, direction: str = "LR") -> dict[str, tuple[float, float]]:
     """Block id -> position (box centre) of a layered layout, data flowing left to right."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(doc.block_ids())
     for w in doc.sorted_wires():
         graph.add_edge(w.src, w.dst, index=doc.blocks[w.dst].spec.inputs.index(w.port))

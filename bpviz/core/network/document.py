@@ -93,7 +93,7 @@ class Change:
 
 
 @lru_cache(maxsize=65536)
-def natural_key(text: str) -> tuple:
+def natural_key(text: str) -> tuple[int | str, ...]:
     """Sort key that puts b2 before b10 (cached: ids are sorted on every walk)."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
@@ -160,17 +160,20 @@ class Network:
     @property
     def title(self) -> str:
         """The network's title setting."""
-        return self.settings["title"]
+        title: str = self.settings["title"]
+        return title
 
     @property
     def seed(self) -> int:
         """The seed of random initial weights and randn inputs."""
-        return self.settings["seed"]
+        seed: int = self.settings["seed"]
+        return seed
 
     @property
     def lr(self) -> float:
         """The learning rate the scenario gets."""
-        return self.settings["lr"]
+        lr: float = self.settings["lr"]
+        return lr
 
     def block(self, block_id: str) -> Block:
         """The block with this id, or NetworkError."""

@@ -144,7 +144,7 @@ def from_dict(data: Any, where: str = "the file") -> Network:
     return doc
 
 
-def _known_keys(item: dict, keys: tuple[str, ...], where: str) -> None:
+def _known_keys(item: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
     for key in item:
         if key not in keys:
             raise FormatError(f"{where} has an unknown key {str(key)[:40]!r}; remove it (known: {', '.join(keys)}).")

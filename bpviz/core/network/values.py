@@ -31,7 +31,7 @@ def parameter_shapes(spec: BlockKind, props: Mapping[str, Any]) -> dict[str, tup
 
 
 @lru_cache(maxsize=1024)
-def _parameter_shapes(kind: str, props: tuple) -> tuple:
+def _parameter_shapes(kind: str, props: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, tuple[int, ...]], ...]:
     spec = get_kind(kind)
     if spec.role not in (MODULE, LOSS):
         return ()
