@@ -137,10 +137,10 @@ def _paths(data, prefix=()):
     yield prefix
     if isinstance(data, dict):
         for k, v in data.items():
-            yield from _paths(v, prefix + (k,))
+            yield from _paths(v, (*prefix, k))
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from _paths(v, prefix + (i,))
+            yield from _paths(v, (*prefix, i))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -47,10 +47,7 @@ def run_steps(steps: list[Step], values: dict[str, torch.Tensor], modules: Any,
     for block_id, name, kind_name, props, args in steps:
         kind = get_kind(kind_name)
         tensors = [values[a] for a in args]
-        if kind.role in (MODULE, LOSS):
-            out = getattr(modules, name)(*tensors)
-        else:
-            out = kind.run(props, *tensors)
+        out = getattr(modules, name)(*tensors) if kind.role in (MODULE, LOSS) else kind.run(props, *tensors)
         values[block_id] = out
         if made is not None and out.grad_fn is not None:
             # An identity block (Dropout(p=0), a one-element Flatten) returns its input: the

@@ -16,8 +16,8 @@ that sends many moves. :class:`History` is the same stack without Qt (for tests 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bpviz.core.network.catalogue import get_kind

@@ -20,9 +20,10 @@ from __future__ import annotations
 import heapq
 import keyword
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from torch import nn
 
@@ -226,7 +227,7 @@ class Network:
     def topological_order(self, ids: Iterable[str] | None = None) -> list[str]:
         """Block ids so that every wire runs forward; ties in natural id order (deterministic)."""
         chosen = set(self.blocks if ids is None else ids)
-        indegree = {b: 0 for b in chosen}
+        indegree = dict.fromkeys(chosen, 0)
         out: dict[str, list[str]] = {b: [] for b in chosen}
         for w in self.wires.values():
             if w.src in chosen and w.dst in chosen:

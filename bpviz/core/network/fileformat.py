@@ -69,8 +69,7 @@ def dumps(doc: Network) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
     lines = ["{"]
-    for key in _TOP_KEYS[:-2]:
-        lines.append(f"  {one(key)}: {one(data[key])},")
+    lines += [f"  {one(key)}: {one(data[key])}," for key in _TOP_KEYS[:-2]]
     for key in ("blocks", "wires"):
         items = data[key]
         if not items:

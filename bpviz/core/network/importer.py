@@ -42,51 +42,51 @@ def _conv(m: nn.Conv2d) -> Spec | str:
     k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
     if None in (k, s, p) or _pair(m.dilation) != 1 or m.groups != 1 or m.padding_mode != "zeros":
         return "a Conv2d with a non-square kernel, stride or padding, dilation, groups or a padding mode"
-    return "Conv2d", dict(in_channels=m.in_channels, out_channels=m.out_channels, kernel_size=k, stride=s,
-                          padding=p, bias=m.bias is not None)
+    return "Conv2d", {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": k,
+                      "stride": s, "padding": p, "bias": m.bias is not None}
 
 
 def _pool(m: nn.MaxPool2d) -> Spec | str:
     k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
     if None in (k, s, p) or _pair(m.dilation) != 1 or m.ceil_mode or m.return_indices:
         return "a MaxPool2d with a non-square window, dilation, ceil_mode or indices"
-    return "MaxPool2d", dict(kernel_size=k, stride=None if s == k else s, padding=p)
+    return "MaxPool2d", {"kernel_size": k, "stride": None if s == k else s, "padding": p}
 
 
 def _batchnorm(m: nn.BatchNorm1d) -> Spec | str:
     if not m.track_running_stats or m.momentum != 0.1:
         return "a BatchNorm1d without running statistics or with a momentum other than 0.1"
-    return "BatchNorm1d", dict(num_features=m.num_features, eps=m.eps, affine=m.affine)
+    return "BatchNorm1d", {"num_features": m.num_features, "eps": m.eps, "affine": m.affine}
 
 
 def _layernorm(m: nn.LayerNorm) -> Spec | str:
     if m.elementwise_affine and m.bias is None:
         return "a LayerNorm without a bias"
-    return "LayerNorm", dict(normalized_shape=tuple(m.normalized_shape), eps=m.eps,
-                             elementwise_affine=m.elementwise_affine)
+    return "LayerNorm", {"normalized_shape": tuple(m.normalized_shape), "eps": m.eps,
+                         "elementwise_affine": m.elementwise_affine}
 
 
 def _dim(kind: str) -> Callable[[Any], Spec | str]:
     def spec(m: nn.Softmax | nn.LogSoftmax) -> Spec | str:
-        return (kind, dict(dim=m.dim)) if m.dim is not None else f"a {kind} without dim"
+        return (kind, {"dim": m.dim}) if m.dim is not None else f"a {kind} without dim"
     return spec
 
 
 # Exact types only: a subclass may change forward.
 MODULES: dict[type, Callable[[Any], Spec | str]] = {
-    nn.Linear: lambda m: ("Linear", dict(in_features=m.in_features, out_features=m.out_features,
-                                         bias=m.bias is not None)),
+    nn.Linear: lambda m: ("Linear", {"in_features": m.in_features, "out_features": m.out_features,
+                                     "bias": m.bias is not None}),
     nn.Conv2d: _conv,
     nn.MaxPool2d: _pool,
-    nn.Flatten: lambda m: ("Flatten", dict(start_dim=m.start_dim, end_dim=m.end_dim)),
+    nn.Flatten: lambda m: ("Flatten", {"start_dim": m.start_dim, "end_dim": m.end_dim}),
     nn.ReLU: lambda m: ("ReLU", {}),
-    nn.LeakyReLU: lambda m: ("LeakyReLU", dict(negative_slope=m.negative_slope)),
+    nn.LeakyReLU: lambda m: ("LeakyReLU", {"negative_slope": m.negative_slope}),
     nn.Sigmoid: lambda m: ("Sigmoid", {}),
     nn.Tanh: lambda m: ("Tanh", {}),
-    nn.GELU: lambda m: ("GELU", dict(approximate=m.approximate)),
+    nn.GELU: lambda m: ("GELU", {"approximate": m.approximate}),
     nn.Softmax: _dim("Softmax"),
     nn.LogSoftmax: _dim("LogSoftmax"),
-    nn.Dropout: lambda m: ("Dropout", dict(p=m.p)),
+    nn.Dropout: lambda m: ("Dropout", {"p": m.p}),
     nn.BatchNorm1d: _batchnorm,
     nn.LayerNorm: _layernorm,
 }
@@ -119,7 +119,7 @@ def _loss_spec(loss_fn: Any) -> Spec | str:
     extra = [n for n, _ in loss_fn.named_buffers()]
     if not same or extra or loss_fn.reduction not in ("mean", "sum"):
         return f"{kind} with settings other than its reduction"
-    return kind, dict(reduction=loss_fn.reduction)
+    return kind, {"reduction": loss_fn.reduction}
 
 
 def import_scenario(scenario: Scenario) -> Network:

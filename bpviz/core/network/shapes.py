@@ -142,10 +142,7 @@ def infer_one(kind: str, props: tuple[tuple[str, Any], ...],
         with warnings.catch_warnings():
             # torch warns (and carries on) where it broadcasts a loss's target: refuse instead.
             warnings.simplefilter("error")
-            if spec.role in (MODULE, LOSS):
-                out = meta_module(spec, values)(*args)
-            else:
-                out = spec.run(values, *args)
+            out = meta_module(spec, values)(*args) if spec.role in (MODULE, LOSS) else spec.run(values, *args)
         if isinstance(out, torch.Tensor):
             return tuple(out.shape), out.dtype
         return Advice(f"{spec.name} did not return a tensor")

@@ -8,9 +8,10 @@ block's weights leaves every other block's initial weights as they were.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
