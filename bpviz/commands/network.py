@@ -15,7 +15,7 @@ import sys
 from bpviz.core.errors import BpvizError
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `new` and `code` subcommands."""
     p = subparsers.add_parser("new", help="write a new .bpviz network from a template",
                               description="Write a new network document (.bpviz) from a template, "

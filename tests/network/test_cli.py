@@ -69,7 +69,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv, m
     assert main(["new", "--template", "empty", "-o", "empty.bpviz"]) == 0
     (tmp_path / "broken.bpviz").write_text("{{")
     capsys.readouterr()
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     lines = err.strip().splitlines()
     assert message in lines[-1]

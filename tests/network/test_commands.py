@@ -46,7 +46,7 @@ def _chain():
 
 
 def test_cycles_are_refused():
-    doc, h, (a, b, c) = _chain()
+    doc, _h, (_a, b, c) = _chain()
     with pytest.raises(NetworkError, match="would close a cycle"):
         Connect(doc, c, b, "x")
     with pytest.raises(NetworkError, match="back into itself"):
@@ -54,7 +54,7 @@ def test_cycles_are_refused():
 
 
 def test_a_wire_into_an_occupied_input_replaces_it_and_undo_restores_it():
-    doc, h, (a, b, c) = _chain()
+    doc, h, (a, b, _c) = _chain()
     other = AddBlock(doc, "constant")
     h.push(other)
     h.push(Connect(doc, other.block.id, b, "x"))
@@ -73,7 +73,7 @@ def test_delete_takes_its_wires_and_undo_brings_them_back():
 
 
 def test_moves_of_one_drag_merge_into_one_undo_step():
-    doc, h, (a, b, c) = _chain()
+    doc, h, (a, _b, _c) = _chain()
     before = dumps(doc)
     for x in range(5):
         h.push(MoveBlocks(doc, {a: (x * 10.0, 1.0)}))
@@ -84,7 +84,7 @@ def test_moves_of_one_drag_merge_into_one_undo_step():
 
 
 def test_bad_property_values_are_refused_with_a_sentence():
-    doc, h, (a, b, c) = _chain()
+    doc, h, (a, _b, _c) = _chain()
     fc = AddBlock(doc, "Linear")
     h.push(fc)
     with pytest.raises(PropertyError,
@@ -101,7 +101,7 @@ def test_bad_property_values_are_refused_with_a_sentence():
 
 
 def test_names_are_identifiers_and_unique():
-    doc, h, (a, b, c) = _chain()
+    doc, h, (a, b, _c) = _chain()
     with pytest.raises(NetworkError, match="cannot name a block"):
         Rename(doc, a, "2x")
     with pytest.raises(NetworkError, match="reserved"):
@@ -134,7 +134,7 @@ def _value(prop, draw):
     if prop.type == BOOL:
         return draw(st.booleans())
     if prop.type == CHOICE:
-        return draw(st.sampled_from(prop.choices + ("nope",)))
+        return draw(st.sampled_from((*prop.choices, "nope")))
     if prop.type == INTS:
         return draw(st.lists(st.integers(0, 5), max_size=3))
     if prop.type == TENSOR:

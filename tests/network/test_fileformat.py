@@ -102,6 +102,23 @@ def test_bad_files_give_one_sentence(text, message):
     assert "\n" not in str(info.value) and str(info.value).endswith(".")
 
 
+@pytest.mark.parametrize("position", [
+    [1.0, 2.0, 3.0] * 200,             # found by the fuzz test below: the whole value was echoed
+    {"x" * 500: 1.0},
+    [1.0, "y" * 500],
+    "12",                               # a string of two digits was read as (1.0, 2.0),
+    {"1": 0.0, "2": 0.0},               # an object's two keys likewise,
+    ["1", "2"],                         # text as numbers,
+    [True, False],                      # and booleans as 1.0 and 0.0
+])
+def test_a_bad_position_is_refused_in_one_short_sentence(position):
+    data = json.loads(GOOD)
+    data["blocks"][0]["position"] = position
+    with pytest.raises(FormatError, match=r"[Pp]osition") as info:
+        loads(json.dumps(data))
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
+
+
 def test_a_cycle_in_a_file_is_refused():
     data = json.loads(GOOD)
     data["wires"].append({"from": "b9", "to": "b5", "port": "b"})  # L feeds z1: closes the loop
@@ -137,10 +154,10 @@ def _paths(data, prefix=()):
     yield prefix
     if isinstance(data, dict):
         for k, v in data.items():
-            yield from _paths(v, prefix + (k,))
+            yield from _paths(v, (*prefix, k))
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from _paths(v, prefix + (i,))
+            yield from _paths(v, (*prefix, i))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -74,7 +74,7 @@ def test_data_dependent_control_flow_is_explained():
         def forward(self, x):
             return self.fc(x) if x.sum() > 0 else -self.fc(x)
 
-    with pytest.raises(BuildError, match="torch.fx could not trace the model .*data-dependent control flow"):
+    with pytest.raises(BuildError, match=r"torch\.fx could not trace the model .*data-dependent control flow"):
         import_scenario(scenario_from_model(Branchy(), torch.randn(3, 2)))
 
 

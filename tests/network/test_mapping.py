@@ -31,7 +31,7 @@ def test_chain56_nodes_sit_on_their_blocks():
 
 
 @pytest.mark.parametrize("doc", [make_template(n) for n in template_names()[1:]] + [CNN, BRANCHY, MIXED],
-                         ids=template_names()[1:] + ["cnn", "branchy", "mixed"])
+                         ids=[*template_names()[1:], "cnn", "branchy", "mixed"])
 def test_every_node_and_wire_maps(doc):
     built = build(doc)
     trace = trace_scenario(built.scenario)

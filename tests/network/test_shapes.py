@@ -96,10 +96,7 @@ def _float_case(draw, kind):
     if name == "CrossEntropyLoss":
         n, c = draw(SIDE), draw(SIDE)
         batch = draw(st.sampled_from([(n,), ()]))
-        if draw(st.booleans()):
-            target = torch.randint(0, c, batch)
-        else:
-            target = torch.softmax(torch.randn(*batch, c), -1)
+        target = torch.randint(0, c, batch) if draw(st.booleans()) else torch.softmax(torch.randn(*batch, c), -1)
         return {"reduction": draw(st.sampled_from(["mean", "sum"]))}, [torch.randn(*batch, c), target]
     raise AssertionError(f"no case for {name}")
 

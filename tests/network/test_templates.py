@@ -3,6 +3,8 @@ Python file (loaded by `bpviz trace`'s loader) and as hand-written torch or the 
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -58,7 +60,7 @@ def test_template_equals_the_lesson_it_mirrors(name):
 def _hand_mlp(sizes, seed, x, target, loss_fn):
     torch.manual_seed(seed)
     layers = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())

@@ -13,11 +13,11 @@ BLOCK_SIZE = (150.0, 60.0)
 
 def arranged_positions(doc: Network, direction: str = "LR") -> dict[str, tuple[float, float]]:
     """Block id -> position (box centre) of a layered layout, data flowing left to right."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(doc.block_ids())
     for w in doc.sorted_wires():
         graph.add_edge(w.src, w.dst, index=doc.blocks[w.dst].spec.inputs.index(w.port))
-    layout = layered_layout(graph, {b: BLOCK_SIZE for b in doc.blocks}, direction=direction,
+    layout = layered_layout(graph, dict.fromkeys(doc.blocks, BLOCK_SIZE), direction=direction,
                             layer_gap=70.0, node_gap=40.0)
     return {b: (round(x, 1), round(y, 1)) for b, (x, y) in layout.positions.items()}
 

@@ -25,7 +25,7 @@ from bpviz.core.network.values import load_values
 from bpviz.core.scenario import Scenario
 
 # One step of a run: (block id, block name, kind name, props, ids of the input blocks).
-Step = tuple[str, str, str, dict, tuple[str, ...]]
+Step = tuple[str, str, str, dict[str, Any], tuple[str, ...]]
 
 
 def _steps(doc: Network, plan: Plan, ids: tuple[str, ...]) -> list[Step]:
@@ -43,14 +43,11 @@ def run_steps(steps: list[Step], values: dict[str, torch.Tensor], modules: Any,
     """Run ``steps`` in order on ``values`` (block id -> tensor, the sources filled in);
     ``modules`` finds a module block's module by block name. Returns the last step's output.
     ``made`` gets ``id(grad_fn) -> block id`` of each output (see :mod:`mapping`)."""
-    out = None
+    out: torch.Tensor | None = None
     for block_id, name, kind_name, props, args in steps:
         kind = get_kind(kind_name)
         tensors = [values[a] for a in args]
-        if kind.role in (MODULE, LOSS):
-            out = getattr(modules, name)(*tensors)
-        else:
-            out = kind.op(props, *tensors)
+        out = getattr(modules, name)(*tensors) if kind.role in (MODULE, LOSS) else kind.run(props, *tensors)
         values[block_id] = out
         if made is not None and out.grad_fn is not None:
             # An identity block (Dropout(p=0), a one-element Flatten) returns its input: the
@@ -124,18 +121,18 @@ def build(doc: Network, source: str = "", shapes: Shapes | None = None) -> Built
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for b in plan.modules:
-            modules[b] = blocks[b].spec.module(blocks[b].props)
+            modules[b] = blocks[b].spec.make_module(blocks[b].props)
             if blocks[b].values:  # drawn all the same, so later blocks get the same draws
                 load_values(blocks[b], modules[b])
         for b in plan.sources:
             spec = blocks[b].spec
-            spec.meta(blocks[b].props, seed)  # its settings' checks (BuildError) before drawing
-            tensors[b] = spec.op(blocks[b].props, seed)
+            spec.make_meta(blocks[b].props, seed)  # its settings' checks (BuildError) before drawing
+            tensors[b] = spec.make_source(blocks[b].props, seed)
     by_name = {blocks[b].name: m for b, m in modules.items()}
     title = doc.title or (source and source.rsplit("/", 1)[-1]) or "network"
-    common = dict(title=title, source=source or "network", lr=doc.lr,
-                  description=f"A network of {len(plan.order)} blocks built in bpviz.")
+    description = f"A network of {len(plan.order)} blocks built in bpviz."
     names = {blocks[b].name: b for b in plan.order}
+    namespace: dict[str, Any]  # block name -> tensor or module, for the trace's labels
     if plan.mode == MODEL:
         body_modules = {blocks[b].name: modules[b] for b in plan.body if b in modules}
         if plan.chain:
@@ -144,13 +141,14 @@ def build(doc: Network, source: str = "", shapes: Shapes | None = None) -> Built
             model = NetworkModule(plan.inputs, _steps(doc, plan, plan.body), body_modules)
         namespace = {blocks[b].name: tensors[b] for b in plan.inputs}
         scenario = Scenario(model=model, inputs=tuple(tensors[b] for b in plan.inputs),
-                            target=tensors[plan.target], loss_fn=modules[plan.end],
-                            namespace=namespace, **common)
+                            target=tensors[plan.target], loss_fn=modules[plan.end], namespace=namespace,
+                            title=title, source=source or "network", lr=doc.lr, description=description)
     else:
         steps = _steps(doc, plan, tuple(b for b in plan.order if blocks[b].spec.role != SOURCE))
-        namespace: dict[str, Any] = {blocks[b].name: tensors[b] for b in plan.sources}
+        namespace = {blocks[b].name: tensors[b] for b in plan.sources}
         namespace.update(by_name)
-        scenario = Scenario(closure=NetworkLoss(tensors, steps, by_name), namespace=namespace, **common)
+        scenario = Scenario(closure=NetworkLoss(tensors, steps, by_name), namespace=namespace,
+                            title=title, source=source or "network", lr=doc.lr, description=description)
     return BuiltNetwork(scenario, plan, tensors, modules, names)
 
 

@@ -11,11 +11,15 @@ The kinds themselves live in :mod:`expression_blocks` (scalar-chain blocks) and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bpviz.core.network.errors import NetworkError
 from bpviz.core.network.properties import Prop
+
+if TYPE_CHECKING:  # torch is imported where a kind runs, so the catalogue stays a light import
+    from torch import Tensor, nn
 
 EXPRESSION = "expression"
 LAYER = "layer"
@@ -29,6 +33,16 @@ OUT = "out"
 
 Props = Mapping[str, Any]
 Shape = tuple[int, ...]
+
+# What a kind runs (see BlockKind). An op takes the properties and then its input tensors
+# (OP kinds: one per input port) or the network's seed (SOURCE kinds), so its arity varies.
+Op = Callable[..., "Tensor"]
+MakeModule = Callable[[Props], "nn.Module"]
+Code = Callable[[Props, list[str]], str]
+Check = Callable[[Props, list["Tensor"]], "Advice | None"]
+Meta = Callable[[Props, int], "Tensor"]
+
+_F = TypeVar("_F")
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class Advice:
     fixes: tuple[FixSpec, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BlockKind:
     """One entry of the palette.
 
@@ -63,7 +77,8 @@ class BlockKind:
     dtypes, no data) and returns Advice when they cannot work, before torch is asked (torch's
     own message is the fallback). A SOURCE kind's ``op(props, seed)`` makes its tensor and
     ``meta(props, seed)`` the same tensor on the meta device (BuildError when its settings
-    cannot make one).
+    cannot make one). Callers use :meth:`run`, :meth:`make_source`, :meth:`make_meta` and
+    :meth:`make_module`, which say so when a kind lacks the function asked for.
     """
 
     name: str
@@ -73,15 +88,31 @@ class BlockKind:
     prefix: str
     inputs: tuple[str, ...] = ()
     props: tuple[Prop, ...] = ()
-    op: Callable[..., Any] | None = None
-    module: Callable[[Props], Any] | None = None
-    code: Callable[[Props, list[str]], str] | None = None
-    check: Callable[[Props, list[Any]], Advice | None] | None = None
-    meta: Callable[[Props, int], Any] | None = None
+    code: Code
+    op: Op | None = None
+    module: MakeModule | None = None
+    check: Check | None = None
+    meta: Meta | None = None
     prop_index: dict[str, Prop] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prop_index", {p.name: p for p in self.props})
+
+    def run(self, props: Props, *inputs: Tensor) -> Tensor:
+        """An OP kind's output for these input tensors."""
+        return _given(self.op, self, "op")(props, *inputs)
+
+    def make_source(self, props: Props, seed: int) -> Tensor:
+        """A SOURCE kind's tensor, drawn from ``seed`` where it is random."""
+        return _given(self.op, self, "op")(props, seed)
+
+    def make_meta(self, props: Props, seed: int) -> Tensor:
+        """A SOURCE kind's tensor on the meta device, or BuildError when its settings cannot make one."""
+        return _given(self.meta, self, "meta")(props, seed)
+
+    def make_module(self, props: Props) -> nn.Module:
+        """A MODULE or LOSS kind's module (see also :func:`meta_module`)."""
+        return _given(self.module, self, "module")(props)
 
     def defaults(self) -> dict[str, Any]:
         """Every property at its default, in catalogue order."""
@@ -98,18 +129,25 @@ class BlockKind:
         return {p.name: p.validate(props.get(p.name, p.default), where) for p in self.props}
 
 
+def _given(fn: _F | None, kind: BlockKind, what: str) -> _F:
+    # The kind's roles say which of op, module and meta it has; asking for another is a bug.
+    if fn is None:
+        raise TypeError(f"a {kind.role} kind ({kind.name}) has no {what}")
+    return fn
+
+
 # A block's module may hold at most this many parameters: a typo (out_features=1000000) or a
 # hostile file must not allocate gigabytes when the network is built.
 MAX_PARAMETERS = 20_000_000
 
 
-def meta_module(spec: BlockKind, props: Props) -> Any:
+def meta_module(spec: BlockKind, props: Props) -> nn.Module:
     """The block's module built on the meta device (no memory, no random numbers drawn), or
     NetworkError when it would hold more than :data:`MAX_PARAMETERS` parameters."""
     import torch  # here, so the catalogue itself stays a light import
 
     with torch.device("meta"):
-        module = spec.module(props)
+        module = spec.make_module(props)
     count = sum(p.numel() for p in module.parameters())
     if count > MAX_PARAMETERS:
         raise NetworkError(f"this block would hold {count:,} parameters, more than bpviz's "

@@ -60,8 +60,7 @@ def _sources(doc: Network, plan: Plan) -> list[str]:
 def _expression(doc: Network, plan: Plan, random: bool) -> list[str]:
     blocks = doc.blocks
     lines = [f"torch.manual_seed({doc.seed})"] if random else []
-    for b in plan.modules:
-        lines.append(f"{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}")
+    lines += [f"{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}" for b in plan.modules]
     lines += _kept_values(doc, plan, "")
     lines += _sources(doc, plan)
     lines += ["", "", "def loss():"]
@@ -126,17 +125,14 @@ def _net_class(doc: Network, plan: Plan) -> list[str]:
     blocks = doc.blocks
     lines = ["class Net(nn.Module):", f'{INDENT}"""The network\'s blocks, in wiring order."""', "",
              f"{INDENT}def __init__(self):", f"{INDENT * 2}super().__init__()"]
-    for b in plan.body:
-        if blocks[b].spec.role == MODULE:
-            lines.append(f"{INDENT * 2}self.{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}")
+    lines += [f"{INDENT * 2}self.{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}"
+              for b in plan.body if blocks[b].spec.role == MODULE]
     inputs = ", ".join(blocks[b].name for b in plan.inputs)
     lines += ["", f"{INDENT}def forward(self, {inputs}):"]
     for b in plan.body:
         spec, args = blocks[b].spec, _args(doc, b)
-        if spec.role == MODULE:
-            expr = f"self.{blocks[b].name}({', '.join(args)})"
-        else:
-            expr = spec.code(blocks[b].props, args)
+        expr = (f"self.{blocks[b].name}({', '.join(args)})" if spec.role == MODULE
+                else spec.code(blocks[b].props, args))
         lines.append(f"{INDENT * 2}{blocks[b].name} = {expr}")
     result = blocks[plan.output].name
     lines += [f"{INDENT * 2}return {result}", "", ""]

@@ -16,8 +16,9 @@ that sends many moves. :class:`History` is the same stack without Qt (for tests 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from bpviz.core.network.catalogue import get_kind
 from bpviz.core.network.document import Block, Network, Wire, check_name, check_position, validate_setting
@@ -322,8 +323,10 @@ def insert_on_wire(doc: Network, dst: str, port: str, kind: str,
     add = AddBlock(trial, kind, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2), props=props)
     steps: list[Command] = [add]
     add.do(trial)
-    for make in (lambda: Connect(trial, wire.src, add.block.id, spec.inputs[0]),
-                 lambda: Connect(trial, add.block.id, dst, port)):
+    # Made one at a time: the second wire is checked against the trial with the first in it.
+    makes: tuple[Callable[[], Connect], ...] = (lambda: Connect(trial, wire.src, add.block.id, spec.inputs[0]),
+                                                lambda: Connect(trial, add.block.id, dst, port))
+    for make in makes:
         step = make()
         step.do(trial)
         steps.append(step)

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import heapq
 import keyword
+import numbers
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from torch import nn
 
@@ -93,7 +95,7 @@ class Change:
 
 
 @lru_cache(maxsize=65536)
-def natural_key(text: str) -> tuple:
+def natural_key(text: str) -> tuple[int | str, ...]:
     """Sort key that puts b2 before b10 (cached: ids are sorted on every walk)."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
@@ -110,22 +112,36 @@ def validate_setting(name: str, value: Any) -> Any:
     raise NetworkError(f"A network has no setting '{name}'; use one of {', '.join(p.name for p in SETTINGS)}.")
 
 
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut to 40 characters: a message quotes what it refuses, never all of it."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def check_position(pos: Any) -> tuple[float, float]:
     """A block position as two finite floats within ±1e9, or NetworkError."""
     try:
-        x, y = (float(v) for v in pos)
+        # Two numbers: not the characters of a string ("12") or an object's keys, nor text or booleans.
+        if isinstance(pos, (str, bytes, Mapping)):
+            raise TypeError
+        x, y = (_coordinate(v) for v in pos)
     except (TypeError, ValueError):
-        raise NetworkError(f"A position is two numbers (x, y), got {pos!r}.") from None
+        raise NetworkError(f"A position is two numbers (x, y), got {_shown(pos)}.") from None
     if not (abs(x) < 1e9 and abs(y) < 1e9):
-        raise NetworkError(f"Position {pos!r} is off the canvas; keep x and y within ±1e9.")
+        raise NetworkError(f"Position {_shown(pos)} is off the canvas; keep x and y within ±1e9.")
     return (x, y)
+
+
+def _coordinate(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError
+    return float(value)
 
 
 def check_name(name: Any) -> str:
     """A block name: a Python identifier of at most 40 characters, not a reserved word."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or keyword.iskeyword(name):
-        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
-        raise NetworkError(f"{shown} cannot name a block; use a letter followed by letters, digits "
+        raise NetworkError(f"{_shown(name)} cannot name a block; use a letter followed by letters, digits "
                            "or _ (at most 40), not a Python keyword.")
     if name in RESERVED_NAMES:
         raise NetworkError(f"'{name}' is reserved for bpviz's own code; choose another block name.")
@@ -160,17 +176,20 @@ class Network:
     @property
     def title(self) -> str:
         """The network's title setting."""
-        return self.settings["title"]
+        title: str = self.settings["title"]
+        return title
 
     @property
     def seed(self) -> int:
         """The seed of random initial weights and randn inputs."""
-        return self.settings["seed"]
+        seed: int = self.settings["seed"]
+        return seed
 
     @property
     def lr(self) -> float:
         """The learning rate the scenario gets."""
-        return self.settings["lr"]
+        lr: float = self.settings["lr"]
+        return lr
 
     def block(self, block_id: str) -> Block:
         """The block with this id, or NetworkError."""
@@ -223,7 +242,7 @@ class Network:
     def topological_order(self, ids: Iterable[str] | None = None) -> list[str]:
         """Block ids so that every wire runs forward; ties in natural id order (deterministic)."""
         chosen = set(self.blocks if ids is None else ids)
-        indegree = {b: 0 for b in chosen}
+        indegree = dict.fromkeys(chosen, 0)
         out: dict[str, list[str]] = {b: [] for b in chosen}
         for w in self.wires.values():
             if w.src in chosen and w.dst in chosen:

@@ -6,10 +6,11 @@ constants and torch functions. Each op runs exactly the Python its code export w
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 
 import torch
 
-from bpviz.core.network.catalogue import EXPRESSION, OP, SOURCE, Advice, BlockKind, register
+from bpviz.core.network.catalogue import EXPRESSION, OP, SOURCE, Advice, BlockKind, Check, Props, register
 from bpviz.core.network.properties import BOOL, FLOAT, OPTIONAL_INT, TENSOR, Prop, tensor_shape
 from bpviz.core.network.pycode import number, tensor_literal
 
@@ -19,29 +20,29 @@ _DIM = Prop("dim", OPTIONAL_INT, None, "the dimension to reduce (empty: all of t
 _KEEPDIM = Prop("keepdim", BOOL, False, "keep the reduced dimension with size 1")
 
 
-def _leaf(props, seed):
+def _leaf(props: Props, seed: int) -> torch.Tensor:
     return torch.tensor(props["value"], dtype=torch.float32, requires_grad=props["requires_grad"])
 
 
-def _value_meta(props, seed):
+def _value_meta(props: Props, seed: int) -> torch.Tensor:
     return torch.empty(tensor_shape(props["value"]), device="meta")
 
 
-def _leaf_code(props, args):
+def _leaf_code(props: Props, args: list[str]) -> str:
     grad = ", requires_grad=True" if props["requires_grad"] else ""
     return f"torch.tensor({tensor_literal(props['value'])}{grad})"
 
 
-def _constant(props, seed):
+def _constant(props: Props, seed: int) -> torch.Tensor:
     return torch.tensor(props["value"], dtype=torch.float32)
 
 
-def _constant_code(props, args):
+def _constant_code(props: Props, args: list[str]) -> str:
     return f"torch.tensor({tensor_literal(props['value'])})"
 
 
-def _broadcast(symbol):
-    def check(props, inputs):
+def _broadcast(symbol: str) -> Check:
+    def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
         a, b = inputs
         try:
             torch.broadcast_shapes(a.shape, b.shape)
@@ -53,38 +54,40 @@ def _broadcast(symbol):
     return check
 
 
-def _binary(name, symbol, summary, fn):
+def _binary(name: str, symbol: str, summary: str,
+            fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> BlockKind:
     return BlockKind(
         name=name, level=EXPRESSION, role=OP, summary=summary, prefix=name, inputs=("a", "b"),
         op=lambda props, a, b: fn(a, b), code=lambda props, args: f"{args[0]} {symbol} {args[1]}",
         check=_broadcast(symbol))
 
 
-def _unary(name, summary):
-    fn = getattr(torch, name)
+def _unary(name: str, summary: str) -> BlockKind:
+    fn: Callable[[torch.Tensor], torch.Tensor] = getattr(torch, name)
     return BlockKind(name=name, level=EXPRESSION, role=OP, summary=summary, prefix=name, inputs=("x",),
                      op=lambda props, x: fn(x), code=lambda props, args: f"torch.{name}({args[0]})")
 
 
-def _exponent(props):
+def _exponent(props: Props) -> float:
     # An integral exponent is written and run as an int (x ** 2), as a user writes it.
-    e = props["exponent"]
+    e: float = props["exponent"]
     return int(e) if e.is_integer() else e
 
 
-def _reduce(name, summary):
-    def run(props, x):
+def _reduce(name: str, summary: str) -> BlockKind:
+    def run(props: Props, x: torch.Tensor) -> torch.Tensor:
+        method: Callable[..., torch.Tensor] = getattr(x, name)  # Tensor.sum or Tensor.mean
         if props["dim"] is None:
-            return getattr(x, name)()
-        return getattr(x, name)(dim=props["dim"], keepdim=props["keepdim"])
+            return method()
+        return method(dim=props["dim"], keepdim=props["keepdim"])
 
-    def code(props, args):
+    def code(props: Props, args: list[str]) -> str:
         if props["dim"] is None:
             return f"{args[0]}.{name}()"
         keep = ", keepdim=True" if props["keepdim"] else ""
         return f"{args[0]}.{name}(dim={props['dim']}{keep})"
 
-    def check(props, inputs):
+    def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
         dim, x = props["dim"], inputs[0]
         if dim is not None and not -max(x.dim(), 1) <= dim < max(x.dim(), 1):
             last = max(x.dim(), 1) - 1
@@ -96,7 +99,7 @@ def _reduce(name, summary):
                      props=(_DIM, _KEEPDIM), op=run, code=code, check=check)
 
 
-def _matmul_check(props, inputs):
+def _matmul_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
     a, b = inputs
     if a.dim() == 0 or b.dim() == 0:
         return Advice("matmul needs tensors with at least one dimension, not a single number; "

@@ -69,8 +69,7 @@ def dumps(doc: Network) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
     lines = ["{"]
-    for key in _TOP_KEYS[:-2]:
-        lines.append(f"  {one(key)}: {one(data[key])},")
+    lines += [f"  {one(key)}: {one(data[key])}," for key in _TOP_KEYS[:-2]]
     for key in ("blocks", "wires"):
         items = data[key]
         if not items:
@@ -144,7 +143,7 @@ def from_dict(data: Any, where: str = "the file") -> Network:
     return doc
 
 
-def _known_keys(item: dict, keys: tuple[str, ...], where: str) -> None:
+def _known_keys(item: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
     for key in item:
         if key not in keys:
             raise FormatError(f"{where} has an unknown key {str(key)[:40]!r}; remove it (known: {', '.join(keys)}).")

@@ -11,7 +11,8 @@ a half-imported network would compute something else without saying so.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,7 +20,7 @@ from torch import nn
 from bpviz.core.network.arrange import arrange
 from bpviz.core.network.catalogue import get_kind
 from bpviz.core.network.commands import AddBlock, Connect
-from bpviz.core.network.document import NAME_PATTERN, RESERVED_NAMES, Network
+from bpviz.core.network.document import NAME_PATTERN, RESERVED_NAMES, Block, Network
 from bpviz.core.network.errors import BuildError
 from bpviz.core.network.properties import MAX_TENSOR_ELEMENTS
 from bpviz.core.network.pycode import float32_short
@@ -41,51 +42,51 @@ def _conv(m: nn.Conv2d) -> Spec | str:
     k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
     if None in (k, s, p) or _pair(m.dilation) != 1 or m.groups != 1 or m.padding_mode != "zeros":
         return "a Conv2d with a non-square kernel, stride or padding, dilation, groups or a padding mode"
-    return "Conv2d", dict(in_channels=m.in_channels, out_channels=m.out_channels, kernel_size=k, stride=s,
-                          padding=p, bias=m.bias is not None)
+    return "Conv2d", {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": k,
+                      "stride": s, "padding": p, "bias": m.bias is not None}
 
 
 def _pool(m: nn.MaxPool2d) -> Spec | str:
     k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
     if None in (k, s, p) or _pair(m.dilation) != 1 or m.ceil_mode or m.return_indices:
         return "a MaxPool2d with a non-square window, dilation, ceil_mode or indices"
-    return "MaxPool2d", dict(kernel_size=k, stride=None if s == k else s, padding=p)
+    return "MaxPool2d", {"kernel_size": k, "stride": None if s == k else s, "padding": p}
 
 
 def _batchnorm(m: nn.BatchNorm1d) -> Spec | str:
     if not m.track_running_stats or m.momentum != 0.1:
         return "a BatchNorm1d without running statistics or with a momentum other than 0.1"
-    return "BatchNorm1d", dict(num_features=m.num_features, eps=m.eps, affine=m.affine)
+    return "BatchNorm1d", {"num_features": m.num_features, "eps": m.eps, "affine": m.affine}
 
 
 def _layernorm(m: nn.LayerNorm) -> Spec | str:
     if m.elementwise_affine and m.bias is None:
         return "a LayerNorm without a bias"
-    return "LayerNorm", dict(normalized_shape=tuple(m.normalized_shape), eps=m.eps,
-                             elementwise_affine=m.elementwise_affine)
+    return "LayerNorm", {"normalized_shape": tuple(m.normalized_shape), "eps": m.eps,
+                         "elementwise_affine": m.elementwise_affine}
 
 
 def _dim(kind: str) -> Callable[[Any], Spec | str]:
-    def spec(m):
-        return (kind, dict(dim=m.dim)) if m.dim is not None else f"a {kind} without dim"
+    def spec(m: nn.Softmax | nn.LogSoftmax) -> Spec | str:
+        return (kind, {"dim": m.dim}) if m.dim is not None else f"a {kind} without dim"
     return spec
 
 
 # Exact types only: a subclass may change forward.
 MODULES: dict[type, Callable[[Any], Spec | str]] = {
-    nn.Linear: lambda m: ("Linear", dict(in_features=m.in_features, out_features=m.out_features,
-                                         bias=m.bias is not None)),
+    nn.Linear: lambda m: ("Linear", {"in_features": m.in_features, "out_features": m.out_features,
+                                     "bias": m.bias is not None}),
     nn.Conv2d: _conv,
     nn.MaxPool2d: _pool,
-    nn.Flatten: lambda m: ("Flatten", dict(start_dim=m.start_dim, end_dim=m.end_dim)),
+    nn.Flatten: lambda m: ("Flatten", {"start_dim": m.start_dim, "end_dim": m.end_dim}),
     nn.ReLU: lambda m: ("ReLU", {}),
-    nn.LeakyReLU: lambda m: ("LeakyReLU", dict(negative_slope=m.negative_slope)),
+    nn.LeakyReLU: lambda m: ("LeakyReLU", {"negative_slope": m.negative_slope}),
     nn.Sigmoid: lambda m: ("Sigmoid", {}),
     nn.Tanh: lambda m: ("Tanh", {}),
-    nn.GELU: lambda m: ("GELU", dict(approximate=m.approximate)),
+    nn.GELU: lambda m: ("GELU", {"approximate": m.approximate}),
     nn.Softmax: _dim("Softmax"),
     nn.LogSoftmax: _dim("LogSoftmax"),
-    nn.Dropout: lambda m: ("Dropout", dict(p=m.p)),
+    nn.Dropout: lambda m: ("Dropout", {"p": m.p}),
     nn.BatchNorm1d: _batchnorm,
     nn.LayerNorm: _layernorm,
 }
@@ -118,7 +119,7 @@ def _loss_spec(loss_fn: Any) -> Spec | str:
     extra = [n for n, _ in loss_fn.named_buffers()]
     if not same or extra or loss_fn.reduction not in ("mean", "sum"):
         return f"{kind} with settings other than its reduction"
-    return kind, dict(reduction=loss_fn.reduction)
+    return kind, {"reduction": loss_fn.reduction}
 
 
 def import_scenario(scenario: Scenario) -> Network:
@@ -142,7 +143,7 @@ def import_scenario(scenario: Scenario) -> Network:
     inputs = list(scenario.inputs)
     # Named as the scenario names them (x, or x0, x1...), so the traces read alike.
     input_names = ["x"] if len(inputs) == 1 else [f"x{i}" for i in range(len(inputs))]
-    output = None
+    output: torch.fx.node.Argument = None
     for node in graph.nodes:
         if node.op == "placeholder":
             if not inputs:
@@ -165,23 +166,25 @@ def import_scenario(scenario: Scenario) -> Network:
             module = modules.get(node.target) if node.op == "call_module" else None
             if module is not None and any(True for _ in module.parameters()):
                 doc.put_block(_with_values(doc.blocks[block], module))
-    if output is None or not hasattr(output, "name"):
+    output_name = output.name if isinstance(output, torch.fx.Node) else ""
+    if not output_name:
         missing.append("the model's output (it is not one tensor)")
     if missing:
         parts = "; ".join(dict.fromkeys(missing))
         raise BuildError(f"Could not import {parts} into the builder; only palette blocks can be imported.")
-    end = made[output.name]
+    end = made[output_name]
     if scenario.target is not None or scenario.loss_fn is not None:
         end = _loss(doc, scenario, end)
     arrange(doc).do(doc)
     return doc
 
 
-def _block_spec(node, modules) -> tuple[Spec | str, list[str]]:
+def _block_spec(node: torch.fx.Node, modules: dict[str, nn.Module]) -> tuple[Spec | str, list[str]]:
     """(kind, props) and the fx names of the tensor arguments, or a sentence fragment."""
-    tensors = [a.name for a in node.args if hasattr(a, "name")]
+    # (A tensor constant in forward is an fx get_attr node too, and has no block.)
+    tensors = [a.name for a in node.args if isinstance(a, torch.fx.Node)]
     if node.op == "call_module":
-        module = modules[node.target]
+        module = modules[str(node.target)]  # a call_module's target is the module's name
         make = MODULES.get(type(module))
         if make is None:
             return f"{node.target} ({type(module).__name__} has no block)", []
@@ -190,15 +193,16 @@ def _block_spec(node, modules) -> tuple[Spec | str, list[str]]:
     if node.op == "call_function" and node.target is torch.cat and not node.kwargs.keys() - {"dim"}:
         parts = node.args[0]
         dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
-        if isinstance(parts, (list, tuple)) and len(parts) == 2 and all(hasattr(p, "name") for p in parts):
-            return ("Concat", {"dim": dim}), [p.name for p in parts]
+        nodes = [p for p in parts if isinstance(p, torch.fx.Node)] if isinstance(parts, (list, tuple)) else []
+        if isinstance(parts, (list, tuple)) and len(parts) == 2 and len(nodes) == 2:
+            return ("Concat", {"dim": dim}), [p.name for p in nodes]
         return f"{node.name} (torch.cat of other than two tensors)", []
     if node.op == "call_function" and node.target is torch.flatten and not node.kwargs:
         start = node.args[1] if len(node.args) > 1 else 0
         end = node.args[2] if len(node.args) > 2 else -1
         return ("Flatten", {"start_dim": start, "end_dim": end}), tensors[:1]
     kind = (FUNCTIONS.get(node.target) if node.op == "call_function"
-            else METHODS.get(node.target) if node.op == "call_method" else None)
+            else METHODS.get(str(node.target)) if node.op == "call_method" else None)
     if kind is None or node.kwargs or len(tensors) != len(node.args) or len(tensors) != len(get_kind(kind).inputs):
         what = getattr(node.target, "__name__", str(node.target))
         return f"{node.name} ({node.op} {what} has no block)", []
@@ -241,7 +245,7 @@ def _source(doc: Network, kind: str, wanted: str, tensor: torch.Tensor, missing:
     return _add(doc, kind, wanted, props)
 
 
-def _with_values(block, module):
+def _with_values(block: Block, module: nn.Module) -> Block:
     from dataclasses import replace
 
     from bpviz.core.network.values import validate_values

@@ -7,13 +7,28 @@ network and its exported file draw the same initial weights from the same seed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import torch
 from torch import nn
 
-from bpviz.core.datasets import CLASSIFICATION, dataset_names, make_dataset
-from bpviz.core.network.catalogue import LAYER, LOSS, MODULE, OP, SOURCE, Advice, BlockKind, FixSpec, register
+from bpviz.core.datasets import CLASSIFICATION, Dataset, dataset_names, make_dataset
+from bpviz.core.network.catalogue import (
+    LAYER,
+    LOSS,
+    MODULE,
+    OP,
+    SOURCE,
+    Advice,
+    BlockKind,
+    Check,
+    FixSpec,
+    MakeModule,
+    Props,
+    register,
+)
 from bpviz.core.network.errors import BuildError
 from bpviz.core.network.properties import BOOL, CHOICE, FLOAT, INT, INTS, OPTIONAL_INT, TENSOR, Prop, tensor_shape
 from bpviz.core.network.pycode import call, tensor_literal
@@ -37,19 +52,19 @@ _N = Prop("n", INT, 200, "samples drawn from the dataset (line always has 4)", 1
 
 
 @lru_cache(maxsize=16)
-def dataset(name: str, seed: int, n: int):
+def dataset(name: str, seed: int, n: int) -> Dataset:
     """A toy dataset, drawn once per (name, seed, n): shape inference asks for it on every edit."""
     return make_dataset(name, seed=seed, n=n)
 
 
-def _dataset_code(props, seed) -> str:
+def _dataset_code(props: Props, seed: str) -> str:
     return f"make_dataset({props['dataset']!r}, seed={seed}, n={props['n']})"
 
 
 MAX_RANDN_ELEMENTS = 10_000_000
 
 
-def _randn_shape(props) -> tuple[int, ...]:
+def _randn_shape(props: Props) -> tuple[int, ...]:
     shape = tuple(props["shape"])
     if math.prod(shape) > MAX_RANDN_ELEMENTS:
         raise BuildError(f"a randn tensor of shape {shape} holds more than {MAX_RANDN_ELEMENTS:,} "
@@ -57,7 +72,7 @@ def _randn_shape(props) -> tuple[int, ...]:
     return shape
 
 
-def _input_meta(props, seed):
+def _input_meta(props: Props, seed: int) -> torch.Tensor:
     if props["data"] == "randn":
         return torch.empty(_randn_shape(props), device="meta")
     if props["data"] == "values":
@@ -65,7 +80,7 @@ def _input_meta(props, seed):
     return torch.empty(dataset(props["dataset"], seed, props["n"]).X.shape, device="meta")
 
 
-def _target_meta(props, seed):
+def _target_meta(props: Props, seed: int) -> torch.Tensor:
     long = props["dtype"] == "long"
     if props["data"] == "randn":
         if long:
@@ -88,14 +103,14 @@ _LONG_RANDN = ("a long (class label) target cannot be drawn from randn; give its
                "a dataset, or set dtype to float")
 
 
-def _check_labels(value) -> None:
+def _check_labels(value: Any) -> None:
     flat = torch.tensor(value, dtype=torch.float64).flatten()
     if not bool(torch.all(flat == flat.round())) or bool(torch.any(flat < 0)):
         raise BuildError("a long target holds class labels 0, 1, 2...; make every value a whole "
                          "number of at least 0, or set dtype to float")
 
 
-def _input(props, seed):
+def _input(props: Props, seed: int) -> torch.Tensor:
     if props["data"] == "randn":
         return torch.randn(*_randn_shape(props))
     if props["data"] == "values":
@@ -103,7 +118,7 @@ def _input(props, seed):
     return dataset(props["dataset"], seed, props["n"]).X.clone()
 
 
-def _input_code(props, args):
+def _input_code(props: Props, args: list[str]) -> str:
     if props["data"] == "randn":
         return f"torch.randn({', '.join(map(str, props['shape']))})"
     if props["data"] == "values":
@@ -111,7 +126,7 @@ def _input_code(props, args):
     return _dataset_code(props, args[0]) + ".X"
 
 
-def _target(props, seed):
+def _target(props: Props, seed: int) -> torch.Tensor:
     long = props["dtype"] == "long"
     if props["data"] == "randn":
         if long:
@@ -126,7 +141,7 @@ def _target(props, seed):
     return data.labels() if long else data.y.clone()
 
 
-def _target_code(props, args):
+def _target_code(props: Props, args: list[str]) -> str:
     long = props["dtype"] == "long"
     if props["data"] == "randn":
         return f"torch.randn({', '.join(map(str, props['shape']))})"
@@ -138,7 +153,7 @@ def _target_code(props, args):
 # -- checks: one sentence and a fix before torch is asked ---------------------------------
 
 
-def _linear_check(props, inputs):
+def _linear_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
     x = inputs[0]
     want = props["in_features"]
     if x.dim() == 0:
@@ -155,8 +170,8 @@ def _linear_check(props, inputs):
                   f"(last size {x.shape[-1]})", fixes=tuple(fixes))
 
 
-def _channels_check(prop, dims, what):
-    def check(props, inputs):
+def _channels_check(prop: str, dims: tuple[int, ...], what: str) -> Check:
+    def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
         x = inputs[0]
         if x.dim() not in dims:
             return Advice(f"{what} needs a tensor of {' or '.join(f'{d}' for d in dims)} dimensions "
@@ -170,7 +185,7 @@ def _channels_check(prop, dims, what):
     return check
 
 
-def _batchnorm_check(props, inputs):
+def _batchnorm_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
     x = inputs[0]
     if x.dim() not in (2, 3):
         return Advice(f"BatchNorm1d needs (N, C) or (N, C, L) but the wire carries {tuple(x.shape)}; "
@@ -183,7 +198,7 @@ def _batchnorm_check(props, inputs):
     return None
 
 
-def _layernorm_check(props, inputs):
+def _layernorm_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
     x = inputs[0]
     want = tuple(props["normalized_shape"])
     have = tuple(x.shape[x.dim() - len(want):]) if x.dim() >= len(want) else tuple(x.shape)
@@ -195,8 +210,8 @@ def _layernorm_check(props, inputs):
     return None
 
 
-def _same_shape_loss(name):
-    def check(props, inputs):
+def _same_shape_loss(name: str) -> Check:
+    def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
         out, target = inputs
         if target.dtype != torch.float32:
             return Advice(f"{name} needs a float target, got {str(target.dtype).replace('torch.', '')}; "
@@ -211,7 +226,7 @@ def _same_shape_loss(name):
     return check
 
 
-def _cross_entropy_check(props, inputs):
+def _cross_entropy_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
     out, target = inputs
     if out.dim() not in (1, 2):
         return Advice(f"CrossEntropyLoss takes logits (N, C) or (C,) but the wire carries {tuple(out.shape)}; "
@@ -231,8 +246,8 @@ def _cross_entropy_check(props, inputs):
     return None
 
 
-def _two_inputs(symbol):
-    def check(props, inputs):
+def _two_inputs(symbol: str) -> Check:
+    def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
         a, b = inputs
         try:
             torch.broadcast_shapes(a.shape, b.shape)
@@ -243,7 +258,7 @@ def _two_inputs(symbol):
     return check
 
 
-def _concat_check(props, inputs):
+def _concat_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
     a, b = inputs
     d = props["dim"]
     if a.dim() != b.dim() or a.dim() == 0:
@@ -259,7 +274,9 @@ def _concat_check(props, inputs):
     return None
 
 
-def _module(name, summary, prefix, props, make, ctor, check=None, role=MODULE, inputs=("x",)):
+def _module(name: str, summary: str, prefix: str, props: tuple[Prop, ...], make: MakeModule,
+            ctor: Callable[[Props], str], check: Check | None = None, role: str = MODULE,
+            inputs: tuple[str, ...] = ("x",)) -> BlockKind:
     return BlockKind(name=name, level=LAYER, role=role, summary=summary, prefix=prefix, inputs=inputs,
                      props=props, module=make, code=lambda p, args: ctor(p), check=check)
 

@@ -82,13 +82,12 @@ def make_plan(doc: Network, shapes: Shapes | None = None) -> Plan:
     order = tuple(b for b in order_all if b in used)
     modules = tuple(b for b in order if doc.blocks[b].spec.role in (MODULE, LOSS))
     sources = tuple(b for b in order if doc.blocks[b].spec.role == SOURCE)
-    common = dict(order=order, end=end, modules=modules, sources=sources)
     model = _model_parts(doc, order, end)
     if model is None:
-        return Plan(mode=EXPRESSION_MODE, **common)
+        return Plan(order=order, end=end, mode=EXPRESSION_MODE, modules=modules, sources=sources)
     inputs, target, body, output = model
-    return Plan(mode=MODEL, inputs=inputs, target=target, body=body, output=output,
-                chain=_is_chain(doc, inputs, body, output), **common)
+    return Plan(order=order, end=end, mode=MODEL, modules=modules, sources=sources, inputs=inputs,
+                target=target, body=body, output=output, chain=_is_chain(doc, inputs, body, output))
 
 
 def _only(shapes: Shapes, used: set[str]) -> Shapes:
@@ -108,7 +107,8 @@ def _ancestors(doc: Network, end: str) -> set[str]:
     return seen
 
 
-def _model_parts(doc: Network, order: tuple[str, ...], end: str):
+def _model_parts(doc: Network, order: tuple[str, ...],
+                 end: str) -> tuple[tuple[str, ...], str, tuple[str, ...], str] | None:
     """(inputs, target, body, output) when the network is a model with a loss, else None: every
     block is a layer block, the end is a loss block whose target is one Target block that
     feeds nothing else, and at least one Input feeds the model."""

@@ -27,6 +27,9 @@ INTS = "ints"            # a tuple of ints (a shape, a kernel size)
 OPTIONAL_INT = "optional int"  # an int or None (a reduction dim; None reduces everything)
 TENSOR = "tensor"        # a number or a rectangular nested tuple of numbers
 
+# A TENSOR property's normalised value: a float, or tuples of floats nested as deep as its shape.
+TensorValue = float | tuple["TensorValue", ...]
+
 
 @dataclass(frozen=True)
 class Prop:
@@ -131,18 +134,18 @@ def _optional_int(prop: Prop, value: Any, where: str) -> int | None:
     return _int(prop, value, where)
 
 
-def _tensor(prop: Prop, value: Any, where: str) -> float | tuple:
+def _tensor(prop: Prop, value: Any, where: str) -> TensorValue:
     """A number or a rectangular nested sequence of finite numbers, as floats in tuples."""
     if not isinstance(value, (int, float, list, tuple)) or isinstance(value, bool):
         raise PropertyError(f"{where} must be a number or a nested list of numbers, got {_show(value)}.")
     # Iterative, level by level: a hostile file may nest thousands deep.
-    level: list = [value]
+    level: list[Any] = [value]
     shape: list[int] = []
     while level and isinstance(level[0], (list, tuple)):
         width = len(level[0])
         if len(shape) >= MAX_DIMS:
             raise PropertyError(f"{where} is nested more than {MAX_DIMS} deep; give at most {MAX_DIMS} dimensions.")
-        nxt: list = []
+        nxt: list[Any] = []
         for item in level:
             if not isinstance(item, (list, tuple)) or len(item) != width:
                 raise PropertyError(f"{where} is not rectangular (rows of different lengths); "
@@ -168,7 +171,7 @@ def _tensor(prop: Prop, value: Any, where: str) -> float | tuple:
     return _rebuild([float(x) for x in level], shape)
 
 
-def _rebuild(flat: list[float], shape: list[int]) -> float | tuple:
+def _rebuild(flat: list[float], shape: list[int]) -> TensorValue:
     if not shape:
         return flat[0]
     rows: Any = flat
@@ -177,7 +180,7 @@ def _rebuild(flat: list[float], shape: list[int]) -> float | tuple:
     return tuple(rows)
 
 
-def tensor_shape(value: float | tuple) -> tuple[int, ...]:
+def tensor_shape(value: TensorValue) -> tuple[int, ...]:
     """The shape of a normalised tensor property (``()`` for a single number)."""
     shape = []
     while isinstance(value, tuple):

@@ -16,7 +16,7 @@ import torch
 from bpviz.core.errors import BpvizError
 from bpviz.core.network.catalogue import SOURCE, Advice, get_kind, kind_names
 from bpviz.core.network.document import Network
-from bpviz.core.network.shapes import Shapes, infer_one, infer_shapes
+from bpviz.core.network.shapes import InputSpecs, Shapes, infer_one, infer_shapes
 
 
 def fitting_kinds(doc: Network, src: str, level: str | None = None,
@@ -41,7 +41,7 @@ def fitting_kinds(doc: Network, src: str, level: str | None = None,
     return out
 
 
-def _fit(name: str, props: dict[str, Any], inputs: tuple) -> dict[str, Any] | None:
+def _fit(name: str, props: dict[str, Any], inputs: InputSpecs) -> dict[str, Any] | None:
     outcome = infer_one(name, tuple(props.items()), inputs)
     if not isinstance(outcome, Advice):
         return props

@@ -29,6 +29,7 @@ class NetworkSource(Source):
     def label(self) -> str:  # noqa: D102 - see Source
         if self.path is not None:
             return self.path
+        assert self.document is not None  # __init__ takes exactly one of them
         return self.document.title or "network"
 
     @property
@@ -49,6 +50,7 @@ class NetworkSource(Source):
         """The document: read from the file (a new one each call), or the one held."""
         if self.document is not None:
             return self.document
+        assert self.path is not None  # __init__ takes exactly one of them
         return fileformat.load(self.path)
 
     def load(self) -> Scenario:  # noqa: D102 - see Source

@@ -9,7 +9,8 @@ lessons' weights and data from seed 0 (the tests compare them with the lessons).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bpviz.core.network.arrange import arrange
 from bpviz.core.network.commands import AddBlock, Connect

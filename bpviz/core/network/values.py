@@ -8,9 +8,10 @@ block's weights leaves every other block's initial weights as they were.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -31,7 +32,7 @@ def parameter_shapes(spec: BlockKind, props: Mapping[str, Any]) -> dict[str, tup
 
 
 @lru_cache(maxsize=1024)
-def _parameter_shapes(kind: str, props: tuple) -> tuple:
+def _parameter_shapes(kind: str, props: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, tuple[int, ...]], ...]:
     spec = get_kind(kind)
     if spec.role not in (MODULE, LOSS):
         return ()
