@@ -25,15 +25,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
-from bpviz.core.network.build import build  # noqa: E402
-from bpviz.core.network.commands import History, SetProperty  # noqa: E402
-from bpviz.core.network.fileformat import dumps, loads  # noqa: E402
-from bpviz.core.network.shapes import infer_shapes  # noqa: E402
-from bpviz.core.network.templates import _Builder  # noqa: E402
-from bpviz.core.trace import trace_scenario  # noqa: E402
+from bpviz.core.network.build import build
+from bpviz.core.network.commands import History, SetProperty
+from bpviz.core.network.fileformat import dumps, loads
+from bpviz.core.network.shapes import infer_shapes
+from bpviz.core.network.templates import _Builder
+from bpviz.core.trace import trace_scenario
 
 OPEN_TARGET_MS = 1000.0
 EDIT_TARGET_MS = 100.0
@@ -64,11 +64,12 @@ def median_ms(fn, seconds: float = 1.0, least: int = 15) -> float:
 
 
 def first_inference_ms() -> float:
-    code = ("import time, sys; sys.path.insert(0, %r)\n"
+    here = str(Path(__file__).parent)
+    code = (f"import time, sys; sys.path.insert(0, {here!r})\n"
             "from bench_network import mlp\n"
             "from bpviz.core.network.shapes import infer_shapes\n"
             "doc = mlp(13); t = time.perf_counter(); infer_shapes(doc)\n"
-            "print((time.perf_counter() - t) * 1000)") % str(Path(__file__).parent)
+            "print((time.perf_counter() - t) * 1000)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]),
                                                         os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

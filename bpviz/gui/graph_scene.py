@@ -42,8 +42,9 @@ class GraphScene(QGraphicsScene):
 
     Signals: ``nodeSelected(str)`` and ``edgeSelected(str, str)`` when the user clicks a node or
     an edge (or its label); ``selectionCleared()`` when the selection is dropped;
-    ``nodeDoubleClicked(str)`` for a double-click on a box; ``animationFinished()`` when the tokens of :meth:`animate_step` have arrived. ``animator``
-    (a TokenAnimator) switches the tokens on and off and sets their speed.
+    ``nodeDoubleClicked(str)`` for a double-click on a box; ``animationFinished()`` when the
+    tokens of :meth:`animate_step` have arrived. ``animator`` (a TokenAnimator) switches the
+    tokens on and off and sets their speed.
     """
 
     nodeSelected = Signal(str)
