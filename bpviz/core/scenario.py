@@ -187,12 +187,20 @@ def _namespace_name(scenario: Scenario, tensor: torch.Tensor) -> str | None:
     return None
 
 
+# The order a course would take them in: one op, reuse, the chain, a ReLU, bugs, then networks.
+TEACHING_ORDER = (
+    "square", "square_plus_linear", "chain56", "relu_two_weights", "dead_relu", "detached_branch",
+    "linear_fit", "linear_batch", "mlp_10_5_1", "xor_mlp", "residual_mlp", "deep_sigmoid", "deep_relu",
+    "log_softmax_naive", "log_softmax_stable",
+)
+
+
 def lesson_names() -> list[str]:
-    """Names of the built-in lessons, sorted."""
+    """Names of the built-in lessons, in teaching order (any others after them, sorted)."""
     files = resources.files("bpviz.lessons")
-    return sorted(
-        p.name[:-3] for p in files.iterdir() if p.name.endswith(".py") and not p.name.startswith("_")
-    )
+    names = {p.name[:-3] for p in files.iterdir() if p.name.endswith(".py") and not p.name.startswith("_")}
+    rank = {name: i for i, name in enumerate(TEACHING_ORDER)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
 
 
 def lesson_summary(name: str) -> str:

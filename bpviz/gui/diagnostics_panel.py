@@ -47,8 +47,12 @@ class DiagnosticsPanel(QDockWidget):
         self.document = document
         self._theme = document.theme
         self._diagnostics: list = []
+        self._hid = False
         document.traceChanged.connect(lambda _keep: self.set_diagnostics(document.trace.diagnostics))
         document.themeChanged.connect(self.set_theme)
+        # The findings speak of gradients: a policy that hides gradients (predict mode) hides them.
+        document.policyChanged.connect(self._fill)
+        document.steps.stepped.connect(self._on_stepped)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 6)
@@ -80,8 +84,21 @@ class DiagnosticsPanel(QDockWidget):
         """The texts listed (for tests)."""
         return [self.list.item(i).text() for i in range(self.list.count())]
 
+    def _on_stepped(self, _position: int, _forward_one: bool) -> None:
+        if self._hidden() != self._hid:
+            self._fill()
+
+    def _hidden(self) -> bool:
+        return not self.document.policy.diagnostics(self.document.steps.state())
+
     def _fill(self) -> None:
         self.list.clear()
+        self._hid = self._hidden()
+        if self._hid:
+            self.setWindowTitle("Diagnostics")
+            self.summary.setText("Hidden while you predict: the findings appear at the end of the pass.")
+            self.list.setVisible(False)
+            return
         n = len(self._diagnostics)
         self.setWindowTitle(f"Diagnostics ({n})" if n else "Diagnostics")
         if not n:

@@ -24,6 +24,7 @@ from bpviz.gui.document import Document
 from bpviz.gui.file_follower import FileFollower
 from bpviz.gui.inspector import Inspector
 from bpviz.gui.menus import Menus
+from bpviz.gui.predict_bar import PredictBar
 from bpviz.gui.step_bar import StepBar
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.training import TrainingController
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
 
         self.canvas = CanvasPanel(doc)
         self.step_bar = StepBar(doc)
+        self.predict = PredictBar(doc, self.settings)
         self.inspector = Inspector(doc, self)
         self.diagnostics = DiagnosticsPanel(doc, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.predict)
         layout.addWidget(self.step_bar)
         self.setCentralWidget(central)
 
@@ -93,7 +96,8 @@ class MainWindow(QMainWindow):
         self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics])
         self.follower = FileFollower(doc, self)
         self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
-                           [self.inspector, self.diagnostics], list(self.step_bar.actions_by_name.values()))
+                           [self.inspector, self.diagnostics],
+                           [*self.step_bar.actions_by_name.values(), self.predict.toggle_action])
         state = self.settings.value("window/state")
         # A remembered dock layout wins over the first-show sizes.
         self._docks_sized = isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state))

@@ -38,7 +38,8 @@ PNG_SCALES = ("1×", "2×", "3×", "4×")
 
 class Menus:
     """Builds the menu bar of ``window`` for ``document`` and keeps the actions other code needs
-    to reach. ``docks`` get a show/hide entry in View; ``step_actions`` fill the Step menu."""
+    to reach. ``docks`` get a show/hide entry in View; ``step_actions`` fill the Step menu (the
+    last, the predict mode toggle, is on the toolbar too)."""
 
     def __init__(self, window: QMainWindow, document: Document, canvas: CanvasPanel, settings: Settings,
                  training: TrainingController, follower: FileFollower, docks: list[QDockWidget],
@@ -107,7 +108,10 @@ class Menus:
         self.shortcuts = self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
         help_menu.addSeparator()
         self._action(help_menu, "&About bpviz", self.about)
-        self.toolbar = self._toolbar(training.show_action)
+        predict = step_actions[-1]
+        predict.setIcon(w.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion))
+        training.show_action.setIcon(w.style().standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.toolbar = self._toolbar([predict, training.show_action])
         self.refresh_recent()
         self.sync_theme(doc.theme.name)
         doc.themeChanged.connect(lambda theme: self.sync_theme(theme.name))
@@ -122,7 +126,7 @@ class Menus:
         menu.addAction(act)
         return act
 
-    def _toolbar(self, show_training: QAction) -> QToolBar:
+    def _toolbar(self, modes: list[QAction]) -> QToolBar:
         """The main actions, with words beside their icons (a learner should not guess)."""
         bar = QToolBar("Main toolbar", self.window)
         bar.setObjectName("mainToolBar")
@@ -133,8 +137,7 @@ class Menus:
         icons = ((self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
                  (self.reload, QStyle.StandardPixmap.SP_BrowserReload),
                  (self.export, QStyle.StandardPixmap.SP_DialogSaveButton),
-                 (self.fit, QStyle.StandardPixmap.SP_TitleBarMaxButton),
-                 (show_training, QStyle.StandardPixmap.SP_MediaSeekForward))
+                 (self.fit, QStyle.StandardPixmap.SP_TitleBarMaxButton))
         for act, icon in icons:
             act.setIcon(style.standardIcon(icon))
         bar.addAction(self.open)
@@ -143,7 +146,8 @@ class Menus:
         bar.addAction(self.export)
         bar.addAction(self.fit)
         bar.addSeparator()
-        bar.addAction(show_training)
+        for act in modes:
+            bar.addAction(act)
         self.window.addToolBar(bar)
         return bar
 

@@ -1,4 +1,6 @@
-"""x -> x^2 -> +3 -> ^2 at x = 2: dL/dx = 14 x 1 x 4 = 56.
+"""x → x² → +3 → ² at x = 2, step by step
+
+The chain rule three times: dL/dx = 14 × 1 × 4 = 56.
 
 The seed's chain-rule walk-through: y = x^2 = 4, z = y + 3 = 7, loss = z^2 = 49.
 """

@@ -1,4 +1,6 @@
-"""Linear(2,3) - ReLU - Linear(3,1) on x = [1, 2], target 5: hidden unit 1 is dead.
+"""Linear(2→3) → ReLU → Linear(3→1) on x = [1, 2], target 5
+
+Hidden unit 1 is dead: its ReLU passes no gradient.
 
 Its pre-activation is negative, so ReLU outputs 0, passes no gradient, and the unit's
 weights get an all-zero gradient: the "dying ReLU" of the seed tutorial.

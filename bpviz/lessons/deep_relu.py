@@ -1,4 +1,6 @@
-"""The same 20-layer MLP with ReLU and Kaiming init: gradients reach the first layer."""
+"""The same 20-layer MLP with ReLU and Kaiming init
+
+Gradients reach the first layer (compare deep_sigmoid)."""
 import torch
 from torch import nn
 

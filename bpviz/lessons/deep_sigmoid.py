@@ -1,4 +1,6 @@
-"""A 20-layer sigmoid MLP: the first layers' gradients vanish (compare deep_relu).
+"""A 20-layer sigmoid MLP
+
+The first layers' gradients vanish (compare deep_relu).
 
 Each sigmoid multiplies the backward signal by at most 0.25, so after 20 layers almost
 nothing reaches layer 0.

@@ -1,4 +1,6 @@
-"""log(softmax(z)) with a confident logit: softmax underflows to 0 and the gradient is NaN.
+"""log(softmax(z)) with a confident logit
+
+softmax underflows to 0 and the gradient is NaN.
 
 Compare log_softmax_stable, which fuses the two and stays finite.
 """

@@ -1,4 +1,6 @@
-"""y = x^2 at x = 3: dy/dx = 2x = 6."""
+"""y = x² at x = 3
+
+dy/dx = 2x = 6."""
 import torch
 
 x = torch.tensor(3.0, requires_grad=True)

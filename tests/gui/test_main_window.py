@@ -19,7 +19,7 @@ from tests.gui.helpers import TRACE_TIMEOUT_MS, node_texts, open_and_wait
 def test_launch_draws_the_default_lesson_fitted(open_window):
     window = open_window()
     assert window.document.source.label == "lesson:chain56"
-    assert window.windowTitle().startswith("x -> x^2 -> +3 -> ^2 at x = 2")
+    assert window.windowTitle().startswith("x → x² → +3 → ² at x = 2")
     names = {window.trace.node(n)["name"] for n in window.scene.node_ids()}
     assert {"x", "y", "z", "loss"} <= names
     assert window.view.isVisible() and window.centralWidget().isVisible()
@@ -62,7 +62,9 @@ def test_every_lesson_opens_from_the_lessons_menu(qtbot, open_window):
     menu = window.menus.lessons
     menu.aboutToShow.emit()
     actions = {a.text().split()[0]: a for a in menu.actions()}
-    assert sorted(actions) == lesson_names()
+    assert list(actions) == lesson_names()                   # in teaching order
+    assert lesson_names()[:3] == ["square", "square_plus_linear", "chain56"]
+    assert not any("= 56" in a.text() or "-9" in a.text() for a in actions.values())   # no answers
     assert all(" — " in a.text() or "—" in a.text() for a in actions.values())   # with summaries
     for name in lesson_names():
         with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
@@ -336,7 +338,7 @@ def test_toolbar_and_help_list_the_main_actions(qtbot, open_window, monkeypatch)
     window = open_window()
     bar = window.findChild(QToolBar, "mainToolBar")
     texts = [a.text().replace("&", "") for a in bar.actions() if not a.isSeparator()]
-    assert texts == ["Open Scenario…", "Reload", "Export Image…", "Fit to Window", "Show Training"]
+    assert texts == ["Open Scenario…", "Reload", "Export Image…", "Fit to Window", "Predict Mode", "Show Training"]
     shown: list[QDialog] = []
     monkeypatch.setattr(QDialog, "exec", lambda self: shown.append(self) or 0)
     window.menus.shortcuts.trigger()
