@@ -27,3 +27,21 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The desktop bundle, dist/bpviz/ (packaging/pyinstaller/bpviz.spec): about 2 minutes, so never
+# part of `make test`. package-test runs the bundle's headless commands and its --smoke-test
+# under Xvfb (packaging/pyinstaller/check_bundle.py).
+.PHONY: package package-test
+PYINSTALLER_STAMP := $(VENV)/.pyinstaller
+
+$(PYINSTALLER_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt pyinstaller pyinstaller-hooks-contrib
+	touch $(PYINSTALLER_STAMP)
+
+package: $(PYINSTALLER_STAMP)
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+	  packaging/pyinstaller/bpviz.spec
+	du -sh dist/bpviz
+
+package-test:
+	$(PY) packaging/pyinstaller/check_bundle.py

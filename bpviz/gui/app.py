@@ -64,7 +64,7 @@ def application() -> QApplication:
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("bpviz")
-    app.setDesktopFileName("bpviz")
+    app.setDesktopFileName("io.github.bpviz.bpviz")
     app.setWindowIcon(app_icon())
     return app
 

@@ -8,9 +8,10 @@ user's recent files or write their own.
 from __future__ import annotations
 
 import os
+from importlib import resources
 
-from PySide6.QtCore import QPointF, QRectF, QSettings, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtCore import QSettings, QSize
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from bpviz.core.trust import TrustStore
@@ -19,6 +20,8 @@ from bpviz.gui.theme import Theme
 ORG_NAME = "bpviz"
 APP_NAME = "bpviz"
 MAX_RECENT = 10
+# The sizes of bpviz/resources/bpviz-N.png (resources/make_icons.py writes them).
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def settings_enabled() -> bool:
@@ -131,30 +134,15 @@ def apply_palette(theme: Theme, app: QApplication | None = None) -> None:
 
 
 def app_icon() -> QIcon:
-    """The bpviz icon, drawn in code (no image file to ship): three nodes in a chain with a
-    backward arrow, the app's idea in one glyph."""
+    """The bpviz icon: the PNGs rendered from resources/bpviz.svg by resources/make_icons.py,
+    shipped inside the package (bpviz/resources/bpviz-N.png) so a wheel, an editable checkout
+    and the PyInstaller bundle all find them. Qt loads each size only when a window needs it.
+    An empty icon (Qt's default) if the files are missing, never an error: a missing icon must
+    not stop the app from opening."""
     icon = QIcon()
-    for size in (16, 32, 48, 64, 128, 256):
-        pm = QPixmap(size, size)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        s = size / 64.0
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#1f2933"))
-        p.drawRoundedRect(QRectF(2 * s, 2 * s, 60 * s, 60 * s), 12 * s, 12 * s)
-        pen = QPen(QColor("#a3adba"), 3 * s)
-        p.setPen(pen)
-        p.drawLine(QPointF(18 * s, 18 * s), QPointF(32 * s, 32 * s))
-        p.drawLine(QPointF(32 * s, 32 * s), QPointF(46 * s, 46 * s))
-        back = QPainterPath(QPointF(48 * s, 28 * s))
-        back.cubicTo(QPointF(56 * s, 14 * s), QPointF(40 * s, 8 * s), QPointF(28 * s, 12 * s))
-        p.setPen(QPen(QColor("#ff9a52"), 3.5 * s, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        p.drawPath(back)
-        p.setPen(Qt.PenStyle.NoPen)
-        for (x, y), c in (((18, 18), "#6ea0ff"), ((32, 32), "#3cc4b4"), ((46, 46), "#f06c9b")):
-            p.setBrush(QColor(c))
-            p.drawEllipse(QPointF(x * s, y * s), 7 * s, 7 * s)
-        p.end()
-        icon.addPixmap(pm)
+    folder = resources.files("bpviz") / "resources"
+    for size in ICON_SIZES:
+        path = folder / f"bpviz-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path), QSize(size, size))
     return icon
