@@ -15,6 +15,9 @@ from bpviz.commands.process_end import end_process, is_command_process, user_nam
 from bpviz.core.errors import BpvizError
 from bpviz.core.step_names import STEP_NAMES, step_position
 
+# Outputs that are animations (kept here: the parser must not import Qt).
+ANIMATED = (".gif", ".webp", ".apng", ".mp4")
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `export` subcommand."""
@@ -27,12 +30,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--step", default="end", metavar="N|" + "|".join(STEP_NAMES),
                    help="step number, or start, forward (last forward step), loss, backward (last "
                         "backward step), update/end (default: end)")
-    p.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene pixel (default 2)")
+    p.add_argument("--scale", type=float, default=None,
+                   help="PNG pixels per scene pixel (default 2; 1 for animations)")
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
     p.add_argument("--collapse", metavar="layers|ops|DEPTH",
                    help="level of detail: one box per layer, every op, or nn.Module groups folded at a "
                         "depth (default: layers for module networks, ops otherwise, as in the app)")
     p.add_argument("--hide-shape-ops", action="store_true", help="hide view/reshape/transpose ops")
+    anim = p.add_argument_group("animation (-o pass.gif|.mp4|.webp|.apng, or .png with --animate for frames)")
+    anim.add_argument("--animate", action="store_true", help="write the steps as an animation")
+    anim.add_argument("--fps", type=int, default=8, help="frames per second (default 8)")
+    anim.add_argument("--frames-per-step", type=int, default=8, help="frames for each step (default 8)")
+    anim.add_argument("--from", dest="from_step", metavar="STEP", help="first step (default: start)")
+    anim.add_argument("--to", dest="to_step", metavar="STEP", help="last step (default: end)")
+    anim.add_argument("--size", metavar="WxH", help="fit every frame into this many pixels")
     p.set_defaults(run=run)
 
 
@@ -65,9 +76,12 @@ def run(args: argparse.Namespace) -> int:
     """Trace the scenario, apply the chosen step, and write the image; 0 on success."""
     out = str(args.output)
     ext = os.path.splitext(out)[1].lower()
-    if ext not in (".png", ".svg", ".pdf"):
-        raise BpvizError(f"Cannot export to '{out}'; the output must end in .png, .svg or .pdf.")
-    if not args.scale > 0:
+    if ext not in (".png", ".svg", ".pdf", *ANIMATED):
+        raise BpvizError(f"Cannot export to '{out}'; the output must end in .png, .svg or .pdf "
+                         "(or .gif, .mp4, .webp, .apng for an animation).")
+    if args.animate and ext not in (".png", *ANIMATED):
+        raise BpvizError(f"Cannot animate to '{out}'; use .gif, .mp4, .webp, .apng, or .png for frames.")
+    if args.scale is not None and not args.scale > 0:
         raise BpvizError(f"--scale must be a positive number, got {args.scale}.")
     # A one-shot command: the cyclic garbage collector would only walk the ~200,000 objects that
     # importing torch, networkx and Qt creates, again and again (about 400 collections, a quarter
@@ -119,29 +133,57 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["bpviz-export"])
-    from bpviz.gui.export import export_scene
-    from bpviz.gui.graph_scene import GraphScene
+    from bpviz.gui.export import export_scene, offscreen_scene
     from bpviz.gui.theme import theme_by_name
 
-    theme = theme_by_name(args.theme)
-    scene = GraphScene(theme)
-    scene.set_graph(graph, trace.loss_node, trace.diagnostics, theme, sequence.lr)
-    state = sequence.state_at(position)
-    scene.apply_state(state, trace, lr=sequence.lr)
-    caption = scene.policy().caption(sequence, position)
-    if state.step.node is not None and state.step.node not in graph:
-        from bpviz.presentation.captions import in_box
-        from bpviz.presentation.view_mapping import ViewMap
-
-        box = ViewMap(graph).view_of(state.step.node)
-        caption = in_box(caption, graph.nodes[box]["name"] if box is not None else None)
-    scene.set_caption(trace.title, f"{state.phase} · step {position} of {sequence.last}: {caption}")
-    result = export_scene(scene, out, args.scale)
+    scene, show = offscreen_scene(trace, graph, sequence, theme_by_name(args.theme))
+    if args.animate or ext in ANIMATED:
+        return _animate(args, scene, show, sequence, out), scenario.namespace
+    scale = args.scale if args.scale is not None else 2.0
+    state = show(position)
+    result = export_scene(scene, out, scale)
     app.processEvents()
     unit = "pt" if ext == ".pdf" else "px"
     print(f"wrote {result.path} ({result.width}×{result.height} {unit}, {state.phase} step {position} "
           f"of {sequence.last})")
-    if ext == ".png" and result.scale < args.scale * 0.999:
+    if ext == ".png" and result.scale < scale * 0.999:
         print(f"note: the scale was reduced to {result.scale:.2g} to keep the image under the raster "
               "size limit; use .svg or .pdf for full detail", file=sys.stderr)
     return 0, scenario.namespace
+
+
+def _animate(args: argparse.Namespace, scene, show, sequence, out: str) -> int:
+    """Write the steps --from..--to as an animation (or numbered PNG frames)."""
+    from bpviz.gui.animation import render_frames, step_positions, write_animation
+
+    first = step_position(sequence, args.from_step) if args.from_step is not None else 0
+    last = step_position(sequence, args.to_step) if args.to_step is not None else sequence.last
+    positions = step_positions(sequence, first, last)
+    scale = args.scale if args.scale is not None else 1.0
+    if args.size:
+        scale = _fit_size(args.size, scene, show, positions)
+    frames = render_frames(scene, show, positions, args.frames_per_step, scale)
+    written = write_animation(frames, out, args.fps)
+    image = frames.images[0]
+    what = f"{len(written)} frames" if len(written) > 1 else f"{len(frames.images)} frames"
+    print(f"wrote {written[0] if len(written) == 1 else written[0].parent} ({image.width()}×{image.height()} px, "
+          f"{what}, steps {positions[0]} to {positions[-1]} at {args.fps} fps)")
+    return 0
+
+
+def _fit_size(size: str, scene, show, positions: list[int]) -> float:
+    """The scale that fits every frame into --size WxH."""
+    from bpviz.gui.export import source_rect
+
+    try:
+        w, h = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise BpvizError(f"--size must look like 800x600, got '{size}'.") from None
+    if w < 16 or h < 16:
+        raise BpvizError(f"--size {size} is too small; give at least 16x16 pixels.")
+    widest = tallest = 1.0
+    for position in positions:
+        show(position)
+        rect = source_rect(scene)
+        widest, tallest = max(widest, rect.width()), max(tallest, rect.height())
+    return min(w / widest, h / tallest)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPageSize, QPainter, QPdfWriter
@@ -52,11 +54,12 @@ def source_rect(scene: QGraphicsScene) -> QRectF:
 
 
 @contextmanager
-def _export_mode(scene: QGraphicsScene):
-    """Tokens hidden, legend visible, caches off; everything restored afterwards."""
+def _export_mode(scene: QGraphicsScene, tokens: bool = False):
+    """Tokens hidden (unless ``tokens``: an animation frame), legend visible, caches off;
+    everything restored afterwards."""
     # No token exists before its module is loaded (GraphScene imports it with its animator).
-    tokens = sys.modules.get("bpviz.gui.items.token_item")
-    token_type = tokens.TokenItem if tokens is not None else ()
+    token_module = sys.modules.get("bpviz.gui.items.token_item") if not tokens else None
+    token_type = token_module.TokenItem if token_module is not None else ()
     saved = []
     for item in scene.items():
         saved.append((item, item.cacheMode(), item.isVisible()))
@@ -103,9 +106,11 @@ def fit_scale(rect: QRectF, scale: float) -> float:
     return scale * shrink
 
 
-def render_image(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
-    """The whole scene as an image at ``scale`` (reduced to fit the raster limits)."""
-    rect = source_rect(scene)
+def render_image(scene: QGraphicsScene, scale: float = 2.0, rect: QRectF | None = None,
+                 tokens: bool = False) -> QImage:
+    """The whole scene (or ``rect`` of it) as an image at ``scale`` (reduced to fit the raster
+    limits); ``tokens`` draws the travelling tokens too (animation frames)."""
+    rect = rect if rect is not None else source_rect(scene)
     scale = fit_scale(rect, scale)
     image = QImage(max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale)),
                    QImage.Format.Format_ARGB32_Premultiplied)
@@ -114,7 +119,7 @@ def render_image(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
     dots_per_metre = round(96 * scale / 0.0254)
     image.setDotsPerMeterX(dots_per_metre)
     image.setDotsPerMeterY(dots_per_metre)
-    with _export_mode(scene):
+    with _export_mode(scene, tokens):
         painter = QPainter(image)
         try:
             painter.setRenderHints(_HINTS)
@@ -210,3 +215,27 @@ def copy_to_clipboard(scene: QGraphicsScene, scale: float = 2.0) -> QImage:
     image = render_image(scene, scale)
     QGuiApplication.clipboard().setImage(image)
     return image
+
+
+def offscreen_scene(trace: Any, graph: Any, sequence: Any, theme: Any) -> tuple[Any, Callable[[int], Any]]:
+    """A GraphScene of ``graph`` (the drawn view of ``trace``) for exports, and ``show(position)``
+    that puts it at a step, captioned as the step bar captions it; returns the DisplayState."""
+    from bpviz.gui.graph_scene import GraphScene
+    from bpviz.presentation.captions import step_subtitle
+    from bpviz.presentation.view_mapping import ViewMap
+
+    scene = GraphScene(theme)
+    scene.set_graph(graph, trace.loss_node, trace.diagnostics, theme, sequence.lr)
+    view_map = ViewMap(graph)
+
+    def show(position: int) -> Any:
+        state = sequence.state_at(position)
+        scene.apply_state(state, trace, lr=sequence.lr)
+        node = state.step.node
+        box = view_map.view_of(node) if node is not None and node not in graph else None
+        caption = scene.policy().caption(sequence, position)
+        scene.set_caption(trace.title, step_subtitle(caption, state.phase, position, sequence.last,
+                                                     graph.nodes[box]["name"] if box is not None else None))
+        return state
+
+    return scene, show

@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 EXPORT_FILTERS = "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)"
 PNG_SCALES = ("1×", "2×", "3×", "4×")
+ANIMATION_FILTERS = "GIF animation (*.gif);;MP4 video (*.mp4);;WebP animation (*.webp);;Animated PNG (*.apng)"
 
 
 class Menus:
@@ -65,6 +66,8 @@ class Menus:
         file_menu.addSeparator()
         self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
         self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")
+        self.export_animation = self._action(file_menu, "Export &Animation…", self.export_animation_dialog)
+        self.export_animation.setToolTip("The whole pass as a GIF, MP4, WebP or APNG, tokens moving")
         file_menu.addAction(training.export_action)
         file_menu.addSeparator()
         self.quit = self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -264,6 +267,40 @@ class Menus:
             self.document.warn("Cannot export", str(exc))
             return False
         self.document.report(f"Exported {result.path} ({result.width}×{result.height})")
+        return True
+
+    def export_animation_dialog(self) -> None:
+        """Ask for a .gif, .mp4, .webp or .apng name and write the whole pass as an animation."""
+        source = self.document.source
+        if self.document.trace is None:
+            return
+        base = source.stem if source is not None else "pass"
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export animation", f"{base}.gif", ANIMATION_FILTERS)
+        if path:
+            if not os.path.splitext(path)[1]:
+                path += "." + chosen.split("*.")[1].rstrip(")") if "*." in chosen else ".gif"
+            self.export_animation_to(path)
+
+    def export_animation_to(self, path: str) -> bool:
+        """Write every step of the pass, as drawn now, to ``path``; errors go to a dialog."""
+        from bpviz.core.errors import BpvizError
+        from bpviz.gui.animation import DEFAULT_FPS, DEFAULT_FRAMES_PER_STEP, render_frames, write_animation
+        from bpviz.gui.export import offscreen_scene
+
+        doc = self.document
+        if doc.trace is None or doc.sequence is None:
+            return False
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        try:
+            scene, show = offscreen_scene(doc.trace, doc.view_graph, doc.sequence, doc.theme)
+            frames = render_frames(scene, show, range(doc.sequence.last + 1), DEFAULT_FRAMES_PER_STEP, 1.0)
+            written = write_animation(frames, path, DEFAULT_FPS)
+        except BpvizError as exc:
+            doc.warn("Cannot export the animation", str(exc))
+            return False
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        doc.report(f"Exported {written[0]} ({len(frames.images)} frames)")
         return True
 
     def copy_image(self) -> None:

@@ -69,6 +69,14 @@ class TokenAnimator(QObject):
         self._animation = anim
         anim.start()
 
+    def seek(self, progress: float) -> None:
+        """Stop the clock and place the tokens at ``progress`` (0..1, eased as when they run):
+        an animated export draws its frames at chosen moments, not in real time."""
+        if self._animation is not None:
+            self._animation.stop()
+        eased = QEasingCurve(QEasingCurve.Type.InOutCubic).valueForProgress(max(0.0, min(1.0, progress)))
+        self._on_progress(eased)
+
     def _on_progress(self, value) -> None:
         for token in self._tokens:
             token.set_progress(float(value))

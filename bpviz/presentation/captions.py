@@ -54,3 +54,9 @@ def in_box(caption: str, box_name: str | None) -> str:
     """A step's caption as the user sees it when its op is folded inside a layer's box: the box
     first (``Linear(10→5) ▸ t: ...``), since the op itself is not drawn."""
     return f"{box_name} ▸ {caption}" if box_name else caption
+
+
+def step_subtitle(caption: str, phase: str, position: int, last: int, box_name: str | None = None) -> str:
+    """The line under an export's title: ``Backward · step 6 of 7: y: dL/dy = 14 ...``, naming
+    the layer's box first when the step's op is folded inside one."""
+    return f"{phase} · step {position} of {last}: {in_box(caption, box_name)}"
