@@ -49,7 +49,7 @@ def test_png_scale_and_pdf(tmp_path, qapp):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["-o", "out.gif"], "must end in .png, .svg or .pdf"),
+    (["-o", "out.bmp"], "must end in .png, .svg or .pdf"),
     (["-o", "out.png", "--step", "sideways"], "Unknown step 'sideways'"),
     (["-o", "out.png", "--scale", "0"], "--scale must be a positive number"),
     (["-o", "no/such/folder/out.png"], "does not exist"),
