@@ -48,20 +48,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-
-SCENARIO = '''"""ResNet-18-like (bench_export)"""
-import sys
-sys.path.insert(0, {benchmarks!r})
-import torch
-from models import ResNet18Like
-
-title = "ResNet-18-like"
-torch.manual_seed(0)
-model = ResNet18Like()
-inputs = torch.randn(8, 3, 32, 32)
-target = torch.randint(0, 10, (8,))
-loss_fn = torch.nn.functional.cross_entropy
-'''
+sys.path.insert(0, str(HERE))
+from models import RESNET_SCENARIO  # noqa: E402 - the benchmarks folder is on the path only now
 
 TORCHVIZ_SCRIPT = '''"""torchviz make_dot + dot -Tsvg on a bpviz scenario file (model, inputs, target, loss_fn)."""
 import runpy
@@ -254,7 +242,7 @@ def run(args) -> int:
         print(f"torchviz: {skip}")
     tmp = Path(tempfile.mkdtemp(prefix="bpviz-bench-export-"))
     scenario = tmp / "resnet18_like.py"
-    scenario.write_text(SCENARIO.format(benchmarks=str(HERE)), encoding="utf-8")
+    scenario.write_text(RESNET_SCENARIO.format(benchmarks=str(HERE)), encoding="utf-8")
     tv_script = tmp / "torchviz_svg.py"
     tv_script.write_text(TORCHVIZ_SCRIPT, encoding="utf-8")
     out_b, out_t = tmp / "bpviz.svg", tmp / "torchviz.svg"

@@ -62,3 +62,20 @@ def cases():
            torch.randint(0, 10, (8,)), ce)
     enc = nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, batch_first=True, dropout=0.0)
     yield "TransformerEncoderLayer d64", enc, torch.randn(4, 16, 64), torch.randn(4, 16, 64), None
+
+
+# The ResNet-18-like net as a scenario file (bench_export runs it through `bpviz export`, and
+# tests/export_digests.py hashes its exports); format it with the benchmarks folder's path.
+RESNET_SCENARIO = '''"""ResNet-18-like (bench_export)"""
+import sys
+sys.path.insert(0, {benchmarks!r})
+import torch
+from models import ResNet18Like
+
+title = "ResNet-18-like"
+torch.manual_seed(0)
+model = ResNet18Like()
+inputs = torch.randn(8, 3, 32, 32)
+target = torch.randint(0, 10, (8,))
+loss_fn = torch.nn.functional.cross_entropy
+'''

@@ -25,19 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ("start", "forward", "loss", "backward", "end")
 
-RESNET_SCENARIO = '''"""ResNet-18-like (export digests)"""
-import sys
-sys.path.insert(0, {benchmarks!r})
-import torch
-from models import ResNet18Like
-
-title = "ResNet-18-like"
-torch.manual_seed(0)
-model = ResNet18Like()
-inputs = torch.randn(8, 3, 32, 32)
-target = torch.randint(0, 10, (8,))
-loss_fn = torch.nn.functional.cross_entropy
-'''
 
 # (name, extra export arguments) for the ResNet-18-like net.
 RESNET_VARIANTS = (
@@ -48,6 +35,14 @@ RESNET_VARIANTS = (
     ("hide-shape-ops", ["--step", "backward", "--hide-shape-ops"]),
     ("dark", ["--step", "end", "--theme", "dark"]),
 )
+
+
+def resnet_scenario() -> str:
+    """The benchmarks' ResNet-18-like scenario file (benchmarks/models.py), ready to write."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from models import RESNET_SCENARIO
+
+    return str(RESNET_SCENARIO.format(benchmarks=str(ROOT / "benchmarks")))
 
 
 def cases(resnet_path: str, lessons: list[str] | None = None) -> Iterator[tuple[str, list[str]]]:
@@ -69,7 +64,7 @@ def digests(lessons: list[str] | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         resnet = os.path.join(tmp, "resnet18_like.py")
-        Path(resnet).write_text(RESNET_SCENARIO.format(benchmarks=str(ROOT / "benchmarks")))
+        Path(resnet).write_text(resnet_scenario())
         svg = os.path.join(tmp, "out.svg")
         for label, args in cases(resnet, lessons):
             with contextlib.redirect_stdout(io.StringIO()):

@@ -41,15 +41,16 @@ def _constant_code(props: Props, args: list[str]) -> str:
     return f"torch.tensor({tensor_literal(props['value'])})"
 
 
-def _broadcast(symbol: str) -> Check:
+def broadcast_check(symbol: str, fix: str = "change one input's shape") -> Check:
+    """The shape check of a two-input elementwise block: the inputs must broadcast; ``fix`` is
+    the advice when they do not."""
     def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
         a, b = inputs
         try:
             torch.broadcast_shapes(a.shape, b.shape)
         except RuntimeError:
             return Advice(f"{tuple(a.shape)} {symbol} {tuple(b.shape)} cannot broadcast: from the "
-                          "right, each pair of sizes must be equal or one of them 1; change one "
-                          "input's shape", port="b")
+                          f"right, each pair of sizes must be equal or one of them 1; {fix}", port="b")
         return None
     return check
 
@@ -59,7 +60,7 @@ def _binary(name: str, symbol: str, summary: str,
     return BlockKind(
         name=name, level=EXPRESSION, role=OP, summary=summary, prefix=name, inputs=("a", "b"),
         op=lambda props, a, b: fn(a, b), code=lambda props, args: f"{args[0]} {symbol} {args[1]}",
-        check=_broadcast(symbol))
+        check=broadcast_check(symbol))
 
 
 def _unary(name: str, summary: str) -> BlockKind:

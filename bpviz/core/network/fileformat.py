@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
+from bpviz.core.atomic import write_text
 from bpviz.core.errors import BpvizError
 from bpviz.core.network.catalogue import get_kind
 from bpviz.core.network.document import (
@@ -212,22 +212,6 @@ def load(path: str | os.PathLike[str]) -> Network:
 
 
 def save(doc: Network, path: str | os.PathLike[str]) -> None:
-    """Write the document atomically: a temporary file in the same folder, then ``os.replace``,
-    so a failed write (full disk, killed process) leaves the old file as it was."""
-    path = os.fspath(path)
-    text = dumps(doc).encode("utf-8")
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise BpvizError(f"Cannot write '{path}' ({exc.strerror or exc}); choose a writable path.") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+    """Write the document atomically (:mod:`bpviz.core.atomic`): a failed write (full disk,
+    killed process) leaves the old file as it was."""
+    write_text(path, dumps(doc))

@@ -30,6 +30,7 @@ from bpviz.core.network.catalogue import (
     register,
 )
 from bpviz.core.network.errors import BuildError
+from bpviz.core.network.expression_blocks import broadcast_check
 from bpviz.core.network.properties import BOOL, CHOICE, FLOAT, INT, INTS, OPTIONAL_INT, TENSOR, Prop, tensor_shape
 from bpviz.core.network.pycode import call, tensor_literal
 
@@ -247,15 +248,7 @@ def _cross_entropy_check(props: Props, inputs: list[torch.Tensor]) -> Advice | N
 
 
 def _two_inputs(symbol: str) -> Check:
-    def check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:
-        a, b = inputs
-        try:
-            torch.broadcast_shapes(a.shape, b.shape)
-        except RuntimeError:
-            return Advice(f"{tuple(a.shape)} {symbol} {tuple(b.shape)} cannot broadcast; give both "
-                          "inputs the same shape", port="b")
-        return None
-    return check
+    return broadcast_check(symbol, "give both inputs the same shape")
 
 
 def _concat_check(props: Props, inputs: list[torch.Tensor]) -> Advice | None:

@@ -73,11 +73,7 @@ def _as_int(value: Any) -> int | None:
 
 
 def _int_range(prop: Prop) -> str:
-    if prop.minimum is not None and prop.maximum is not None:
-        return f"enter a whole number from {prop.minimum:g} to {prop.maximum:g}"
-    if prop.minimum is not None:
-        return f"enter a whole number of at least {prop.minimum:g}"
-    return "enter a whole number"
+    return _range(prop, "whole number")
 
 
 def _float(prop: Prop, value: Any, where: str) -> float:
@@ -91,11 +87,16 @@ def _float(prop: Prop, value: Any, where: str) -> float:
 
 
 def _float_range(prop: Prop) -> str:
+    return _range(prop, "number")
+
+
+def _range(prop: Prop, noun: str) -> str:
+    """What to enter: ``noun`` within the property's limits."""
     if prop.minimum is not None and prop.maximum is not None:
-        return f"enter a number from {prop.minimum:g} to {prop.maximum:g}"
+        return f"enter a {noun} from {prop.minimum:g} to {prop.maximum:g}"
     if prop.minimum is not None:
-        return f"enter a number of at least {prop.minimum:g}"
-    return "enter a number"
+        return f"enter a {noun} of at least {prop.minimum:g}"
+    return f"enter a {noun}"
 
 
 def _bool(prop: Prop, value: Any, where: str) -> bool:
