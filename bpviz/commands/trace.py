@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -72,21 +73,25 @@ def run_trace(args: argparse.Namespace) -> int:
     from bpviz.core.serialize import MAX_ELEMENTS, trace_to_json
     from bpviz.core.trace import trace_scenario
 
-    scenario = load_scenario(args.scenario)
-    trace = trace_scenario(scenario)
+    # With the JSON on stdout, whatever the scenario prints goes to stderr: the JSON stays valid.
+    user_output = contextlib.redirect_stdout(sys.stderr) if args.json == "-" else contextlib.nullcontext()
+    with user_output:
+        scenario = load_scenario(args.scenario)
+        trace = trace_scenario(scenario)
+        gradcheck = _gradcheck(scenario) if args.gradcheck else None
     if args.json:
         data = trace_to_json(trace, max_elements=10**12 if args.full else MAX_ELEMENTS)
-        if args.gradcheck:
-            data["gradcheck"] = _gradcheck(scenario)
+        if gradcheck is not None:
+            data["gradcheck"] = gradcheck
         text = json.dumps(data, indent=1)
         if args.json == "-":
             sys.stdout.write(text + "\n")
             return 0
         write_text(args.json, text + "\n")
     print(format_table(trace))
-    if args.gradcheck and not args.json:
+    if gradcheck is not None and not args.json:
         print("\nfinite-difference check (float64), max abs error per parameter:")
-        for name, err in _gradcheck(scenario).items():
+        for name, err in gradcheck.items():
             print(f"  {name}: {err:.3g}")
     return 0
 

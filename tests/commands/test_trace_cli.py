@@ -119,3 +119,17 @@ def test_gradcheck_reports_small_errors(capsys):
     lines = [line for line in out.splitlines() if line.strip().startswith(("0.weight", "2.bias"))]
     errors = [float(line.split(":")[1]) for line in lines[-2:]]
     assert errors and max(errors) < 1e-6
+
+
+def test_a_scenario_that_prints_keeps_json_on_stdout_valid(tmp_path, capsys):
+    import json
+
+    from bpviz.cli import main
+
+    path = tmp_path / "chatty.py"
+    path.write_text("import torch\nprint('loading')\nx = torch.tensor(2.0, requires_grad=True)\n\n"
+                    "def loss():\n    print('forward')\n    return x * x\n")
+    assert main(["trace", str(path), "--json", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["loss"] == 4.0
+    assert "loading" in err and "forward" in err
