@@ -93,14 +93,16 @@ class MainWindow(QMainWindow):
         self._busy_timer.timeout.connect(lambda: self._show_busy(True))
         self._busy_shown = False
 
-        self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics])
+        state = self.settings.value("window/state")
+        remembered = isinstance(state, QByteArray | bytes)
+        self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics],
+                                           beside=self.inspector, remembered_layout=remembered)
         self.follower = FileFollower(doc, self)
         self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
                            [self.inspector, self.diagnostics],
                            [*self.step_bar.actions_by_name.values(), self.predict.toggle_action])
-        state = self.settings.value("window/state")
         # A remembered dock layout wins over the first-show sizes.
-        self._docks_sized = isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state))
+        self._docks_sized = remembered and self.restoreState(QByteArray(state))
         self.setAcceptDrops(True)
 
         doc.traceChanged.connect(self._on_trace)

@@ -295,3 +295,16 @@ def test_histogram_ticks_are_the_values_themselves(qapp, qtbot):
     painter.end()
     numbers = [float(t.replace("−", "-")) for t in texts]
     assert numbers and max(abs(v) for v in numbers) < 0.005, texts
+
+
+def test_the_canvas_keeps_most_of_a_small_window_with_training_open(qtbot, open_window):
+    window = open_window("lesson:xor_mlp")
+    window.resize(1366, 768)
+    window.training.set_shown(True)
+    docks = window.training.docks
+    qtbot.waitUntil(lambda: docks.loss_dock.height() <= 0.32 * window.height(), timeout=5000)
+    canvas = window.canvas
+    assert canvas.width() >= 0.65 * window.width() and canvas.height() >= 0.4 * window.height()
+    # The panel shares the inspector's column, and every dock tab reads in full.
+    assert window.tabifiedDockWidgets(window.inspector) == [docks.panel_dock]
+    assert all(len(d.windowTitle()) <= 14 for d in (docks.flow_dock, docks.hist_dock, docks.fit_dock, docks.log_dock))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 if TYPE_CHECKING:
     from bpviz.gui.canvas_panel import CanvasPanel
@@ -52,8 +52,11 @@ class TrainingController(QObject):
     first needed. ``canvas`` is refitted when the docks change its size; ``panels`` are the
     widgets a live snapshot repaints besides the canvas."""
 
-    def __init__(self, document: Document, host: QMainWindow, canvas: CanvasPanel, panels: list[QWidget]):
+    def __init__(self, document: Document, host: QMainWindow, canvas: CanvasPanel, panels: list[QWidget],
+                 beside: QDockWidget | None = None, remembered_layout: bool = False):
         super().__init__(host)
+        self.beside = beside    # the dock the training panel shares a column with (the inspector)
+        self.remembered_layout = remembered_layout   # the host restored a saved dock layout
         self.document = document
         self.host = host
         self.canvas = canvas
@@ -138,10 +141,9 @@ class TrainingController(QObject):
         from bpviz.presentation.training.buffers import TrainingHistory
 
         doc = self.document
-        docks = TrainingDocks(self.host, doc.theme, doc.warn)
-        # Docks made after the window restored its layout take their remembered place.
-        restored = [self.host.restoreDockWidget(dock) for dock in docks.docks]
-        if any(restored):
+        docks = TrainingDocks(self.host, doc.theme, doc.warn, self.beside)
+        # Docks made after the window restored a remembered layout take their place in it.
+        if self.remembered_layout and any([self.host.restoreDockWidget(dock) for dock in docks.docks]):
             docks.keep_sizes()
         p = docks.panel
         p.runRequested.connect(self.run)

@@ -1,9 +1,11 @@
-"""The training docks: the panel on the left, the plots along the bottom, the event log.
+"""The training docks: the panel beside the inspector, the plots along the bottom, the event log.
 
 Created only when the user first opens training (they import pyqtgraph, ~0.5 s), and hidden
 again with one toggle, so the step-through view stays uncluttered for a first-time user. The
 bottom row holds the loss and the gradient norms side by side (the two plots a learner watches),
-then gradient flow, the histogram, the data and fit, and the log as tabs.
+then gradient flow, the histogram, the data and fit, and the log as tabs. The panel shares the
+inspector's column and the plots take under a third of the height, so the graph keeps the
+larger part of the window even at 1366×768.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QListWidget, QMainWindow, QScrollArea, QWidget
 
@@ -24,13 +26,18 @@ from bpviz.gui.training.plots import GradFlowPlot, GradNormPlot, LossPlot
 
 MAX_LOG_LINES = 500
 PANEL_WIDTH = 300
-PLOTS_HEIGHT = 300
+# The plots' share of the window height the first time they show (at least PLOTS_MIN_HEIGHT).
+PLOTS_SHARE = 0.3
+PLOTS_MIN_HEIGHT = 190
+SIZE_TRIES = 8
+SIZE_RETRY_MS = 60
 
 
 class TrainingDocks:
     """Builds and owns the training docks of ``window``; they start hidden."""
 
-    def __init__(self, window: QMainWindow, theme: Theme, report: Callable[[str, str], None]):
+    def __init__(self, window: QMainWindow, theme: Theme, report: Callable[[str, str], None],
+                 beside: QDockWidget | None = None):
         self.window = window
         self._report = report
         self.panel = TrainingPanel()
@@ -50,15 +57,19 @@ class TrainingDocks:
         self.panel_dock = self._dock("Training", "trainingDock", scroll)
         self.loss_dock = self._dock("Loss", "lossDock", self.loss, self.loss)
         self.norm_dock = self._dock("Gradient norms", "gradNormDock", self.norms, self.norms.plot_widget)
-        self.flow_dock = self._dock("Gradient flow", "gradFlowDock", self.flow, self.flow)
-        self.hist_dock = self._dock("Weights and gradients", "histogramDock", self.histogram,
+        # Short titles: they are tabs, and an elided "Data and..." tells nobody anything.
+        self.flow_dock = self._dock("Flow", "gradFlowDock", self.flow, self.flow)
+        self.hist_dock = self._dock("Weights", "histogramDock", self.histogram,
                                     self.histogram.values, self.histogram.grads)
-        self.fit_dock = self._dock("Data and fit", "fitDock", self.fit, self.fit.plot_widget)
-        self.log_dock = self._dock("Training log", "trainingLogDock", self.log)
+        self.fit_dock = self._dock("Fit", "fitDock", self.fit, self.fit.plot_widget)
+        self.log_dock = self._dock("Log", "trainingLogDock", self.log)
         self.docks = [self.panel_dock, self.loss_dock, self.norm_dock, self.flow_dock, self.hist_dock,
                       self.fit_dock, self.log_dock]
         w = window
-        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+        if beside is not None:
+            w.tabifyDockWidget(beside, self.panel_dock)
+        else:
+            w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.loss_dock)
         w.splitDockWidget(self.loss_dock, self.norm_dock, Qt.Orientation.Horizontal)
         w.splitDockWidget(self.norm_dock, self.fit_dock, Qt.Orientation.Horizontal)
@@ -95,16 +106,31 @@ class TrainingDocks:
             dock.setVisible(on)
         if on:
             self.fit_dock.raise_()
+            self.panel_dock.raise_()
             if not self._sized:
                 self._sized = True
-                w = self.window
-                width = max(900, w.width())
-                # Wide enough for the form (its labels and fields), plus a scroll bar.
-                panel = max(PANEL_WIDTH, self.panel.minimumSizeHint().width() + 18)
-                w.resizeDocks([self.panel_dock], [panel], Qt.Orientation.Horizontal)
-                w.resizeDocks([self.loss_dock], [PLOTS_HEIGHT], Qt.Orientation.Vertical)
-                w.resizeDocks([self.loss_dock, self.norm_dock, self.fit_dock],
-                              [int(width * 0.3), int(width * 0.37), int(width * 0.33)], Qt.Orientation.Horizontal)
+                # Once the docks are laid out: sizes asked for before that do not stick.
+                # The dock as context: a window closed meanwhile cancels the call.
+                QTimer.singleShot(0, self.loss_dock, self._first_sizes)
+
+    def _first_sizes(self, tries: int = SIZE_TRIES) -> None:
+        w = self.window
+        width = max(900, w.width())
+        height = max(PLOTS_MIN_HEIGHT, int(w.height() * PLOTS_SHARE))
+        # Wide enough for the form (its labels and fields), plus a scroll bar.
+        panel = max(PANEL_WIDTH, self.panel.minimumSizeHint().width() + 18)
+        w.resizeDocks([self.panel_dock], [panel], Qt.Orientation.Horizontal)
+        w.resizeDocks([self.loss_dock], [height], Qt.Orientation.Vertical)
+        w.resizeDocks([self.loss_dock, self.norm_dock, self.fit_dock],
+                      [int(width * 0.3), int(width * 0.37), int(width * 0.33)], Qt.Orientation.Horizontal)
+        # The dock layout settles over a few event-loop turns after the docks appear, and sizes
+        # asked for before that are lost: look again, and ask again until they stick.
+        if tries > 1:
+            QTimer.singleShot(SIZE_RETRY_MS, self.loss_dock, lambda: self._check_sizes(height, tries - 1))
+
+    def _check_sizes(self, height: int, tries: int) -> None:
+        if abs(self.loss_dock.height() - height) > 8:
+            self._first_sizes(tries)
 
     def keep_sizes(self) -> None:
         """Keep the sizes the docks have (a remembered layout) instead of the first-show ones."""
