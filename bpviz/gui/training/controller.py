@@ -143,7 +143,7 @@ class TrainingController(QObject):
         doc = self.document
         docks = TrainingDocks(self.host, doc.theme, doc.warn, self.beside)
         # Docks made after the window restored a remembered layout take their place in it.
-        if self.remembered_layout and any([self.host.restoreDockWidget(dock) for dock in docks.docks]):
+        if self.remembered_layout and any([self.host.restoreDockWidget(dock) for dock in docks.docks]):  # noqa: C419 - restore every dock, not only up to the first
             docks.keep_sizes()
         p = docks.panel
         p.runRequested.connect(self.run)
