@@ -30,7 +30,7 @@ from bpviz.core.numbers import format_number
 if TYPE_CHECKING:
     from bpviz.core.trace_record import Trace
 
-__all__ = ["OpContext", "Rule", "edge_rule", "edge_vjp", "op_rule", "path_rule", "rule_symbol", "supported_ops"]
+__all__ = ["OpContext", "Rule", "edge_rule", "edge_vjp", "op_rule", "path_rule", "rule_symbol", "short_rule", "supported_ops"]
 
 TIMES = " × "
 # Tensors with at most this many entries are written out; larger ones are summarised.
@@ -133,7 +133,7 @@ class Rule:
         """``d(x²)/dx = 2x = 2 × 2 = 4``; without ``numbers`` only ``d(x²)/dx = 2x``."""
         parts = [self.lhs, self.formula]
         if numbers:
-            if self.numbers and self.numbers != self.formula and self.numbers != self.value_text():
+            if self.numbers and "‖·‖" not in self.numbers and self.numbers not in (self.formula, self.value_text()):
                 parts.append(self.numbers)
             if self.value_text() != self.formula:
                 parts.append(self.value_text())
@@ -158,12 +158,12 @@ class Rule:
         return out
 
     def short(self) -> str:
-        """A canvas label for a scalar local derivative: ``2x = 4`` (``1`` where the rule is a
-        number); '' for tensors and matrix forms, whose labels stay as they are."""
+        """A canvas label for a scalar local derivative: ``2x = 4``; '' where the rule is just
+        its number (an add's 1: the label's ×1 says it all), for tensors and matrix forms."""
         if not self.scalar or self.kind != LOCAL:
             return ""
         value = self.value_text()
-        return self.formula if self.formula == value else f"{self.formula} = {value}"
+        return "" if self.formula == value else f"{self.formula} = {value}"
 
 
 # ----------------------------------------------------------------------------------- contexts
@@ -775,7 +775,15 @@ def edge_rule(trace: Trace, u: str, v: str) -> Rule | None:
     e = trace.edge(u, v)
     if not e["index"] or e["detached"] or not trace.node(v)["autograd"]:
         return None
-    return op_rule(context(trace, v), list(e["index"]), trace.node(u)["shape"])
+    rule = op_rule(context(trace, v), list(e["index"]), trace.node(u)["shape"])
+    if rule is not None and _base(trace.node(v)["autograd"]) == "T":
+        # A weight feeding linear through its transpose: say what that means for the weight.
+        consumers = [c for c in trace.graph.successors(v) if trace.edge(v, c)["index"]]
+        whole = path_rule(trace, [u, v, consumers[0]]) if len(consumers) == 1 else None
+        if whole is not None:
+            return Rule(rule.op, rule.lhs, f"{rule.formula} = {whole.formula}", rule.symbolic, whole.numbers,
+                        rule.value, VJP, whole.shapes, whole.notes)
+    return rule
 
 
 def path_rule(trace: Trace, hops: list[str]) -> Rule | None:
@@ -806,3 +814,17 @@ def rule_symbol(trace: Trace, u: str, v: str) -> str | None:
     ``bpviz trace --json`` writes as the edge's ``rule``."""
     rule = edge_rule(trace, u, v)
     return rule.symbolic if rule is not None else None
+
+
+# Longer rules would crowd the canvas: the inspector has room for them.
+SHORT_MAX = 14
+
+
+def short_rule(trace: Trace, u: str, v: str) -> str:
+    """The canvas label's rule for a scalar edge u -> v of ``trace`` (``2x = 4``), or '' where
+    there is none, the edge is not scalar, or the rule is too long for a label."""
+    if not trace.graph.has_edge(u, v) or trace.edge(u, v)["local"] is None:
+        return ""
+    rule = edge_rule(trace, u, v)
+    text = rule.short() if rule is not None else ""
+    return text if len(text) <= SHORT_MAX else ""
