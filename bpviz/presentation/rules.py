@@ -30,7 +30,9 @@ from bpviz.core.numbers import format_number
 if TYPE_CHECKING:
     from bpviz.core.trace_record import Trace
 
-__all__ = ["OpContext", "Rule", "edge_rule", "edge_vjp", "op_rule", "path_rule", "rule_symbol", "short_rule", "supported_ops"]
+__all__ = [
+    "OpContext", "Rule", "edge_rule", "edge_vjp", "op_rule", "path_rule", "rule_symbol", "short_rule", "supported_ops",
+]
 
 TIMES = " × "
 # Tensors with at most this many entries are written out; larger ones are summarised.
