@@ -70,7 +70,7 @@ def format_table(trace: Trace) -> str:
 def _rule_lines(trace: Trace, rank: dict[str, int]) -> list[str]:
     """The local derivative rule of every edge that has one, in backward order: written out
     with the numbers for scalars (d(x²)/dx = 2x = 2 × 2 = 4), with the shapes for tensors."""
-    from bpviz.presentation.rules import edge_rule
+    from bpviz.presentation.rules import edge_rule, fan_in_rule
 
     g = trace.graph
     found = []
@@ -81,6 +81,10 @@ def _rule_lines(trace: Trace, rank: dict[str, int]) -> list[str]:
         text = rule.line() if rule.scalar else f"{rule.lhs} = {rule.formula}" + (
             f"   {rule.shapes}" if rule.shapes else "")
         found.append(f"  {g.nodes[u]['name']} -> {g.nodes[v]['name']}: {_printable(text, rule.symbolic)}")
+    for n in sorted(g.nodes):
+        fan_in = fan_in_rule(trace, n)
+        if fan_in is not None:
+            found.append(f"  {g.nodes[n]['name']} (fan-in): {_printable(fan_in.line(), fan_in.symbolic)}")
     return ["", "local derivative rules:", *found] if found else []
 
 

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from bpviz.core.trace_record import Trace
 
 __all__ = [
-    "OpContext", "Rule", "edge_rule", "edge_vjp", "op_rule", "path_rule", "rule_symbol", "short_rule", "supported_ops",
+    "OpContext", "Rule", "edge_rule", "edge_vjp", "fan_in_rule", "op_rule", "path_rule", "rule_symbol", "short_rule",
+    "supported_ops",
 ]
 
 TIMES = " × "
@@ -187,6 +188,8 @@ class OpContext:
     upstream: torch.Tensor | None = None
     out_name: str = "y"
     constants: list[tuple[str, torch.Tensor | None]] = field(default_factory=list)
+    # Input slot -> the name of the tensor it is the transpose of (linear's Wᵀ is W's transpose).
+    transposes: dict[int, str] = field(default_factory=dict)
 
     def saved(self, attr: str, default: Any = None) -> Any:
         """A saved attribute of the autograd node (``_saved_exponent``), or ``default``."""
@@ -598,7 +601,9 @@ def _mm(ctx: OpContext, slot: int) -> Rule | None:
         if mat_b is None:
             return None
         value = alpha * g @ mat_b.t()
-        return _vjp(ctx, f"dL/d{a}", f"{scale}{up} · {_paren(b)}ᵀ", f"g @ {b}^T",
+        # (Wᵀ)ᵀ = W: name the weight rather than the transpose op linear made of it.
+        b_t = ctx.transposes.get(off + 1) or f"{_paren(b)}ᵀ"
+        return _vjp(ctx, f"dL/d{a}", f"{scale}{up} · {b_t}", f"g @ {b}^T",
                     f"{_tensor(g)} · {_tensor(mat_b.t())}", value,
                     f"{_shape(g)} · {_shape(mat_b.t())} → {_shape(value)}")
     if slot == off + 1:
@@ -755,6 +760,7 @@ def context(trace: Trace, v: str) -> OpContext:
     g = trace.graph
     inputs: dict[int, tuple[str, torch.Tensor | None]] = {}
     constants: list[tuple[str, torch.Tensor | None]] = []
+    transposes: dict[int, str] = {}
     for p in sorted(g.predecessors(v)):
         e = trace.edge(p, v)
         a = trace.node(p)
@@ -762,11 +768,14 @@ def context(trace: Trace, v: str) -> OpContext:
         if e["index"] and not e["detached"]:
             for i in e["index"]:
                 inputs[i] = entry
+            sources = list(g.predecessors(p)) if _base(a["autograd"]) == "T" else []
+            if len(sources) == 1:
+                transposes.update((i, _name(trace, sources[0])) for i in e["index"])
         else:
             constants.append(entry)
     node = trace.node(v)
     return OpContext(node["op"], node["autograd"], trace._autograd.get(v), inputs, node["value"],
-                     node["grad"], _name(trace, v), constants)
+                     node["grad"], _name(trace, v), constants, transposes)
 
 
 def edge_rule(trace: Trace, u: str, v: str) -> Rule | None:
@@ -830,3 +839,21 @@ def short_rule(trace: Trace, u: str, v: str) -> str:
     rule = edge_rule(trace, u, v)
     text = rule.short() if rule is not None else ""
     return text if len(text) <= SHORT_MAX else ""
+
+
+def fan_in_rule(trace: Trace, node: str) -> Rule | None:
+    """Fan-in accumulation: a tensor used by several ops gets the sum of what flows back along
+    each use, ``dL/dx = (via pow) + (via mul) = 4 + 3 = 7``. None for a node used once."""
+    g = trace.graph
+    uses = [v for v in sorted(g.successors(node))
+            if g.edges[node, v]["index"] and not g.edges[node, v]["detached"] and g.edges[node, v]["grad"] is not None]
+    if len(uses) < 2:
+        return None
+    grads: list[torch.Tensor] = [g.edges[node, v]["grad"] for v in uses]
+    value = sum(grads[1:], grads[0])
+    names = [_name(trace, v) for v in uses]
+    parts = [_tensor(t) for t in grads]
+    numbers = " + ".join(parts) if not any("‖·‖" in p for p in parts) else ""
+    return Rule("accumulate", f"dL/d{_name(trace, node)}", " + ".join(f"(via {n})" for n in names),
+                " + ".join(f"g_{n}" for n in names), numbers, value.detach(), VJP,
+                notes=(f"{_name(trace, node)} is used {len(uses)} times: autograd adds the gradients of its uses",))

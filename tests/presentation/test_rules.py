@@ -21,6 +21,7 @@ from bpviz.presentation.rules import (
     Rule,
     edge_rule,
     edge_vjp,
+    fan_in_rule,
     op_rule,
     path_rule,
     rule_symbol,
@@ -254,3 +255,29 @@ def test_trace_json_gives_each_edge_its_rule():
     assert rules[t.find("z"), t.loss_node] == "2*z"
     assert rules[y, t.find("z")] == "1"
     assert all(r is None for (u, _), r in rules.items() if u.startswith("const:"))
+
+
+def test_fan_in_adds_the_gradients_of_each_use():
+    t = trace_scenario(load_scenario("lesson:square_plus_linear"))
+    x = t.find("x")
+    rule = fan_in_rule(t, x)
+    assert rule.line() == "dL/dx = (via pow) + (via mul) = 4 + 3 = 7"
+    assert fan_in_rule(t, t.find("pow")) is None
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**20))
+def test_fan_in_agrees_with_autograd(seed):
+    x = _t(seed, (2, 3)).requires_grad_()
+    w = _t(seed + 1, (3, 3))
+
+    def loss():
+        return (torch.tanh(x) * 2).sum() + (x @ w).pow(2).mean() + x.exp().sum()
+
+    t = trace(loss)
+    node = t.find("x")
+    rule = fan_in_rule(t, node)
+    x.grad = None
+    loss().backward()
+    torch.testing.assert_close(rule.value, x.grad)
+    assert rule.formula.count("(via") == 3
