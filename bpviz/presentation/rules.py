@@ -257,14 +257,6 @@ def _local(ctx: OpContext, expr: str, u: str, formula: str, symbolic: str, numbe
     return Rule(ctx.op, f"d({expr})/d{u}", formula, symbolic, numbers, value.detach(), LOCAL, notes=notes)
 
 
-def _need(*values: torch.Tensor | None) -> bool:
-    return all(v is not None for v in values)
-
-
-def _elementwise_numbers(formula: str, pieces: list[str]) -> str:
-    return TIMES.join(pieces) if pieces else formula
-
-
 # ----------------------------------------------------------------------------------- arithmetic
 @_rule("Add", "Sub", "Rsub")
 def _add(ctx: OpContext, slot: int) -> Rule | None:

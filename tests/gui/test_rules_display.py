@@ -78,3 +78,15 @@ def test_linear_weight_edge_reads_the_matrix_form(open_window):
     assert text == "dL/dweight = (dL/dt)ᵀ = (dL/dlinear)ᵀ · inputs"
     shapes = [label.text() for label in window.inspector.findChildren(QLabel) if "→" in label.text()]
     assert "[1×32] · [32×10] → [1×10]" in shapes
+
+
+def test_weight_bridged_over_a_hidden_transpose_reads_the_matrix_form(open_window):
+    window = open_window("lesson:linear_batch")
+    doc, t = window.document, window.trace
+    doc.set_collapse(None)
+    doc.set_hide_shape_ops(True)
+    window.controller.to_end()
+    w, lin = t.find("weight"), t.find("linear")
+    assert window.scene.graph.has_edge(w, lin) and not t.graph.has_edge(w, lin)
+    window.scene.edgeSelected.emit(w, lin)
+    assert rule_text(window) == "dL/dweight = (dL/dlinear)ᵀ · inputs"
