@@ -333,6 +333,15 @@ def _pow(ctx: OpContext, slot: int) -> Rule | None:
                           f"{_tensor(y)} × {_tensor(x)}^({_tensor(y)} − 1)", y * x ** (y - 1))
         return _local(ctx, expr, b, f"{_paren(a)}^{_paren(b)}·ln {a}", f"{a}**{b}*log({a})",
                       f"{_tensor(x)}^{_tensor(y)} × ln {_tensor(x)}", x**y * torch.log(x))
+    if ctx.autograd.endswith("Backward2"):  # a number to a tensor: c ** x
+        c = ctx.saved("self")
+        b, y = ctx.operand(0, "exponent")
+        if y is None or not isinstance(c, int | float):
+            return None
+        base = format_number(float(c))
+        value = float(c) ** y * math.log(float(c))
+        return _local(ctx, f"{base}^{_paren(b)}", b, f"{base}^{_paren(b)}·ln {base}", f"{base}**{b}*log({base})",
+                      f"{base}^{_tensor(y)} × ln {base}", value)
     return None
 
 
@@ -432,6 +441,30 @@ def _abs(ctx: OpContext, slot: int) -> Rule | None:
     if x is None:
         return None
     return _local(ctx, f"|{a}|", a, f"sign({a})", f"sign({a})", f"sign({_tensor(x)})", torch.sign(x))
+
+
+@_rule("Reciprocal")
+def _reciprocal(ctx: OpContext, slot: int) -> Rule | None:
+    a, x = _unary(ctx)
+    if x is None:
+        return None
+    return _local(ctx, f"1 / {_paren(a)}", a, f"−1 / {_power(a, 2)}", f"-1/{a}**2", f"−1 / {_tensor(x)}²",
+                  -1 / x**2)
+
+
+@_rule("Max", "Min")
+def _max(ctx: OpContext, slot: int) -> Rule | None:
+    """max() and min() of a whole tensor: the gradient is routed to the entry that won."""
+    a, x = _unary(ctx)
+    result = _as_tensor(ctx.saved("result"))
+    if x is None or result is None or result.numel() != 1 or not ctx.autograd.endswith("Backward1"):
+        return None
+    which = _base(ctx.autograd).lower()
+    mask = (x == result).to(x.dtype)
+    value = mask / mask.sum()  # ties share the gradient evenly, as autograd does
+    return _local(ctx, f"{which}({a})", a, f"[{a} = {which}({a})]", f"({a} == {which}({a}))",
+                  f"[{_tensor(x)} = {_tensor(result)}]", value,
+                  f"{which} routes the gradient: 1 for the winning entry, 0 for the others")
 
 
 # ----------------------------------------------------------------------------------- reductions
@@ -608,6 +641,107 @@ def _mm(ctx: OpContext, slot: int) -> Rule | None:
     return None
 
 
+@_rule("Mv")
+def _mv(ctx: OpContext, slot: int) -> Rule | None:
+    """y = A·v (a matrix times a vector)."""
+    g = ctx.upstream
+    a, mat = ctx.operand(0, "self")
+    b, vec = ctx.operand(1, "vec")
+    if g is None or mat is None or vec is None:
+        return None
+    up = _up(ctx)
+    if slot == 0:
+        value = torch.outer(g, vec)
+        return _vjp(ctx, f"dL/d{a}", f"{up} ⊗ {b}", f"outer(g, {b})", f"{_tensor(g)} ⊗ {_tensor(vec)}", value,
+                    f"{_shape(g)} ⊗ {_shape(vec)} → {_shape(value)}")
+    value = mat.t() @ g
+    return _vjp(ctx, f"dL/d{b}", f"{_paren(a)}ᵀ · {up}", f"{a}^T @ g", f"{_tensor(mat.t())} · {_tensor(g)}", value,
+                f"{_shape(mat.t())} · {_shape(g)} → {_shape(value)}")
+
+
+@_rule("Dot")
+def _dot(ctx: OpContext, slot: int) -> Rule | None:
+    """y = a·b of two vectors: like a product, each input's derivative is the other one."""
+    a, x = ctx.operand(0, "self")
+    b, y = ctx.operand(1, "tensor")
+    other_name, other = (b, y) if slot == 0 else (a, x)
+    if other is None:
+        return None
+    return _local(ctx, f"{_paren(a)}·{_paren(b)}", a if slot == 0 else b, other_name, other_name,
+                  _tensor(other), other)
+
+
+@_rule("Bmm")
+def _bmm(ctx: OpContext, slot: int) -> Rule | None:
+    """y[i] = A[i]·B[i] for each batch entry i."""
+    g = ctx.upstream
+    a, mat_a = ctx.operand(0, "self")
+    b, mat_b = ctx.operand(1, "mat2")
+    if g is None or mat_a is None or mat_b is None:
+        return None
+    up = _up(ctx)
+    if slot == 0:
+        value = g @ mat_b.transpose(1, 2)
+        return _vjp(ctx, f"dL/d{a}", f"{up} · {_paren(b)}ᵀ", f"g @ {b}^T", "", value,
+                    f"{_shape(g)} · {_shape(mat_b.transpose(1, 2))} → {_shape(value)}", "for each batch entry")
+    value = mat_a.transpose(1, 2) @ g
+    return _vjp(ctx, f"dL/d{b}", f"{_paren(a)}ᵀ · {up}", f"{a}^T @ g", "", value,
+                f"{_shape(mat_a.transpose(1, 2))} · {_shape(g)} → {_shape(value)}", "for each batch entry")
+
+
+def _input_shape(ctx: OpContext) -> tuple[int, ...] | None:
+    sizes = ctx.saved("self_sym_sizes")
+    if isinstance(sizes, tuple):
+        return tuple(int(n) for n in sizes)
+    _, x = _unary(ctx)
+    return tuple(x.shape) if x is not None else None
+
+
+@_rule("View", "UnsafeView", "Reshape", "ReshapeAlias", "Squeeze", "Unsqueeze")
+def _view(ctx: OpContext, slot: int) -> Rule | None:
+    """Ops that only reshape: the gradient takes the input's shape back, values unchanged."""
+    a, _ = _unary(ctx)
+    g, shape = ctx.upstream, _input_shape(ctx)
+    if g is None or shape is None:
+        return None
+    value = g.reshape(shape)
+    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} reshaped to {_shape(value)}", "reshape(g)", "", value,
+                f"{_shape(g)} → {_shape(value)}", "a reshape moves no numbers: each entry's gradient goes back to it")
+
+
+@_rule("Expand")
+def _expand(ctx: OpContext, slot: int) -> Rule | None:
+    """Broadcasting made explicit: every copy sends its gradient back to the one original."""
+    a, _ = _unary(ctx)
+    g, shape = ctx.upstream, _input_shape(ctx)
+    if g is None or shape is None:
+        return None
+    value = g.sum_to_size(shape)
+    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} summed over the copies", "sum_to_size(g)", "", value,
+                f"{_shape(g)} → {_shape(value)}", "broadcast: the gradients of the copies add up (sum_to_size)")
+
+
+@_rule("Transpose", "Permute")
+def _permute(ctx: OpContext, slot: int) -> Rule | None:
+    a, _ = _unary(ctx)
+    g = ctx.upstream
+    if g is None:
+        return None
+    if _base(ctx.autograd) == "Transpose":
+        d0, d1 = ctx.saved("dim0"), ctx.saved("dim1")
+        if not isinstance(d0, int) or not isinstance(d1, int):
+            return None
+        value = g.transpose(d0 - 2**64 if d0 >= 2**63 else d0, d1 - 2**64 if d1 >= 2**63 else d1)
+    else:
+        dims = ctx.saved("dims")
+        if not isinstance(dims, tuple):
+            return None
+        order = [(d - 2**64 if d >= 2**63 else d) % g.dim() for d in dims]
+        value = g.permute(*sorted(range(len(order)), key=order.__getitem__))
+    return _vjp(ctx, f"dL/d{a}", f"({_up(ctx)})ᵀ", "g^T", "", value, f"{_shape(g)} → {_shape(value)}",
+                "the gradient's axes go back to where they came from")
+
+
 @_rule("T")
 def _t(ctx: OpContext, slot: int) -> Rule | None:
     a, _ = _unary(ctx)
@@ -694,6 +828,8 @@ def _combine(parts: list[Rule]) -> Rule:
         formula = " + ".join(p.formula for p in parts)
         symbolic = " + ".join(p.symbolic for p in parts)
     numbers = " + ".join(p.numbers for p in parts) if all(p.numbers for p in parts) else ""
+    if same and first.kind == LOCAL and first.numbers:
+        numbers = f"{len(parts)} × {first.numbers}"  # x·x: 2x = 2 × 1.5
     return Rule(first.op, first.lhs, formula, symbolic, numbers, value, first.kind, first.shapes,
                 (*first.notes, f"the same tensor feeds {len(parts)} inputs: their rules add up"))
 

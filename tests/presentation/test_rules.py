@@ -74,6 +74,10 @@ CASES = {
     "log_softmax": (lambda a: torch.log_softmax(a, dim=-1), 1, False),
     "mse_loss": (F.mse_loss, 2, False),
     "mse_loss_sum": (lambda a, b: F.mse_loss(a, b, reduction="sum"), 2, False),
+    "reciprocal": (torch.reciprocal, 1, True),
+    "pow_scalar_base": (lambda a: 2.5**a, 1, False),
+    "max": (torch.max, 1, False),
+    "min": (torch.min, 1, False),
 }
 
 
@@ -106,6 +110,7 @@ def _check(out: torch.Tensor, inputs: list[torch.Tensor], seed: int) -> list[Rul
                                    msg=lambda m, rule=rule: f"{rule.line()}: {m}")
         assert rule.symbolic and rule.formula and rule.lhs
         rules.append(rule)
+    assert rules, "no input of the op is one of the given leaves: nothing was checked"
     return rules
 
 
@@ -135,6 +140,28 @@ def test_matrix_rules_agree_with_autograd(seed, n, k, m):
     assert [r.symbolic for r in rules] == ["sum(g, rows)", "g @ c^T", "b^T @ g"]
     assert rules[2].shapes == f"[{k}×{n}] · [{n}×{m}] → [{k}×{m}]"
     _check(w.t(), [w], seed)
+    v = _t(seed + 4, (k,)).requires_grad_()
+    _check(w @ v, [w, v], seed)                               # MvBackward0
+    _check(v @ _t(seed + 5, (k,)), [v], seed)                   # DotBackward0, one input with grad
+    u = _t(seed + 6, (k,)).requires_grad_()
+    _check(torch.dot(v, u), [v, u], seed)
+    batch_a = _t(seed + 7, (2, n, k)).requires_grad_()
+    batch_b = _t(seed + 8, (2, k, m)).requires_grad_()
+    _check(torch.bmm(batch_a, batch_b), [batch_a, batch_b], seed)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**20))
+def test_shape_rules_agree_with_autograd(seed):
+    x = _t(seed, (2, 3, 4)).requires_grad_()
+    row = _t(seed + 1, (1, 4)).requires_grad_()
+    for out in (x.view(6, 4), x.reshape(4, 6), x.unsqueeze(1), x.transpose(0, 2), x.permute(2, 0, 1),
+                x.transpose(-1, 0)):
+        _check(out, [x], seed)
+    one = _t(seed + 2, (1, 3)).requires_grad_()
+    _check(one.squeeze(0), [one], seed)
+    (rule,) = _check(row.expand(5, 4), [row], seed)
+    assert "sum_to_size" in rule.notes[0]
 
 
 @SETTINGS
@@ -152,7 +179,7 @@ def test_conv2d_rule_agrees_with_autograd(seed, stride, padding):
 def test_loss_rules_agree_with_autograd(seed, n, classes):
     z = _t(seed, (n, classes)).requires_grad_()
     target = torch.randint(0, classes, (n,), generator=torch.Generator().manual_seed(seed))
-    logp = torch.log_softmax(z, dim=1)
+    logp = torch.log_softmax(z, dim=1).detach().requires_grad_()  # a leaf: nll_loss's input
     _check(F.nll_loss(logp, target), [logp], seed)
     _check(F.nll_loss(logp, target, reduction="sum"), [logp], seed)
     p = torch.sigmoid(_t(seed + 1, (n, classes))).requires_grad_()
@@ -179,6 +206,7 @@ def test_one_tensor_in_two_inputs_adds_its_rules(seed):
     x = _t(seed, ()).requires_grad_()
     (rule,) = _check(x * x, [x], seed)
     assert rule.formula == "2a"  # a·a: the rules for both inputs are "a", and they add up
+    assert rule.numbers == f"2 × {rule.numbers.split(' × ')[1]}"
 
 
 def test_a_wrong_formula_is_caught():
@@ -195,7 +223,8 @@ def test_a_wrong_formula_is_caught():
 def test_every_listed_op_has_a_rule():
     expected = {"Add", "Sub", "Rsub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "Relu",
                 "LeakyRelu", "Gelu", "Abs", "Sum", "Mean", "Softmax", "LogSoftmax", "Mm", "Addmm", "T",
-                "Convolution", "MseLoss", "NllLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits"}
+                "Convolution", "MseLoss", "NllLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+                "Reciprocal", "Max", "Min", "Mv", "Dot", "Bmm", "View", "Expand", "Transpose", "Permute"}
     assert expected <= set(supported_ops())
 
 
