@@ -289,6 +289,9 @@ def _mul(ctx: OpContext, slot: int) -> Rule | None:
     other_name, other = (b, y) if slot == 0 else (a, x)
     if other is None:
         return None
+    if ctx.op == "dropout" and slot == 0:  # dropout on the CPU multiplies by a scaled mask
+        return _local(ctx, f"dropout({a})", a, "mask / (1 − p)", "mask/(1-p)", _tensor(other), other,
+                      "kept entries pass the gradient scaled by 1/(1 − p), dropped ones pass 0")
     return _local(ctx, f"{_paren(a)}·{_paren(b)}", a if slot == 0 else b, other_name, other_name,
                   _tensor(other), other)
 
@@ -687,6 +690,35 @@ def _bmm(ctx: OpContext, slot: int) -> Rule | None:
     value = mat_a.transpose(1, 2) @ g
     return _vjp(ctx, f"dL/d{b}", f"{_paren(a)}ᵀ · {up}", f"{a}^T @ g", "", value,
                 f"{_shape(mat_a.transpose(1, 2))} · {_shape(g)} → {_shape(value)}", "for each batch entry")
+
+
+@_rule("MaxPool2DWithIndices")
+def _max_pool(ctx: OpContext, slot: int) -> Rule | None:
+    """Each window's maximum gets the window's gradient; the other entries get 0."""
+    a, x = ctx.operand(0, "self")
+    g, indices = ctx.upstream, _as_tensor(ctx.saved("result1"))
+    if g is None or x is None or indices is None or x.dim() < 3:
+        return None
+    flat = torch.zeros((*x.shape[:-2], x.shape[-2] * x.shape[-1]), dtype=g.dtype)
+    value = flat.scatter_add(-1, indices.flatten(-2), g.flatten(-2)).reshape(x.shape)
+    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} routed to each window's max", "scatter(g, argmax)", "", value,
+                f"{_shape(g)} → {_shape(value)}", "max routes the gradient: the other entries of a window get 0")
+
+
+@_rule("Cat")
+def _cat(ctx: OpContext, slot: int) -> Rule | None:
+    """Concatenation: each input gets back its own slice of the gradient."""
+    a, _ = ctx.operand(slot)
+    g, dim = ctx.upstream, _dim(ctx)
+    slots = range(max(ctx.inputs) + 1) if ctx.inputs else range(0)
+    values = [ctx.inputs.get(i, ("", None))[1] for i in slots]
+    if g is None or dim is None or any(v is None for v in values) or slot >= len(values):
+        return None
+    sizes = [int(v.shape[dim]) for v in values if v is not None]
+    value = torch.split(g, sizes, dim)[slot]
+    start = sum(sizes[:slot])
+    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)}[{start}:{start + sizes[slot]}] along dim {dim}", "split(g)", "",
+                value, f"{_shape(g)} → {_shape(value)}", "each input gets back the part of the gradient it filled")
 
 
 def _input_shape(ctx: OpContext) -> tuple[int, ...] | None:

@@ -152,7 +152,7 @@ def test_matrix_rules_agree_with_autograd(seed, n, k, m):
 
 @SETTINGS
 @given(seed=st.integers(0, 2**20))
-def test_shape_rules_agree_with_autograd(seed):
+def test_shape_cat_and_pool_rules_agree_with_autograd(seed):
     x = _t(seed, (2, 3, 4)).requires_grad_()
     row = _t(seed + 1, (1, 4)).requires_grad_()
     for out in (x.view(6, 4), x.reshape(4, 6), x.unsqueeze(1), x.transpose(0, 2), x.permute(2, 0, 1),
@@ -160,8 +160,30 @@ def test_shape_rules_agree_with_autograd(seed):
         _check(out, [x], seed)
     one = _t(seed + 2, (1, 3)).requires_grad_()
     _check(one.squeeze(0), [one], seed)
+    other = _t(seed + 3, (2, 5, 4)).requires_grad_()
+    _check(torch.cat([x, other], dim=1), [x, other], seed)
+    image = _t(seed + 4, (2, 3, 4, 6)).requires_grad_()
+    _check(F.max_pool2d(image, 2), [image], seed)
+    _check(F.max_pool2d(image, 3, stride=1, padding=1), [image], seed)
     (rule,) = _check(row.expand(5, 4), [row], seed)
     assert "sum_to_size" in rule.notes[0]
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**20))
+def test_dropout_rule_agrees_with_autograd(seed):
+    torch.manual_seed(seed)
+    x = _t(seed, (4, 5)).requires_grad_()
+
+    def loss():
+        return (F.dropout(x, 0.3, training=True) * 2).sum()
+
+    t = trace(loss)
+    node = t.find("x")
+    (drop,) = [v for v in t.graph.successors(node) if t.node(v)["op"] == "dropout"]
+    rule = edge_rule(t, node, drop)
+    assert rule.formula == "mask / (1 − p)"
+    torch.testing.assert_close(edge_vjp(rule, t.node(drop)["grad"], (4, 5)), t.node(node)["grad"])
 
 
 @SETTINGS
@@ -224,7 +246,8 @@ def test_every_listed_op_has_a_rule():
     expected = {"Add", "Sub", "Rsub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "Relu",
                 "LeakyRelu", "Gelu", "Abs", "Sum", "Mean", "Softmax", "LogSoftmax", "Mm", "Addmm", "T",
                 "Convolution", "MseLoss", "NllLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
-                "Reciprocal", "Max", "Min", "Mv", "Dot", "Bmm", "View", "Expand", "Transpose", "Permute"}
+                "Reciprocal", "Max", "Min", "Mv", "Dot", "Bmm", "View", "Expand", "Transpose", "Permute",
+                "MaxPool2DWithIndices", "Cat"}
     assert expected <= set(supported_ops())
 
 
