@@ -61,10 +61,42 @@ def format_table(trace: Trace) -> str:
             up = g.nodes[v]["grad"]
             lines.append(f"  {g.nodes[u]['name']} -> {g.nodes[v]['name']}: "
                          f"{short(up)} x {format_number(e['local'])} = {short(e['grad'])}")
+    lines += _rule_lines(trace, rank)
     if trace.diagnostics:
         lines += ["", "diagnostics:"]
         lines += [f"  [{d.kind}] {d.message}" for d in trace.diagnostics]
     return "\n".join(lines)
+
+
+def _rule_lines(trace: Trace, rank: dict[str, int]) -> list[str]:
+    """The local derivative rule of every edge that has one, in backward order: written out
+    with the numbers for scalars (d(x²)/dx = 2x = 2 × 2 = 4), with the shapes for tensors."""
+    from bpviz.presentation.rules import edge_rule, fan_in_rule
+
+    g = trace.graph
+    found = []
+    for u, v in sorted(g.edges, key=lambda e: (rank.get(e[1], len(rank)), e[0])):
+        rule = edge_rule(trace, u, v)
+        if rule is None:
+            continue
+        text = rule.line() if rule.scalar else f"{rule.lhs} = {rule.formula}" + (
+            f"   {rule.shapes}" if rule.shapes else "")
+        found.append(f"  {g.nodes[u]['name']} -> {g.nodes[v]['name']}: {_printable(text, rule.symbolic)}")
+    for n in sorted(g.nodes):
+        fan_in = fan_in_rule(trace, n)
+        if fan_in is not None:
+            found.append(f"  {g.nodes[n]['name']} (fan-in): {_printable(fan_in.line(), fan_in.symbolic)}")
+    return ["", "local derivative rules:", *found] if found else []
+
+
+def _printable(text: str, fallback: str) -> str:
+    """``text`` where the terminal can print its symbols (², ×, ᵀ), else the ASCII ``fallback``."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return fallback
+    return text
 
 
 def run_trace(args: argparse.Namespace) -> int:
@@ -72,6 +104,7 @@ def run_trace(args: argparse.Namespace) -> int:
     from bpviz.core.scenario import load_scenario
     from bpviz.core.serialize import MAX_ELEMENTS, trace_to_json
     from bpviz.core.trace import trace_scenario
+    from bpviz.presentation.rules import rule_symbol
 
     # With the JSON on stdout, whatever the scenario prints goes to stderr: the JSON stays valid.
     user_output = contextlib.redirect_stdout(sys.stderr) if args.json == "-" else contextlib.nullcontext()
@@ -80,7 +113,8 @@ def run_trace(args: argparse.Namespace) -> int:
         trace = trace_scenario(scenario)
         gradcheck = _gradcheck(scenario) if args.gradcheck else None
     if args.json:
-        data = trace_to_json(trace, max_elements=10**12 if args.full else MAX_ELEMENTS)
+        data = trace_to_json(trace, max_elements=10**12 if args.full else MAX_ELEMENTS,
+                             edge_rule=lambda u, v: rule_symbol(trace, u, v))
         if gradcheck is not None:
             data["gradcheck"] = gradcheck
         text = json.dumps(data, indent=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -53,8 +54,11 @@ def summary_json(t: torch.Tensor | None) -> dict[str, Any] | None:
             (("min", d.min()), ("max", d.max()), ("mean", d.mean()), ("norm", d.norm()))}
 
 
-def trace_to_json(trace: Trace, max_elements: int = MAX_ELEMENTS) -> dict[str, Any]:
-    """The whole trace as JSON-ready data."""
+def trace_to_json(trace: Trace, max_elements: int = MAX_ELEMENTS,
+                  edge_rule: Callable[[str, str], str | None] | None = None) -> dict[str, Any]:
+    """The whole trace as JSON-ready data. ``edge_rule(u, v)``: the symbolic local derivative of
+    an edge (``2*x``), written as its ``rule``; core knows no rules, so the caller passes them
+    (:func:`bpviz.presentation.rules.rule_symbol`), else every ``rule`` is null."""
     g = trace.graph
     nodes = []
     for node_id, a in g.nodes(data=True):
@@ -75,6 +79,7 @@ def trace_to_json(trace: Trace, max_elements: int = MAX_ELEMENTS) -> dict[str, A
             "source": u, "target": v, "grad": tensor_json(e["grad"], max_elements),
             "local": _number(e["local"]) if e["local"] is not None else None,
             "detached": bool(e["detached"]),
+            "rule": edge_rule(u, v) if edge_rule is not None else None,
         })
     return {
         "schema": SCHEMA_VERSION,

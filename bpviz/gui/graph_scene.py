@@ -27,6 +27,7 @@ from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
 from bpviz.presentation.format import StatsCache, edge_label, magnitude
+from bpviz.presentation.rules import short_rule
 from bpviz.presentation.view_mapping import ViewMap, on_paths_to_loss
 from bpviz.presentation.visibility import DEFAULT_POLICY, VisibilityPolicy
 
@@ -76,6 +77,7 @@ class GraphScene(QGraphicsScene):
         self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._stats = StatsCache()
+        self._trace = None          # the trace of the last apply_state: the edge labels' rules
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
         self._node_cache = CACHE_NODE
@@ -185,6 +187,8 @@ class GraphScene(QGraphicsScene):
         self._shown = state
         if lr is None:
             lr = getattr(trace, "lr", self._lr)
+        if trace is not None and trace is not self._trace:
+            self._trace, self._edge_text_cache = trace, {}  # labels show this trace's rules
         trace_graph = getattr(trace, "graph", None)
         if trace_graph is not None and trace_graph is not self._map.trace_graph:
             self._map = ViewMap(self.graph, trace_graph)
@@ -251,7 +255,9 @@ class GraphScene(QGraphicsScene):
         cached = self._edge_text_cache.get((u, v))
         if cached is None:
             mag = magnitude(a["grad"], self._stats)
-            label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag)
+            rule = short_rule(self._trace, u, v) if self._trace is not None and a["local"] is not None else ""
+            label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag,
+                               rule=rule)
             look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
 from bpviz.gui.document import Document
 from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
 from bpviz.gui.theme import Theme
-from bpviz.presentation.visibility import HIDDEN, VisibilityPolicy
+from bpviz.presentation.visibility import HIDDEN, MARKED, SHOWN, VisibilityPolicy
 
 if TYPE_CHECKING:
     import torch
@@ -202,6 +202,7 @@ class Inspector(QDockWidget):
 
         from bpviz.gui.tensor_widgets import TensorView
         from bpviz.presentation.chain_rule import edge_formula, sym
+        from bpviz.presentation.rules import edge_rule
 
         assert self._trace is not None  # _render shows this page only with a trace
         t, e, policy = self._trace, self._trace.edge(u, v), self._policy
@@ -211,6 +212,7 @@ class Inspector(QDockWidget):
         where = ", ".join(map(str, index))
         page.note(f"{us} feeds input {where or '—'} of {vs}" + (" through .detach()" if e["detached"] else ""))
         page.section(f"Local derivative  ∂{vs}/∂{us}")
+        self._rule(page, edge_rule(t, u, v), [(u, v)], bool(index) and not e["detached"])
         if e["local"] is not None:
             page.add(TensorView(torch.tensor(float(e["local"]), dtype=torch.float64), self._theme))
         elif e["detached"] or not index:
@@ -225,6 +227,19 @@ class Inspector(QDockWidget):
         page.add(TensorView(e["grad"], self._theme, empty_text="None"))
         page.section("Chain rule")
         page.formula(edge_formula(t, u, v))
+
+    def _rule(self, page: InspectorPage, rule, edges: list[tuple[str, str]], flows: bool) -> None:
+        """The local derivative rule: its numbers as the visibility policy shows the gradient
+        along ``edges`` (hidden: the symbols only); an op without a rule says so."""
+        if rule is None:
+            if flows:
+                page.note("No written rule for this operation: the local derivative below is torch's.")
+            return
+        status = SHOWN
+        if self._state is not None:
+            states = {self._policy.edge_grad(self._state, *e) for e in edges}
+            status = HIDDEN if HIDDEN in states else MARKED if MARKED in states else SHOWN
+        page.rule(rule.lines(numbers=status != HIDDEN), marked=status == MARKED)
 
     def _jacobian(self, page: InspectorPage, u: str, v: str) -> None:
         """The dense local Jacobian as a heatmap, computed once per edge, under the size cap."""
@@ -290,6 +305,14 @@ class Inspector(QDockWidget):
             page.note("Hidden for now: the gradient is not shown at this step.")
             return
         page.add(TensorView(attrs.get("grad"), self._theme, empty_text="None"))
+        if not attrs.get("members"):  # a bridge over hidden shape ops: W -> (t) -> linear
+            from bpviz.presentation.rules import path_rule
+
+            assert self._trace is not None  # _render shows this page only with a trace
+            rule = path_rule(self._trace, hops)
+            if rule is not None:
+                page.section("Local derivative rule")
+                self._rule(page, rule, members, True)
 
     def _diagnostics(self) -> bool:
         """Whether the policy shows diagnostics at the current step."""

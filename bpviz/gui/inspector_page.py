@@ -163,6 +163,23 @@ class InspectorPage(QWidget):
                 label.setStyleSheet("font-family: 'DejaVu Sans Mono';")
             self.layout_.addWidget(label)
 
+    def rule(self, lines: list[str], marked: bool = False) -> None:
+        """The local derivative rule (:mod:`bpviz.presentation.rules`): the first line in the
+        formula's font, the rest plain; ``marked``: its numbers are not reached yet."""
+        if not lines:
+            return
+        first = selectable(lines[0] + ("   (not reached yet)" if marked else ""))
+        first.setObjectName("localRule")
+        first.setWordWrap(True)
+        first.setStyleSheet("font-family: 'DejaVu Sans Mono'; font-size: 14px; font-weight: bold;")
+        self.layout_.addWidget(first)
+        for line in lines[1:]:
+            label = selectable(line)
+            label.setWordWrap(True)
+            mono = line.startswith(("  ", "dL/d", "["))
+            label.setStyleSheet("font-family: 'DejaVu Sans Mono';" if mono else f"color: {self.theme.text_muted};")
+            self.layout_.addWidget(label)
+
     def diagnostics(self, diagnostics) -> None:
         """The findings about this node, in their colours."""
         if not diagnostics:

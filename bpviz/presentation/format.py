@@ -206,12 +206,15 @@ def describe(t: torch.Tensor | None, cache: StatsCache | None = None) -> TensorD
 
 
 def edge_label(local: float | None, upstream: torch.Tensor | None,
-               grad: torch.Tensor | None, detached: bool = False, norm: float | None = None) -> str:
+               grad: torch.Tensor | None, detached: bool = False, norm: float | None = None,
+               rule: str = "") -> str:
     """The chain-rule label of an edge once its gradient is known.
 
     Scalars: ``×4   14 × 4 = 56`` (local derivative, then upstream × local = this edge's
-    gradient). Tensors: ``grad ‖g‖=2.5``. Detached edges say so. ``norm``: ‖grad‖ if the caller
-    has it already (:func:`magnitude`), so it is not computed twice.
+    gradient); with the short ``rule`` of the local derivative (``2x = 4``, from
+    :meth:`bpviz.presentation.rules.Rule.short`) ``×(2x = 4)   14 × 4 = 56``. Tensors:
+    ``grad ‖g‖=2.5``. Detached edges say so. ``norm``: ‖grad‖ if the caller has it already
+    (:func:`magnitude`), so it is not computed twice.
     """
     if detached:
         return "detached"
@@ -220,7 +223,7 @@ def edge_label(local: float | None, upstream: torch.Tensor | None,
     g = grad.detach()
     if local is not None and g.numel() == 1:
         up = magnitude_signed(upstream)
-        head = f"×{format_number(local)}"
+        head = f"×({rule})" if rule else f"×{format_number(local)}"
         if up is None:
             return f"{head}   = {format_number(float(g.reshape(())))}"
         return (f"{head}   {format_number(up)} × {format_number(local)}"

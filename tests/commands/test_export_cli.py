@@ -22,7 +22,7 @@ def test_svg_at_the_last_backward_step_shows_the_chain_rule(tmp_path, qapp, caps
     out = tmp_path / "chain.svg"
     assert main(["export", "lesson:chain56", "-o", str(out), "--step", "backward"]) == 0
     texts = svg_texts(out)
-    assert "×4   14 × 4 = 56" in texts
+    assert "×(2x = 4)   14 × 4 = 56" in texts
     assert "grad = 56" in texts
     assert "wrote" in capsys.readouterr().out
 

@@ -262,9 +262,10 @@ def test_real_chain56_lesson(qapp):
     scene.apply_state(seq.state_at(seq.last - 1), trace, lr=seq.lr)
     x, pow_, add = trace.find("x"), trace.find("y"), trace.find("z")
     assert "grad = 56" in texts(scene, x)
-    assert label(scene, x, pow_) == "×4   14 × 4 = 56"
+    # A traced lesson has the rules behind its numbers: the label says where the 4 comes from.
+    assert label(scene, x, pow_) == "×(2x = 4)   14 × 4 = 56"
     assert label(scene, pow_, add) == "×1   14 × 1 = 14"
-    assert label(scene, add, trace.loss_node).startswith("×14")
+    assert label(scene, add, trace.loss_node).startswith("×(2z = 14)")
 
 
 def crowded_trace():

@@ -53,10 +53,11 @@ def test_step_button_walks_every_step_with_the_expected_numbers(qtbot, open_wind
             assert edge_text(window, "x", "y") == ""
     assert phases[0] == "Forward" and "Loss" in phases and "Backward" in phases and phases[-1] == "Update"
     assert not button(window, "stepForward").isEnabled()     # nothing after the update
-    # Backward phase revealed each local derivative on its edge: 14, 1 and 4, and 56 at x.
-    assert edge_text(window, "z", "loss").startswith("×14")
+    # Backward phase revealed each local derivative on its edge, with its rule: 2z = 14, 1 and
+    # 2x = 4, and 56 at x.
+    assert edge_text(window, "z", "loss").startswith("×(2z = 14)")
     assert edge_text(window, "y", "z").startswith("×1 ")
-    assert edge_text(window, "x", "y").startswith("×4")
+    assert edge_text(window, "x", "y").startswith("×(2x = 4)")
     assert "14 × 4 = 56" in edge_text(window, "x", "y")
     assert "grad = 56" in node_texts(window, "x")
     # The update step: x <- 2 - 0.01 * 56 = 1.44 (lr 0.01 in this lesson).
