@@ -23,6 +23,7 @@ from bpviz.gui.diagnostics_panel import DiagnosticsPanel
 from bpviz.gui.document import Document
 from bpviz.gui.file_follower import FileFollower
 from bpviz.gui.inspector import Inspector
+from bpviz.gui.lesson_packs import LessonPacks
 from bpviz.gui.menus import Menus
 from bpviz.gui.predict_bar import PredictBar
 from bpviz.gui.step_bar import StepBar
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
                            [self.inspector, self.diagnostics],
                            [*self.step_bar.actions_by_name.values(), self.predict.toggle_action])
+        self.packs = LessonPacks(self, doc, self.predict, self.training.show_action, self.inspector)
+        self.menus.file_menu.insertAction(self.menus.recent.menuAction(), self.packs.open_action)
         # A remembered dock layout wins over the first-show sizes.
         self._docks_sized = remembered and self.restoreState(QByteArray(state))
         self.setAcceptDrops(True)

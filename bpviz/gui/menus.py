@@ -50,7 +50,7 @@ class Menus:
         self.canvas = canvas
         self.settings = settings
         bar = w.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self.file_menu = bar.addMenu("&File")
         self.open = self._action(file_menu, "&Open Scenario…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.lessons = file_menu.addMenu("&Lessons")
         self.lessons.setObjectName("lessonsMenu")

@@ -25,6 +25,7 @@ class PredictBar(QWidget):
         self.document = document
         self.settings = settings
         self.answered: frozenset[int] = frozenset()
+        self.ask: frozenset[int] | None = None     # a lesson pack's steps (None: every one)
         self.right = 0
         self.asked = 0
         self._scored = False
@@ -98,9 +99,17 @@ class PredictBar(QWidget):
 
         sequence = self.document.sequence
         if self.enabled and sequence is not None:
-            self.document.set_policy(PredictPolicy(sequence, self.answered))
+            self.document.set_policy(PredictPolicy(sequence, self.answered, self.ask))
         else:
             self.document.set_policy(DEFAULT_POLICY)
+
+    def set_ask(self, steps: frozenset[int] | None) -> None:
+        """Ask only about these step positions (a lesson pack's choice; None: every backward
+        step that sends a gradient)."""
+        self.ask = steps
+        if self.enabled:
+            self._apply_policy()
+            self.refresh()
 
     # ------------------------------------------------------------------------ the question
     def question(self):

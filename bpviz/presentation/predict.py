@@ -75,13 +75,15 @@ class PredictPolicy(VisibilityPolicy):
     question in ``sequence`` is answered (``answered``: positions done). Diagnostics speak of
     gradients: they show only once the pass is complete."""
 
-    def __init__(self, sequence: StepSequence, answered: frozenset[int] = frozenset()):
+    def __init__(self, sequence: StepSequence, answered: frozenset[int] = frozenset(),
+                 ask: frozenset[int] | None = None):
         self.sequence = sequence
         self.answered = answered
+        self.ask = ask      # the positions a lesson pack asks about (None: every backward step)
 
     def pending(self, position: int) -> Question | None:
-        """The question at ``position`` if it is still open."""
-        if position in self.answered:
+        """The question at ``position`` if it is asked and still open."""
+        if position in self.answered or (self.ask is not None and position not in self.ask):
             return None
         return question_at(self.sequence, position)
 
