@@ -228,7 +228,9 @@ class GraphBuilder:
         # No gradient can flow along a data edge, so it carries no autograd input index.
         if not self.graph.has_edge(u, v):
             self.graph.add_edge(u, v, **edge_record([], detached=detached))
-        elif detached:
+        elif detached and not self.graph.edges[u, v]["index"]:
+            # Only a data edge becomes detached: in a.detach() * a the edge also carries a's
+            # gradient through its other use, which must keep flowing.
             self.graph.edges[u, v]["detached"] = True
 
     def attach_data_nodes(self) -> None:
@@ -250,9 +252,9 @@ class GraphBuilder:
             if source.grad_fn is not None and source.grad_fn in self.ids:
                 src = self.ids[source.grad_fn]
             else:
+                # Whether the leaf gets no gradient at all (it may reach the loss another way
+                # too) is known after the backward pass: add_unreached_trainables says why.
                 src = self._add_tensor_leaf(source)
-                if source.requires_grad:
-                    self.none_grad.setdefault(src, "detached")
             self._add_data_edge(src, consumer, detached=True)
             return
         if id(value) in self._param_ids:
@@ -356,12 +358,16 @@ class GraphBuilder:
                 edge = succ[ids[u]][ids[v]]
                 if not edge["detached"]:
                     edge["grad"] = self.received(u)
-        # Leaves: the sum of what every use sent back; complete after their last consumer ran.
+        # Leaves: what autograd returned for them, which is what torch's .grad gets, after
+        # the tensor's own gradient hooks (w.register_hook); else the sum of what every use
+        # sent back. Complete after their last consumer ran.
         remaining = {}
+        leaf_grads = self.leaf_grads
         for n, a in nodes.items():
             if a["kind"] not in ("op", "loss"):
                 parts = [e["grad"] for e in succ[n].values() if e["grad"] is not None]
-                a["grad"] = sum(parts[1:], parts[0]) if parts else None
+                grad = leaf_grads.get(n)
+                a["grad"] = grad if grad is not None else sum(parts[1:], parts[0]) if parts else None
                 if parts:
                     remaining[n] = len(parts)
         order = []

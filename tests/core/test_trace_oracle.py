@@ -204,3 +204,44 @@ def test_custom_function_lstm_chunk_and_frozen_params():
     close(tr.node(sq)["value"], (frozen * frozen).detach())
     reasons = {d.node: d.detail["reason"] for d in tr.diagnostics if d.kind == "none_grad"}
     assert reasons == {"param:frozen.weight": "requires_grad_off", "param:frozen.bias": "requires_grad_off"}
+
+
+def test_leaf_mixed_with_its_own_detach_gets_torchs_gradient():
+    a = torch.tensor([0.5, -1.0], requires_grad=True)
+    b = torch.tensor([2.0, 3.0], requires_grad=True)
+    for f in (lambda: (a.detach() * a).sum(), lambda: (a.detach() * a + a * b).sum(),
+              lambda: (b.detach() * a).sum() + (b * a).sum()):
+        tr = bpviz.trace(f)
+        a.grad = b.grad = None
+        f().backward()
+        for name, t in (("a", a), ("b", b)):
+            if t.grad is not None:
+                close(tr.node(tr.find(name))["grad"], t.grad)
+        assert not [d for d in tr.diagnostics if d.kind == "none_grad"], tr.diagnostics
+
+
+def test_only_detached_leaf_is_diagnosed():
+    a = torch.tensor([0.5, -1.0], requires_grad=True)
+    b = torch.tensor([2.0, 3.0], requires_grad=True)
+    tr = bpviz.trace(lambda: (b.detach() * a).sum())
+    assert tr.node(tr.find("b"))["grad"] is None
+    assert {d.node: d.detail["reason"] for d in tr.diagnostics if d.kind == "none_grad"} == {
+        tr.find("b"): "detached"}
+
+
+def test_gradient_hook_on_leaf_and_parameter_shows_hooked_gradient():
+    torch.manual_seed(5)
+    w = torch.tensor([0.5, -1.0], requires_grad=True)
+    w.register_hook(lambda g: g * 10)
+    x = torch.tensor([1.0, 2.0])
+    lin = nn.Linear(2, 1)
+    lin.weight.register_hook(lambda g: g.clamp(-0.1, 0.1))
+
+    def loss():
+        return (w * x).sum() + (w * w).sum() + lin(x * w).sum() ** 2
+
+    tr = bpviz.trace(loss)
+    loss().backward()
+    close(tr.node(tr.find("w"))["grad"], w.grad)
+    close(tr.node(tr.find("lin.weight"))["grad"], lin.weight.grad)
+    close(tr.node(tr.find("lin.bias"))["grad"], lin.bias.grad)
