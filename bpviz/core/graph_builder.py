@@ -68,6 +68,9 @@ class GraphBuilder:
         self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
+        # Nodes with several outputs of which the graph uses exactly one -> its output_nr:
+        # their value and gradient are that output's (native_group_norm, max with indices).
+        self.used_output: dict[Any, int] = {}
         index = index or scenario.module_index()
         params, buffers = index.params, index.buffers
         self._params = [t for _, t in params.values()]
@@ -91,13 +94,16 @@ class GraphBuilder:
         leaves: list[Any] = []
         shared: set[Any] = set()  # nodes fed by more than one input slot
         ops, pretrace, baseline = self.rec.ops, self.rec.pretrace, self.rec.baseline_seq
+        later_outputs: set[Any] = set()  # nodes whose output 1, 2... feeds another node
         while stack:
             gf = stack.pop()
             self.ops.append(gf)
-            for i, (u, _) in enumerate(gf.next_functions):
+            for i, (u, nr) in enumerate(gf.next_functions):
                 if u is None:
                     self._full.add(gf)  # what it sends to an input without grad: only a hook sees
                     continue
+                if nr:
+                    later_outputs.add(u)
                 edges.append((u, gf, i))
                 if u in seen:
                     shared.add(u)
@@ -108,6 +114,7 @@ class GraphBuilder:
                 else:
                     stack.append(u)
         self.ops.sort(key=lambda n: n._sequence_nr())
+        self._find_used_outputs(later_outputs)
         counts: dict[str, int] = {}
         for rank, gf in enumerate(self.ops):
             node_id = self.loss_id if gf is root else f"op{rank}"
@@ -118,6 +125,20 @@ class GraphBuilder:
         for u, v, i in edges:
             self._add_edge(self.ids[u], self.ids[v], i)
         self._plan_hooks(leaves, shared)
+
+    def _find_used_outputs(self, later_outputs: set[Any]) -> None:
+        """Fill :attr:`used_output` for the nodes with several outputs (known to the recorder,
+        or feeding an output other than the first) whose uses all take one output."""
+        candidates = later_outputs | self.rec.unclear | self.rec.outputs.keys()
+        if not candidates:
+            return
+        used: dict[Any, set[int]] = {}
+        for u, v, i in self._edges:
+            if u in candidates:
+                used.setdefault(u, set()).add(v.next_functions[i][1])
+        for u, nrs in used.items():
+            if len(nrs) == 1:
+                self.used_output[u] = next(iter(nrs))
 
     def _plan_hooks(self, leaves: list[Any], shared: set[Any]) -> None:
         """Choose the op nodes that need a full hook in :meth:`backward`, which sees what they send:
@@ -153,6 +174,8 @@ class GraphBuilder:
         else:
             name = op if counts[op] == 1 else f"{op}_{counts[op]}"
         value = rec.value if rec else None
+        if gf in self.used_output:
+            value = self.rec.outputs.get(gf, {}).get(self.used_output[gf], value)
         self._new_node(node_id, node_record(
             "loss" if node_id == self.loss_id else "op", name, op=op, autograd=autograd,
             module=rec.module if rec else "", shape=tuple(value.shape) if value is not None else (),
@@ -344,6 +367,8 @@ class GraphBuilder:
             outs = grads_out.get(gf)
             if outs and len(outs) == 1:
                 nodes[v]["grad"] = outs[0]
+            elif outs and gf in self.used_output and self.used_output[gf] < len(outs):
+                nodes[v]["grad"] = outs[self.used_output[gf]]
             ins = grads_in.get(gf)
             if ins is None:
                 continue  # no full hook, or it did not run: see below

@@ -1,6 +1,7 @@
 """Torch is the oracle: values and gradients on fan-out, broadcasting, in-place ops, residual
 adds, cross-entropy, weight sharing and pre-trace history."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
@@ -245,3 +246,67 @@ def test_gradient_hook_on_leaf_and_parameter_shows_hooked_gradient():
     close(tr.node(tr.find("w"))["grad"], w.grad)
     close(tr.node(tr.find("lin.weight"))["grad"], lin.weight.grad)
     close(tr.node(tr.find("lin.bias"))["grad"], lin.bias.grad)
+
+
+def _check_every_node(tr, plain_loss):
+    """Every op node has its value (shape included) and torch's gradient, node by node."""
+    from tests.core.oracle import plain_used_output_grads
+
+    for n in tr.forward_order:
+        a, gf = tr.node(n), tr._autograd[n]
+        assert a["value"] is not None and a["shape"] == tuple(a["value"].shape), (n, a["autograd"])
+        saved = getattr(gf, "_saved_result", None)
+        if a["autograd"] in ("SigmoidBackward0", "TanhBackward0"):
+            close(a["value"], saved)
+    plain = plain_used_output_grads(plain_loss)
+    ours = [(tr.node(n)["autograd"], tr.node(n)["grad"]) for n in tr.forward_order]
+    assert [k for k, _ in ours] == [k for k, _ in plain]
+    for (kind, g1), (_, g2) in zip(ours, plain):
+        if g2 is None:
+            continue
+        assert g1 is not None, kind
+        close(g1, g2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.GRUCell(3, 4), lambda: nn.LSTMCell(3, 4), lambda: nn.RNNCell(3, 4),
+    lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+], ids=["GRUCell", "LSTMCell", "RNNCell", "GRU-2-bi", "LSTM-2-bi"])
+def test_fused_recurrent_cells_show_torchs_values_and_gradients(make):
+    torch.manual_seed(6)
+    cell = make()
+    cell_input = torch.randn(2, 3) if "Cell" in type(cell).__name__ else torch.randn(2, 5, 3)
+
+    def loss():
+        out = cell(cell_input)
+        out = out[0] if isinstance(out, tuple) else out
+        return (out ** 2).sum()
+
+    tr = bpviz.trace(loss)
+    cell.zero_grad()
+    loss().backward()
+    for name, p in cell.named_parameters():
+        close(tr.node(tr.find(f"cell.{name}"))["grad"], p.grad)
+    _check_every_node(tr, loss())
+
+
+def test_group_norm_split_and_inplace_on_view_have_values_and_gradients():
+    torch.manual_seed(7)
+    conv = nn.Conv2d(1, 4, 3)
+    gn = nn.GroupNorm(2, 4)
+    lin = nn.Linear(16, 6)
+    x = torch.randn(2, 1, 4, 4)
+    h0 = torch.randn(2, 5, 5, 3)
+    lin2 = nn.Linear(3, 4)
+
+    def loss():
+        h = F.dropout(torch.flatten(gn(conv(x)), 1), 0.0, training=True, inplace=True)
+        h = torch.relu_(torch.flatten(h.view(2, 4, 2, 2), 2)).flatten(1)
+        _first, second = lin(h).split([2, 4], dim=1)
+        m, _ = second.max(dim=1)
+        pooled = F.adaptive_avg_pool2d(lin2(h0).permute(0, 3, 1, 2), 1).flatten(1)
+        return (second ** 2).sum() + m.sum() + pooled.sum()
+
+    tr = bpviz.trace(loss)
+    _check_every_node(tr, loss())
