@@ -310,3 +310,29 @@ def test_group_norm_split_and_inplace_on_view_have_values_and_gradients():
 
     tr = bpviz.trace(loss)
     _check_every_node(tr, loss())
+
+
+def test_reentrant_checkpoint_is_refused_with_a_sentence_non_reentrant_is_exact():
+    from torch.utils.checkpoint import checkpoint
+
+    from bpviz.core.errors import TraceError
+
+    torch.manual_seed(8)
+    lin = nn.Linear(3, 3)
+    x = torch.randn(2, 3, requires_grad=True)
+
+    def reentrant():
+        return checkpoint(lambda h: torch.tanh(lin(h)), x, use_reentrant=True).sum()
+
+    with pytest.raises(TraceError, match=r"A reentrant torch.utils.checkpoint .* cannot be traced.* use_reentrant=False"):
+        bpviz.trace(reentrant)
+
+    def plain_checkpoint():
+        return checkpoint(lambda h: torch.tanh(lin(h)), x, use_reentrant=False).sum()
+
+    tr = bpviz.trace(plain_checkpoint)
+    lin.zero_grad()
+    x.grad = None
+    plain_checkpoint().backward()
+    close(tr.node(tr.find("lin.weight"))["grad"], lin.weight.grad)
+    close(tr.node(tr.find("x"))["grad"], x.grad)
