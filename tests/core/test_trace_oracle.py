@@ -324,7 +324,7 @@ def test_reentrant_checkpoint_is_refused_with_a_sentence_non_reentrant_is_exact(
     def reentrant():
         return checkpoint(lambda h: torch.tanh(lin(h)), x, use_reentrant=True).sum()
 
-    with pytest.raises(TraceError, match=r"A reentrant torch.utils.checkpoint .* cannot be traced.* use_reentrant=False"):
+    with pytest.raises(TraceError, match=r"A reentrant torch.utils.checkpoint .* use_reentrant=False"):
         bpviz.trace(reentrant)
 
     def plain_checkpoint():
