@@ -71,6 +71,10 @@ class GraphBuilder:
         # Nodes with several outputs of which the graph uses exactly one -> its output_nr:
         # their value and gradient are that output's (native_group_norm, max with indices).
         self.used_output: dict[Any, int] = {}
+        # Nodes with several outputs used by different ops -> the output_nrs used; and
+        # (producer, consumer) -> the value of the output that edge carries.
+        self.several_outputs: dict[Any, list[int]] = {}
+        self._edge_outputs: dict[tuple[Any, Any], torch.Tensor] = {}
         index = index or scenario.module_index()
         params, buffers = index.params, index.buffers
         self._params = [t for _, t in params.values()]
@@ -136,9 +140,20 @@ class GraphBuilder:
         for u, v, i in self._edges:
             if u in candidates:
                 used.setdefault(u, set()).add(v.next_functions[i][1])
+        outputs = self.rec.outputs
         for u, nrs in used.items():
             if len(nrs) == 1:
                 self.used_output[u] = next(iter(nrs))
+            else:
+                self.several_outputs[u] = sorted(nrs)
+                # The node shows its first used output; each edge knows its own (Jacobians).
+                if u in outputs and min(nrs) in outputs[u]:
+                    self.used_output[u] = min(nrs)
+        for u, v, i in self._edges:
+            if u in self.several_outputs:
+                value = outputs.get(u, {}).get(v.next_functions[i][1])
+                if value is not None:
+                    self._edge_outputs[u, v] = value
 
     def _plan_hooks(self, leaves: list[Any], shared: set[Any]) -> None:
         """Choose the op nodes that need a full hook in :meth:`backward`, which sees what they send:
@@ -167,7 +182,7 @@ class GraphBuilder:
         autograd = type(gf).__name__
         op = rec.op if rec else re.sub(r"Backward\d*$", "", autograd).lower()
         counts[op] = counts.get(op, 0) + 1
-        if gf in self.op_names:
+        if gf in self.op_names and gf not in self.several_outputs:  # one variable would name them all
             name = self.op_names[gf]
         elif node_id == self.loss_id:
             name = "loss"
@@ -367,7 +382,8 @@ class GraphBuilder:
             outs = grads_out.get(gf)
             if outs and len(outs) == 1:
                 nodes[v]["grad"] = outs[0]
-            elif outs and gf in self.used_output and self.used_output[gf] < len(outs):
+            elif (outs and gf in self.used_output and gf not in self.several_outputs
+                  and self.used_output[gf] < len(outs)):
                 nodes[v]["grad"] = outs[self.used_output[gf]]
             ins = grads_in.get(gf)
             if ins is None:
@@ -430,3 +446,9 @@ class GraphBuilder:
     def autograd_nodes(self) -> dict[str, Any]:
         """Node id -> autograd node, for on-demand Jacobians."""
         return {self.ids[gf]: gf for gf in self.ops}
+
+    def edge_outputs(self) -> dict[tuple[str, str], torch.Tensor]:
+        """(producer id, consumer id) -> the value the edge carries, where the producer has
+        several outputs used by different ops and its node shows only the first."""
+        ids = self.ids
+        return {(ids[u], ids[v]): value for (u, v), value in self._edge_outputs.items()}

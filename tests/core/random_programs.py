@@ -24,6 +24,8 @@ class Program:
     seed: int
     leaves: dict[str, torch.Tensor]
     made: list[tuple[Any, torch.Tensor]] = field(default_factory=list)  # (grad_fn, value at creation)
+    # (grad_fn, output_nr, value) of each output of a multi-output op
+    outputs: list[tuple[Any, int, torch.Tensor]] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
 
 
@@ -43,6 +45,7 @@ def run(p: Program) -> torch.Tensor:
     """Run program ``p`` and return its scalar loss; records every tensor made in ``p.made``."""
     rng = random.Random(p.seed * 7919 + 1)
     p.made.clear()
+    p.outputs.clear()
     p.text.clear()
     pool: list[tuple[str, torch.Tensor]] = list(p.leaves.items())
 
@@ -94,10 +97,15 @@ def run(p: Program) -> torch.Tensor:
                 parts = a.unbind(-1)
                 x, y = parts[0], parts[-1]
             elif m == "var_mean":
+                parts = ()
                 x, y = torch.var_mean(a, dim=-1, correction=0)
             else:
+                parts = ()
                 x, y = a.max(dim=-1)
-                y = y.float()
+            for part in (parts if m in ("chunk", "split", "unbind") else (x, y)):
+                if part.grad_fn is not None:
+                    p.outputs.append((part.grad_fn, part.output_nr, part.detach().clone()))
+            y = y.float() if m == "max" else y
             use = rng.choice(["first", "second", "both"])
             if use == "first":
                 out = x

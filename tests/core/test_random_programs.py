@@ -66,6 +66,16 @@ def check(seed):
             close(got, t.grad)
             assert node not in reasons, (name, reasons[node], program)
     ids = {id(gf): n for n, gf in tr._autograd.items()}
+    for gf, nr, value in p.outputs:  # each edge from a multi-output node carries its output
+        u = ids.get(id(gf))
+        for v in tr.graph.successors(u) if u is not None else ():
+            consumer = tr._autograd.get(v)
+            nrs = {k for f, k in consumer.next_functions if f is gf} if consumer is not None else set()
+            if nrs == {nr}:
+                close(tr.edge_value(u, v), value)
+                if tr.node(u)["grad"] is not None:  # shown only when one output is used
+                    assert len({k for w in tr.graph.successors(u) if w in tr._autograd
+                                for f, k in tr._autograd[w].next_functions if f is gf}) == 1
     for (gf, value), ref_grad in zip(p.made, ref_node_grads):
         node = ids.get(id(gf)) if gf is not None else None
         if node is None:

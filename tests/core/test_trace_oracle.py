@@ -336,3 +336,29 @@ def test_reentrant_checkpoint_is_refused_with_a_sentence_non_reentrant_is_exact(
     plain_checkpoint().backward()
     close(tr.node(tr.find("lin.weight"))["grad"], lin.weight.grad)
     close(tr.node(tr.find("x"))["grad"], x.grad)
+
+
+def test_node_with_several_used_outputs_says_so_and_each_edge_has_its_output():
+    a = torch.arange(10.0).reshape(2, 5).requires_grad_()
+
+    def loss():
+        p, q = a.split([2, 3], dim=1)
+        v, m = torch.var_mean(a, dim=1)
+        return (p * 3).sum() + (q ** 2).sum() + (v * m).sum()
+
+    tr = bpviz.trace(loss)
+    a.grad = None
+    loss().backward()
+    close(tr.node(tr.find("a"))["grad"], a.grad)
+    split = node_by_op(tr, "split")
+    assert tr.node(split)["name"] == "split"
+    close(tr.node(split)["value"], a.detach()[:, :2])
+    assert tr.node(split)["grad"] is None
+    (q_use,) = [v for v in tr.graph.successors(split) if tr.node(v)["op"] == "pow"]
+    close(tr.edge_value(split, q_use), a.detach()[:, 2:])
+    q = a.detach()[:, 2:]
+    expected = torch.autograd.functional.jacobian(lambda t: t ** 2, q)
+    close(tr.jacobian(split, q_use), expected)
+    notes = {d.node: d.message for d in tr.diagnostics if d.kind == "several_outputs"}
+    assert set(notes) == {split, node_by_op(tr, "var_mean")}
+    assert "2 outputs used by different ops" in notes[split]
