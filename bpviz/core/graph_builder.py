@@ -65,6 +65,7 @@ class GraphBuilder:
         self._op_order: list[Any] = []             # autograd op nodes as autograd started them
         self._edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
         self._full: set[Any] = set()             # op nodes that get a hook seeing what they send
+        self._copy_sent: set[Any] = set()        # of those, nodes whose sent gradients a hook may change
         self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
@@ -160,10 +161,13 @@ class GraphBuilder:
         all but those whose every input is fed by them alone and received exactly what they sent
         (a recorded op with one output and no hook, a leaf without hook, returned by autograd)."""
         opaque = set(shared)  # nodes whose received gradient may not be what one node sent
+        hooked = set(self.rec.hooked)  # tensor hooks run on what their consumers sent
         leaf_of: dict[str, Any] = {}
         for u in leaves:
             t = self.leaf_tensors.get(self.ids[u]) if _is_accumulate(u) else None
             first = leaf_of.setdefault(self.ids[u], u)  # two leaves of one tensor (.data reset)
+            if t is not None and t._backward_hooks:
+                hooked.add(u)
             if t is None or not t.requires_grad or t._backward_hooks or first is not u:
                 opaque.update((u, first))
         ops, unclear, full = self.rec.ops, self.rec.unclear, self._full
@@ -176,6 +180,8 @@ class GraphBuilder:
         for u, v, _ in self._edges:
             if u in opaque:
                 full.add(v)
+            if u in hooked:  # a hook may change in place what v sent (g.mul_(2)): copy it
+                self._copy_sent.add(v)
 
     def _add_op(self, node_id: str, gf: Any, counts: dict[str, int]) -> None:
         rec = self.rec.ops.get(gf)
@@ -362,7 +368,11 @@ class GraphBuilder:
         self._fill_grads()
 
     def _hook(self, gf: Any) -> Callable[[_Grads, _Grads], None]:
+        copy = gf in self._copy_sent
+
         def hook(grad_inputs: _Grads, grad_outputs: _Grads) -> None:
+            if copy:
+                grad_inputs = tuple(g.clone() if g is not None else None for g in grad_inputs)
             self.grads_in[gf] = grad_inputs
             self.grads_out[gf] = grad_outputs  # all outputs' gradients, not just the first
         return hook

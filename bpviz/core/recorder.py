@@ -400,6 +400,7 @@ class Recorder(TorchFunctionMode):
             t = entry[0]
             if t._backward_hooks:
                 self.rec.unclear.add(gf)
+                self.rec.hooked.add(gf)
             if entry[1] is None and len(entry) > 3 and entry[3].is_contiguous():
                 # Equal to a clone of the transposed view (values and strides), without a
                 # second copy of the weight: its leaf node shows the same snapshot.

@@ -20,11 +20,12 @@ def plain(seed):
     """Leaf gradients, and each recorded op's output gradient, from a plain backward()."""
     p = rp.make(seed)
     loss = rp.run(p)
-    got = {}
+    got, sent = {}, {}
 
     def hook_for(gf):
         def hook(grad_inputs, grad_outputs):
             got[gf] = grad_outputs[0]
+            sent[gf] = tuple(g.clone() if g is not None else None for g in grad_inputs)
         return hook
 
     handles = [gf.register_hook(hook_for(gf)) for gf, _ in p.made if gf is not None]
@@ -32,7 +33,7 @@ def plain(seed):
         loss.backward()
     for h in handles:
         h.remove()
-    node_grads = [got.get(gf) if gf is not None else None for gf, _ in p.made]
+    node_grads = [(got.get(gf), sent.get(gf)) if gf is not None else (None, None) for gf, _ in p.made]
     return p, loss.detach(), node_grads
 
 
@@ -76,10 +77,16 @@ def check(seed):
                 if tr.node(u)["grad"] is not None:  # shown only when one output is used
                     assert len({k for w in tr.graph.successors(u) if w in tr._autograd
                                 for f, k in tr._autograd[w].next_functions if f is gf}) == 1
-    for (gf, value), ref_grad in zip(p.made, ref_node_grads):
+    for (gf, value), (ref_grad, ref_sent) in zip(p.made, ref_node_grads):
         node = ids.get(id(gf)) if gf is not None else None
         if node is None:
             continue
+        for u in tr.graph.predecessors(node):  # each edge carries what torch's node sent
+            edge = tr.edge(u, node)
+            if edge["index"] and not edge["detached"] and ref_sent is not None:
+                parts = [ref_sent[i] for i in edge["index"] if ref_sent[i] is not None]
+                if parts:
+                    close(edge["grad"], sum(parts[1:], parts[0]))
         a = tr.node(node)
         assert a["value"] is not None, (node, a["autograd"], program)
         close(a["value"], value)

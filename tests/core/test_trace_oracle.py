@@ -362,3 +362,23 @@ def test_node_with_several_used_outputs_says_so_and_each_edge_has_its_output():
     notes = {d.node: d.message for d in tr.diagnostics if d.kind == "several_outputs"}
     assert set(notes) == {split, node_by_op(tr, "var_mean")}
     assert "2 outputs used by different ops" in notes[split]
+
+
+def test_in_place_gradient_hook_changes_the_node_not_what_the_edge_sent():
+    w = torch.tensor([0.5, -1.0], requires_grad=True)
+    w.register_hook(lambda g: g.mul_(10))
+    x = torch.tensor([1.0, 2.0])
+
+    def loss():
+        h = w * x
+        h.register_hook(lambda g: g.clamp_(max=0.5))
+        return (h * 3).sum()
+
+    tr = bpviz.trace(loss)
+    loss().backward()
+    wn = tr.find("w")
+    close(tr.node(wn)["grad"], w.grad)  # [5, 10]: the hooks' work
+    (mul,) = tr.graph.successors(wn)
+    close(tr.edge(wn, mul)["grad"], torch.tensor([0.5, 1.0]))  # what w * x sent: x * 0.5
+    (times3,) = tr.graph.successors(mul)
+    close(tr.edge(mul, times3)["grad"], torch.tensor([3.0, 3.0]))  # before h's hook clamped it
