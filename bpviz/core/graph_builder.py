@@ -180,8 +180,12 @@ class GraphBuilder:
         for u, v, _ in self._edges:
             if u in opaque:
                 full.add(v)
-            if u in hooked:  # a hook may change in place what v sent (g.mul_(2)): copy it
-                self._copy_sent.add(v)
+        if hooked:
+            # A hook may change its gradient in place (g.mul_(2)), and autograd passes one
+            # tensor through several nodes (add sends what it got): every node keeps a copy of
+            # what it got and sent, as it ran. Only passes with tensor hooks pay for this.
+            full.update(self.ops)
+            self._copy_sent.update(self.ops)
 
     def _add_op(self, node_id: str, gf: Any, counts: dict[str, int]) -> None:
         rec = self.rec.ops.get(gf)
@@ -373,6 +377,7 @@ class GraphBuilder:
         def hook(grad_inputs: _Grads, grad_outputs: _Grads) -> None:
             if copy:
                 grad_inputs = tuple(g.clone() if g is not None else None for g in grad_inputs)
+                grad_outputs = tuple(g.clone() if g is not None else None for g in grad_outputs)
             self.grads_in[gf] = grad_inputs
             self.grads_out[gf] = grad_outputs  # all outputs' gradients, not just the first
         return hook

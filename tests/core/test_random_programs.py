@@ -24,7 +24,7 @@ def plain(seed):
 
     def hook_for(gf):
         def hook(grad_inputs, grad_outputs):
-            got[gf] = grad_outputs[0]
+            got[gf] = grad_outputs[0].clone() if grad_outputs[0] is not None else None
             sent[gf] = tuple(g.clone() if g is not None else None for g in grad_inputs)
         return hook
 
