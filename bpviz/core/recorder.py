@@ -314,7 +314,8 @@ class Recorder(TorchFunctionMode):
             t = entry[0]
             base: torch.Tensor | None = t._base if t._is_view() else None
             gf = base.grad_fn if base is not None else None
-            if base is not None and gf is not None and gf not in ops:
+            if (base is not None and gf is not None and gf not in ops
+                    and gf._sequence_nr() >= self.rec.baseline_seq):  # not pre-trace history
                 base_entry = [base, None, entry[2]]
                 ops[gf] = OpRecord(name, module, base, entry[2])
                 self._pending.append((gf, base_entry))
