@@ -192,14 +192,15 @@ class GraphBuilder:
         autograd = type(gf).__name__
         op = rec.op if rec else re.sub(r"Backward\d*$", "", autograd).lower()
         counts[op] = counts.get(op, 0) + 1
-        if gf in self.op_names and gf not in self.several_outputs:  # one variable would name them all
+        several = self.several_outputs
+        if gf in self.op_names and not (several and gf in several):  # one variable would name them all
             name = self.op_names[gf]
         elif node_id == self.loss_id:
             name = "loss"
         else:
             name = op if counts[op] == 1 else f"{op}_{counts[op]}"
         value = rec.value if rec else None
-        if gf in self.used_output:
+        if self.used_output and gf in self.used_output:
             value = self.rec.outputs.get(gf, {}).get(self.used_output[gf], value)
         self._new_node(node_id, node_record(
             "loss" if node_id == self.loss_id else "op", name, op=op, autograd=autograd,

@@ -91,7 +91,7 @@ class _Dispatch(TorchDispatchMode):
         # the tensor ends with the in-place op's node; the entry made before it must get the
         # node it made, with the value from that moment. Empty unless something was mutated.
         self.pinned: dict[int, Any] = {}
-        self.mutated = False  # an in-place op ran since the function mode last looked
+        self.mutated: list[bool] = []  # non-empty: an in-place op ran since the function mode looked
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -127,7 +127,7 @@ class _Dispatch(TorchDispatchMode):
         for name, arg in kwargs.items():
             if isinstance(arg, torch.Tensor) and name == "out":
                 written.add(arg.untyped_storage().data_ptr())
-        self.mutated = True
+        self.mutated.append(True)
         pinned = self.pinned
         for entry in self.buffer:
             if entry[1] is None and entry[0].untyped_storage().data_ptr() in written:
@@ -217,6 +217,8 @@ class Recorder(TorchFunctionMode):
         self._scopes = ModuleScopes(module_names, modules)
         self._scope = self._scopes.stack  # the innermost running module's name is last
         self._dispatch = _Dispatch(self._buffer, self._recorded)
+        self._pinned = self._dispatch.pinned  # the same objects, one attribute lookup fewer per call
+        self._mutated = self._dispatch.mutated
 
     # -- context management -------------------------------------------------------------
     def __enter__(self) -> Recorder:
@@ -275,7 +277,7 @@ class Recorder(TorchFunctionMode):
             final = set()
         ops = self.rec.ops
         main = None
-        pinned = self._dispatch.pinned
+        pinned = self._pinned
         for entry in new:
             t = entry[0]
             gf = pinned.pop(id(entry), t.grad_fn) if pinned else t.grad_fn
@@ -297,8 +299,8 @@ class Recorder(TorchFunctionMode):
                 self._extra.append((gf, entry))
                 if entry[1] is None:
                     self._recorded.append(entry)
-        if self._dispatch.mutated:
-            self._dispatch.mutated = False
+        if self._mutated:
+            self._mutated.clear()
             self._record_bases(new, name, module)
         if func is _DETACH and args and isinstance(out, torch.Tensor):
             self.rec.detached[id(out)] = (out, args[0])
@@ -341,7 +343,7 @@ class Recorder(TorchFunctionMode):
         # autograd.Function's forward that later got the Function's node: they get their
         # value here, named after the node (SqBackward -> sq).
         scope = self._scope[-1] if self._scope else ""
-        pinned = self._dispatch.pinned
+        pinned = self._pinned
         for entry, module in [(e, scope) for e in self._buffer] + self._unowned:
             gf = pinned.pop(id(entry), entry[0].grad_fn) if pinned else entry[0].grad_fn
             if gf is not None and gf not in self.rec.ops:
@@ -406,14 +408,17 @@ class Recorder(TorchFunctionMode):
                 # Equal to a clone of the transposed view (values and strides), without a
                 # second copy of the weight: its leaf node shows the same snapshot.
                 rec.value = self.rec.snapshot(entry[3]).t()
+            elif entry[1] is None:  # what _value does, inline: this runs for every node
+                rec.value = t.detach().clone() if (t._is_view() or t.is_leaf) else t.detach()
             else:
-                rec.value = self._value(entry)
+                rec.value = entry[1]
             if outputs and gf in outputs:
                 outputs[gf].setdefault(t.output_nr, rec.value)
         self._pending.clear()
         self._extra.clear()
         self._recorded.clear()
         self._dispatch.by_storage.clear()
-        self._dispatch.pinned.clear()
+        self._pinned.clear()
+        self._mutated.clear()
         self._dispatch.indexed = 0
         self._buffer.clear()
