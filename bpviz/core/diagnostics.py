@@ -118,6 +118,16 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
                                   f"{thresholds.vanishing:g} (vanishing); try ReLU, residual connections "
                                   "or normalisation.", {"norm": norm}))
     out.extend(_dead_relus(trace))
+    for gf, nrs in builder.several_outputs.items():
+        several = builder.ids.get(gf)
+        if several is None:
+            continue
+        a = node_dict(g)[several]
+        first = "output " + str(nrs[0]) + "'s value" if a["value"] is not None else "no value"
+        out.append(Diagnostic(
+            "several_outputs", several, f"{a['name']} ({a['op']}) has {len(nrs)} outputs used by different "
+            f"ops: its node shows {first} and no gradient of its own (torch keeps one per output); "
+            "each out-edge carries its own output's gradient.", {"outputs": nrs}))
     return out
 
 

@@ -36,6 +36,12 @@ _TORCH_HINTS = (
         "torch.no_grad() or use an out-of-place op",
     ),
     (
+        "When use_reentrant=True, torch.utils.checkpoint is incompatible",
+        "a reentrant torch.utils.checkpoint (torch's default when use_reentrant is not passed) "
+        "cannot be traced: its ops stay hidden from autograd until backward; pass "
+        "use_reentrant=False to checkpoint(), which bpviz traces exactly",
+    ),
+    (
         "does not require grad and does not have a grad_fn",
         "the loss does not depend on anything that requires grad; set requires_grad=True on "
         "the tensors to differentiate",

@@ -65,9 +65,17 @@ class GraphBuilder:
         self._op_order: list[Any] = []             # autograd op nodes as autograd started them
         self._edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
         self._full: set[Any] = set()             # op nodes that get a hook seeing what they send
+        self._copy_sent: set[Any] = set()        # of those, nodes whose sent gradients a hook may change
         self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
+        # Nodes with several outputs of which the graph uses exactly one -> its output_nr:
+        # their value and gradient are that output's (native_group_norm, max with indices).
+        self.used_output: dict[Any, int] = {}
+        # Nodes with several outputs used by different ops -> the output_nrs used; and
+        # (producer, consumer) -> the value of the output that edge carries.
+        self.several_outputs: dict[Any, list[int]] = {}
+        self._edge_outputs: dict[tuple[Any, Any], torch.Tensor] = {}
         index = index or scenario.module_index()
         params, buffers = index.params, index.buffers
         self._params = [t for _, t in params.values()]
@@ -91,13 +99,16 @@ class GraphBuilder:
         leaves: list[Any] = []
         shared: set[Any] = set()  # nodes fed by more than one input slot
         ops, pretrace, baseline = self.rec.ops, self.rec.pretrace, self.rec.baseline_seq
+        later_outputs: set[Any] = set()  # nodes whose output 1, 2... feeds another node
         while stack:
             gf = stack.pop()
             self.ops.append(gf)
-            for i, (u, _) in enumerate(gf.next_functions):
+            for i, (u, nr) in enumerate(gf.next_functions):
                 if u is None:
                     self._full.add(gf)  # what it sends to an input without grad: only a hook sees
                     continue
+                if nr:
+                    later_outputs.add(u)
                 edges.append((u, gf, i))
                 if u in seen:
                     shared.add(u)
@@ -108,6 +119,7 @@ class GraphBuilder:
                 else:
                     stack.append(u)
         self.ops.sort(key=lambda n: n._sequence_nr())
+        self._find_used_outputs(later_outputs)
         counts: dict[str, int] = {}
         for rank, gf in enumerate(self.ops):
             node_id = self.loss_id if gf is root else f"op{rank}"
@@ -119,15 +131,43 @@ class GraphBuilder:
             self._add_edge(self.ids[u], self.ids[v], i)
         self._plan_hooks(leaves, shared)
 
+    def _find_used_outputs(self, later_outputs: set[Any]) -> None:
+        """Fill :attr:`used_output` for the nodes with several outputs (known to the recorder,
+        or feeding an output other than the first) whose uses all take one output."""
+        candidates = later_outputs | self.rec.unclear | self.rec.outputs.keys()
+        if not candidates:
+            return
+        used: dict[Any, set[int]] = {}
+        for u, v, i in self._edges:
+            if u in candidates:
+                used.setdefault(u, set()).add(v.next_functions[i][1])
+        outputs = self.rec.outputs
+        for u, nrs in used.items():
+            if len(nrs) == 1:
+                self.used_output[u] = next(iter(nrs))
+            else:
+                self.several_outputs[u] = sorted(nrs)
+                # The node shows its first used output; each edge knows its own (Jacobians).
+                if u in outputs and min(nrs) in outputs[u]:
+                    self.used_output[u] = min(nrs)
+        for u, v, i in self._edges:
+            if u in self.several_outputs:
+                value = outputs.get(u, {}).get(v.next_functions[i][1])
+                if value is not None:
+                    self._edge_outputs[u, v] = value
+
     def _plan_hooks(self, leaves: list[Any], shared: set[Any]) -> None:
         """Choose the op nodes that need a full hook in :meth:`backward`, which sees what they send:
         all but those whose every input is fed by them alone and received exactly what they sent
         (a recorded op with one output and no hook, a leaf without hook, returned by autograd)."""
         opaque = set(shared)  # nodes whose received gradient may not be what one node sent
+        hooked = set(self.rec.hooked)  # tensor hooks run on what their consumers sent
         leaf_of: dict[str, Any] = {}
         for u in leaves:
             t = self.leaf_tensors.get(self.ids[u]) if _is_accumulate(u) else None
             first = leaf_of.setdefault(self.ids[u], u)  # two leaves of one tensor (.data reset)
+            if t is not None and t._backward_hooks:
+                hooked.add(u)
             if t is None or not t.requires_grad or t._backward_hooks or first is not u:
                 opaque.update((u, first))
         ops, unclear, full = self.rec.ops, self.rec.unclear, self._full
@@ -140,19 +180,28 @@ class GraphBuilder:
         for u, v, _ in self._edges:
             if u in opaque:
                 full.add(v)
+        if hooked:
+            # A hook may change its gradient in place (g.mul_(2)), and autograd passes one
+            # tensor through several nodes (add sends what it got): every node keeps a copy of
+            # what it got and sent, as it ran. Only passes with tensor hooks pay for this.
+            full.update(self.ops)
+            self._copy_sent.update(self.ops)
 
     def _add_op(self, node_id: str, gf: Any, counts: dict[str, int]) -> None:
         rec = self.rec.ops.get(gf)
         autograd = type(gf).__name__
         op = rec.op if rec else re.sub(r"Backward\d*$", "", autograd).lower()
         counts[op] = counts.get(op, 0) + 1
-        if gf in self.op_names:
+        several = self.several_outputs
+        if gf in self.op_names and not (several and gf in several):  # one variable would name them all
             name = self.op_names[gf]
         elif node_id == self.loss_id:
             name = "loss"
         else:
             name = op if counts[op] == 1 else f"{op}_{counts[op]}"
         value = rec.value if rec else None
+        if self.used_output and gf in self.used_output:
+            value = self.rec.outputs.get(gf, {}).get(self.used_output[gf], value)
         self._new_node(node_id, node_record(
             "loss" if node_id == self.loss_id else "op", name, op=op, autograd=autograd,
             module=rec.module if rec else "", shape=tuple(value.shape) if value is not None else (),
@@ -228,7 +277,9 @@ class GraphBuilder:
         # No gradient can flow along a data edge, so it carries no autograd input index.
         if not self.graph.has_edge(u, v):
             self.graph.add_edge(u, v, **edge_record([], detached=detached))
-        elif detached:
+        elif detached and not self.graph.edges[u, v]["index"]:
+            # Only a data edge becomes detached: in a.detach() * a the edge also carries a's
+            # gradient through its other use, which must keep flowing.
             self.graph.edges[u, v]["detached"] = True
 
     def attach_data_nodes(self) -> None:
@@ -250,9 +301,9 @@ class GraphBuilder:
             if source.grad_fn is not None and source.grad_fn in self.ids:
                 src = self.ids[source.grad_fn]
             else:
+                # Whether the leaf gets no gradient at all (it may reach the loss another way
+                # too) is known after the backward pass: add_unreached_trainables says why.
                 src = self._add_tensor_leaf(source)
-                if source.requires_grad:
-                    self.none_grad.setdefault(src, "detached")
             self._add_data_edge(src, consumer, detached=True)
             return
         if id(value) in self._param_ids:
@@ -322,7 +373,12 @@ class GraphBuilder:
         self._fill_grads()
 
     def _hook(self, gf: Any) -> Callable[[_Grads, _Grads], None]:
+        copy = gf in self._copy_sent
+
         def hook(grad_inputs: _Grads, grad_outputs: _Grads) -> None:
+            if copy:
+                grad_inputs = tuple(g.clone() if g is not None else None for g in grad_inputs)
+                grad_outputs = tuple(g.clone() if g is not None else None for g in grad_outputs)
             self.grads_in[gf] = grad_inputs
             self.grads_out[gf] = grad_outputs  # all outputs' gradients, not just the first
         return hook
@@ -342,6 +398,9 @@ class GraphBuilder:
             outs = grads_out.get(gf)
             if outs and len(outs) == 1:
                 nodes[v]["grad"] = outs[0]
+            elif (outs and gf in self.used_output and gf not in self.several_outputs
+                  and self.used_output[gf] < len(outs)):
+                nodes[v]["grad"] = outs[self.used_output[gf]]
             ins = grads_in.get(gf)
             if ins is None:
                 continue  # no full hook, or it did not run: see below
@@ -356,12 +415,16 @@ class GraphBuilder:
                 edge = succ[ids[u]][ids[v]]
                 if not edge["detached"]:
                     edge["grad"] = self.received(u)
-        # Leaves: the sum of what every use sent back; complete after their last consumer ran.
+        # Leaves: what autograd returned for them, which is what torch's .grad gets, after
+        # the tensor's own gradient hooks (w.register_hook); else the sum of what every use
+        # sent back. Complete after their last consumer ran.
         remaining = {}
+        leaf_grads = self.leaf_grads
         for n, a in nodes.items():
             if a["kind"] not in ("op", "loss"):
                 parts = [e["grad"] for e in succ[n].values() if e["grad"] is not None]
-                a["grad"] = sum(parts[1:], parts[0]) if parts else None
+                grad = leaf_grads.get(n)
+                a["grad"] = grad if grad is not None else sum(parts[1:], parts[0]) if parts else None
                 if parts:
                     remaining[n] = len(parts)
         order = []
@@ -399,3 +462,9 @@ class GraphBuilder:
     def autograd_nodes(self) -> dict[str, Any]:
         """Node id -> autograd node, for on-demand Jacobians."""
         return {self.ids[gf]: gf for gf in self.ops}
+
+    def edge_outputs(self) -> dict[tuple[str, str], torch.Tensor]:
+        """(producer id, consumer id) -> the value the edge carries, where the producer has
+        several outputs used by different ops and its node shows only the first."""
+        ids = self.ids
+        return {(ids[u], ids[v]): value for (u, v), value in self._edge_outputs.items()}

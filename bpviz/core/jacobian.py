@@ -21,7 +21,7 @@ def edge_jacobian(trace: Trace, u: str, v: str, max_elements: int = 65536) -> to
     gf = trace._autograd.get(v)
     edge = trace.graph.edges[u, v]
     v_val = trace.graph.nodes[v]["value"]
-    u_val = trace.graph.nodes[u]["value"]
+    u_val = trace.edge_value(u, v)
     if gf is None or v_val is None or u_val is None or not edge["index"] or edge["detached"]:
         return None
     if v_val.numel() * u_val.numel() > max_elements:

@@ -86,6 +86,12 @@ class _Dispatch(TorchDispatchMode):
         # a storage lookup costs more than the rest of recording an entry.
         self.by_storage: dict[int, list[_Entry]] = {}
         self.indexed = 0
+        # id(buffered entry) -> its tensor's grad_fn just before an in-place op first wrote
+        # its storage. Inside one call (gru_cell runs unsafe_split, add_, sigmoid_ in C++)
+        # the tensor ends with the in-place op's node; the entry made before it must get the
+        # node it made, with the value from that moment. Empty unless something was mutated.
+        self.pinned: dict[int, Any] = {}
+        self.mutated: list[bool] = []  # non-empty: an in-place op ran since the function mode looked
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -121,9 +127,12 @@ class _Dispatch(TorchDispatchMode):
         for name, arg in kwargs.items():
             if isinstance(arg, torch.Tensor) and name == "out":
                 written.add(arg.untyped_storage().data_ptr())
+        self.mutated.append(True)
+        pinned = self.pinned
         for entry in self.buffer:
             if entry[1] is None and entry[0].untyped_storage().data_ptr() in written:
                 entry[1] = entry[0].detach().clone()
+                pinned[id(entry)] = entry[0].grad_fn
         for entry in self.recorded[self.indexed:]:
             if entry[1] is None:
                 self.by_storage.setdefault(entry[0].untyped_storage().data_ptr(), []).append(entry)
@@ -203,10 +212,13 @@ class Recorder(TorchFunctionMode):
         self._buffer: list[_Entry] = []
         self._pending: list[tuple[Any, _Entry]] = []  # (autograd node, entry)
         self._recorded: list[_Entry] = []  # entries whose value may need a snapshot before an in-place op
+        self._extra: list[tuple[Any, _Entry]] = []  # (autograd node, entry of a further output)
         self._unowned: list[tuple[_Entry, str]] = []  # outputs made with grad off, e.g. inside a custom Function
         self._scopes = ModuleScopes(module_names, modules)
         self._scope = self._scopes.stack  # the innermost running module's name is last
         self._dispatch = _Dispatch(self._buffer, self._recorded)
+        self._pinned = self._dispatch.pinned  # the same objects, one attribute lookup fewer per call
+        self._mutated = self._dispatch.mutated
 
     # -- context management -------------------------------------------------------------
     def __enter__(self) -> Recorder:
@@ -265,9 +277,10 @@ class Recorder(TorchFunctionMode):
             final = set()
         ops = self.rec.ops
         main = None
+        pinned = self._pinned
         for entry in new:
             t = entry[0]
-            gf = t.grad_fn
+            gf = pinned.pop(id(entry), t.grad_fn) if pinned else t.grad_fn
             if gf is None:
                 if not torch.is_grad_enabled():
                     self._unowned.append((entry, module))  # maybe a custom Function's output
@@ -283,11 +296,32 @@ class Recorder(TorchFunctionMode):
                     self._recorded.append(entry)
             else:
                 self.rec.unclear.add(gf)  # a second output of the same node
+                self._extra.append((gf, entry))
+                if entry[1] is None:
+                    self._recorded.append(entry)
+        if self._mutated:
+            self._mutated.clear()
+            self._record_bases(new, name, module)
         if func is _DETACH and args and isinstance(out, torch.Tensor):
             self.rec.detached[id(out)] = (out, args[0])
         if main is not None:
             self._record_args(main, name, args, kwargs, tensors)
         return out
+
+    def _record_bases(self, new: list[_Entry], name: str, module: str) -> None:
+        # An in-place op on a view (relu_ or dropout_ after flatten) gives the view's base a
+        # new node (CopySlices) that no output of the call carries: its value is the base.
+        ops = self.rec.ops
+        for entry in new:
+            t = entry[0]
+            base: torch.Tensor | None = t._base if t._is_view() else None
+            gf = base.grad_fn if base is not None else None
+            if (base is not None and gf is not None and gf not in ops
+                    and gf._sequence_nr() >= self.rec.baseline_seq):  # not pre-trace history
+                base_entry = [base, None, entry[2]]
+                ops[gf] = OpRecord(name, module, base, entry[2])
+                self._pending.append((gf, base_entry))
+                self._recorded.append(base_entry)
 
     def _find_closure_frame(self) -> None:
         # Reading the stack disturbs nobody; a profile hook would replace a profiler's own
@@ -309,14 +343,16 @@ class Recorder(TorchFunctionMode):
         # autograd.Function's forward that later got the Function's node: they get their
         # value here, named after the node (SqBackward -> sq).
         scope = self._scope[-1] if self._scope else ""
+        pinned = self._pinned
         for entry, module in [(e, scope) for e in self._buffer] + self._unowned:
-            gf = entry[0].grad_fn
+            gf = pinned.pop(id(entry), entry[0].grad_fn) if pinned else entry[0].grad_fn
             if gf is not None and gf not in self.rec.ops:
                 op = type(gf).__name__.removesuffix("Backward").rsplit("Backward", 1)[0].lower()
                 self.rec.ops[gf] = OpRecord(op or "function", module, entry[0], entry[2])
                 self._pending.append((gf, entry))
             elif gf is not None:
                 self.rec.unclear.add(gf)
+                self._extra.append((gf, entry))
         self._buffer.clear()
         self._unowned.clear()
 
@@ -347,25 +383,42 @@ class Recorder(TorchFunctionMode):
         if data:
             self.rec.data_args.setdefault(main, []).extend(data)
 
+    @staticmethod
+    def _value(entry: _Entry) -> torch.Tensor:
+        """The value an entry's node showed when it was made (its clone before an in-place op)."""
+        if entry[1] is not None:
+            return entry[1]  # type: ignore[no-any-return]  # entries are untyped lists
+        t = entry[0]
+        return t.detach().clone() if (t._is_view() or t.is_leaf) else t.detach()  # type: ignore[no-any-return]
+
     def _finish(self) -> None:
         self._adopt_orphans()
         # Values still shared with live tensors (views of parameters, say) are snapshotted now,
         # so later optimiser steps cannot change what the trace shows.
+        outputs = self.rec.outputs
+        for gf, entry in self._extra:
+            outputs.setdefault(gf, {})[entry[0].output_nr] = self._value(entry)
         for gf, entry in self._pending:
             rec = self.rec.ops[gf]
             t = entry[0]
             if t._backward_hooks:
                 self.rec.unclear.add(gf)
+                self.rec.hooked.add(gf)
             if entry[1] is None and len(entry) > 3 and entry[3].is_contiguous():
                 # Equal to a clone of the transposed view (values and strides), without a
                 # second copy of the weight: its leaf node shows the same snapshot.
                 rec.value = self.rec.snapshot(entry[3]).t()
-            elif entry[1] is None:
+            elif entry[1] is None:  # what _value does, inline: this runs for every node
                 rec.value = t.detach().clone() if (t._is_view() or t.is_leaf) else t.detach()
             else:
                 rec.value = entry[1]
+            if outputs and gf in outputs:
+                outputs[gf].setdefault(t.output_nr, rec.value)
         self._pending.clear()
+        self._extra.clear()
         self._recorded.clear()
         self._dispatch.by_storage.clear()
+        self._pinned.clear()
+        self._mutated.clear()
         self._dispatch.indexed = 0
         self._buffer.clear()

@@ -41,6 +41,10 @@ class Recording:
     # Nodes whose gradient is not simply what their one consumer sent: the grad_fn of several
     # outputs (split, var_mean), or of an output given a gradient hook (t.register_hook).
     unclear: set[Any] = field(default_factory=set)
+    # Nodes whose output tensor has a gradient hook (a hook may change its gradient in place).
+    hooked: set[Any] = field(default_factory=set)
+    # Nodes with several outputs seen (chunk, var_mean, native_group_norm): output_nr -> value.
+    outputs: dict[Any, dict[int, torch.Tensor]] = field(default_factory=dict)
     # id(tensor) -> (tensor, its clone at the end of the forward pass), shared by the nodes
     # that show it: a weight's leaf and the transposed weight F.linear made of it.
     snapshots: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)

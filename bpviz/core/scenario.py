@@ -13,6 +13,7 @@ Optional: ``title`` (str), ``lr`` (float, the learning rate of the update step).
 from __future__ import annotations
 
 import copy
+import math
 import os
 import traceback
 from collections.abc import Callable
@@ -282,8 +283,8 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
     doc = (ns.get("__doc__") or "").strip()
     title = str(ns.get("title") or (doc.splitlines()[0] if doc else short))
     lr = ns.get("lr", DEFAULT_LR)
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
-        raise ScenarioError(f"{short}: lr must be a positive number, got {lr!r}.")
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not 0 < lr < math.inf:
+        raise ScenarioError(f"{short}: lr must be a positive finite number, got {lr!r}.")
     common: dict[str, Any] = {"title": title, "source": spec, "description": doc, "lr": float(lr), "namespace": ns}
     closure = ns.get("loss")
     if callable(closure) and not isinstance(closure, nn.Module):

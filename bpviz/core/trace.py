@@ -115,6 +115,7 @@ def _trace(scenario: Scenario, thresholds: Thresholds | None) -> Trace:
         lr=scenario.lr,
         module_titles=module_titles(index.names, index.modules),
         _autograd=builder.autograd_nodes(),
+        _edge_values=builder.edge_outputs(),
     )
     tr.diagnostics = diagnose(tr, builder, thresholds or Thresholds())
     return tr

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import torch
 
 KINDS = ("input", "param", "constant", "op", "loss")
-DIAGNOSTIC_KINDS = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu")
+DIAGNOSTIC_KINDS = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu", "several_outputs")
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,19 @@ class Trace:
     module_titles: dict[str, str] = field(default_factory=dict)
     # Autograd nodes kept (with retained saved tensors) for on-demand dense Jacobians.
     _autograd: dict[str, Any] = field(default_factory=dict, repr=False)
+    # (u, v) -> the value edge u -> v carries where u has several outputs used by different
+    # ops (chunk, var_mean) and u's node shows only the first used one.
+    _edge_values: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     def node(self, node_id: str) -> NodeRecord:
         """The record of one node."""
         return cast(NodeRecord, self.graph.nodes[node_id])
+
+    def edge_value(self, u: str, v: str) -> torch.Tensor | None:
+        """The value that flows along edge u -> v: u's value, or, where u has several outputs
+        used by different ops (``a, b = x.chunk(2)``), the output this edge carries."""
+        value = self._edge_values.get((u, v))
+        return value if value is not None else self.graph.nodes[u]["value"]  # type: ignore[no-any-return]
 
     def edge(self, u: str, v: str) -> EdgeRecord:
         """The record of one edge."""

@@ -142,6 +142,11 @@ def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size:
             loss = "cross_entropy"
     label = f"the dataset '{data.name}'"
     if loss is None:
+        assert scenario.loss_fn is not None  # without one, a loss was chosen above
+        if _is_bce(scenario.loss_fn):
+            _check_bce_targets(data.y, label, "the scenario's loss_fn (binary cross-entropy)")
+            if data.y_val is not None:
+                _check_bce_targets(data.y_val, label, "the scenario's loss_fn (binary cross-entropy)")
         target = _reshape_target(data.y.to(dtype), out, label, "the scenario's loss_fn")
         val_target = None if data.y_val is None else _reshape_target(data.y_val.to(dtype), out, label, "")
         assert scenario.loss_fn is not None  # without one, a loss was chosen above
@@ -180,12 +185,30 @@ def _target_for(loss: str, y: torch.Tensor, out: torch.Tensor, label: str, n_cla
                 f"{flat.max().item():g}; fix the labels or the model's last layer."
             )
         return flat.long()
-    if loss == "bce" and (bool(y.min() < 0) or bool(y.max() > 1)):
+    if loss == "bce":
+        _check_bce_targets(y, label, "bce")
+    return _reshape_target(y, out, label, loss)
+
+
+_BCE_FNS = (F.binary_cross_entropy_with_logits, F.binary_cross_entropy)
+
+
+def _is_bce(fn: Any) -> bool:
+    """Is ``fn`` torch's binary cross-entropy (function or module), whose targets must be in 0..1?"""
+    if isinstance(fn, (nn.BCEWithLogitsLoss, nn.BCELoss)):
+        return True
+    try:
+        return fn in _BCE_FNS
+    except TypeError:  # an unhashable or odd callable
+        return False
+
+
+def _check_bce_targets(y: torch.Tensor, label: str, what: str) -> None:
+    if y.numel() and (bool(y.min() < 0) or bool(y.max() > 1)):
         raise TrainingError(
-            f"bce needs targets between 0 and 1 in {label}, but they run from {y.min().item():g} to "
+            f"{what} needs targets between 0 and 1 in {label}, but they run from {y.min().item():g} to "
             f"{y.max().item():g}; use cross_entropy for more than two classes, or mse."
         )
-    return _reshape_target(y, out, label, loss)
 
 
 def _reshape_target(y: torch.Tensor, out: torch.Tensor, label: str, loss: str) -> torch.Tensor:

@@ -57,3 +57,37 @@ def plain_node_grads(loss: torch.Tensor) -> list[tuple[str, torch.Tensor | None]
     for h in handles:
         h.remove()
     return [(type(gf).__name__, got.get(gf)) for gf in nodes]
+
+
+def plain_used_output_grads(loss: torch.Tensor) -> list[tuple[str, torch.Tensor | None]]:
+    """Like :func:`plain_node_grads`, but a node with several outputs of which the graph uses
+    one (group_norm's output, not its mean) gets that output's gradient; with several used,
+    None."""
+    nodes, stack, seen, used = [], [loss.grad_fn], {loss.grad_fn}, {}
+    while stack:
+        gf = stack.pop()
+        nodes.append(gf)
+        for u, nr in gf.next_functions:
+            if u is not None and not hasattr(u, "variable"):
+                used.setdefault(u, set()).add(nr)
+                if u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+    nodes.sort(key=lambda n: n._sequence_nr())
+    got: dict = {}
+
+    def hook_for(gf):
+        def hook(grad_inputs, grad_outputs):
+            got[gf] = tuple(g.clone() if g is not None else None for g in grad_outputs)
+        return hook
+
+    handles = [gf.register_hook(hook_for(gf)) for gf in nodes]
+    loss.backward()
+    for h in handles:
+        h.remove()
+    out = []
+    for gf in nodes:
+        outs, nrs = got.get(gf), used.get(gf, {0})
+        grad = outs[next(iter(nrs))] if outs is not None and len(nrs) == 1 else None
+        out.append((type(gf).__name__, grad))
+    return out

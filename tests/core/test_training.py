@@ -317,3 +317,24 @@ def test_reconfigure_keeps_weights_and_the_reset_point():
     trainer.reset()
     assert all(torch.equal(p, s) for p, s in zip(model.parameters(), start))
 
+
+
+@pytest.mark.parametrize("loss_fn", [F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss()])
+def test_scenarios_own_bce_refuses_csv_labels_outside_0_1(tmp_path, loss_fn):
+    rows = "\n".join(f"{i * 0.1},{-i * 0.2},{i}" for i in range(10))
+    path = tmp_path / "digits.csv"
+    path.write_text(f"a,b,label\n{rows}\n", encoding="utf-8")
+    model = nn.Linear(2, 1)
+    with pytest.raises(TrainingError, match=r"between 0 and 1 .* run from 0 to 9"):
+        Trainer(scenario(model, torch.zeros(1, 2), torch.zeros(1, 1), loss_fn), TrainConfig(dataset=str(path)))
+
+
+@pytest.mark.parametrize("lr", ["float('inf')", "1e999", "float('nan')"])
+def test_scenario_lr_must_be_finite(tmp_path, lr):
+    from bpviz.core.errors import ScenarioError
+
+    path = tmp_path / "s.py"
+    path.write_text(f"import torch\nw = torch.ones(1, requires_grad=True)\nlr = {lr}\n"
+                    "def loss():\n    return (w * 2).sum()\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="lr must be a positive finite number"):
+        load_scenario(str(path))
