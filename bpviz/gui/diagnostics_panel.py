@@ -11,12 +11,13 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QDockWidget, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from bpviz.gui.document import Document
+from bpviz.gui.items.badge_item import BADGE_SYMBOLS
 from bpviz.gui.theme import Theme
 
 # The same symbols the node badges use, so the list and the canvas read alike.
-SYMBOLS = {"none_grad": "∅", "nonfinite": "!", "exploding": "↑", "vanishing": "↓", "dead_relu": "✕"}
+SYMBOLS = BADGE_SYMBOLS
 TITLES = {"none_grad": "No gradient", "nonfinite": "NaN / Inf", "exploding": "Exploding gradient",
-          "vanishing": "Vanishing gradient", "dead_relu": "Dead ReLU"}
+          "vanishing": "Vanishing gradient", "dead_relu": "Dead ReLU", "several_outputs": "Several outputs"}
 
 
 def badge_icon(kind: str, theme: Theme, size: int = 18) -> QIcon:

@@ -251,7 +251,8 @@ class Inspector(QDockWidget):
         if (u, v) not in self._jacobians:
             self._jacobians[u, v] = t.jacobian(u, v, max_elements=JACOBIAN_CAP)
         jac = self._jacobians[u, v]
-        u_val, v_val = t.node(u)["value"], t.node(v)["value"]
+        # The edge's own value: a node with several outputs sends each consumer a different one.
+        u_val, v_val = t.edge_value(u, v), t.node(v)["value"]
         if jac is None:
             n = u_val.numel() * v_val.numel() if u_val is not None and v_val is not None else 0
             why = (f"it would have {n:,} entries (more than {JACOBIAN_CAP:,})" if n > JACOBIAN_CAP

@@ -42,6 +42,7 @@ class Theme:
     exploding: str
     vanishing: str
     dead_relu: str
+    several_outputs: str  # a node whose outputs go to different ops: an explanation, not a fault
     edge: str
     edge_detached: str
     active: str           # the node and edges of the current step
@@ -72,7 +73,7 @@ class Theme:
         return getattr(self, kind, self.op) if kind in KIND_NAMES else self.op
 
     def diagnostic_colour(self, kind: str) -> str:
-        """The colour of one diagnostic kind (none_grad, nonfinite, exploding, vanishing, dead_relu)."""
+        """The colour of one diagnostic kind (:data:`DIAGNOSTIC_NAMES`)."""
         return getattr(self, kind, self.text_muted) if kind in DIAGNOSTIC_NAMES else self.text_muted
 
     def grad_colour(self, magnitude: float) -> str:
@@ -81,7 +82,7 @@ class Theme:
 
 
 KIND_NAMES = ("input", "param", "constant", "op", "loss", "group")
-DIAGNOSTIC_NAMES = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu")
+DIAGNOSTIC_NAMES = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu", "several_outputs")
 
 # The log10|grad| range the colour scale and the edge widths span. Fixed rather than relative to
 # the graph, so that a vanishing gradient (1e-6) looks vanishing in every graph.
@@ -143,6 +144,7 @@ LIGHT = Theme(
     exploding="#ea6a0c",
     vanishing="#7c4ddb",
     dead_relu="#27303a",
+    several_outputs="#4b7bb8",
     edge="#a3adba",
     edge_detached="#b9c0c9",
     active="#f2a60d",
@@ -180,6 +182,7 @@ DARK = Theme(
     exploding="#ff8a3d",
     vanishing="#a989f5",
     dead_relu="#0b0d10",
+    several_outputs="#7aa2d6",
     edge="#5f6876",
     edge_detached="#4d5460",
     active="#ffc23d",

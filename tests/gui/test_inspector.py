@@ -188,3 +188,18 @@ def test_small_heatmap_prints_each_value(qtbot):
 
     assert heat.cell_at(QPointF(1 + 1.5 * heat.cell_w, 1 + 1.5 * heat.cell_h)) == (1, 1)
     assert heat.cell_at(QPointF(1 + 0.5 * heat.cell_w, 1 + 1.5 * heat.cell_h)) == (1, 0)
+
+
+def test_jacobian_of_an_edge_from_one_of_several_outputs(qtbot, open_window, tmp_path):
+    from bpviz.gui.tensor_widgets import HeatmapWidget
+
+    path = tmp_path / "split.py"
+    path.write_text("import torch\nx = torch.arange(5.0, requires_grad=True)\n\n"
+                    "def loss():\n    a, b = x.split([2, 3])\n    return (a * 2).sum() + (b ** 2).sum()\n")
+    window = open_window(str(path))
+    t = window.trace
+    split = next(n for n, a in t.graph.nodes(data=True) if a["op"] == "split")
+    pow_node = next(v for v in t.graph.successors(split) if t.node(v)["op"] == "pow")
+    window.scene.edgeSelected.emit(split, pow_node)
+    heat = window.inspector.findChild(HeatmapWidget, "jacobianHeatmap")
+    assert heat is not None and tuple(heat.matrix.shape) == (3, 3)      # b (3 entries), not x's first output

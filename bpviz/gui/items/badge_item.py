@@ -18,7 +18,7 @@ from bpviz.gui.theme import Theme
 BADGE_R = 8.0
 # Symbols drawn in the diagnostic badges (all present in DejaVu Sans).
 BADGE_SYMBOLS = {"none_grad": "∅", "nonfinite": "!", "exploding": "↑", "vanishing": "↓",
-                 "dead_relu": "✕"}
+                 "dead_relu": "✕", "several_outputs": "⑂"}
 
 
 _DOT = QRectF(-BADGE_R, -BADGE_R, 2 * BADGE_R, 2 * BADGE_R)

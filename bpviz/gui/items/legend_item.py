@@ -17,7 +17,8 @@ from bpviz.gui.theme import GRAD_LOG_MAX, GRAD_LOG_MIN, Theme, grad_level, grad_
 KIND_LABELS = {"input": "input", "param": "parameter", "constant": "constant", "op": "operation",
                "loss": "loss", "group": "module (collapsed)"}
 DIAG_LABELS = {"none_grad": "no gradient", "nonfinite": "NaN / Inf", "exploding": "exploding gradient",
-               "vanishing": "vanishing gradient", "dead_relu": "dead ReLU units"}
+               "vanishing": "vanishing gradient", "dead_relu": "dead ReLU units",
+               "several_outputs": "several outputs (each edge its own)"}
 PAD = 12.0
 ROW = 19.0
 BAR_W = 150.0
