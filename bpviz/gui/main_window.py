@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
 from bpviz.gui import ui_thread_gc, window_support
+from bpviz.gui.builder import BuilderController
 from bpviz.gui.canvas_panel import CanvasPanel
 from bpviz.gui.diagnostics_panel import DiagnosticsPanel
 from bpviz.gui.document import Document
@@ -92,8 +93,10 @@ class MainWindow(QMainWindow):
 
         self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics])
         self.follower = FileFollower(doc, self)
+        self.builder = BuilderController(doc, self)
         self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
-                           [self.inspector, self.diagnostics], list(self.step_bar.actions_by_name.values()))
+                           [self.inspector, self.diagnostics], list(self.step_bar.actions_by_name.values()),
+                           builder=self.builder)
         state = self.settings.value("window/state")
         # A remembered dock layout wins over the first-show sizes.
         self._docks_sized = isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state))
@@ -219,6 +222,9 @@ class MainWindow(QMainWindow):
             self.document.open(FileSource(path))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.builder.may_close():
+            event.ignore()
+            return
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.set_value("window/state", self.saveState())
         self.document.steps.pause()
