@@ -41,8 +41,8 @@ def chain56_by_torch() -> tuple[float, dict[str, float]]:
     y = x**2
     z = y + 3
     (z**2).backward()
-    return float(x.grad), {"dy/dx": local(lambda t: t**2, float(x)), "dz/dy": local(lambda t: t + 3, float(y)),
-                           "dL/dz": local(lambda t: t**2, float(z))}
+    return float(x.grad), {"dy/dx": local(lambda t: t**2, x.item()), "dz/dy": local(lambda t: t + 3, y.item()),
+                           "dL/dz": local(lambda t: t**2, z.item())}
 
 
 def test_build_chain56_from_the_palette_with_the_mouse_and_step_it(builder, qtbot):
