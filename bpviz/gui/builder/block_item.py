@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from bpviz.core.network.catalogue import LOSS, MODULE, OUT, SOURCE
 from bpviz.core.network.document import Block
 from bpviz.gui.builder.port_item import PortItem
+from bpviz.gui.builder.prop_editors import format_value
 from bpviz.gui.builder.zorder import CACHE_BLOCK, Z_BLOCK, Z_BLOCK_SELECTED
-from bpviz.gui.items.style import font, shared_colour
+from bpviz.gui.items.style import font, metrics, shared_colour
 from bpviz.gui.theme import KindStyle, Theme
 
 WIDTH = 150.0
@@ -24,9 +25,17 @@ MIN_HEIGHT = 60.0
 RADIUS = 7.0
 
 
-def block_height(n_inputs: int) -> float:
-    """The height of a block with this many inputs."""
-    return max(MIN_HEIGHT, HEADER + n_inputs * PORT_GAP + 6.0)
+PROPS_ROW = 16.0
+
+
+def block_height(n_inputs: int, has_props: bool) -> float:
+    """The height of a block with this many inputs (and a row for its properties)."""
+    return max(MIN_HEIGHT, HEADER + n_inputs * PORT_GAP + (PROPS_ROW if has_props else 0.0) + 6.0)
+
+
+def props_text(block: Block) -> str:
+    """The block's properties in one line (``exponent=2``), for the row under its ports."""
+    return ", ".join(f"{k}={format_value(v)}" for k, v in block.props.items())
 
 
 class BlockItem(QGraphicsItem):
@@ -42,7 +51,7 @@ class BlockItem(QGraphicsItem):
         self.setCacheMode(CACHE_BLOCK)
         self.setZValue(Z_BLOCK)
         spec = block.spec
-        self.height = block_height(len(spec.inputs))
+        self.height = block_height(len(spec.inputs), bool(spec.props))
         top = -self.height / 2
         self.inputs: dict[str, PortItem] = {}
         for i, port in enumerate(spec.inputs):
@@ -50,8 +59,8 @@ class BlockItem(QGraphicsItem):
             item.setPos(-WIDTH / 2, top + HEADER + (i + 0.5) * PORT_GAP)
             self.inputs[port] = item
         self.output = PortItem(self, block.id, OUT, False, theme)
-        out_y = top + HEADER + max(len(spec.inputs), 1) * PORT_GAP / 2 if spec.inputs else 0.0
-        self.output.setPos(WIDTH / 2, min(out_y, self.height / 2 - 8))
+        out_y = top + HEADER + len(spec.inputs) * PORT_GAP / 2 if spec.inputs else top + HEADER / 2
+        self.output.setPos(WIDTH / 2, out_y)
         self.set_block(block)
 
     # ------------------------------------------------------------------------ state
@@ -87,6 +96,7 @@ class BlockItem(QGraphicsItem):
     def _update_tooltip(self) -> None:
         spec = self.block.spec
         text = f"{self.block.name}: {spec.name} — {spec.summary}"
+        text += "".join(f"\n{k} = {format_value(v)}" for k, v in self.block.props.items())
         if self.issue:
             text += f"\n\n{self.issue}"
         self.setToolTip(text)
@@ -147,6 +157,12 @@ class BlockItem(QGraphicsItem):
             y = port.pos().y()
             painter.drawText(QRectF(rect.left() + 10, y - PORT_GAP / 2, WIDTH / 2, PORT_GAP),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        props = props_text(self.block)
+        if props:
+            painter.setPen(shared_colour(t.text_muted))
+            row = QRectF(rect.left() + 10, rect.bottom() - PROPS_ROW - 5, WIDTH - 20, PROPS_ROW)
+            shown = metrics(t, "small").elidedText(props, Qt.TextElideMode.ElideRight, row.width())
+            painter.drawText(row, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
         if self.issue:
             painter.setPen(shared_colour(t.nonfinite))
             painter.setFont(font(t, "badge"))

@@ -13,9 +13,9 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QStackedWidget, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMenuBar, QStackedWidget, QToolBar
 
 if TYPE_CHECKING:
     from bpviz.gui.builder.editor_panel import EditorPanel
@@ -63,6 +63,7 @@ class BuilderController(QObject):
         self.host = host
         self.parts: BuilderParts | None = None
         self.mode = STEP
+        self._hidden_docks: list[QDockWidget] = []
         # The first meta-device op of a process is slow: pay it now, off the UI thread. Not a
         # daemon: killed inside torch at exit it aborts the process.
         threading.Thread(target=_warm_up_shapes, name="bpviz-shape-warm-up").start()
@@ -173,10 +174,8 @@ class BuilderController(QObject):
         host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, palette)
         host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, properties)
         host.splitDockWidget(palette, properties, Qt.Orientation.Vertical)
-        # The palette lists short names: narrow is enough; the properties need the height.
-        host.resizeDocks([palette], [PALETTE_WIDTH], Qt.Orientation.Horizontal)
-        height = max(400, host.height())
-        host.resizeDocks([palette, properties], [height * 2 // 5, height * 3 // 5], Qt.Orientation.Vertical)
+        # After the window has laid the new docks out: sizes given before that do not stick.
+        QTimer.singleShot(0, self._size_docks)
         link = SteppingLink(session, doc, self)
         stack = QStackedWidget()
         stack.setObjectName("centralStack")
@@ -204,6 +203,39 @@ class BuilderController(QObject):
             act.setEnabled(True)
         return self.parts
 
+    def _size_docks(self) -> None:
+        """The palette lists short names: narrow is enough; the properties need the height."""
+        parts, host = self.parts, self.host
+        if parts is None:
+            return
+        host.resizeDocks([parts.palette], [PALETTE_WIDTH], Qt.Orientation.Horizontal)
+        height = max(400, host.height())
+        host.resizeDocks([parts.palette, parts.properties], [height * 2 // 5, height * 3 // 5],
+                         Qt.Orientation.Vertical)
+        if self.mode == BUILD:
+            parts.view.fit()
+
+    def _stepping_docks(self) -> list[QDockWidget]:
+        """The window's docks that show a trace (inspector, diagnostics, training): not the
+        builder's own."""
+        parts = self.parts
+        mine = (parts.palette, parts.properties) if parts is not None else ()
+        return [d for d in self.host.findChildren(QDockWidget) if d not in mine and d.parent() is self.host]
+
+    def _hide_stepping_docks(self) -> None:
+        """While building, the trace's docks show nothing of the network: give their width to the
+        editor, and remember which were open."""
+        if self._hidden_docks:
+            return
+        self._hidden_docks = [d for d in self._stepping_docks() if d.isVisible()]
+        for dock in self._hidden_docks:
+            dock.hide()
+
+    def _restore_stepping_docks(self) -> None:
+        for dock in self._hidden_docks:
+            dock.show()
+        self._hidden_docks = []
+
     @property
     def session(self) -> NetworkSession:
         """The network being built (created on first access)."""
@@ -222,9 +254,11 @@ class BuilderController(QObject):
             else:
                 parts.stack.setCurrentIndex(0)
                 parts.palette.hide()
+                self._restore_stepping_docks()
         if mode == BUILD:
             parts.link.stop()
             parts.stack.setCurrentWidget(parts.panel)
+            self._hide_stepping_docks()
             parts.palette.show()
             parts.properties.show()
             parts.view.setFocus()
@@ -250,6 +284,7 @@ class BuilderController(QObject):
         if self.mode == BUILD:
             parts.stack.setCurrentIndex(0)
             parts.palette.hide()
+            self._restore_stepping_docks()
             self.mode = STEP
             self.step_action.setChecked(True)
             self._sync_actions()

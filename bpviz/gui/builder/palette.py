@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 from bpviz.core.network.catalogue import EXPRESSION, LAYER, get_kind, kind_names
 from bpviz.gui.builder.view import MIME_KIND
 
-LEVELS = ((EXPRESSION, "Expression blocks (scalar chains)"), (LAYER, "Layer blocks (nn layers)"))
+LEVELS = ((EXPRESSION, "Expression blocks", "torch ops on tensors you set: the seeds' scalar chains"),
+          (LAYER, "Layer blocks", "nn layers, inputs bound to data, and losses"))
 KIND_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -37,8 +38,9 @@ class KindTree(QTreeWidget):
         self.setRootIsDecorated(True)
         self.setUniformRowHeights(True)
         self.items: dict[str, QTreeWidgetItem] = {}
-        for level, title in LEVELS:
+        for level, title, tip in LEVELS:
             group = QTreeWidgetItem(self, [title])
+            group.setToolTip(0, tip)
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             font = group.font(0)
             font.setBold(True)

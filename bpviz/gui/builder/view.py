@@ -24,6 +24,9 @@ from bpviz.gui.items.style import shared_colour
 MIME_KIND = "application/x-bpviz-block-kind"
 ZOOM_STEP = 1.15
 MIN_ZOOM, MAX_ZOOM = 0.2, 3.0
+# Below this zoom block names and shape labels are too small to read: a network wider than the
+# view opens at this zoom at its left end (where data enters), and scrolling shows the rest.
+READABLE_ZOOM = 0.8
 # Dots closer than this on screen would turn the grid into a grey wash: draw every n-th instead.
 MIN_DOT_SPACING = 8.0
 
@@ -42,6 +45,8 @@ class EditorView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        # Docks opening or closing resize the view: keep the network where it was, centred.
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)  # drag events go to the viewport, which must say yes
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
@@ -60,7 +65,8 @@ class EditorView(QGraphicsView):
             self.scale(factor, factor)
 
     def fit(self) -> None:
-        """Show every block (at most at natural size: a small network is not blown up)."""
+        """Show every block, at natural size at most (a small network is not blown up) and at
+        :data:`READABLE_ZOOM` at least (a wide one starts at its left end)."""
         rect = self.editor.itemsBoundingRect()
         if rect.isEmpty():
             self.resetTransform()
@@ -69,6 +75,12 @@ class EditorView(QGraphicsView):
         self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.0:
             self.resetTransform()
+        if self.zoom() < READABLE_ZOOM:
+            self.resetTransform()
+            self.scale(READABLE_ZOOM, READABLE_ZOOM)
+            half = self.mapToScene(self.viewport().rect()).boundingRect().width() / 2
+            self.centerOn(rect.left() - 40 + half, rect.center().y())
+            return
         self.centerOn(rect.center())
 
     def centre_position(self) -> tuple[float, float]:

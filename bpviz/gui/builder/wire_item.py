@@ -54,8 +54,13 @@ class WireItem(QGraphicsItem):
             return
         self.prepareGeometryChange()
         self.text, self.issue = text, issue
-        self.setToolTip(issue + "\n\nRight-click the wire for the fixes." if issue
-                        else f"carries a tensor of shape {text}")
+        if issue:
+            tip = issue + "\n\nRight-click the wire for the fixes."
+        elif text == "?":
+            tip = "shape not known: a block before this wire cannot run yet"
+        else:
+            tip = f"carries a tensor of shape {text}"
+        self.setToolTip(tip)
         self._place_label()
         self.update()
 
