@@ -9,7 +9,16 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QWheelEvent
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from bpviz.core.errors import BpvizError
@@ -40,6 +49,9 @@ class EditorView(QGraphicsView):
         self.editor = scene
         self.session = scene.session
         self.menu: QMenu | None = None
+        # True from a fit until the user zooms or clicks: while docks open and close around
+        # a freshly fitted network, each resize fits it again.
+        self.keep_fitted = False
         self.setObjectName("networkEditor")
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -59,7 +71,17 @@ class EditorView(QGraphicsView):
         """The current scale factor."""
         return self.transform().m11()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802, D102
+        super().resizeEvent(event)
+        if self.keep_fitted:
+            self.fit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802, D102
+        self.keep_fitted = False
+        super().mousePressEvent(event)
+
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802, D102
+        self.keep_fitted = False
         factor = ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP
         if MIN_ZOOM <= self.zoom() * factor <= MAX_ZOOM:
             self.scale(factor, factor)
@@ -67,6 +89,7 @@ class EditorView(QGraphicsView):
     def fit(self) -> None:
         """Show every block, at natural size at most (a small network is not blown up) and at
         :data:`READABLE_ZOOM` at least (a wide one starts at its left end)."""
+        self.keep_fitted = True
         rect = self.editor.itemsBoundingRect()
         if rect.isEmpty():
             self.resetTransform()
