@@ -206,3 +206,21 @@ def test_property_dock_edits_and_refuses_with_the_reason(builder, qtbot):
     # Nothing selected: the network's own settings.
     session.select([])
     assert set(dock.editors) == {"title", "seed", "lr"}
+
+
+def test_a_palette_block_dropped_on_a_wire_is_inserted_into_it(builder):
+    window = builder("chain56")
+    view = view_of(window)
+    net = window.builder.session.network
+    y, z = block_id(window, "y"), block_id(window, "z")
+    wire_item = scene_of(window).wires[(z, "a")]
+    at = view.mapFromScene(wire_item.path.pointAtPercent(0.5))
+    data = window.builder.parts.palette.tree.mimeData([window.builder.parts.palette.tree.items["exp"]])
+    for event in (QDragEnterEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                                  Qt.KeyboardModifier.NoModifier),
+                  QDropEvent(QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                             Qt.KeyboardModifier.NoModifier)):
+        QApplication.sendEvent(view.viewport(), event)
+    exp = next(b for b in net.blocks.values() if b.kind == "exp")
+    assert net.wires[(exp.id, "x")].src == y and net.wires[(z, "a")].src == exp.id
+    assert window.builder.session.stack.undoText().startswith("Insert exp")

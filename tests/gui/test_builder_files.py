@@ -16,6 +16,7 @@ from bpviz.core.scenario import load_scenario
 from bpviz.core.trace import trace_scenario
 from bpviz.gui.builder.new_dialog import NewNetworkDialog
 from tests.gui.builder_helpers import block_id, dumps
+from tests.gui.helpers import open_and_wait
 
 
 def answer_save_dialog(monkeypatch, path):
@@ -132,3 +133,21 @@ def test_export_as_python_traces_to_the_same_numbers(builder, monkeypatch, tmp_p
     assert exported.loss == built.loss
     grads = {a["name"]: a["grad"] for _, a in exported.graph.nodes(data=True) if a["kind"] in ("param", "input")}
     assert float(grads["w1"]) == -9.0 and float(grads["w2"]) == -3.0
+
+
+def test_a_model_scenario_opens_into_the_editor_and_a_closure_says_why_not(open_window, qtbot, dialogs):
+    window = open_window("lesson:mlp_10_5_1")
+    shown_loss = float(window.trace.loss)
+    assert window.builder.import_action.isEnabled()
+    window.builder.import_action.trigger()
+    net = window.builder.session.network
+    assert {b.kind for b in net.blocks.values()} >= {"Input", "Linear", "ReLU", "Target", "MSELoss"}
+    assert window.builder.mode == "build" and window.builder.parts.panel.isVisible()
+    # The weights and data came along: the imported network computes the lesson's loss.
+    assert float(trace_scenario(build(net).scenario).loss) == pytest.approx(shown_loss, rel=1e-6)
+    open_and_wait(qtbot, window, "lesson:chain56")
+    before = dumps(window)
+    window.builder.import_action.trigger()
+    (title, message), = dialogs
+    assert title == "Cannot edit this scenario as a network" and "loss()" in message
+    assert dumps(window) == before

@@ -72,6 +72,10 @@ class BuilderController(QObject):
         self.save_action = self._action("&Save Network", self.save, QKeySequence.StandardKey.Save,
                                         "Save the network being built (.bpviz)")
         self.save_as_action = self._action("Save Network &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.import_action = self._action("&Edit Scenario as Network", self.import_scenario, None,
+                                          "Turn the scenario on screen into blocks you can edit "
+                                          "(torch.fx; its weights and data are kept)")
+        self.import_action.setEnabled(False)
         self.export_python_action = self._action("Export Network as &Python…", self.export_python, None,
                                                  "Write the network as a Python scenario file")
         self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
@@ -131,6 +135,7 @@ class BuilderController(QObject):
     def build_file_menu(self, menu: QMenu) -> None:
         """Add New Network, Save, Save As and Export as Python to the File menu."""
         menu.addAction(self.new_action)
+        menu.addAction(self.import_action)
         menu.addAction(self.save_action)
         menu.addAction(self.save_as_action)
         menu.addAction(self.export_python_action)
@@ -184,6 +189,7 @@ class BuilderController(QObject):
         stack.addWidget(stepping_page)
         stack.addWidget(panel)
         host.setCentralWidget(stack)
+        stack.show()  # a layout shows a new child of a visible window only later, from the event loop
         self.parts = BuilderParts(session, files, scene, view, panel, palette, properties, link, stack)
         session.message.connect(doc.report)
         session.stack.canUndoChanged.connect(self.undo_action.setEnabled)
@@ -278,7 +284,9 @@ class BuilderController(QObject):
     def _on_opened(self) -> None:
         """Something else (a lesson, a scenario file) was opened: show it, not the editor."""
         parts = self.parts
-        if parts is None or parts.link.showing:
+        showing_network = parts is not None and parts.link.showing
+        self.import_action.setEnabled(self.document.scenario is not None and not showing_network)
+        if parts is None or showing_network:
             return
         parts.link.stop()
         if self.mode == BUILD:
@@ -334,6 +342,19 @@ class BuilderController(QObject):
         """Open a ``.bpviz`` file into the editor (nothing in it is executed)."""
         parts = self.ensure()
         if not parts.files.open(path):
+            return False
+        self.set_mode(BUILD)
+        parts.view.fit()
+        return True
+
+    def import_scenario(self) -> bool:
+        """File ▸ Edit Scenario as Network: the scenario on screen as blocks in the editor."""
+        scenario, source = self.document.scenario, self.document.source
+        if scenario is None:
+            return False
+        parts = self.ensure()
+        label = source.display_name if source is not None else "the scenario"
+        if not parts.files.import_scenario(scenario, label):
             return False
         self.set_mode(BUILD)
         parts.view.fit()

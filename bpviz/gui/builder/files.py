@@ -8,6 +8,7 @@ file that is malformed leaves the open network as it was.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -16,6 +17,9 @@ from bpviz.core.network import fileformat
 from bpviz.core.network.codegen import to_python
 from bpviz.core.network.templates import make_template
 from bpviz.gui.builder.session import NetworkSession
+
+if TYPE_CHECKING:
+    from bpviz.core.scenario import Scenario
 
 NETWORK_FILTER = "bpviz networks (*.bpviz);;All files (*)"
 PYTHON_FILTER = "Python scenario (*.py)"
@@ -62,6 +66,22 @@ class NetworkFiles:
             return False
         self.session.replace(network, None, undoable=True, text=f"New network from {template}")
         self.report(f"New network from the template {template}")
+        return True
+
+    def import_scenario(self, scenario: Scenario, label: str) -> bool:
+        """Replace the network with ``scenario`` turned into blocks (its weights and data kept):
+        one undo step; what cannot become a block is one sentence and imports nothing."""
+        from bpviz.core.network.importer import import_scenario
+
+        try:
+            network = import_scenario(scenario)
+        except BpvizError as exc:
+            self.warn("Cannot edit this scenario as a network", str(exc))
+            return False
+        if not self.may_discard("editing another network"):
+            return False
+        self.session.replace(network, None, undoable=True, text=f"Edit {label} as a network")
+        self.report(f"{label} as a network of {len(network.blocks)} blocks")
         return True
 
     def open(self, path: str) -> bool:

@@ -151,7 +151,8 @@ class EditorScene(QGraphicsScene):
         return [i.key for i in self.selectedItems() if isinstance(i, WireItem)]
 
     # ------------------------------------------------------------------------ gestures
-    def _item_at(self, pos: QPointF) -> QGraphicsItem | None:
+    def item_at(self, pos: QPointF) -> QGraphicsItem | None:
+        """The topmost port, block or wire at ``pos`` (None on empty canvas)."""
         for item in self.items(pos):
             if isinstance(item, PortItem | BlockItem | WireItem):
                 return item
@@ -159,7 +160,7 @@ class EditorScene(QGraphicsScene):
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802, D102
         if event.button() == Qt.MouseButton.LeftButton and self.wire_drag is None:
-            item = self._item_at(event.scenePos())
+            item = self.item_at(event.scenePos())
             if isinstance(item, PortItem) and not item.is_input:
                 self._start_wire(item.block_id)
                 event.accept()
@@ -219,7 +220,7 @@ class EditorScene(QGraphicsScene):
         if port is not None:
             target = (port.block_id, port.name)
         else:
-            item = self._item_at(pos)
+            item = self.item_at(pos)
             if isinstance(item, BlockItem | PortItem) and item.block_id != drag.src:
                 best = drag.best_port_of(item.block_id)
                 target = (item.block_id, best) if best is not None else None
@@ -241,7 +242,7 @@ class EditorScene(QGraphicsScene):
             self.session.message.emit(verdict.reason + " Right-click the red wire for a fix.")
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:  # noqa: N802, D102
-        item = self._item_at(event.scenePos())
+        item = self.item_at(event.scenePos())
         if isinstance(item, WireItem):
             self.wireMenuRequested.emit(item.key, event.screenPos())
         elif isinstance(item, BlockItem | PortItem):

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from bpviz.core.errors import BpvizError
 from bpviz.core.network.catalogue import get_kind
-from bpviz.core.network.commands import AddBlock, Disconnect, duplicate
+from bpviz.core.network.commands import AddBlock, Disconnect, duplicate, insert_on_wire
 from bpviz.core.network.quickadd import fitting_kinds
 from bpviz.gui.builder.edits import add_after, delete
 from bpviz.gui.builder.scene import EditorScene
+from bpviz.gui.builder.wire_item import WireItem
 from bpviz.gui.builder.zorder import GRID, snap
 from bpviz.gui.items.style import shared_colour
 
@@ -162,8 +163,22 @@ class EditorView(QGraphicsView):
             return
         kind = bytes(data.data(MIME_KIND).data()).decode("utf-8", "replace")
         pos = self.mapToScene(event.position().toPoint())
-        self.add_block(kind, snap(pos.x(), pos.y()))
+        under = self.editor.item_at(pos)
+        if not (isinstance(under, WireItem) and self.insert_on_wire(kind, under.key)):
+            self.add_block(kind, snap(pos.x(), pos.y()))
         event.acceptProposedAction()
+
+    def insert_on_wire(self, kind: str, key: tuple[str, str]) -> bool:
+        """Put a new ``kind`` block on the wire into ``key`` (a block dropped onto a wire);
+        False when the kind cannot sit on a wire (a source has no input)."""
+        try:
+            command = insert_on_wire(self.session.network, key[0], key[1], kind)
+        except BpvizError:
+            return False
+        if not self.session.push(command):
+            return False
+        self.session.select([command.commands[0].block.id])  # type: ignore[attr-defined]
+        return True
 
     def add_block(self, kind: str, position: tuple[float, float]) -> bool:
         """Add a ``kind`` block at ``position`` and select it; False (with the reason on the
