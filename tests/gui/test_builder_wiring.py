@@ -113,3 +113,22 @@ def test_a_red_wire_context_menu_applies_its_fix(builder, qtbot):
     assert session.network.blocks[fc2].props["in_features"] == 5 and not item.issue
     session.stack.undo()
     assert item.issue
+
+
+@pytest.mark.qt_log_ignore(POPUP_WARNINGS)
+def test_tab_searches_the_kinds_and_wires_the_choice_after_the_selected_block(builder, qtbot):
+    window = builder("chain56")
+    session = window.builder.session
+    view = view_of(window)
+    session.select([block_id(window, "L")])
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    search = view.search
+    assert search is not None and search.isVisible()
+    qtbot.keyClicks(search.box, "ex")
+    assert search.matches()[0] == "exp" and "Linear" not in search.matches()
+    qtbot.keyClick(search.box, Qt.Key.Key_Return)
+    assert not search.isVisible()
+    exp = next(b for b in session.network.blocks.values() if b.kind == "exp")
+    assert session.network.wires[(exp.id, "x")].src == block_id(window, "L")
+    assert session.selection == (exp.id,)

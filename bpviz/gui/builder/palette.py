@@ -81,7 +81,8 @@ class PaletteDock(QDockWidget):
         self.filter.setPlaceholderText("Filter blocks (e.g. linear, relu)")
         self.filter.setClearButtonEnabled(True)
         self.tree = KindTree()
-        self.summary = QLabel("Double-click a block to add it, or drag it onto the canvas.")
+        self.summary = QLabel("Double-click a block to add it, or drag it onto the canvas (or press Tab "
+                              "in the canvas and type its name).")
         self.summary.setObjectName("paletteSummary")
         self.summary.setWordWrap(True)
         self.summary.setMinimumHeight(48)

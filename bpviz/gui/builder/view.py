@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -26,6 +26,7 @@ from bpviz.core.network.catalogue import get_kind
 from bpviz.core.network.commands import AddBlock, Disconnect, duplicate, insert_on_wire
 from bpviz.core.network.quickadd import fitting_kinds
 from bpviz.gui.builder.edits import add_after, delete
+from bpviz.gui.builder.quick_search import QuickSearch
 from bpviz.gui.builder.scene import EditorScene
 from bpviz.gui.builder.wire_item import WireItem
 from bpviz.gui.builder.zorder import GRID, snap
@@ -50,6 +51,7 @@ class EditorView(QGraphicsView):
         self.editor = scene
         self.session = scene.session
         self.menu: QMenu | None = None
+        self.search: QuickSearch | None = None
         # True from a fit until the user zooms or clicks: while docks open and close around
         # a freshly fitted network, each resize fits it again.
         self.keep_fitted = False
@@ -142,6 +144,45 @@ class EditorView(QGraphicsView):
             self.editor.cancel_wire()
             return
         super().keyPressEvent(event)
+
+    def event(self, event: QEvent) -> bool:  # noqa: D102 - Qt API
+        # Tab would move the keyboard focus (QWidget handles it before keyPressEvent): here it
+        # opens the quick search, as in Orange and Ryven.
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Tab and not event.modifiers()):
+            self.quick_search()
+            return True
+        return super().event(event)
+
+    def quick_search(self) -> QuickSearch:
+        """Open the Tab search at the mouse (or the middle of the view): the chosen kind is added
+        there, wired after the selected block when one is selected and it takes it."""
+        from PySide6.QtGui import QCursor
+
+        local = self.viewport().mapFromGlobal(QCursor.pos())
+        if not self.viewport().rect().contains(local):
+            local = self.viewport().rect().center()
+        at = self.mapToScene(local)
+        search = QuickSearch(self)
+        search.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        search.chosen.connect(lambda kind: self._add_searched(kind, snap(at.x(), at.y())))
+        search.move(self.viewport().mapToGlobal(local))
+        search.show()
+        search.box.setFocus()
+        self.search = search
+        return search
+
+    def _add_searched(self, kind: str, at: tuple[float, float]) -> None:
+        src = self.session.selected_block
+        if src is not None and get_kind(kind).inputs:
+            try:
+                command = add_after(self.session.network, src, kind, at)
+            except BpvizError:
+                command = None
+            if command is not None and self.session.push(command):
+                self.session.select([command.commands[0].block.id])  # type: ignore[attr-defined]
+                return
+        self.add_block(kind, at)
 
     # ------------------------------------------------------------------------ palette drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802, D102
