@@ -224,3 +224,30 @@ def test_a_palette_block_dropped_on_a_wire_is_inserted_into_it(builder):
     exp = next(b for b in net.blocks.values() if b.kind == "exp")
     assert net.wires[(exp.id, "x")].src == y and net.wires[(z, "a")].src == exp.id
     assert window.builder.session.stack.undoText().startswith("Insert exp")
+
+
+def test_ctrl_click_adds_and_removes_blocks_from_the_selection(builder, qtbot):
+    window = builder("chain56")
+    session = window.builder.session
+    vp = view_of(window).viewport()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=block_point(window, "y"))
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, ctrl, block_point(window, "z"))
+    assert session.selection == tuple(sorted((block_id(window, "y"), block_id(window, "z"))))
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, ctrl, block_point(window, "z"))
+    assert session.selection == (block_id(window, "y"),)
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=block_point(window, "z"))
+    assert session.selection == (block_id(window, "z"),)
+
+
+def test_an_empty_canvas_says_how_to_begin(builder):
+    from bpviz.gui.builder.view import EMPTY_HINT
+
+    window = builder("empty")
+    assert "palette" in EMPTY_HINT and not window.builder.session.network.blocks
+    image = view_of(window).grab().toImage()
+    centre = image.rect().center()
+    # Hint text is drawn across the middle: some pixels there differ from the background.
+    row = {image.pixelColor(x, y).name() for x in range(centre.x() - 200, centre.x() + 200, 2)
+           for y in range(centre.y() - 30, centre.y() + 30, 3)}
+    assert len(row) > 2

@@ -216,7 +216,7 @@ class BuilderController(QObject):
             return
         host.resizeDocks([parts.palette], [PALETTE_WIDTH], Qt.Orientation.Horizontal)
         height = max(400, host.height())
-        host.resizeDocks([parts.palette, parts.properties], [height * 2 // 5, height * 3 // 5],
+        host.resizeDocks([parts.palette, parts.properties], [height // 2, height // 2],
                          Qt.Orientation.Vertical)
         if self.mode == BUILD:
             parts.view.fit()
@@ -253,7 +253,14 @@ class BuilderController(QObject):
         False when the network cannot be stepped (the editor stays, saying why)."""
         parts = self.ensure()
         requested = mode
-        if mode == STEP:
+        if mode == STEP and not parts.session.network.blocks:
+            # Nothing built yet: keep showing what the window shows, and say how to start.
+            self.document.report("The network is empty: add blocks in Build mode, or start from "
+                                 "File ▸ New Network.")
+            parts.stack.setCurrentIndex(0)
+            parts.palette.hide()
+            self._restore_stepping_docks()
+        elif mode == STEP:
             parts.panel.show_message("")
             if not parts.link.start():
                 mode = BUILD
@@ -315,9 +322,10 @@ class BuilderController(QObject):
         self.host.setWindowTitle(f"{name}{' •' if session.dirty else ''} — bpviz (building)")
 
     def _on_theme(self, theme: Any) -> None:
-        parts = self.ensure()
-        parts.scene.set_theme(theme)
-        parts.view.viewport().update()
+        parts = self.parts
+        if parts is not None:
+            parts.scene.set_theme(theme)
+            parts.view.viewport().update()
 
     # ------------------------------------------------------------------------ files
     def new_dialog(self) -> bool:

@@ -168,7 +168,9 @@ class EditorScene(QGraphicsScene):
             if isinstance(item, PortItem | BlockItem):
                 block_id = item.block_id
                 super().mousePressEvent(event)
-                if not self.blocks[block_id].isSelected():
+                toggling = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+                if not toggling and not self.blocks[block_id].isSelected():
+                    # A press on a port (not itself selectable) selects its block too.
                     self.clearSelection()
                     self.blocks[block_id].setSelected(True)
                 net = self.session.network

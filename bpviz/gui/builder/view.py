@@ -38,6 +38,9 @@ MIN_ZOOM, MAX_ZOOM = 0.2, 3.0
 # Below this zoom block names and shape labels are too small to read: a network wider than the
 # view opens at this zoom at its left end (where data enters), and scrolling shows the rest.
 READABLE_ZOOM = 0.8
+EMPTY_HINT = ("Double-click a block in the palette (or drag it here, or press Tab and type its name).\n"
+              "Drag from a block's output (right) to another block's input (left) to wire them.\n"
+              "File ▸ New Network starts from a worked example.")
 # Dots closer than this on screen would turn the grid into a grey wash: draw every n-th instead.
 MIN_DOT_SPACING = 8.0
 
@@ -65,6 +68,9 @@ class EditorView(QGraphicsView):
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)  # drag events go to the viewport, which must say yes
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        # The empty-canvas hint appears and goes with the first block: repaint all of it then.
+        self.session.changed.connect(lambda _c: self.viewport().update() if len(self.session.network.blocks) <= 1
+                                     else None)
         scene.quickAddRequested.connect(self.quick_add_menu)
         scene.wireMenuRequested.connect(self.wire_menu)
         scene.blockMenuRequested.connect(self.block_menu)
@@ -138,6 +144,20 @@ class EditorView(QGraphicsView):
                 x += step
             y += step
         painter.drawPoints(points)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802, D102
+        if self.session.network.blocks:
+            return
+        # An empty canvas says how to begin, in screen pixels whatever the zoom.
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(shared_colour(self.editor.theme.text_muted))
+        font = painter.font()
+        font.setPixelSize(16)
+        painter.setFont(font)
+        painter.drawText(self.viewport().rect().adjusted(40, 40, -40, -40),
+                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_HINT)
+        painter.restore()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802, D102
         if event.key() == Qt.Key.Key_Escape and self.editor.wire_drag is not None:
