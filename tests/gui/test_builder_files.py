@@ -151,3 +151,30 @@ def test_a_model_scenario_opens_into_the_editor_and_a_closure_says_why_not(open_
     (title, message), = dialogs
     assert title == "Cannot edit this scenario as a network" and "loss()" in message
     assert dumps(window) == before
+
+
+def test_an_unsaved_network_is_autosaved_and_offered_back_after_a_crash(builder, monkeypatch, tmp_path):
+    from bpviz.gui.builder.autosave import FILE_NAME, Autosave
+
+    window = builder("chain56")
+    session = window.builder.session
+    saver = Autosave(session, str(tmp_path / "data"))
+    assert not saver.save_now()                          # nothing unsaved: nothing written
+    edit(window)
+    assert saver.save_now()
+    path = tmp_path / "data" / FILE_NAME
+    assert path.read_text() == dumps(window)
+    crashed = dumps(window)
+    # The next start (another window) finds the file and, asked, brings the network back.
+    other = builder("empty")
+    asked = answer_question(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert other.builder.offer_autosaved(str(tmp_path / "data"))
+    assert asked and "Restore it?" in asked[0]
+    assert dumps(other) == crashed and other.builder.session.dirty
+    # Saving (here: declaring it saved) removes the file; a "No" removes it too.
+    session.mark_saved()
+    assert not path.exists()
+    session.push(SetProperty(session.network, block_id(window, "c"), "value", 5.0))
+    saver.save_now()
+    answer_question(monkeypatch, QMessageBox.StandardButton.No)
+    assert not other.builder.offer_autosaved(str(tmp_path / "data")) and not path.exists()

@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMenuBar, QStackedWidget, QToolBar
 
 if TYPE_CHECKING:
+    from bpviz.gui.builder.autosave import Autosave
     from bpviz.gui.builder.editor_panel import EditorPanel
     from bpviz.gui.builder.files import NetworkFiles
     from bpviz.gui.builder.palette import PaletteDock
@@ -46,6 +47,7 @@ class BuilderParts:
     properties: PropertyDock
     link: SteppingLink
     stack: QStackedWidget
+    autosave: Autosave
 
 
 def _warm_up_shapes() -> None:
@@ -105,6 +107,8 @@ class BuilderController(QObject):
             act.setEnabled(False)
         self.toolbar = self._toolbar()
         document.opened.connect(self._on_opened)
+        # After the app has set the window up (dialogs on or off), from the event loop.
+        QTimer.singleShot(0, self.offer_autosaved)
 
     def _action(self, text: str, slot: Any, key: Any, tip: str = "") -> QAction:
         act = QAction(text, self.host)
@@ -159,6 +163,7 @@ class BuilderController(QObject):
         """Create the session, the editor, the docks and the central stack (once)."""
         if self.parts is not None:
             return self.parts
+        from bpviz.gui.builder import autosave
         from bpviz.gui.builder.editor_panel import EditorPanel
         from bpviz.gui.builder.files import NetworkFiles
         from bpviz.gui.builder.palette import PaletteDock
@@ -190,7 +195,8 @@ class BuilderController(QObject):
         stack.addWidget(panel)
         host.setCentralWidget(stack)
         stack.show()  # a layout shows a new child of a visible window only later, from the event loop
-        self.parts = BuilderParts(session, files, scene, view, panel, palette, properties, link, stack)
+        saver = autosave.Autosave(session, autosave.default_folder(), self)
+        self.parts = BuilderParts(session, files, scene, view, panel, palette, properties, link, stack, saver)
         session.message.connect(doc.report)
         session.stack.canUndoChanged.connect(self.undo_action.setEnabled)
         session.stack.canRedoChanged.connect(self.redo_action.setEnabled)
@@ -382,10 +388,42 @@ class BuilderController(QObject):
 
     def may_close(self) -> bool:
         """True unless the network has unsaved changes the user wants to keep (asked). Without
-        dialogs (--smoke-test, --screenshot) nobody can answer, and closing goes ahead."""
+        dialogs (--smoke-test, --screenshot) nobody can answer, and closing goes ahead (the
+        autosave keeps the changes for the next start)."""
         if self.parts is None or not getattr(self.host, "show_dialogs", True):
             return True
-        return self.parts.files.may_discard("closing")
+        if not self.parts.files.may_discard("closing"):
+            return False
+        self.parts.autosave.clear()
+        return True
+
+    def offer_autosaved(self, folder: str | None = None) -> bool:
+        """Offer back the network a previous run left unsaved (a crash); True when restored.
+        ``folder``: where to look (the autosave folder unless given)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from bpviz.gui.builder import autosave
+
+        path = autosave.leftover(folder if folder is not None else autosave.default_folder())
+        if path is None or not getattr(self.host, "show_dialogs", True):
+            return False
+        network = autosave.read_leftover(path)
+        if network is None:
+            return False
+        answer = QMessageBox.question(
+            self.host, "Restore unsaved network",
+            f"bpviz ended without saving a network of {len(network.blocks)} blocks "
+            f"('{network.title or 'untitled'}'). Restore it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            autosave.discard(path)
+            return False
+        parts = self.ensure()
+        parts.session.replace(network, None, undoable=False, text="Restore")
+        parts.session.mark_unsaved()
+        self.set_mode(BUILD)
+        parts.view.fit()
+        return True
 
     # ------------------------------------------------------------------------ edits
     def undo(self) -> None:

@@ -99,6 +99,11 @@ class NetworkSession(QObject):
         self._dirty = False
         self.fileChanged.emit()
 
+    def mark_unsaved(self) -> None:
+        """The network as it is now is in no file (a network brought back from an autosave)."""
+        self._saved = ""
+        self._update_dirty()
+
     def _update_dirty(self) -> None:
         dirty = dumps(self.network) != self._saved
         if dirty != self._dirty:
