@@ -22,6 +22,9 @@ from bpviz.gui.builder.wire_item import WireItem, shape_text
 from bpviz.gui.builder.zorder import snap
 from bpviz.gui.theme import Theme
 
+WIRE_HINT = ("Drop on a green input to wire it; amber inputs take the wire but its shape does not fit "
+             "(the wire turns red, with a fix); grey ones would close a cycle. Empty canvas: add a block.")
+
 
 class EditorScene(QGraphicsScene):
     """The editable drawing of ``session``'s network.
@@ -204,6 +207,7 @@ class EditorScene(QGraphicsScene):
     def _start_wire(self, src: str) -> None:
         self.wire_drag = WireDrag(self.session.network, src, self.blocks, self.theme)
         self.addItem(self.wire_drag.item)
+        self.session.message.emit(WIRE_HINT)
 
     def cancel_wire(self) -> None:
         """Drop the wire being dragged, if any (Escape)."""

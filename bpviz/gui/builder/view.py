@@ -26,6 +26,7 @@ from bpviz.core.network.catalogue import get_kind
 from bpviz.core.network.commands import AddBlock, Disconnect, duplicate, insert_on_wire
 from bpviz.core.network.quickadd import fitting_kinds
 from bpviz.gui.builder.edits import add_after, delete
+from bpviz.gui.builder.prop_editors import format_value
 from bpviz.gui.builder.quick_search import QuickSearch
 from bpviz.gui.builder.scene import EditorScene
 from bpviz.gui.builder.wire_item import WireItem
@@ -277,7 +278,8 @@ class EditorView(QGraphicsView):
         for kind, props in fitting_kinds(net, src, level, self.session.shapes):
             spec = get_kind(kind)
             changed = {k: v for k, v in props.items() if spec.defaults().get(k) != v}
-            text = kind + (" (" + ", ".join(f"{k}={v}" for k, v in changed.items()) + ")" if changed else "")
+            text = kind + (" (" + ", ".join(f"{k}={format_value(v)}" for k, v in changed.items()) + ")"
+                           if changed else "")
             act = menu.addAction(text, partial(self._add_after, src, kind, at, props))
             act.setToolTip(spec.summary)
             act.setData(kind)
