@@ -72,3 +72,17 @@ def test_clicking_a_traced_node_selects_its_block_for_the_property_dock(builder,
     assert window.builder.session.selection == (block_id(window, "x"),)
     dock = window.builder.parts.properties
     assert dock.isVisible() and "value" in dock.editors
+
+
+def test_building_sets_the_trace_docks_aside_and_gives_them_back(builder, qtbot):
+    window = builder("chain56")
+    assert not window.inspector.isVisible() and not window.diagnostics.isVisible()
+    step_mode(qtbot, window)
+    assert window.inspector.isVisible() and window.diagnostics.isVisible()
+    assert not window.builder.parts.palette.isVisible() and window.builder.parts.properties.isVisible()
+    window.builder.build_action.trigger()
+    assert not window.inspector.isVisible()
+    # Closing in Build mode: the layout the window saves has the inspector where the user had it.
+    window.builder.session.mark_saved()
+    assert window.close()
+    assert not window.inspector.isHidden()

@@ -184,8 +184,11 @@ class BuilderController(QObject):
         host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, palette)
         host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, properties)
         host.splitDockWidget(palette, properties, Qt.Orientation.Vertical)
-        # After the window has laid the new docks out: sizes given before that do not stick.
-        QTimer.singleShot(0, self._size_docks)
+        # Docks made after the window restored its layout take their remembered place; else,
+        # after the window has laid them out (sizes given before that do not stick), ours.
+        restored = [host.restoreDockWidget(dock) for dock in (palette, properties)]
+        if not any(restored):
+            QTimer.singleShot(0, self._size_docks)
         link = SteppingLink(session, doc, self)
         stack = QStackedWidget()
         stack.setObjectName("centralStack")
@@ -387,14 +390,21 @@ class BuilderController(QObject):
         return self.ensure().files.export_python_dialog()
 
     def may_close(self) -> bool:
-        """True unless the network has unsaved changes the user wants to keep (asked). Without
+        """True unless the network has unsaved changes the user wants to keep (asked); when
+        True, the docks the editor had set aside are back, so the window saves its real
+        layout. Without
         dialogs (--smoke-test, --screenshot) nobody can answer, and closing goes ahead (the
         autosave keeps the changes for the next start)."""
-        if self.parts is None or not getattr(self.host, "show_dialogs", True):
+        if self.parts is None:
+            return True
+        if not getattr(self.host, "show_dialogs", True):
+            self._restore_stepping_docks()
             return True
         if not self.parts.files.may_discard("closing"):
             return False
         self.parts.autosave.clear()
+        # The window saves its dock layout next: with the trace's docks as the user had them.
+        self._restore_stepping_docks()
         return True
 
     def offer_autosaved(self, folder: str | None = None) -> bool:
