@@ -251,3 +251,12 @@ def test_an_empty_canvas_says_how_to_begin(builder):
     row = {image.pixelColor(x, y).name() for x in range(centre.x() - 200, centre.x() + 200, 2)
            for y in range(centre.y() - 30, centre.y() + 30, 3)}
     assert len(row) > 2
+
+
+def test_the_palette_sits_above_a_property_dock_tall_enough_to_edit(builder, qtbot):
+    window = builder("mlp_10_5_1")
+    palette, properties = window.builder.parts.palette, window.builder.parts.properties
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.dockWidgetArea(palette) == left and window.dockWidgetArea(properties) == left
+    qtbot.waitUntil(lambda: properties.height() > window.height() // 3)
+    assert palette.geometry().bottom() < properties.geometry().top()

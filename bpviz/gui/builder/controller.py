@@ -181,13 +181,14 @@ class BuilderController(QObject):
         panel = EditorPanel(view)
         palette = PaletteDock(lambda kind: view.add_block(kind, view.centre_position()), host)
         properties = PropertyDock(session, host)
-        host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, palette)
-        host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, properties)
-        host.splitDockWidget(palette, properties, Qt.Orientation.Vertical)
-        # Docks made after the window restored its layout take their remembered place; else,
-        # after the window has laid them out (sizes given before that do not stick), ours.
+        # Docks made after the window restored its layout take their remembered place (asked
+        # before they are added: for an added dock Qt always answers yes). Else the palette
+        # above the properties, sized once the window has laid them out.
         restored = [host.restoreDockWidget(dock) for dock in (palette, properties)]
-        if not any(restored):
+        if not all(restored):
+            host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, palette)
+            host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, properties)
+            host.splitDockWidget(palette, properties, Qt.Orientation.Vertical)
             QTimer.singleShot(0, self._size_docks)
         link = SteppingLink(session, doc, self)
         stack = QStackedWidget()
