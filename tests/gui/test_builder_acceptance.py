@@ -103,3 +103,25 @@ def test_the_xor_template_trains_below_loss_0_05(builder, qtbot, dialogs):
     losses = tc.history.loss()
     assert len(losses) > 0 and losses[0] > 0.5 and losses[-1] < 0.05, losses[-1]
     assert not dialogs
+
+
+def test_trained_weights_can_be_kept_in_the_network(builder, qtbot, dialogs):
+    window = builder("xor")
+    with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
+        window.builder.step_action.trigger()
+    assert window.builder.keep_action.isEnabled()
+    tc = window.training
+    tc.set_shown(True)
+    tc.panel.steps.setValue(200)
+    qtbot.mouseClick(tc.panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tc.is_running() and not tc.live.busy(), timeout=RUN_TIMEOUT_MS)
+    trained, untrained = float(window.trace.loss), float(tc.history.loss()[0])
+    session = window.builder.session
+    with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
+        window.builder.keep_action.trigger()             # an edit while stepping: it re-traces
+    assert set(session.network.by_name("fc1").values) == {"weight", "bias"}
+    # The network now starts where training left off (kept in float32's shortest text).
+    assert float(window.trace.loss) == pytest.approx(trained, rel=1e-5)
+    assert float(window.trace.loss) < untrained
+    session.stack.undo()
+    assert not session.network.by_name("fc1").values

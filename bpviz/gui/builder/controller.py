@@ -89,6 +89,10 @@ class BuilderController(QObject):
         self.arrange_action = self._action("Auto-&Arrange", self.arrange, "Ctrl+Shift+A",
                                            "Lay the blocks out in layers, data flowing left to right")
         self.fit_action = self._action("Fit Network", self.fit, None, "Show every block")
+        self.keep_action = self._action("&Keep Trained Weights", self.keep_weights, None,
+                                        "Put the weights and values training found into the network's "
+                                        "blocks (one undo step), so it saves and steps with them")
+        self.keep_action.setEnabled(False)
         self.build_action = self._action("Build", lambda: self.set_mode(BUILD), None,
                                          "Edit the network: add blocks from the palette, drag wires "
                                          "from outputs to inputs")
@@ -151,7 +155,7 @@ class BuilderController(QObject):
         for act in (self.undo_action, self.redo_action):
             menu.addAction(act)
         menu.addSeparator()
-        for act in (self.delete_action, self.duplicate_action, self.arrange_action):
+        for act in (self.delete_action, self.duplicate_action, self.arrange_action, self.keep_action):
             menu.addAction(act)
         menu.addSeparator()
         for act in (self.build_action, self.step_action):
@@ -214,6 +218,7 @@ class BuilderController(QObject):
         session.fileChanged.connect(self._update_title)
         link.failed.connect(self._on_step_failed)
         doc.themeChanged.connect(self._on_theme)
+        doc.traceChanged.connect(lambda _keep: self.keep_action.setEnabled(link.showing))
         for act in (self.save_action, self.save_as_action, self.export_python_action, self.arrange_action,
                     self.fit_action):
             act.setEnabled(True)
@@ -476,6 +481,20 @@ class BuilderController(QObject):
         if parts.session.network.blocks:
             parts.session.push(arrange(parts.session.network))
             parts.view.fit()
+
+    def keep_weights(self) -> bool:
+        """Edit ▸ Keep Trained Weights: the values of the trace on screen (after training) into
+        the blocks; False when the trace is not the network's or holds nothing new."""
+        from bpviz.gui.builder.keep_weights import keep_trained
+
+        parts = self.ensure()
+        if not parts.link.showing or self.document.trace is None:
+            return False
+        command = keep_trained(parts.session.network, parts.link.blocks_of_trace(), self.document.trace)
+        if command is None:
+            self.document.report("The network already holds these weights.")
+            return False
+        return parts.session.push(command)
 
     def fit(self) -> None:
         """Show every block in the editor."""
