@@ -5,7 +5,7 @@
   synchronous repaint of a 1400x900 editor viewport. Target: under 16 ms.
 * **Edit while stepping** a 30-block network: a property changed through the undo stack until
   the new trace is on the canvas (shapes, build, trace and steps on the worker, the canvas
-  redrawn), without the 250 ms debounce that groups quick edits. Target: at most 100 ms.
+  redrawn), without the debounce that groups quick edits. Target: at most 100 ms.
 * **Open a 300-block document** into the editor: the file read, every shape inferred, every
   block and wire item made, and the first paint. Target: at most 1 s.
 

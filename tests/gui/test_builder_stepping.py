@@ -86,3 +86,20 @@ def test_building_sets_the_trace_docks_aside_and_gives_them_back(builder, qtbot)
     window.builder.session.mark_saved()
     assert window.close()
     assert not window.inspector.isHidden()
+
+
+def test_closing_right_after_an_edit_starts_no_trace(builder, qtbot):
+    """A re-trace still waiting for its pause when the window closes would start work (and the
+    training thread) in a closed window."""
+    from bpviz.gui.builder.stepping import RETRACE_DEBOUNCE_MS
+
+    window = builder("chain56")
+    step_mode(qtbot, window)
+    session = window.builder.session
+    session.push(SetProperty(session.network, block_id(window, "x"), "value", 3.0))
+    session.mark_saved()
+    opened = []
+    window.document.opened.connect(lambda: opened.append(1))
+    assert window.close()
+    qtbot.wait(RETRACE_DEBOUNCE_MS * 2)
+    assert not opened and not window.document.runner.busy

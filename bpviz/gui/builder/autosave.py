@@ -90,6 +90,10 @@ class Autosave(QObject):
             return False
         return True
 
+    def stop(self) -> None:
+        """Write nothing more (the window is closing); a file already written stays."""
+        self._timer.stop()
+
     def clear(self) -> None:
         """Forget the autosaved network (it was saved, or its changes were given up)."""
         self._timer.stop()

@@ -396,20 +396,22 @@ class BuilderController(QObject):
         return self.ensure().files.export_python_dialog()
 
     def may_close(self) -> bool:
-        """True unless the network has unsaved changes the user wants to keep (asked); when
-        True, the docks the editor had set aside are back, so the window saves its real
-        layout. Without
-        dialogs (--smoke-test, --screenshot) nobody can answer, and closing goes ahead (the
-        autosave keeps the changes for the next start)."""
-        if self.parts is None:
+        """True unless the network has unsaved changes the user wants to keep (asked). When
+        True the builder is at rest: no re-trace pending (it would start work in a closed
+        window), the autosave written or cleared, and the docks the editor had set aside back,
+        so the window saves its real layout. Without dialogs (--smoke-test, --screenshot)
+        nobody can answer: closing goes ahead, and the autosave keeps unsaved changes."""
+        parts = self.parts
+        if parts is None:
             return True
-        if not getattr(self.host, "show_dialogs", True):
-            self._restore_stepping_docks()
-            return True
-        if not self.parts.files.may_discard("closing"):
-            return False
-        self.parts.autosave.clear()
-        # The window saves its dock layout next: with the trace's docks as the user had them.
+        if getattr(self.host, "show_dialogs", True):
+            if not parts.files.may_discard("closing"):
+                return False
+            parts.autosave.clear()
+        else:
+            parts.autosave.save_now()
+            parts.autosave.stop()
+        parts.link.stop()
         self._restore_stepping_docks()
         return True
 
