@@ -30,8 +30,10 @@ def test_step_traces_the_built_network_and_build_goes_back_to_the_editor(builder
     assert parts.stack.currentIndex() == 0 and window.canvas.isVisible() and not parts.panel.isVisible()
     assert window.document.source is parts.link.source
     assert window.document.sequence is not None and float(window.trace.loss) == 49.0
+    assert not window.builder.arrange_action.isEnabled() and not window.builder.delete_action.isEnabled()
     window.builder.build_action.trigger()
     assert window.builder.mode == BUILD and parts.panel.isVisible() and not window.canvas.isVisible()
+    assert window.builder.arrange_action.isEnabled()
 
 
 def test_an_edit_while_stepping_retraces_and_keeps_the_step(builder, qtbot):

@@ -219,8 +219,7 @@ class BuilderController(QObject):
         link.failed.connect(self._on_step_failed)
         doc.themeChanged.connect(self._on_theme)
         doc.traceChanged.connect(lambda _keep: self.keep_action.setEnabled(link.showing))
-        for act in (self.save_action, self.save_as_action, self.export_python_action, self.arrange_action,
-                    self.fit_action):
+        for act in (self.save_action, self.save_as_action, self.export_python_action):
             act.setEnabled(True)
         return self.parts
 
@@ -325,6 +324,9 @@ class BuilderController(QObject):
         selected = parts is not None and bool(parts.session.selection)
         self.delete_action.setEnabled(editing and (selected or bool(parts and parts.scene.selected_wires())))
         self.duplicate_action.setEnabled(editing and selected)
+        # They act on the editor, which Step mode does not show.
+        self.arrange_action.setEnabled(editing)
+        self.fit_action.setEnabled(editing)
 
     def _update_title(self) -> None:
         parts = self.parts
