@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
 from bpviz.gui import ui_thread_gc, window_support
+from bpviz.gui.builder import BuilderController
 from bpviz.gui.canvas_panel import CanvasPanel
 from bpviz.gui.diagnostics_panel import DiagnosticsPanel
 from bpviz.gui.document import Document
@@ -99,9 +100,11 @@ class MainWindow(QMainWindow):
         self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics],
                                            beside=self.inspector, remembered_layout=remembered)
         self.follower = FileFollower(doc, self)
+        self.builder = BuilderController(doc, self)
         self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
                            [self.inspector, self.diagnostics],
-                           [*self.step_bar.actions_by_name.values(), self.predict.toggle_action])
+                           [*self.step_bar.actions_by_name.values(), self.predict.toggle_action],
+                           builder=self.builder)
         self.packs = LessonPacks(self, doc, self.predict, self.training.show_action, self.inspector)
         self.menus.file_menu.insertAction(self.menus.recent.menuAction(), self.packs.open_action)
         # A remembered dock layout wins over the first-show sizes.
@@ -228,6 +231,9 @@ class MainWindow(QMainWindow):
             self.document.open(FileSource(path))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.builder.may_close():
+            event.ignore()
+            return
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.set_value("window/state", self.saveState())
         self.document.steps.pause()

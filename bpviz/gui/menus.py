@@ -26,12 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
+    from bpviz.gui.builder import BuilderController
     from bpviz.gui.canvas_panel import CanvasPanel
     from bpviz.gui.document import Document
     from bpviz.gui.file_follower import FileFollower
     from bpviz.gui.training import TrainingController
     from bpviz.gui.window_support import Settings
 
+OPEN_FILTERS = ("Scenarios and networks (*.py *.bpviz);;Python scenarios (*.py);;bpviz networks (*.bpviz);;"
+                "All files (*)")
 EXPORT_FILTERS = "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)"
 PNG_SCALES = ("1×", "2×", "3×", "4×")
 ANIMATION_FILTERS = "GIF animation (*.gif);;MP4 video (*.mp4);;WebP animation (*.webp);;Animated PNG (*.apng)"
@@ -44,8 +47,9 @@ class Menus:
 
     def __init__(self, window: QMainWindow, document: Document, canvas: CanvasPanel, settings: Settings,
                  training: TrainingController, follower: FileFollower, docks: list[QDockWidget],
-                 step_actions: list[QAction]):
+                 step_actions: list[QAction], builder: BuilderController | None = None):
         self.window = w = window
+        self.builder = builder
         self.document = doc = document
         self.canvas = canvas
         self.settings = settings
@@ -63,6 +67,9 @@ class Menus:
         self.follow.setToolTip("Reload the scenario file each time it is saved (edit it in your editor)")
         self._follower = follower
         self.follow.setChecked(str(settings.value("followFile", "false")).lower() == "true")
+        if builder is not None:
+            file_menu.addSeparator()
+            builder.build_file_menu(file_menu)
         file_menu.addSeparator()
         self.export = self._action(file_menu, "&Export Image…", self.export_dialog, "Ctrl+E")
         self.copy = self._action(file_menu, "&Copy Image", self.copy_image, "Ctrl+Shift+C")
@@ -72,6 +79,8 @@ class Menus:
         file_menu.addSeparator()
         self.quit = self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
+        if builder is not None:
+            builder.build_menu(bar)
         view = bar.addMenu("&View")
         # The canvas keys (+, -, Ctrl+0) work when it has focus; the menu shortcuts work anywhere.
         self.zoom_in = self._action(view, "Zoom &In", partial(self._zoom, True), "Ctrl+=")
@@ -191,9 +200,10 @@ class Menus:
 
         source = self.document.source
         start = source.folder if source is not None else ""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start,
-                                              "Python scenarios (*.py);;All files (*)")
-        if path:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start, OPEN_FILTERS)
+        if path and path.endswith(".bpviz") and self.builder is not None:
+            self.builder.open_network(path)  # into the editor; nothing in a .bpviz file runs
+        elif path:
             self.document.open(FileSource(path))
 
     def _fill_lessons(self) -> None:

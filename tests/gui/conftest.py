@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.gui.builder_helpers import builder  # noqa: F401 - the builder tests' fixture
 from tests.gui.helpers import TRACE_TIMEOUT_MS
 
 # A modal dialog offscreen waits for a click nobody makes and hangs the whole run (CI's only
