@@ -20,6 +20,7 @@ test: $(STAMP)
 # Lint and type-check; what they cover is configured in pyproject.toml.
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 bench: $(STAMP)

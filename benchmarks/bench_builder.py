@@ -78,7 +78,7 @@ def edit_while_stepping(app, window, repeats: int = 15) -> float:
         n = len(traced)
         t = time.perf_counter()
         session.push(SetProperty(session.network, session.network.by_name("fc3").id, "bias", i % 2 == 0))
-        link.retrace()   # what the debounce timer calls
+        link.retrace()  # what the debounce timer calls
         wait(app, lambda n=n: len(traced) > n and not window.document.runner.busy)
         app.processEvents()
         times.append((traced[-1] - t) * 1000)
@@ -112,9 +112,11 @@ def main() -> int:
     window.resize(1400, 900)
     window.show()
     window.builder.new_network("empty")
-    rows = [("drag frame, 30 blocks", drag_frames(app, window, 13), FRAME_TARGET_MS),
-            ("drag frame, 300 blocks", drag_frames(app, window, 148), FRAME_TARGET_MS),
-            ("edit -> re-traced and drawn, 30 blocks", edit_while_stepping(app, window), EDIT_TARGET_MS)]
+    rows = [
+        ("drag frame, 30 blocks", drag_frames(app, window, 13), FRAME_TARGET_MS),
+        ("drag frame, 300 blocks", drag_frames(app, window, 148), FRAME_TARGET_MS),
+        ("edit -> re-traced and drawn, 30 blocks", edit_while_stepping(app, window), EDIT_TARGET_MS),
+    ]
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "big.bpviz")
         fileformat.save(mlp(148), path)

@@ -118,9 +118,15 @@ def _bpviz_parts(scenario: str, out: str) -> dict[str, float]:
     t4 = time.perf_counter()
     export_scene(scene, out)
     t5 = time.perf_counter()
-    return {"load file": ms(t1 - t0), "trace": ms(t2 - t1), "scene+layout": ms(t3 - t2),
-            "apply_state": ms(t4 - t3), "export_scene svg": ms(t5 - t4), "total": ms(t5 - t0),
-            "nodes": trace.graph.number_of_nodes()}
+    return {
+        "load file": ms(t1 - t0),
+        "trace": ms(t2 - t1),
+        "scene+layout": ms(t3 - t2),
+        "apply_state": ms(t4 - t3),
+        "export_scene svg": ms(t5 - t4),
+        "total": ms(t5 - t0),
+        "nodes": trace.graph.number_of_nodes(),
+    }
 
 
 # ---------------------------------------------------------------------------- torchviz
@@ -142,8 +148,14 @@ def torchviz_parts(scenario: str, out: str) -> dict[str, float]:
     t4 = time.perf_counter()
     Path(out).write_bytes(svg)
     t5 = time.perf_counter()
-    return {"load file": ms(t1 - t0), "forward": ms(t2 - t1), "make_dot": ms(t3 - t2),
-            "dot -Tsvg": ms(t4 - t3), "total": ms(t5 - t0), "nodes": sum("->" not in line for line in dot.body)}
+    return {
+        "load file": ms(t1 - t0),
+        "forward": ms(t2 - t1),
+        "make_dot": ms(t3 - t2),
+        "dot -Tsvg": ms(t4 - t3),
+        "total": ms(t5 - t0),
+        "nodes": sum("->" not in line for line in dot.body),
+    }
 
 
 def torchviz_missing() -> str | None:
@@ -171,8 +183,10 @@ def run_command(argv: list[str], env: dict) -> float:
 
 def svg_facts(path: Path) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
-    return (f"{path.stat().st_size / 1024:.0f} KiB, {text.count('<text')} <text> elements, "
-            f"'fc.weight' {'present' if 'fc.weight' in text else 'ABSENT'}")
+    return (
+        f"{path.stat().st_size / 1024:.0f} KiB, {text.count('<text')} <text> elements, "
+        f"'fc.weight' {'present' if 'fc.weight' in text else 'ABSENT'}"
+    )
 
 
 def start_busy(n: int) -> list:
@@ -208,14 +222,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="in-process runs of each (median)")
     parser.add_argument("--command-repeats", type=int, default=5, help="whole-command runs of each")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch intra-op threads, in-process and (OMP_NUM_THREADS) in the "
-                             "commands (default: torch's default, as users get)")
-    parser.add_argument("--busy", type=int, default=0, metavar="N",
-                        help="run N busy-loop processes meanwhile (simulated load)")
-    parser.add_argument("--compile-each-run", action="store_true",
-                        help="keep PYTHONDONTWRITEBYTECODE in the commands' environment if set "
-                             "(without __pycache__, bpviz then compiles its modules in every run)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads, in-process and (OMP_NUM_THREADS) in the "
+        "commands (default: torch's default, as users get)",
+    )
+    parser.add_argument(
+        "--busy", type=int, default=0, metavar="N", help="run N busy-loop processes meanwhile (simulated load)"
+    )
+    parser.add_argument(
+        "--compile-each-run",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE in the commands' environment if set "
+        "(without __pycache__, bpviz then compiles its modules in every run)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 if the target is missed")
     args = parser.parse_args()
     busy = start_busy(args.busy)
@@ -230,14 +252,16 @@ def run(args) -> int:
 
     skip = torchviz_missing()
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # as `bpviz export` does
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # as `bpviz export` does
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads, {os.cpu_count()} "
-          f"cores, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
-          + (f"; {args.busy} busy-loop process(es) of this script running" if args.busy else ""))
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads, {os.cpu_count()} "
+        f"cores, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        + (f"; {args.busy} busy-loop process(es) of this script running" if args.busy else "")
+    )
     if skip:
         print(f"torchviz: {skip}")
     tmp = Path(tempfile.mkdtemp(prefix="bpviz-bench-export-"))
@@ -269,19 +293,22 @@ def run(args) -> int:
             return {k: statistics.median(p[k] for p in parts) for k in parts[0]}
 
         bp = med_parts(b_parts)
-        print(f"\n== in-process, ResNet-18-like ({bp['nodes']:.0f} bpviz nodes), medians of "
-              f"{args.repeats}, ms")
+        print(f"\n== in-process, ResNet-18-like ({bp['nodes']:.0f} bpviz nodes), medians of {args.repeats}, ms")
         print("bpviz parts:    " + ", ".join(f"{k} {v:.0f}" for k, v in bp.items() if k != "nodes"))
         if t_parts:
             tp = med_parts(t_parts)
-            print("torchviz parts: " + ", ".join(f"{k} {v:.0f}" for k, v in tp.items() if k != "nodes")
-                  + f"  ({tp['nodes']:.0f} torchviz nodes)")
+            print(
+                "torchviz parts: "
+                + ", ".join(f"{k} {v:.0f}" for k, v in tp.items() if k != "nodes")
+                + f"  ({tp['nodes']:.0f} torchviz nodes)"
+            )
         print(f"{'':34}{'median':>9}{'min':>9}{'max':>9}")
-        print(f"{'bpviz export (cli.main)':34}{statistics.median(b_times):9.0f}{min(b_times):9.0f}"
-              f"{max(b_times):9.0f}")
+        print(f"{'bpviz export (cli.main)':34}{statistics.median(b_times):9.0f}{min(b_times):9.0f}{max(b_times):9.0f}")
         if not skip:
-            print(f"{'torchviz make_dot + dot -Tsvg':34}{statistics.median(t_times):9.0f}"
-                  f"{min(t_times):9.0f}{max(t_times):9.0f}")
+            print(
+                f"{'torchviz make_dot + dot -Tsvg':34}{statistics.median(t_times):9.0f}"
+                f"{min(t_times):9.0f}{max(t_times):9.0f}"
+            )
             results.append(("in-process", statistics.median(b_times), statistics.median(t_times)))
 
         # ---- whole commands.
@@ -289,7 +316,7 @@ def run(args) -> int:
         if args.threads:
             env["OMP_NUM_THREADS"] = str(args.threads)
         if not args.compile_each_run:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)     # see the module notes: as installed
+            env.pop("PYTHONDONTWRITEBYTECODE", None)  # see the module notes: as installed
         if not env.get("PYTHONDONTWRITEBYTECODE"):
             bytecode = "cached, as installed"
         elif (ROOT / "bpviz" / "__pycache__").is_dir():
@@ -300,23 +327,23 @@ def run(args) -> int:
         bpviz_cmd = [py, "-m", "bpviz", "export", str(scenario), "-o", str(out_b)]
         tv_cmd = [py, str(tv_script), str(scenario), str(out_t)]
         floor_cmd = [py, "-c", "import torch"]
-        run_command(bpviz_cmd, env)                       # page cache, .pyc files
+        run_command(bpviz_cmd, env)  # page cache, .pyc files
         if not skip:
             run_command(tv_cmd, env)
-        cb, ct = alternate(args.command_repeats, lambda: run_command(bpviz_cmd, env),
-                           (lambda: run_command(tv_cmd, env)) if not skip else (lambda: float("nan")))
+        cb, ct = alternate(
+            args.command_repeats,
+            lambda: run_command(bpviz_cmd, env),
+            (lambda: run_command(tv_cmd, env)) if not skip else (lambda: float("nan")),
+        )
         floor = [run_command(floor_cmd, env) for _ in range(max(3, args.command_repeats // 2))]
-        print(f"\n== whole commands, subprocess wall time, medians of {args.command_repeats}, ms; "
-              f"bytecode {bytecode}")
+        print(f"\n== whole commands, subprocess wall time, medians of {args.command_repeats}, ms; bytecode {bytecode}")
         print(f"{'':44}{'median':>9}{'min':>9}{'max':>9}")
         print(f"{'python -m bpviz export FILE -o x.svg':44}{statistics.median(cb):9.0f}{min(cb):9.0f}{max(cb):9.0f}")
         if not skip:
-            print(f"{'python torchviz_svg.py FILE x.svg':44}{statistics.median(ct):9.0f}{min(ct):9.0f}"
-                  f"{max(ct):9.0f}")
+            print(f"{'python torchviz_svg.py FILE x.svg':44}{statistics.median(ct):9.0f}{min(ct):9.0f}{max(ct):9.0f}")
             results.append(("whole command", statistics.median(cb), statistics.median(ct)))
         floor_label = 'python -c "import torch" (floor)'
-        print(f"{floor_label:44}{statistics.median(floor):9.0f}"
-              f"{min(floor):9.0f}{max(floor):9.0f}")
+        print(f"{floor_label:44}{statistics.median(floor):9.0f}{min(floor):9.0f}{max(floor):9.0f}")
 
         print(f"\nbpviz SVG:    {svg_facts(out_b)}")
         if not skip:
@@ -327,8 +354,10 @@ def run(args) -> int:
     if skip:
         print(f"\ntarget not checked: {skip}")
         return 0
-    print(f"\n== summary (load average now {' '.join(f'{v:.2f}' for v in os.getloadavg())}); "
-          "target: bpviz <= torchviz + dot")
+    print(
+        f"\n== summary (load average now {' '.join(f'{v:.2f}' for v in os.getloadavg())}); "
+        "target: bpviz <= torchviz + dot"
+    )
     print(f"{'measure':16}{'bpviz ms':>10}{'torchviz ms':>13}{'ratio':>8}  result")
     for name, b, t in results:
         print(f"{name:16}{b:10.0f}{t:13.0f}{b / t:8.2f}  {verdict(b / t)}")

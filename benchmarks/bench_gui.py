@@ -54,7 +54,7 @@ from models import ResNet18Like, mlp  # noqa: E402
 
 VIEW_W, VIEW_H = 1400, 900
 FRAME_MS = 16.0
-MLP_WIDTHS = [16] * 401          # 400 Linear layers: about 2,000 autograd graph nodes
+MLP_WIDTHS = [16] * 401  # 400 Linear layers: about 2,000 autograd graph nodes
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -119,10 +119,15 @@ class LayoutTimer:
 def cases():
     """(name, factory, open target in ms) of the two graphs; a factory gives (model, inputs,
     target, loss_fn)."""
+
     def resnet():
         torch.manual_seed(0)
-        return (ResNet18Like(), torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)),
-                torch.nn.functional.cross_entropy)
+        return (
+            ResNet18Like(),
+            torch.randn(8, 3, 32, 32),
+            torch.randint(0, 10, (8,)),
+            torch.nn.functional.cross_entropy,
+        )
 
     def deep_mlp():
         torch.manual_seed(0)
@@ -157,14 +162,19 @@ def open_once(factory, layout_timer: LayoutTimer, panel_cls, theme):
     panel.resize(VIEW_W, VIEW_H)
     panel.show()
     panel.frame(None)
-    QApplication.processEvents()                  # show, resize, first (scheduled) paint
+    QApplication.processEvents()  # show, resize, first (scheduled) paint
     t5 = time.perf_counter()
     panel.view.viewport().repaint()
     t6 = time.perf_counter()
     times = {
-        "trace": ms(t1 - t0), "sequence": ms(t2 - t1), "set_graph": ms(t3 - t2),
-        "layout": ms(layout_timer.seconds), "apply_state": ms(t4 - t3), "open": ms(t4 - t0),
-        "show": ms(t5 - t4), "paint": ms(t6 - t5),
+        "trace": ms(t1 - t0),
+        "sequence": ms(t2 - t1),
+        "set_graph": ms(t3 - t2),
+        "layout": ms(layout_timer.seconds),
+        "apply_state": ms(t4 - t3),
+        "open": ms(t4 - t0),
+        "show": ms(t5 - t4),
+        "paint": ms(t6 - t5),
     }
     return times, trace, sequence, panel
 
@@ -216,7 +226,7 @@ def pan_actions(view, steps: int, px: int):
     for bar, sign in ((v, 1), (h, 1), (v, -1), (h, -1)):
         if bar.maximum() > bar.minimum():
             moves += [(bar, sign * px)] * steps
-    v.setValue(v.minimum() + (v.maximum() - v.minimum()) // 3)   # room to move both ways
+    v.setValue(v.minimum() + (v.maximum() - v.minimum()) // 3)  # room to move both ways
     h.setValue(h.minimum() + (h.maximum() - h.minimum()) // 3)
 
     def mover(bar, d):
@@ -296,8 +306,7 @@ def busiest_steps(sequence, graph):
     best = {}
     for pos, step in enumerate(sequence.steps):
         if step.phase in ("Forward", "Backward"):
-            moving = [e for e in step.edges
-                      if step.phase == "Forward" or graph.edges[e].get("grad") is not None]
+            moving = [e for e in step.edges if step.phase == "Forward" or graph.edges[e].get("grad") is not None]
             if len(moving) > best.get(step.phase, (-1, 0))[0]:
                 best[step.phase] = (len(moving), pos)
     return [(phase, pos, n) for phase, (n, pos) in sorted(best.items(), reverse=True)]
@@ -316,7 +325,7 @@ def bench_animation(panel, trace, sequence, frames: int, repeats: int):
                 panel.frame(state.active_node)
                 scene.apply_state(state, trace, lr=sequence.lr)
                 panel.follow(state.active_node)
-                scene.animator.set_speed(0.05)     # 8 s: the clock never outruns our frames
+                scene.animator.set_speed(0.05)  # 8 s: the clock never outruns our frames
                 scene.animate_step(state)
                 QApplication.processEvents()
                 tokens = scene.animator.tokens()
@@ -384,20 +393,29 @@ def bench_steps(panel, trace, sequence, samples: int):
     start = time.perf_counter()
     gc.collect()
     full_gc = ms(time.perf_counter() - start)
-    return {"positions": len(positions), "state_at": state_at, "apply": apply, "whole": whole,
-            "by_phase": by_phase, "gc2": sum(with_gc2), "full_gc": full_gc,
-            "apply_no_gc2": [a for a, g in zip(apply, with_gc2) if not g],
-            "gc_objects": len(gc.get_objects())}
+    return {
+        "positions": len(positions),
+        "state_at": state_at,
+        "apply": apply,
+        "whole": whole,
+        "by_phase": by_phase,
+        "gc2": sum(with_gc2),
+        "full_gc": full_gc,
+        "apply_no_gc2": [a for a, g in zip(apply, with_gc2) if not g],
+        "gc_objects": len(gc.get_objects()),
+    }
 
 
 # ---------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="opens per graph after the first")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch intra-op threads (default: torch's default, as in the app)")
-    parser.add_argument("--busy", type=int, default=0, metavar="N",
-                        help="run N busy-loop processes meanwhile (simulated load)")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch intra-op threads (default: torch's default, as in the app)"
+    )
+    parser.add_argument(
+        "--busy", type=int, default=0, metavar="N", help="run N busy-loop processes meanwhile (simulated load)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
     if args.threads:
@@ -412,7 +430,7 @@ def main() -> int:
 def run(args) -> int:
     """The measurements and the tables (see the module notes)."""
 
-    def quiet(mode, context, message):   # the offscreen plugin warns on every window shown
+    def quiet(mode, context, message):  # the offscreen plugin warns on every window shown
         if "propagateSizeHints" not in message:
             print(message, file=sys.stderr)
 
@@ -422,11 +440,13 @@ def run(args) -> int:
     from bpviz.gui.theme import LIGHT
 
     layout_timer = LayoutTimer()
-    print(f"platform {app.platformName()}, torch {torch.__version__} with {torch.get_num_threads()} "
-          f"intra-op thread(s), {os.cpu_count()} cores, load average "
-          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}"
-          + (f"; {args.busy} busy-loop process(es) of this script running" if args.busy else ""))
-    results = []    # (measure, graph, median, p95/max text, target text, pass)
+    print(
+        f"platform {app.platformName()}, torch {torch.__version__} with {torch.get_num_threads()} "
+        f"intra-op thread(s), {os.cpu_count()} cores, load average "
+        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        + (f"; {args.busy} busy-loop process(es) of this script running" if args.busy else "")
+    )
+    results = []  # (measure, graph, median, p95/max text, target text, pass)
 
     def add(measure, graph, median, spread, target, passed):
         results.append((measure, graph, median, spread, target, passed))
@@ -436,17 +456,27 @@ def run(args) -> int:
         cold, med, last = bench_open(name, factory, args.repeats, layout_timer, CanvasPanel, LIGHT)
         _, trace, sequence, panel = last
         g = trace.graph
-        print(f"\n== open {name}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges, "
-              f"{sequence.last + 1} steps (ms; first open of this graph in the process, then median of "
-              f"{args.repeats})")
+        print(
+            f"\n== open {name}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges, "
+            f"{sequence.last + 1} steps (ms; first open of this graph in the process, then median of "
+            f"{args.repeats})"
+        )
         keys = ["trace", "sequence", "set_graph", "layout", "apply_state", "open", "show", "paint"]
         print(f"{'':8}" + "".join(f"{k:>12}" for k in keys))
         print(f"{'first':8}" + "".join(f"{cold[k]:12.1f}" for k in keys))
         print(f"{'median':8}" + "".join(f"{med[k]:12.1f}" for k in keys))
-        print("(layout is part of set_graph; open = trace + sequence + set_graph + apply_state; "
-              "show and paint are not counted)")
-        add("open (trace+scene+state)", f"{name} ({g.number_of_nodes()} nodes)", med["open"],
-            f"first {cold['open']:.0f}", f"< {target:.0f} ms", med["open"] < target)
+        print(
+            "(layout is part of set_graph; open = trace + sequence + set_graph + apply_state; "
+            "show and paint are not counted)"
+        )
+        add(
+            "open (trace+scene+state)",
+            f"{name} ({g.number_of_nodes()} nodes)",
+            med["open"],
+            f"first {cold['open']:.0f}",
+            f"< {target:.0f} ms",
+            med["open"] < target,
+        )
         keep[name] = (trace, sequence, panel)
 
     # Same graph, same moment: torch's default threads vs one, alternated. bpviz's torch work
@@ -463,8 +493,10 @@ def run(args) -> int:
             last[3].close()
             by_threads[n].append(med)
         torch.set_num_threads(default_threads)
-        print(f"\n== open {name} with {default_threads} vs 1 torch thread(s), alternated, medians of "
-              f"{args.repeats} (ms; load average {os.getloadavg()[0]:.2f})")
+        print(
+            f"\n== open {name} with {default_threads} vs 1 torch thread(s), alternated, medians of "
+            f"{args.repeats} (ms; load average {os.getloadavg()[0]:.2f})"
+        )
         keys = ["trace", "set_graph", "open"]
         print(f"{'threads':8}" + "".join(f"{k:>12}" for k in keys))
         for n, meds in by_threads.items():
@@ -473,14 +505,21 @@ def run(args) -> int:
     name = "MLP 400x16"
     trace, sequence, panel = keep[name]
     rows, opening, fit_zoom = bench_pan_zoom(panel, trace, sequence, repeats=3)
-    print(f"\n== pan and zoom, {name}, view {VIEW_W}x{VIEW_H}, last backward step shown "
-          f"(opening zoom {opening:.2f}, fit zoom {fit_zoom:.3f}); ms per frame")
+    print(
+        f"\n== pan and zoom, {name}, view {VIEW_W}x{VIEW_H}, last backward step shown "
+        f"(opening zoom {opening:.2f}, fit zoom {fit_zoom:.3f}); ms per frame"
+    )
     print(f"{'frame':44}{'median':>8}{'p95':>8}{'max':>8}{'frames':>8}{'painted':>9}")
     for label, (times, painted, n) in rows.items():
-        print(f"{label:44}{statistics.median(times):8.1f}{p95(times):8.1f}{max(times):8.1f}"
-              f"{n:8d}{painted:9d}")
-        add(label, name, statistics.median(times), f"p95 {p95(times):.1f}",
-            f"< {FRAME_MS:.0f} ms median", statistics.median(times) < FRAME_MS)
+        print(f"{label:44}{statistics.median(times):8.1f}{p95(times):8.1f}{max(times):8.1f}{n:8d}{painted:9d}")
+        add(
+            label,
+            name,
+            statistics.median(times),
+            f"p95 {p95(times):.1f}",
+            f"< {FRAME_MS:.0f} ms median",
+            statistics.median(times) < FRAME_MS,
+        )
 
     for gname, (trace, sequence, panel) in keep.items():
         rows = bench_animation(panel, trace, sequence, frames=25, repeats=3)
@@ -489,41 +528,64 @@ def run(args) -> int:
         for label, row in rows.items():
             if label.startswith("real time"):
                 paints, elapsed, duration = row
-                print(f"{label}: {paints} paints in {elapsed:.0f} ms for a {duration} ms animation "
-                      f"({paints / max(elapsed, 1e-9) * 1e3:.0f} frames/s)")
+                print(
+                    f"{label}: {paints} paints in {elapsed:.0f} ms for a {duration} ms animation "
+                    f"({paints / max(elapsed, 1e-9) * 1e3:.0f} frames/s)"
+                )
                 continue
             times, painted, n = row
-            print(f"{label:44}{statistics.median(times):8.1f}{p95(times):8.1f}{max(times):8.1f}"
-                  f"{n:8d}{painted:9d}")
-            add(f"animation frame, {label.split(':')[0].lower()} ({label.rsplit('(', 1)[1]}",
-                gname, statistics.median(times), f"p95 {p95(times):.1f}",
-                f"< {FRAME_MS:.0f} ms median", statistics.median(times) < FRAME_MS)
+            print(f"{label:44}{statistics.median(times):8.1f}{p95(times):8.1f}{max(times):8.1f}{n:8d}{painted:9d}")
+            add(
+                f"animation frame, {label.split(':')[0].lower()} ({label.rsplit('(', 1)[1]}",
+                gname,
+                statistics.median(times),
+                f"p95 {p95(times):.1f}",
+                f"< {FRAME_MS:.0f} ms median",
+                statistics.median(times) < FRAME_MS,
+            )
 
     for gname, (trace, sequence, panel) in keep.items():
         s = bench_steps(panel, trace, sequence, samples=60 if sequence.last < 500 else 40)
         print(f"\n== steps, {gname}: {s['positions']} positions spread over all {sequence.last + 1}; ms")
         print(f"{'':44}{'median':>8}{'p95':>8}{'max':>8}")
-        for label, key in (("state_at", "state_at"), ("apply_state", "apply"),
-                           ("whole step (+animate, follow, repaint)", "whole")):
+        for label, key in (
+            ("state_at", "state_at"),
+            ("apply_state", "apply"),
+            ("whole step (+animate, follow, repaint)", "whole"),
+        ):
             v = s[key]
             print(f"{label:44}{statistics.median(v):8.1f}{p95(v):8.1f}{max(v):8.1f}")
         for phase, v in s["by_phase"].items():
-            print(f"{'  apply_state, ' + phase + f' ({len(v)})':44}{statistics.median(v):8.1f}"
-                  f"{p95(v):8.1f}{max(v):8.1f}")
+            print(
+                f"{'  apply_state, ' + phase + f' ({len(v)})':44}{statistics.median(v):8.1f}{p95(v):8.1f}{max(v):8.1f}"
+            )
         clean = s["apply_no_gc2"]
-        print(f"{s['gc2']} of the apply_state calls ran a full (gen-2) Python GC; without them max "
-              f"{max(clean) if clean else float('nan'):.1f} ms. A full gc.collect() here takes "
-              f"{s['full_gc']:.0f} ms ({s['gc_objects']} tracked objects).")
-        add("apply_state per step", gname, statistics.median(s["apply"]),
-            f"max {max(s['apply']):.1f}", "< 100 ms max", max(s["apply"]) < 100)
-        add("whole step", gname, statistics.median(s["whole"]),
-            f"max {max(s['whole']):.1f}", "< 100 ms max", max(s["whole"]) < 100)
+        print(
+            f"{s['gc2']} of the apply_state calls ran a full (gen-2) Python GC; without them max "
+            f"{max(clean) if clean else float('nan'):.1f} ms. A full gc.collect() here takes "
+            f"{s['full_gc']:.0f} ms ({s['gc_objects']} tracked objects)."
+        )
+        add(
+            "apply_state per step",
+            gname,
+            statistics.median(s["apply"]),
+            f"max {max(s['apply']):.1f}",
+            "< 100 ms max",
+            max(s["apply"]) < 100,
+        )
+        add(
+            "whole step",
+            gname,
+            statistics.median(s["whole"]),
+            f"max {max(s['whole']):.1f}",
+            "< 100 ms max",
+            max(s["whole"]) < 100,
+        )
 
     print(f"\n== summary (load average now {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
     print(f"{'measure':50}{'graph':28}{'median ms':>10}  {'spread':16}{'target':18}result")
     for measure, graph, median, spread, target, passed in results:
-        print(f"{measure:50}{graph:28}{median:10.1f}  {spread:16}{target:18}"
-              f"{'PASS' if passed else 'FAIL'}")
+        print(f"{measure:50}{graph:28}{median:10.1f}  {spread:16}{target:18}{'PASS' if passed else 'FAIL'}")
     failed = [r for r in results if not r[5]]
     print(f"{len(results) - len(failed)} of {len(results)} targets met")
     for panel in [p for _, _, p in keep.values()]:

@@ -49,9 +49,7 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU()
         self.down = None
         if stride != 1 or cin != cout:
-            self.down = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
@@ -65,9 +63,7 @@ class ResNet18Like(nn.Module):
 
     def __init__(self, width: int = 8, classes: int = 10) -> None:
         super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
-        )
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
         blocks, cin = [], width
         for stage in range(4):
             cout = width * 2**stage
@@ -255,10 +251,16 @@ def graphs() -> list[tuple[str, nx.DiGraph]]:
 
 
 COLUMNS = [  # (title, key, width, format spec); dot's columns only when dot is there
-    ("graph", "graph", 15, ""), ("nodes", "nodes", 6, ""), ("edges", "edges", 6, ""),
-    ("bpviz ms", "bpviz_ms", 9, ".2f"), ("dot ms", "dot_ms", 8, ".2f"),
-    ("ratio", "ratio", 6, ".2f"), ("x bpviz", "bpviz_x", 8, ""), ("x dot", "dot_x", 6, ""),
-    ("x straight bpviz", "bpviz_straight", 17, ""), ("x straight dot", "dot_straight", 15, ""),
+    ("graph", "graph", 15, ""),
+    ("nodes", "nodes", 6, ""),
+    ("edges", "edges", 6, ""),
+    ("bpviz ms", "bpviz_ms", 9, ".2f"),
+    ("dot ms", "dot_ms", 8, ".2f"),
+    ("ratio", "ratio", 6, ".2f"),
+    ("x bpviz", "bpviz_x", 8, ""),
+    ("x dot", "dot_x", 6, ""),
+    ("x straight bpviz", "bpviz_straight", 17, ""),
+    ("x straight dot", "dot_straight", 15, ""),
 ]
 
 
@@ -271,23 +273,21 @@ def main() -> int:
     dot = shutil.which("dot")
     if dot is None:
         print("graphviz 'dot' not found: timing bpviz only")
-    rows = [
-        bench(name, g, args.runs if g.number_of_nodes() < 1000 else 9, dot)
-        for name, g in graphs()
-    ]
+    rows = [bench(name, g, args.runs if g.number_of_nodes() < 1000 else 9, dot) for name, g in graphs()]
     columns = [c for c in COLUMNS if dot or not c[1].startswith(("dot", "ratio"))]
-    print("".join(f"{title:<{w}}" if key == "graph" else f"{title:>{w}}"
-                  for title, key, w, _ in columns))
+    print("".join(f"{title:<{w}}" if key == "graph" else f"{title:>{w}}" for title, key, w, _ in columns))
     for row in rows:
-        print("".join(f"{row[key]:<{w}{spec}}" if key == "graph" else f"{row[key]:>{w}{spec}}"
-                      for _, key, w, spec in columns))
+        print(
+            "".join(
+                f"{row[key]:<{w}{spec}}" if key == "graph" else f"{row[key]:>{w}{spec}}" for _, key, w, spec in columns
+            )
+        )
     print("x: edge crossings along the drawn routes; x straight: with edges as straight lines")
     if dot is None:
         return 0
     resnets = [r for r in rows if r["graph"].startswith("resnet")]
     met = all(r["ratio"] <= 0.25 and r["bpviz_x"] <= r["dot_x"] for r in resnets)
-    print(f"target (ResNet-18-like: time <= 0.25x dot's, crossings <= dot's): "
-          f"{'met' if met else 'MISSED'}")
+    print(f"target (ResNet-18-like: time <= 0.25x dot's, crossings <= dot's): {'met' if met else 'MISSED'}")
     return 0 if met or not args.strict else 1
 
 

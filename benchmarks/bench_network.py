@@ -65,13 +65,17 @@ def median_ms(fn, seconds: float = 1.0, least: int = 15) -> float:
 
 def first_inference_ms() -> float:
     here = str(Path(__file__).parent)
-    code = (f"import time, sys; sys.path.insert(0, {here!r})\n"
-            "from bench_network import mlp\n"
-            "from bpviz.core.network.shapes import infer_shapes\n"
-            "doc = mlp(13); t = time.perf_counter(); infer_shapes(doc)\n"
-            "print((time.perf_counter() - t) * 1000)")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]),
-                                                        os.environ.get("PYTHONPATH", "")]))
+    code = (
+        f"import time, sys; sys.path.insert(0, {here!r})\n"
+        "from bench_network import mlp\n"
+        "from bpviz.core.network.shapes import infer_shapes\n"
+        "doc = mlp(13); t = time.perf_counter(); infer_shapes(doc)\n"
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]),
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return float(out.stdout.strip())
 

@@ -62,14 +62,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--seconds", type=float, default=2.0, help="time budget per model (more repeats)")
-    ap.add_argument("--threads", type=int, default=0,
-                    help="torch intra-op threads for both sides (default: torch's own choice)")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="torch intra-op threads for both sides (default: torch's own choice)"
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}; load average: {os.getloadavg()[0]:.2f}")
-    print(f"{'model':30} {'nodes/edges':>11} {'plain ms':>9} {'trace ms':>9} {'ratio':>6} "
-          f"{'trace MB':>9} {'saved MB':>9}")
+    print(
+        f"{'model':30} {'nodes/edges':>11} {'plain ms':>9} {'trace ms':>9} {'ratio':>6} {'trace MB':>9} {'saved MB':>9}"
+    )
     for name, model, x, y, loss_fn in cases():
         t0 = time.perf_counter()
         for _ in range(3):  # warm up both paths
@@ -90,8 +92,10 @@ def main() -> None:
             tt.append(t2 - t1)
         p, t = statistics.median(tp), statistics.median(tt)
         g = tr.graph
-        print(f"{name:30} {g.number_of_nodes():>5}/{g.number_of_edges():<5} {p * 1e3:9.2f} {t * 1e3:9.2f} "
-              f"{t / p:6.2f} {tensor_bytes(tr) / 2**20:9.2f} {activation_bytes(model, x, y, loss_fn) / 2**20:9.2f}")
+        print(
+            f"{name:30} {g.number_of_nodes():>5}/{g.number_of_edges():<5} {p * 1e3:9.2f} {t * 1e3:9.2f} "
+            f"{t / p:6.2f} {tensor_bytes(tr) / 2**20:9.2f} {activation_bytes(model, x, y, loss_fn) / 2**20:9.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ class PlainLoop:
             if self.pos + BATCH > rows:
                 self.perm = torch.randperm(rows, generator=self.gen)
                 self.pos = 0
-            idx = self.perm[self.pos:self.pos + BATCH]
+            idx = self.perm[self.pos : self.pos + BATCH]
             self.pos += BATCH
             xb, yb = self.X.index_select(0, idx), self.y.index_select(0, idx)
             self.opt.zero_grad()
@@ -99,7 +99,7 @@ def side_by_side(rounds: int, block: int) -> dict[str, float]:
     rates: dict[str, list[float]] = {"engine_cpu": [], "plain_cpu": [], "engine_wall": [], "plain_wall": []}
     order = (("engine", lambda: engine_steps(trainer, block)), ("plain", lambda: plain.steps(block)))
     for r in range(rounds):
-        for name, run in (order if r % 2 == 0 else order[::-1]):
+        for name, run in order if r % 2 == 0 else order[::-1]:
             c0, w0 = time.thread_time(), time.perf_counter()
             run()
             c1, w1 = time.thread_time(), time.perf_counter()
@@ -126,17 +126,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long", action="store_true", help="also run 100,000 steps and report RSS")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--block", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads (default 1: these tensors are too small to split, "
-                             "and extra threads only spin against other processes)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1: these tensors are too small to split, "
+        "and extra threads only spin against other processes)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); XOR MLP 2-8-8-1, batch {BATCH}")
     r = side_by_side(args.rounds, args.block)
     for label, clock in (("median (cpu)", "cpu"), ("median (wall)", "wall"), ("best block (cpu)", "cpu_best")):
         engine, plain = r[f"engine_{clock}"], r[f"plain_{clock}"]
-        print(f"{label:17} engine {engine:6.0f} steps/s ({1e6 / engine:5.1f} us/step)   "
-              f"plain {plain:6.0f} steps/s ({1e6 / plain:5.1f} us/step)   ratio {engine / plain:.2f}")
+        print(
+            f"{label:17} engine {engine:6.0f} steps/s ({1e6 / engine:5.1f} us/step)   "
+            f"plain {plain:6.0f} steps/s ({1e6 / plain:5.1f} us/step)   ratio {engine / plain:.2f}"
+        )
     print("target: ratio >= 0.8 for the engine alone (>= 0.5 with the GUI on top)")
     steps = 100_000 if args.long else 10_000
     before, after, growth = memory_run(steps)

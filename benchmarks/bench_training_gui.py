@@ -128,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--block", type=int, default=4000, help="steps per block")
     parser.add_argument("--long", action="store_true", help="RSS over 100,000 steps in the app")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads for both sides (default 1, as bench_training)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads for both sides (default 1, as bench_training)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     app = QApplication.instance() or QApplication([])
@@ -138,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(SCENARIO)
         window = open_app(path)
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); XOR MLP 2-8-8-1, batch {BATCH}, "
-              f"{os.environ['QT_QPA_PLATFORM']} platform; all training docks shown")
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); XOR MLP 2-8-8-1, batch {BATCH}, "
+            f"{os.environ['QT_QPA_PLATFORM']} platform; all training docks shown"
+        )
         plain = PlainLoop(copy.deepcopy(make_model()))
         plain.steps(300)
         app_block(app, window, 300)
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         rates: dict[str, list[float]] = {"app": [], "plain": []}
         frames0 = window.training.live.frames
         for r in range(args.rounds):
-            for side in (("plain", "app") if r % 2 == 0 else ("app", "plain")):
+            for side in ("plain", "app") if r % 2 == 0 else ("app", "plain"):
                 if side == "plain":
                     t0 = time.perf_counter()
                     plain.steps(args.block)
@@ -158,11 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         gaps = np.array(probe.gaps) * 1000
         app_seconds = args.rounds * args.block / app_rate
         frames = window.training.live.frames - frames0
-        print(f"app   {app_rate:6.0f} steps/s   plain {plain_rate:6.0f} steps/s   ratio {app_rate / plain_rate:.2f}"
-              "   (target >= 0.5)")
-        print(f"UI frames while training: {len(gaps)} ticks of a 16 ms timer; p50 {np.percentile(gaps, 50):.0f} ms, "
-              f"p95 {np.percentile(gaps, 95):.0f} ms, max {gaps.max():.0f} ms; "
-              f"{np.mean(gaps < 33) * 100:.1f}% under 33 ms (target >= 95%)")
+        print(
+            f"app   {app_rate:6.0f} steps/s   plain {plain_rate:6.0f} steps/s   ratio {app_rate / plain_rate:.2f}"
+            "   (target >= 0.5)"
+        )
+        print(
+            f"UI frames while training: {len(gaps)} ticks of a 16 ms timer; p50 {np.percentile(gaps, 50):.0f} ms, "
+            f"p95 {np.percentile(gaps, 95):.0f} ms, max {gaps.max():.0f} ms; "
+            f"{np.mean(gaps < 33) * 100:.1f}% under 33 ms (target >= 95%)"
+        )
         print(f"live redraws: {frames / app_seconds:.1f} frames/s of plots and canvas")
         steps = 100_000 if args.long else 10_000
         app_block(app, window, 2000)
@@ -174,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         after = rss_kib()
         h = window.training.history
         # Two halves: growth that stops after the first half is the allocator settling, not a leak.
-        print(f"RSS after warm-up {before} KiB, after {steps // 2:,} more steps {middle} KiB, after {steps:,} "
-              f"{after} KiB (growth {after - before} KiB, second half {after - middle} KiB, "
-              f"{time.perf_counter() - t0:.0f} s); plot buffer holds {len(h.table)} of {h.table.offered:,} rows "
-              f"(stride {h.table.stride})")
+        print(
+            f"RSS after warm-up {before} KiB, after {steps // 2:,} more steps {middle} KiB, after {steps:,} "
+            f"{after} KiB (growth {after - before} KiB, second half {after - middle} KiB, "
+            f"{time.perf_counter() - t0:.0f} s); plot buffer holds {len(h.table)} of {h.table.offered:,} rows "
+            f"(stride {h.table.stride})"
+        )
         window.close()
     return 0
 

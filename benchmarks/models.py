@@ -58,8 +58,7 @@ def cases():
     ce = nn.functional.cross_entropy
     yield "MLP 2-16-16-1", mlp([2, 16, 16, 1]), torch.randn(64, 2), torch.randn(64, 1), None
     yield "20-layer MLP w64", mlp([64] * 21), torch.randn(32, 64), torch.randn(32, 64), None
-    yield ("ResNet-18-like", ResNet18Like(), torch.randn(8, 3, 32, 32),
-           torch.randint(0, 10, (8,)), ce)
+    yield ("ResNet-18-like", ResNet18Like(), torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)), ce)
     enc = nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, batch_first=True, dropout=0.0)
     yield "TransformerEncoderLayer d64", enc, torch.randn(4, 16, 64), torch.randn(4, 16, 64), None
 

@@ -1,9 +1,9 @@
 """bpviz: see backpropagation. Trace any torch model and step through its backward pass.
 
-    import bpviz
-    t = bpviz.trace(model, x, target=y)      # or bpviz.trace(loss_closure)
-    t.graph, t.loss, t.forward_order, t.backward_order, t.diagnostics
-    bpviz.show(model, x, target=y)           # opens the desktop app on it
+import bpviz
+t = bpviz.trace(model, x, target=y)      # or bpviz.trace(loss_closure)
+t.graph, t.loss, t.forward_order, t.backward_order, t.diagnostics
+bpviz.show(model, x, target=y)           # opens the desktop app on it
 """
 
 from __future__ import annotations

@@ -52,12 +52,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def build_gui_parser() -> argparse.ArgumentParser:
     """The parser of the default command, which opens the app."""
-    parser = _Parser(prog="bpviz", description=__doc__.split("\n\n")[0],
-                     epilog="Subcommands: " + ", ".join(SUBCOMMANDS) + " (bpviz SUBCOMMAND -h).")
+    parser = _Parser(
+        prog="bpviz",
+        description=__doc__.split("\n\n")[0],
+        epilog="Subcommands: " + ", ".join(SUBCOMMANDS) + " (bpviz SUBCOMMAND -h).",
+    )
     parser.add_argument("scenario", nargs="?", metavar="FILE|lesson:NAME", help="scenario to open")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--smoke-test", action="store_true",
-                        help="open the window, wait until it is drawn, and quit (for CI)")
+    parser.add_argument(
+        "--smoke-test", action="store_true", help="open the window, wait until it is drawn, and quit (for CI)"
+    )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
     # Hidden: which step to show first (a number or start, forward, loss, backward, end); used
     # with --screenshot to picture the backward pass for the README.
@@ -101,6 +105,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback without --debug
         if debug:
             raise
-        print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",
-              file=sys.stderr)
+        print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
         return 2

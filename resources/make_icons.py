@@ -32,8 +32,16 @@ PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # (chunk type, pixel size) as Apple's iconutil writes them: the @2x chunks reuse the larger PNG.
 ICNS_CHUNKS = (
-    (b"icp4", 16), (b"icp5", 32), (b"ic11", 32), (b"icp6", 64), (b"ic12", 64),
-    (b"ic07", 128), (b"ic13", 256), (b"ic08", 256), (b"ic14", 512), (b"ic09", 512),
+    (b"icp4", 16),
+    (b"icp5", 32),
+    (b"ic11", 32),
+    (b"icp6", 64),
+    (b"ic12", 64),
+    (b"ic07", 128),
+    (b"ic13", 256),
+    (b"ic08", 256),
+    (b"ic14", 512),
+    (b"ic09", 512),
     (b"ic10", 1024),
 )
 
@@ -85,8 +93,7 @@ def ico_bytes(pngs: dict[int, bytes]) -> bytes:
 def icns_bytes(pngs: dict[int, bytes]) -> bytes:
     """A macOS .icns: the 'icns' magic, the total length, then one (type, length, PNG) chunk
     per entry of ICNS_CHUNKS; lengths are big-endian and include their 8-byte headers."""
-    body = b"".join(kind + struct.pack(">I", 8 + len(pngs[size])) + pngs[size]
-                    for kind, size in ICNS_CHUNKS)
+    body = b"".join(kind + struct.pack(">I", 8 + len(pngs[size])) + pngs[size] for kind, size in ICNS_CHUNKS)
     return b"icns" + struct.pack(">I", 8 + len(body)) + body
 
 
@@ -116,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: write the icons into the repo, or under --out for a comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--svg", type=Path, default=SVG, help="the source SVG")
-    parser.add_argument("--out", type=Path,
-                        help="write DIR/bpviz/resources/*.png and DIR/resources/*.ico|icns instead")
+    parser.add_argument("--out", type=Path, help="write DIR/bpviz/resources/*.png and DIR/resources/*.ico|icns instead")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed to render
     base = args.out or ROOT

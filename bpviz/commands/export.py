@@ -1,6 +1,6 @@
 """`bpviz export`: render the graph at one step to PNG, SVG or PDF, headless, with the app's renderer.
 
-    bpviz export lesson:chain56 -o chain.png --step backward --scale 2 --theme dark
+bpviz export lesson:chain56 -o chain.png --step backward --scale 2 --theme dark
 """
 
 from __future__ import annotations
@@ -22,20 +22,28 @@ ANIMATED = (".gif", ".webp", ".apng", ".mp4")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `export` subcommand."""
     p = subparsers.add_parser(
-        "export", help="render the graph at one step to PNG, SVG or PDF (no display needed)",
+        "export",
+        help="render the graph at one step to PNG, SVG or PDF (no display needed)",
         description="Render the whole graph at one step of the forward/backward pass, with a "
-                    "legend, to PNG, SVG or PDF. Works without a display.")
+        "legend, to PNG, SVG or PDF. Works without a display.",
+    )
     p.add_argument("scenario", metavar="FILE|lesson:NAME", help="scenario file or built-in lesson")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .png, .svg or .pdf")
-    p.add_argument("--step", default="end", metavar="N|" + "|".join(STEP_NAMES),
-                   help="step number, or start, forward (last forward step), loss, backward (last "
-                        "backward step), update/end (default: end)")
-    p.add_argument("--scale", type=float, default=None,
-                   help="PNG pixels per scene pixel (default 2; 1 for animations)")
+    p.add_argument(
+        "--step",
+        default="end",
+        metavar="N|" + "|".join(STEP_NAMES),
+        help="step number, or start, forward (last forward step), loss, backward (last "
+        "backward step), update/end (default: end)",
+    )
+    p.add_argument("--scale", type=float, default=None, help="PNG pixels per scene pixel (default 2; 1 for animations)")
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
-    p.add_argument("--collapse", metavar="layers|ops|DEPTH",
-                   help="level of detail: one box per layer, every op, or nn.Module groups folded at a "
-                        "depth (default: layers for module networks, ops otherwise, as in the app)")
+    p.add_argument(
+        "--collapse",
+        metavar="layers|ops|DEPTH",
+        help="level of detail: one box per layer, every op, or nn.Module groups folded at a "
+        "depth (default: layers for module networks, ops otherwise, as in the app)",
+    )
     p.add_argument("--hide-shape-ops", action="store_true", help="hide view/reshape/transpose ops")
     anim = p.add_argument_group("animation (-o pass.gif|.mp4|.webp|.apng, or .png with --animate for frames)")
     anim.add_argument("--animate", action="store_true", help="write the steps as an animation")
@@ -77,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
     out = str(args.output)
     ext = os.path.splitext(out)[1].lower()
     if ext not in (".png", ".svg", ".pdf", *ANIMATED):
-        raise BpvizError(f"Cannot export to '{out}'; the output must end in .png, .svg or .pdf "
-                         "(or .gif, .mp4, .webp, .apng for an animation).")
+        raise BpvizError(
+            f"Cannot export to '{out}'; the output must end in .png, .svg or .pdf "
+            "(or .gif, .mp4, .webp, .apng for an animation)."
+        )
     if args.animate and ext not in (".png", *ANIMATED):
         raise BpvizError(f"Cannot animate to '{out}'; use .gif, .mp4, .webp, .apng, or .png for frames.")
     if args.scale is not None and not args.scale > 0:
@@ -144,11 +154,15 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     result = export_scene(scene, out, scale)
     app.processEvents()
     unit = "pt" if ext == ".pdf" else "px"
-    print(f"wrote {result.path} ({result.width}×{result.height} {unit}, {state.phase} step {position} "
-          f"of {sequence.last})")
+    print(
+        f"wrote {result.path} ({result.width}×{result.height} {unit}, {state.phase} step {position} of {sequence.last})"
+    )
     if ext == ".png" and result.scale < scale * 0.999:
-        print(f"note: the scale was reduced to {result.scale:.2g} to keep the image under the raster "
-              "size limit; use .svg or .pdf for full detail", file=sys.stderr)
+        print(
+            f"note: the scale was reduced to {result.scale:.2g} to keep the image under the raster "
+            "size limit; use .svg or .pdf for full detail",
+            file=sys.stderr,
+        )
     return 0, scenario.namespace
 
 
@@ -166,8 +180,10 @@ def _animate(args: argparse.Namespace, scene, show, sequence, out: str) -> int:
     written = write_animation(frames, out, args.fps)
     image = frames.images[0]
     what = f"{len(written)} frames" if len(written) > 1 else f"{len(frames.images)} frames"
-    print(f"wrote {written[0] if len(written) == 1 else written[0].parent} ({image.width()}×{image.height()} px, "
-          f"{what}, steps {positions[0]} to {positions[-1]} at {args.fps} fps)")
+    print(
+        f"wrote {written[0] if len(written) == 1 else written[0].parent} ({image.width()}×{image.height()} px, "
+        f"{what}, steps {positions[0]} to {positions[-1]} at {args.fps} fps)"
+    )
     return 0
 
 

@@ -1,9 +1,9 @@
 """`bpviz new` and `bpviz code`: start a network from a template, and export one as Python.
 
-    bpviz new --list                          list the templates
-    bpviz new --template xor -o xor.bpviz     write a template as a .bpviz network
-    bpviz new --from model.py -o model.bpviz  import a model scenario (torch.fx)
-    bpviz code xor.bpviz -o xor.py            write the network as a Python scenario file
+bpviz new --list                          list the templates
+bpviz new --template xor -o xor.bpviz     write a template as a .bpviz network
+bpviz new --from model.py -o model.bpviz  import a model scenario (torch.fx)
+bpviz code xor.bpviz -o xor.py            write the network as a Python scenario file
 """
 
 from __future__ import annotations
@@ -17,20 +17,28 @@ from bpviz.core.errors import BpvizError
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `new` and `code` subcommands."""
-    p = subparsers.add_parser("new", help="write a new .bpviz network from a template",
-                              description="Write a new network document (.bpviz) from a template, "
-                                          "or list the templates.")
+    p = subparsers.add_parser(
+        "new",
+        help="write a new .bpviz network from a template",
+        description="Write a new network document (.bpviz) from a template, or list the templates.",
+    )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--list", action="store_true", help="list the templates")
     what.add_argument("--template", metavar="NAME", help="the template to start from")
-    what.add_argument("--from", dest="source", metavar="FILE|lesson:NAME",
-                      help="import a model scenario through torch.fx (runs the file's Python)")
+    what.add_argument(
+        "--from",
+        dest="source",
+        metavar="FILE|lesson:NAME",
+        help="import a model scenario through torch.fx (runs the file's Python)",
+    )
     p.add_argument("-o", "--output", metavar="NET.bpviz", help="the file to write")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.set_defaults(run=run_new)
-    c = subparsers.add_parser("code", help="write a .bpviz network as a Python scenario file",
-                              description="Write the Python scenario file of a network: "
-                                          "`bpviz trace` loads it to the same numbers.")
+    c = subparsers.add_parser(
+        "code",
+        help="write a .bpviz network as a Python scenario file",
+        description="Write the Python scenario file of a network: `bpviz trace` loads it to the same numbers.",
+    )
     c.add_argument("network", metavar="NET.bpviz", help="the network to export")
     c.add_argument("-o", "--output", metavar="OUT.py", help="the file to write (default: stdout)")
     c.set_defaults(run=run_code)

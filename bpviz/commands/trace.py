@@ -18,8 +18,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="FILE|lesson:NAME", help="scenario file or built-in lesson")
     p.add_argument("--json", metavar="PATH", help="write the trace as JSON to PATH ('-' for stdout)")
     p.add_argument("--full", action="store_true", help="write every tensor to JSON, however large")
-    p.add_argument("--gradcheck", action="store_true",
-                   help="also check the gradients against float64 finite differences")
+    p.add_argument(
+        "--gradcheck", action="store_true", help="also check the gradients against float64 finite differences"
+    )
     p.set_defaults(run=run_trace)
     lp = subparsers.add_parser("lessons", help="list the built-in lessons")
     lp.set_defaults(run=run_lessons)
@@ -44,8 +45,16 @@ def format_table(trace: Trace) -> str:
     for n in leaves + list(trace.forward_order):
         a = g.nodes[n]
         label = a["name"] + (f" ({a['module']})" if a["module"] and a["kind"] in ("op", "loss") else "")
-        rows.append((label, a["kind"], a["op"] or "-", "x".join(map(str, a["shape"])) or "scalar",
-                     short(a["value"]), short(a["grad"])))
+        rows.append(
+            (
+                label,
+                a["kind"],
+                a["op"] or "-",
+                "x".join(map(str, a["shape"])) or "scalar",
+                short(a["value"]),
+                short(a["grad"]),
+            )
+        )
     widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
     lines = [f"{trace.title}", f"loss = {format_number(trace.loss)}", ""]
     for k, r in enumerate(rows):
@@ -53,14 +62,17 @@ def format_table(trace: Trace) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     rank = {n: i for i, n in enumerate(trace.backward_order)}
-    chain = sorted((e for e in g.edges(data=True) if e[2]["local"] is not None),
-                   key=lambda e: (rank.get(e[1], len(rank)), e[0]))
+    chain = sorted(
+        (e for e in g.edges(data=True) if e[2]["local"] is not None), key=lambda e: (rank.get(e[1], len(rank)), e[0])
+    )
     if chain:
         lines += ["", "local derivatives (scalar edges): upstream x local = edge gradient"]
         for u, v, e in chain:
             up = g.nodes[v]["grad"]
-            lines.append(f"  {g.nodes[u]['name']} -> {g.nodes[v]['name']}: "
-                         f"{short(up)} x {format_number(e['local'])} = {short(e['grad'])}")
+            lines.append(
+                f"  {g.nodes[u]['name']} -> {g.nodes[v]['name']}: "
+                f"{short(up)} x {format_number(e['local'])} = {short(e['grad'])}"
+            )
     lines += _rule_lines(trace, rank)
     if trace.diagnostics:
         lines += ["", "diagnostics:"]
@@ -79,8 +91,11 @@ def _rule_lines(trace: Trace, rank: dict[str, int]) -> list[str]:
         rule = edge_rule(trace, u, v)
         if rule is None:
             continue
-        text = rule.line() if rule.scalar else f"{rule.lhs} = {rule.formula}" + (
-            f"   {rule.shapes}" if rule.shapes else "")
+        text = (
+            rule.line()
+            if rule.scalar
+            else f"{rule.lhs} = {rule.formula}" + (f"   {rule.shapes}" if rule.shapes else "")
+        )
         found.append(f"  {g.nodes[u]['name']} -> {g.nodes[v]['name']}: {_printable(text, rule.symbolic)}")
     for n in sorted(g.nodes):
         fan_in = fan_in_rule(trace, n)
@@ -113,8 +128,9 @@ def run_trace(args: argparse.Namespace) -> int:
         trace = trace_scenario(scenario)
         gradcheck = _gradcheck(scenario) if args.gradcheck else None
     if args.json:
-        data = trace_to_json(trace, max_elements=10**12 if args.full else MAX_ELEMENTS,
-                             edge_rule=lambda u, v: rule_symbol(trace, u, v))
+        data = trace_to_json(
+            trace, max_elements=10**12 if args.full else MAX_ELEMENTS, edge_rule=lambda u, v: rule_symbol(trace, u, v)
+        )
         if gradcheck is not None:
             data["gradcheck"] = gradcheck
         text = json.dumps(data, indent=1)

@@ -42,8 +42,19 @@ from bpviz.core.scenario import load_scenario
 from bpviz.core.training import LOSSES, OPTIMIZERS, StepResult, TrainConfig, Trainer, TrainingError
 
 SCHEMA = "bpviz.train/1"
-CSV_COLUMNS = ("step", "loss", "val_loss", "total_norm", "pre_clip_norm", "param", "norm", "mean_abs",
-               "max_abs", "param_pre_clip_norm", "diagnostics")
+CSV_COLUMNS = (
+    "step",
+    "loss",
+    "val_loss",
+    "total_norm",
+    "pre_clip_norm",
+    "param",
+    "norm",
+    "mean_abs",
+    "max_abs",
+    "param_pre_clip_norm",
+    "diagnostics",
+)
 PROGRESS_LINES = 10
 
 
@@ -64,29 +75,42 @@ def _whole(text: str) -> int:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `train` subcommand."""
     p = subparsers.add_parser(
-        "train", help="run SGD/Adam steps and write per-step loss and gradient statistics",
+        "train",
+        help="run SGD/Adam steps and write per-step loss and gradient statistics",
         description="Train a scenario headless: print a progress table and write the loss and each "
-                    "parameter's gradient norm, mean |grad| and max |grad| per step.")
+        "parameter's gradient norm, mean |grad| and max |grad| per step.",
+    )
     p.add_argument("scenario", metavar="FILE|lesson:NAME", help="scenario file or built-in lesson")
     p.add_argument("--steps", type=_whole, required=True, metavar="N", help="number of optimisation steps")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default: sgd")
     p.add_argument("--lr", type=_number, metavar="X", help="learning rate (default: the scenario's lr)")
     p.add_argument("--momentum", type=_number, default=0.0, metavar="X", help="SGD momentum in [0, 1)")
     p.add_argument("--clip", type=_number, metavar="X", help="clip the total gradient norm to X")
-    p.add_argument("--no-zero-grad", action="store_true",
-                   help="do not zero the gradients between steps: they accumulate (the classic bug)")
-    p.add_argument("--dataset", metavar="NAME|CSV",
-                   help="line, sine, xor, circles, two_moons, spirals, or a CSV file (last column = "
-                        "target); default: the scenario's own inputs and target")
-    p.add_argument("--seed", type=_whole, default=0, metavar="N",
-                   help="seed of the dataset and batch order (default 0)")
+    p.add_argument(
+        "--no-zero-grad",
+        action="store_true",
+        help="do not zero the gradients between steps: they accumulate (the classic bug)",
+    )
+    p.add_argument(
+        "--dataset",
+        metavar="NAME|CSV",
+        help="line, sine, xor, circles, two_moons, spirals, or a CSV file (last column = "
+        "target); default: the scenario's own inputs and target",
+    )
+    p.add_argument(
+        "--seed", type=_whole, default=0, metavar="N", help="seed of the dataset and batch order (default 0)"
+    )
     p.add_argument("--batch", type=_whole, metavar="N", help="batch size for a dataset (default: all rows)")
     p.add_argument("--loss", choices=LOSSES, help="default: the scenario's loss, or one fitting the dataset")
     p.add_argument("--json", metavar="OUT", help="write per-step statistics as JSON")
     p.add_argument("--csv", metavar="OUT", help="write one row per step and parameter as CSV")
     p.add_argument("--plot", metavar="OUT.png|OUT.svg", help="write the loss and gradient-norm plots")
-    p.add_argument("--every", type=_whole, metavar="K", help="print a progress line every K steps "
-                   f"(default: about {PROGRESS_LINES} lines)")
+    p.add_argument(
+        "--every",
+        type=_whole,
+        metavar="K",
+        help=f"print a progress line every K steps (default: about {PROGRESS_LINES} lines)",
+    )
     p.set_defaults(run=run)
 
 
@@ -100,9 +124,16 @@ def run(args: argparse.Namespace) -> int:
 
         check_plot_path(args.plot)
     config = TrainConfig(
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, batch_size=args.batch,
-        steps=args.steps, clip_norm=args.clip, zero_grad=not args.no_zero_grad, seed=args.seed,
-        loss=args.loss, dataset=args.dataset,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        batch_size=args.batch,
+        steps=args.steps,
+        clip_norm=args.clip,
+        zero_grad=not args.no_zero_grad,
+        seed=args.seed,
+        loss=args.loss,
+        dataset=args.dataset,
     )
     if args.every is not None and args.every < 1:
         raise BpvizError(f"--every must be at least 1, got {args.every}.")
@@ -114,8 +145,10 @@ def run(args: argparse.Namespace) -> int:
         every = args.every or max(1, config.steps // PROGRESS_LINES)
         results: list[StepResult] = []
         stopped: TrainingError | None = None
-        print(f"Training '{scenario.title}': {config.optimizer}, lr {trainer.lr:g}, loss {trainer.problem.loss_name}"
-              f"{', dataset ' + trainer.problem.dataset.name if trainer.problem.dataset else ''}, {config.steps} steps")
+        print(
+            f"Training '{scenario.title}': {config.optimizer}, lr {trainer.lr:g}, loss {trainer.problem.loss_name}"
+            f"{', dataset ' + trainer.problem.dataset.name if trainer.problem.dataset else ''}, {config.steps} steps"
+        )
         print(f"{'step':>7}  {'loss':>12}  {'val_loss':>12}  {'grad norm':>11}  diagnostics")
         try:
             for result in trainer.run():
@@ -212,8 +245,9 @@ def _write_outputs(args, scenario, trainer: Trainer, results: list[StepResult], 
         norms: dict[str, Sequence[float | None]] = {
             n: [r.params[n].norm if n in r.params else None for r in results] for n in trainer.names
         }
-        export_training_plot(args.plot, steps, [r.loss for r in results], [r.val_loss for r in results],
-                             norms, scenario.title)
+        export_training_plot(
+            args.plot, steps, [r.loss for r in results], [r.val_loss for r in results], norms, scenario.title
+        )
 
 
 def _write_json(path, args, scenario, trainer: Trainer, results, stopped) -> None:

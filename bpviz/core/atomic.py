@@ -82,5 +82,7 @@ def _write_directly(shown: str, target: str, data: bytes) -> None:
 
 def _error(shown: str, exc: OSError) -> BpvizError:
     reason = exc.strerror or str(exc)
-    return BpvizError(f"Cannot write '{shown}' ({reason}); any file there is unchanged. "
-                      "Free some disk space or choose a writable folder.")
+    return BpvizError(
+        f"Cannot write '{shown}' ({reason}); any file there is unchanged. "
+        "Free some disk space or choose a writable folder."
+    )

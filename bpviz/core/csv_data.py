@@ -33,23 +33,19 @@ def read_numeric_csv(path: str, choose: Chooser) -> tuple[list[str], str, list[l
             lines = list(csv.reader(fh))
     except UnicodeDecodeError as exc:
         raise BpvizError(
-            f"{short} is not a UTF-8 text file ({exc.reason} at byte {exc.start}); "
-            "save it as a UTF-8 CSV file."
+            f"{short} is not a UTF-8 text file ({exc.reason} at byte {exc.start}); save it as a UTF-8 CSV file."
         ) from exc
     except (OSError, csv.Error) as exc:
         raise BpvizError(f"Cannot read {short} ({exc}); check that it is a readable CSV file.") from exc
     numbered = [(i + 1, row) for i, row in enumerate(lines) if any(cell.strip() for cell in row)]
     if not numbered:
-        raise BpvizError(
-            f"{short} is empty; it needs a header row of column names and at least one row of numbers."
-        )
+        raise BpvizError(f"{short} is empty; it needs a header row of column names and at least one row of numbers.")
     header_line, header_row = numbered[0]
     header = [name.strip() for name in header_row]
     for i, name in enumerate(header):
         if not name:
             raise BpvizError(
-                f"{short}: column {i + 1} of the header (line {header_line}) has no name; "
-                "give every column a name."
+                f"{short}: column {i + 1} of the header (line {header_line}) has no name; give every column a name."
             )
         if header.index(name) != i:
             raise BpvizError(f"{short}: the header names column '{name}' twice; rename one of them.")
@@ -62,9 +58,7 @@ def read_numeric_csv(path: str, choose: Chooser) -> tuple[list[str], str, list[l
             )
     data = numbered[1:]
     if not data:
-        raise BpvizError(
-            f"{short} has a header but no data rows; add at least one row of numbers below it."
-        )
+        raise BpvizError(f"{short} has a header but no data rows; add at least one row of numbers below it.")
     wanted = [(name, header.index(name)) for name in [*features, target]]
     rows: list[list[float]] = []
     for row_no, (line_no, row) in enumerate(data, start=1):

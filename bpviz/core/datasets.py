@@ -211,18 +211,13 @@ def load_csv(
             rest = [c for c in header if c not in feat]
             if not rest:
                 raise BpvizError(
-                    f"{short}: every column is a feature, so none is left for the target; "
-                    "name the target column too."
+                    f"{short}: every column is a feature, so none is left for the target; name the target column too."
                 )
             tgt = rest[-1]
         if tgt in feat:
-            raise BpvizError(
-                f"{short}: column '{tgt}' is both a feature and the target; choose it for one of them."
-            )
+            raise BpvizError(f"{short}: column '{tgt}' is both a feature and the target; choose it for one of them.")
         if not feat:
-            raise BpvizError(
-                f"{short} has only the target column '{tgt}'; add at least one feature column."
-            )
+            raise BpvizError(f"{short} has only the target column '{tgt}'; add at least one feature column.")
         return feat, tgt
 
     feat, tgt, rows = read_numeric_csv(path, choose)

@@ -97,8 +97,9 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
     for node in sorted(builder.none_grad):
         reason = builder.none_grad[node]
         name = node_dict(g)[node]["name"]
-        out.append(Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.",
-                              {"reason": reason}))
+        out.append(
+            Diagnostic("none_grad", node, f"{name} gets no gradient: {NONE_GRAD_REASONS[reason]}.", {"reason": reason})
+        )
     norms = _param_norms(g)
     out.extend(_nonfinite(trace, builder, norms))
     for node, a in node_dict(g).items():
@@ -110,13 +111,27 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
             if norm != norm:
                 continue  # reported as nonfinite
         if norm > thresholds.exploding:
-            out.append(Diagnostic("exploding", node, f"{a['name']}: gradient norm {norm:.4g} is above "
-                                  f"{thresholds.exploding:g} (exploding); lower the learning rate or clip "
-                                  "gradients.", {"norm": norm}))
+            out.append(
+                Diagnostic(
+                    "exploding",
+                    node,
+                    f"{a['name']}: gradient norm {norm:.4g} is above "
+                    f"{thresholds.exploding:g} (exploding); lower the learning rate or clip "
+                    "gradients.",
+                    {"norm": norm},
+                )
+            )
         elif norm < thresholds.vanishing:
-            out.append(Diagnostic("vanishing", node, f"{a['name']}: gradient norm {norm:.3g} is below "
-                                  f"{thresholds.vanishing:g} (vanishing); try ReLU, residual connections "
-                                  "or normalisation.", {"norm": norm}))
+            out.append(
+                Diagnostic(
+                    "vanishing",
+                    node,
+                    f"{a['name']}: gradient norm {norm:.3g} is below "
+                    f"{thresholds.vanishing:g} (vanishing); try ReLU, residual connections "
+                    "or normalisation.",
+                    {"norm": norm},
+                )
+            )
     out.extend(_dead_relus(trace))
     for gf, nrs in builder.several_outputs.items():
         several = builder.ids.get(gf)
@@ -124,10 +139,16 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
             continue
         a = node_dict(g)[several]
         first = "output " + str(nrs[0]) + "'s value" if a["value"] is not None else "no value"
-        out.append(Diagnostic(
-            "several_outputs", several, f"{a['name']} ({a['op']}) has {len(nrs)} outputs used by different "
-            f"ops: its node shows {first} and no gradient of its own (torch keeps one per output); "
-            "each out-edge carries its own output's gradient.", {"outputs": nrs}))
+        out.append(
+            Diagnostic(
+                "several_outputs",
+                several,
+                f"{a['name']} ({a['op']}) has {len(nrs)} outputs used by different "
+                f"ops: its node shows {first} and no gradient of its own (torch keeps one per output); "
+                "each out-edge carries its own output's gradient.",
+                {"outputs": nrs},
+            )
+        )
     return out
 
 
@@ -138,18 +159,22 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
     # whole pass searched for where it first appeared. This keeps a clean trace to one small
     # screen, and leaves alone the intentional -inf of attention masks that never get there.
     # Parameter norms are computed anyway: a NaN or Inf makes its norm non-finite.
-    others = [a["grad"] for n, a in node_dict(g).items()
-              if a["kind"] not in ("op", "loss") and n not in param_norms]
-    if (math.isfinite(trace.loss) and all(map(math.isfinite, param_norms.values()))
-            and all_finite(others)):
+    others = [a["grad"] for n, a in node_dict(g).items() if a["kind"] not in ("op", "loss") and n not in param_norms]
+    if math.isfinite(trace.loss) and all(map(math.isfinite, param_norms.values())) and all_finite(others):
         return found
     leaves = sorted(n for n, a in node_dict(g).items() if a["kind"] not in ("op", "loss"))
     forward = leaves + trace.forward_order
     for node in forward:
         if not _finite(node_dict(g)[node]["value"]):
             a = node_dict(g)[node]
-            found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the forward pass at "
-                                    f"{a['name']} ({a['op'] or a['kind']}{_in(a)}).", {"pass": "forward"}))
+            found.append(
+                Diagnostic(
+                    "nonfinite",
+                    node,
+                    f"NaN/Inf first appears in the forward pass at {a['name']} ({a['op'] or a['kind']}{_in(a)}).",
+                    {"pass": "forward"},
+                )
+            )
             break
     ids = {v: k for k, v in builder.ids.items()}
     for node in builder.backward_order:
@@ -160,10 +185,16 @@ def _nonfinite(trace: Trace, builder: GraphBuilder, param_norms: dict[str, float
         sent = _sent(builder, gf)
         if all(_finite(t) for t in received) and not all(_finite(t) for t in sent):
             a = node_dict(g)[node]
-            found.append(Diagnostic("nonfinite", node, f"NaN/Inf first appears in the backward pass at "
-                                    f"{a['name']} ({a['autograd']}{_in(a)}); a log(0), sqrt of a negative or "
-                                    "0/0 is the usual cause (use log_softmax instead of log(softmax)).",
-                                    {"pass": "backward"}))
+            found.append(
+                Diagnostic(
+                    "nonfinite",
+                    node,
+                    f"NaN/Inf first appears in the backward pass at "
+                    f"{a['name']} ({a['autograd']}{_in(a)}); a log(0), sqrt of a negative or "
+                    "0/0 is the usual cause (use log_softmax instead of log(softmax)).",
+                    {"pass": "backward"},
+                )
+            )
             break
     return found
 
@@ -215,8 +246,7 @@ def _dead_relus(trace: Trace) -> list[Diagnostic]:
     relus = []  # (node id, attributes)
     for n in trace.forward_order:
         a = nodes[n]
-        if ((a["op"] in _RELU_OPS or a["autograd"] in _RELU_AUTOGRAD)
-                and a["value"] is not None and a["value"].numel()):
+        if (a["op"] in _RELU_OPS or a["autograd"] in _RELU_AUTOGRAD) and a["value"] is not None and a["value"].numel():
             relus.append((n, a))
     if not relus:
         return []
@@ -246,7 +276,14 @@ def _dead_relus(trace: Trace) -> list[Diagnostic]:
             continue
         dead = [p - start for p in dead_at[first:last]]
         listed = ", ".join(map(str, dead[:8])) + (" ..." if len(dead) > 8 else "")
-        out.append(Diagnostic("dead_relu", node, f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
-                              f"output 0 for every sample (unit {listed}), so no gradient reaches "
-                              "their weights.", {"units": dead, "total": total}))
+        out.append(
+            Diagnostic(
+                "dead_relu",
+                node,
+                f"{a['name']}{_in(a)}: {len(dead)} of {total} units "
+                f"output 0 for every sample (unit {listed}), so no gradient reaches "
+                "their weights.",
+                {"units": dead, "total": total},
+            )
+        )
     return out

@@ -24,8 +24,14 @@ def _float64(scenario: Scenario) -> Iterator[Scenario]:
             return t.double() if t.is_floating_point() else t
 
         target = cast(scenario.target) if scenario.target is not None else None  # inputs are tensors
-        yield Scenario(title=scenario.title, model=model, inputs=tuple(cast(t) for t in scenario.inputs),
-                       target=target, loss_fn=scenario.loss_fn, namespace={})
+        yield Scenario(
+            title=scenario.title,
+            model=model,
+            inputs=tuple(cast(t) for t in scenario.inputs),
+            target=target,
+            loss_fn=scenario.loss_fn,
+            namespace={},
+        )
         return
     saved = []
     for value in scenario.namespace.values():
@@ -45,8 +51,10 @@ def finite_difference_check(scenario: Scenario, eps: float = 1e-6) -> dict[str, 
         params = sc.trainable()
         total = sum(p.numel() for _, p in params)
         if total > MAX_CHECKED_ELEMENTS:
-            raise BpvizError(f"The gradient check is for small graphs: {total} parameters is more than "
-                             f"{MAX_CHECKED_ELEMENTS}; check a smaller model.")
+            raise BpvizError(
+                f"The gradient check is for small graphs: {total} parameters is more than "
+                f"{MAX_CHECKED_ELEMENTS}; check a smaller model."
+            )
         tensors = [p for _, p in params]
         loss = sc.compute_loss()
         grads = torch.autograd.grad(loss, tensors, allow_unused=True)

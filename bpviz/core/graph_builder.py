@@ -46,27 +46,33 @@ def _scalar_label(x: Any) -> str:
 class GraphBuilder:
     """Builds the forward-direction graph; one instance per trace."""
 
-    def __init__(self, loss: torch.Tensor, rec: Recording, named: dict[int, tuple[str, torch.Tensor]],
-                 scenario: Scenario, index: ModuleIndex | None = None):
+    def __init__(
+        self,
+        loss: torch.Tensor,
+        rec: Recording,
+        named: dict[int, tuple[str, torch.Tensor]],
+        scenario: Scenario,
+        index: ModuleIndex | None = None,
+    ):
         self.graph: nx.DiGraph[str] = nx.DiGraph()
         self.loss = loss
         self.rec = rec
         self.named = named
         self.scenario = scenario
         self.loss_id = "loss"
-        self.ids: dict[Any, str] = {}            # autograd node -> node id
-        self.ops: list[Any] = []                 # autograd op nodes in forward order
+        self.ids: dict[Any, str] = {}  # autograd node -> node id
+        self.ops: list[Any] = []  # autograd op nodes in forward order
         self.leaf_tensors: dict[str, torch.Tensor] = {}  # leaf node id -> the live tensor
-        self._by_tensor: dict[int, str] = {}     # id(tensor) -> node id (tensors kept alive)
-        self.none_grad: dict[str, str] = {}      # node id -> why it has no gradient
+        self._by_tensor: dict[int, str] = {}  # id(tensor) -> node id (tensors kept alive)
+        self.none_grad: dict[str, str] = {}  # node id -> why it has no gradient
         self.grads_in: dict[Any, _Grads] = {}
         self.grads_out: dict[Any, _Grads] = {}
         self.backward_order: list[str] = []
-        self._op_order: list[Any] = []             # autograd op nodes as autograd started them
+        self._op_order: list[Any] = []  # autograd op nodes as autograd started them
         self._edges: list[tuple[Any, Any, int]] = []  # (producer, consumer, input index)
-        self._full: set[Any] = set()             # op nodes that get a hook seeing what they send
-        self._copy_sent: set[Any] = set()        # of those, nodes whose sent gradients a hook may change
-        self.leaf_grads: dict[str, Any] = {}     # leaf node id -> what autograd.grad returned
+        self._full: set[Any] = set()  # op nodes that get a hook seeing what they send
+        self._copy_sent: set[Any] = set()  # of those, nodes whose sent gradients a hook may change
+        self.leaf_grads: dict[str, Any] = {}  # leaf node id -> what autograd.grad returned
         self._pretrace_inputs: list[torch.Tensor] = []
         self.op_names: dict[Any, str] = {}  # autograd node -> the user's variable name for it
         # Nodes with several outputs of which the graph uses exactly one -> its output_nr:
@@ -202,11 +208,20 @@ class GraphBuilder:
         value = rec.value if rec else None
         if self.used_output and gf in self.used_output:
             value = self.rec.outputs.get(gf, {}).get(self.used_output[gf], value)
-        self._new_node(node_id, node_record(
-            "loss" if node_id == self.loss_id else "op", name, op=op, autograd=autograd,
-            module=rec.module if rec else "", shape=tuple(value.shape) if value is not None else (),
-            dtype=_dtype(value) if value is not None else "", value=value, requires_grad=True,
-        ))
+        self._new_node(
+            node_id,
+            node_record(
+                "loss" if node_id == self.loss_id else "op",
+                name,
+                op=op,
+                autograd=autograd,
+                module=rec.module if rec else "",
+                shape=tuple(value.shape) if value is not None else (),
+                dtype=_dtype(value) if value is not None else "",
+                value=value,
+                requires_grad=True,
+            ),
+        )
 
     def _new_node(self, node_id: str, attrs: NodeRecord) -> None:
         """Add a node whose id is not in the graph yet: what ``DiGraph.add_node`` does for a
@@ -238,11 +253,19 @@ class GraphBuilder:
         while node_id in node_dict(self.graph):
             node_id += "'"
         requires_grad = bool(t.requires_grad)
-        self._new_node(node_id, node_record(
-            kind, label if label is not None else name, autograd="AccumulateGrad" if requires_grad else "",
-            module=name.rpartition(".")[0] if kind == "param" or id(t) in self._buffer_ids else "",
-            shape=tuple(t.shape), dtype=_dtype(t), value=self.rec.snapshot(t), requires_grad=requires_grad,
-        ))
+        self._new_node(
+            node_id,
+            node_record(
+                kind,
+                label if label is not None else name,
+                autograd="AccumulateGrad" if requires_grad else "",
+                module=name.rpartition(".")[0] if kind == "param" or id(t) in self._buffer_ids else "",
+                shape=tuple(t.shape),
+                dtype=_dtype(t),
+                value=self.rec.snapshot(t),
+                requires_grad=requires_grad,
+            ),
+        )
         self._by_tensor[id(t)] = node_id
         self.leaf_tensors[node_id] = t
         return node_id
@@ -255,12 +278,18 @@ class GraphBuilder:
         node_id = f"input:pre{len(self.graph)}"
         if t is not None:
             self._pretrace_inputs.append(t)
-        self.graph.add_node(node_id, **node_record(
-            "input", self.named.get(id(t), ("pre-trace",))[0] if t is not None else "pre-trace",
-            autograd=type(u).__name__, shape=tuple(t.shape) if t is not None else (),
-            dtype=_dtype(t) if t is not None else "", value=t.detach().clone() if t is not None else None,
-            requires_grad=True,
-        ))
+        self.graph.add_node(
+            node_id,
+            **node_record(
+                "input",
+                self.named.get(id(t), ("pre-trace",))[0] if t is not None else "pre-trace",
+                autograd=type(u).__name__,
+                shape=tuple(t.shape) if t is not None else (),
+                dtype=_dtype(t) if t is not None else "",
+                value=t.detach().clone() if t is not None else None,
+                requires_grad=True,
+            ),
+        )
         return node_id
 
     def _add_edge(self, u: str, v: str, index: int) -> None:
@@ -381,6 +410,7 @@ class GraphBuilder:
                 grad_outputs = tuple(g.clone() if g is not None else None for g in grad_outputs)
             self.grads_in[gf] = grad_inputs
             self.grads_out[gf] = grad_outputs  # all outputs' gradients, not just the first
+
         return hook
 
     def received(self, u: Any) -> torch.Tensor | None:
@@ -398,8 +428,9 @@ class GraphBuilder:
             outs = grads_out.get(gf)
             if outs and len(outs) == 1:
                 nodes[v]["grad"] = outs[0]
-            elif (outs and gf in self.used_output and gf not in self.several_outputs
-                  and self.used_output[gf] < len(outs)):
+            elif (
+                outs and gf in self.used_output and gf not in self.several_outputs and self.used_output[gf] < len(outs)
+            ):
                 nodes[v]["grad"] = outs[self.used_output[gf]]
             ins = grads_in.get(gf)
             if ins is None:
@@ -447,8 +478,9 @@ class GraphBuilder:
                 downstream = nx.descendants(g, node)
                 cut = any(g.edges[a, b]["detached"] for a in downstream | {node} for b in g.successors(a))
                 self.none_grad[node] = "detached" if cut else "unused"
-        candidates = self._params + [t for t in self.scenario.namespace.values()
-                                     if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad]
+        candidates = self._params + [
+            t for t in self.scenario.namespace.values() if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad
+        ]
         for t in candidates:
             if id(t) in self._by_tensor:
                 continue

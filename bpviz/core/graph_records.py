@@ -89,37 +89,74 @@ class ViewEdgeRecord(EdgeRecord, total=False):
     members: list[Edge]
 
 
-def node_record(kind: str, name: str, *, op: str = "", autograd: str = "", module: str = "",
-                shape: tuple[int, ...] = (), dtype: str = "", value: torch.Tensor | None = None,
-                grad: torch.Tensor | None = None, requires_grad: bool = False) -> NodeRecord:
+def node_record(
+    kind: str,
+    name: str,
+    *,
+    op: str = "",
+    autograd: str = "",
+    module: str = "",
+    shape: tuple[int, ...] = (),
+    dtype: str = "",
+    value: torch.Tensor | None = None,
+    grad: torch.Tensor | None = None,
+    requires_grad: bool = False,
+) -> NodeRecord:
     """A node's record; the gradient is usually filled in after the backward pass."""
-    return {"kind": kind, "name": name, "op": op, "autograd": autograd, "module": module, "shape": shape,
-            "dtype": dtype, "value": value, "grad": grad, "requires_grad": requires_grad}
+    return {
+        "kind": kind,
+        "name": name,
+        "op": op,
+        "autograd": autograd,
+        "module": module,
+        "shape": shape,
+        "dtype": dtype,
+        "value": value,
+        "grad": grad,
+        "requires_grad": requires_grad,
+    }
 
 
-def edge_record(index: list[int], *, grad: torch.Tensor | None = None, local: float | None = None,
-                detached: bool = False) -> EdgeRecord:
+def edge_record(
+    index: list[int], *, grad: torch.Tensor | None = None, local: float | None = None, detached: bool = False
+) -> EdgeRecord:
     """An edge's record; gradient and local derivative are usually filled in after the backward
     pass."""
     return {"grad": grad, "local": local, "index": index, "detached": detached}
 
 
-def group_record(module: str, members: list[str], output: str | None, source: NodeRecord | None,
-                 title: str = "") -> GroupRecord:
+def group_record(
+    module: str, members: list[str], output: str | None, source: NodeRecord | None, title: str = ""
+) -> GroupRecord:
     """The box of a collapsed module ``module`` (``""``: the whole model) holding ``members``;
     ``source`` is the record of its single output, if it has one; ``title`` (Linear(10→5))
     names the box, else the module's name does."""
     out = source if source is not None else node_record("group", "")
     return {
-        "kind": "group", "name": title or module or "model", "op": "module", "autograd": "", "module": module,
-        "shape": out["shape"], "dtype": out["dtype"], "value": out["value"], "grad": out["grad"],
-        "requires_grad": out["requires_grad"], "members": members, "output": output,
+        "kind": "group",
+        "name": title or module or "model",
+        "op": "module",
+        "autograd": "",
+        "module": module,
+        "shape": out["shape"],
+        "dtype": out["dtype"],
+        "value": out["value"],
+        "grad": out["grad"],
+        "requires_grad": out["requires_grad"],
+        "members": members,
+        "output": output,
     }
 
 
-def view_edge_record(base: ViewEdgeRecord, grad: torch.Tensor | None, local: float | None, detached: bool,
-                     index: list[int], bridged: list[str] | None = None,
-                     members: list[Edge] | None = None) -> ViewEdgeRecord:
+def view_edge_record(
+    base: ViewEdgeRecord,
+    grad: torch.Tensor | None,
+    local: float | None,
+    detached: bool,
+    index: list[int],
+    bridged: list[str] | None = None,
+    members: list[Edge] | None = None,
+) -> ViewEdgeRecord:
     """A drawn edge of a view made from ``base``, the record of the first edge it stands for
     (a view's edge when views are stacked: its view keys are kept unless ``bridged`` or
     ``members`` replace them)."""

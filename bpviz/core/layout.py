@@ -168,9 +168,9 @@ def _longest_paths(outs: list[list[int]], ins: list[list[int]]) -> list[int] | N
     return length if done == len(outs) else None
 
 
-def _add_dummies(preds: list[list[int]], layer: list[int], asap: list[int]) -> tuple[
-    list[list[int]], list[list[float]], list[list[int]], list[list[float]], list[list[int]]
-]:
+def _add_dummies(
+    preds: list[list[int]], layer: list[int], asap: list[int]
+) -> tuple[list[list[int]], list[list[float]], list[list[int]], list[list[float]], list[list[int]]]:
     """The proper layered graph: long edges become chains of dummy nodes (ids from n on).
 
     Returns up/down neighbour lists with parallel weights, and each edge's chain of ids. An edge
@@ -235,10 +235,7 @@ def _reduce_crossings(order: list[list[int]], up: list[list[int]], down: list[li
         for row in order:
             for i, v in enumerate(row):
                 pos[v] = i
-        return sum(
-            inversions([p for u in upper for p in sorted([pos[w] for w in down[u]])])
-            for upper in order[:-1]
-        )
+        return sum(inversions([p for u in upper for p in sorted([pos[w] for w in down[u]])]) for upper in order[:-1])
 
     best, best_order, stale = crossings(), [row[:] for row in order], 0
     for sweep in range(_ORDER_SWEEPS):
@@ -264,8 +261,9 @@ def _reduce_crossings(order: list[list[int]], up: list[list[int]], down: list[li
     return best_order
 
 
-def _transpose(order: list[list[int]], up: list[list[int]], down: list[list[int]], pos: list[int],
-               passes: int = 2) -> None:
+def _transpose(
+    order: list[list[int]], up: list[list[int]], down: list[list[int]], pos: list[int], passes: int = 2
+) -> None:
     """Swap neighbours in a layer wherever that alone removes crossings (as dot does)."""
     for _ in range(passes):
         swapped = False
@@ -325,8 +323,15 @@ def _fit_row(row: list[int], offset: list[float], desired: list[float], priority
             i += 1
 
 
-def _place(order: list[list[int]], up: list[list[int]], upw: list[list[float]], down: list[list[int]],
-           downw: list[list[float]], breadth: list[float], gap: float) -> list[float]:
+def _place(
+    order: list[list[int]],
+    up: list[list[int]],
+    upw: list[list[float]],
+    down: list[list[int]],
+    downw: list[list[float]],
+    breadth: list[float],
+    gap: float,
+) -> list[float]:
     """Positions along the layers: median sweeps, alternately up and down, until they settle."""
     x = [0.0] * len(up)
     offsets: list[list[float]] = []  # each node's least distance from the first of its row

@@ -73,46 +73,47 @@ def load_pack(path: str | os.PathLike[str]) -> LessonPack:
 def parse_pack(data: object, shown: str, folder: str) -> LessonPack:
     """A pack from its parsed JSON (``folder`` resolves relative scenario paths)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise PackError(f"{shown} is not a lesson pack: its top level needs \"format\": \"{FORMAT}\".")
+        raise PackError(f'{shown} is not a lesson pack: its top level needs "format": "{FORMAT}".')
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise PackError(f"{shown}: \"version\" must be a whole number (this bpviz reads version {VERSION}).")
+        raise PackError(f'{shown}: "version" must be a whole number (this bpviz reads version {VERSION}).')
     if version > VERSION:
         raise PackError(f"{shown} is version {version}, newer than this bpviz reads ({VERSION}); update bpviz.")
     title = data.get("title", "")
     lessons = data.get("lessons")
     if not isinstance(title, str):
-        raise PackError(f"{shown}: \"title\" must be text.")
+        raise PackError(f'{shown}: "title" must be text.')
     if not isinstance(lessons, list) or not lessons:
-        raise PackError(f"{shown}: \"lessons\" must be a non-empty list of lessons.")
-    return LessonPack(title or shown, tuple(_lesson(item, f"{shown} lesson {i + 1}", folder)
-                                           for i, item in enumerate(lessons)))
+        raise PackError(f'{shown}: "lessons" must be a non-empty list of lessons.')
+    return LessonPack(
+        title or shown, tuple(_lesson(item, f"{shown} lesson {i + 1}", folder) for i, item in enumerate(lessons))
+    )
 
 
 def _lesson(item: object, where: str, folder: str) -> PackLesson:
     if not isinstance(item, dict):
-        raise PackError(f"{where}: a lesson is an object with \"title\" and \"scenario\".")
+        raise PackError(f'{where}: a lesson is an object with "title" and "scenario".')
     title, scenario = item.get("title"), item.get("scenario")
     if not isinstance(title, str) or not title.strip():
-        raise PackError(f"{where}: give it a \"title\" (text).")
+        raise PackError(f'{where}: give it a "title" (text).')
     if not isinstance(scenario, str) or not scenario.strip():
-        raise PackError(f"{where}: give it a \"scenario\": lesson:NAME, or a .py or .bpviz file.")
+        raise PackError(f'{where}: give it a "scenario": lesson:NAME, or a .py or .bpviz file.')
     if scenario.startswith(LESSON_PREFIX):
-        if scenario[len(LESSON_PREFIX):] not in lesson_names():
+        if scenario[len(LESSON_PREFIX) :] not in lesson_names():
             raise PackError(f"{where}: there is no built-in {scenario}; run `bpviz lessons` to list them.")
         spec = scenario
     else:
         spec = os.path.normpath(os.path.join(folder, scenario))
         if os.path.splitext(spec)[1].lower() not in (".py", ".bpviz"):
-            raise PackError(f"{where}: \"{scenario}\" must be a .py scenario or a .bpviz network.")
+            raise PackError(f'{where}: "{scenario}" must be a .py scenario or a .bpviz network.')
     ask = item.get("ask", "backward")
     if ask == "backward":
         steps = None
     elif isinstance(ask, list) and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in ask):
         steps = tuple(sorted(set(ask)))
     else:
-        raise PackError(f"{where}: \"ask\" must be \"backward\" or a list of step numbers (1 or more).")
+        raise PackError(f'{where}: "ask" must be "backward" or a list of step numbers (1 or more).')
     locked = item.get("locked", [])
     if not isinstance(locked, list) or any(c not in CONTROLS for c in locked):
-        raise PackError(f"{where}: \"locked\" lists controls among {', '.join(CONTROLS)}.")
+        raise PackError(f'{where}: "locked" lists controls among {", ".join(CONTROLS)}.')
     return PackLesson(title.strip(), spec, steps, frozenset(locked))

@@ -54,16 +54,24 @@ def _scoped_call(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
 
 def _has_global_hooks() -> bool:
     m = _module_mod
-    return bool(m._global_forward_hooks or m._global_forward_pre_hooks
-                or m._global_backward_hooks or m._global_backward_pre_hooks)
+    return bool(
+        m._global_forward_hooks
+        or m._global_forward_pre_hooks
+        or m._global_backward_hooks
+        or m._global_backward_pre_hooks
+    )
 
 
 def _calls_plainly(module: torch.nn.Module) -> bool:
     """True when the wrapper sees this module's calls and gives them global hooks' scope."""
-    return not (module._forward_hooks or module._backward_hooks or module._backward_pre_hooks
-                or getattr(module, "_compiled_call_impl", None) is not None
-                or isinstance(module, torch.jit.ScriptModule)
-                or type(module)._call_impl not in (_original_call, _scoped_call))
+    return not (
+        module._forward_hooks
+        or module._backward_hooks
+        or module._backward_pre_hooks
+        or getattr(module, "_compiled_call_impl", None) is not None
+        or isinstance(module, torch.jit.ScriptModule)
+        or type(module)._call_impl not in (_original_call, _scoped_call)
+    )
 
 
 class ModuleScopes:
@@ -82,9 +90,12 @@ class ModuleScopes:
         self._thread = threading.get_ident()
         with _lock:
             current = torch.nn.Module._call_impl
-            if (self._thread in _active or _has_global_hooks()
-                    or current not in (_original_call, _scoped_call)
-                    or not all(map(_calls_plainly, self._modules))):
+            if (
+                self._thread in _active
+                or _has_global_hooks()
+                or current not in (_original_call, _scoped_call)
+                or not all(map(_calls_plainly, self._modules))
+            ):
                 self._use_global_hooks()
                 return self
             torch.nn.Module._call_impl = _scoped_call  # type: ignore[method-assign]  # the patch is the point

@@ -87,6 +87,7 @@ class _Scopes:
     def _push(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
         def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
             self.stack.append(name)
+
         return hook
 
     def _pop(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
@@ -107,11 +108,19 @@ class _FirstNonfinite(TorchFunctionMode):
         self.culprit: Culprit | None = None
         self.origin: dict[Any, tuple[str, str]] = {}
 
-    def __torch_function__(self, func: Callable[..., Any], types: Collection[type], args: Sequence[Any] = (),
-                           kwargs: dict[str, Any] | None = None) -> Any:
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: Collection[type],
+        args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
         out = func(*args, **(kwargs or {}))
-        tensors = [out] if isinstance(out, torch.Tensor) else (
-            [t for t in out if isinstance(t, torch.Tensor)] if isinstance(out, (tuple, list)) else [])
+        tensors = (
+            [out]
+            if isinstance(out, torch.Tensor)
+            else ([t for t in out if isinstance(t, torch.Tensor)] if isinstance(out, (tuple, list)) else [])
+        )
         for t in tensors:
             if t.grad_fn is not None:
                 self.origin.setdefault(t.grad_fn, (friendly_name(func), self.scopes.stack[-1]))
@@ -119,13 +128,13 @@ class _FirstNonfinite(TorchFunctionMode):
                 finite = torch.isfinite(t)
                 if not bool(finite.all()):
                     bad = t.detach()[~finite].reshape(-1)[0].item()
-                    self.culprit = Culprit(op=friendly_name(func), module=self.scopes.stack[-1],
-                                           value=kind_of(bad))
+                    self.culprit = Culprit(op=friendly_name(func), module=self.scopes.stack[-1], value=kind_of(bad))
         return out
 
 
 def locate_forward(
-    forward: Callable[[], torch.Tensor], roots: list[tuple[str, nn.Module]],
+    forward: Callable[[], torch.Tensor],
+    roots: list[tuple[str, nn.Module]],
 ) -> Culprit | None:
     """Re-run ``forward`` (without grad) and return the first op whose output is non-finite."""
     scopes = _Scopes(roots)
@@ -141,7 +150,9 @@ def locate_forward(
 
 
 def locate_backward(
-    forward: Callable[[], torch.Tensor], roots: list[tuple[str, nn.Module]], params: list[torch.Tensor],
+    forward: Callable[[], torch.Tensor],
+    roots: list[tuple[str, nn.Module]],
+    params: list[torch.Tensor],
 ) -> Culprit | None:
     """Re-run ``forward`` and backward; return the first backward function that made a NaN/Inf.
 
@@ -168,6 +179,7 @@ def locate_backward(
                     bad = g[~torch.isfinite(g)].reshape(-1)[0].item()
                     found.append(Culprit(op=op, module=module, autograd=node.name(), value=kind_of(bad)))
                     return
+
         return hook
 
     handles = []

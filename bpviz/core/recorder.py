@@ -34,8 +34,21 @@ if TYPE_CHECKING:
 
 # Arithmetic whose python-number arguments are worth showing as constant nodes (x ** 2, y + 3).
 _ARITHMETIC = {
-    "add", "sub", "mul", "div", "pow", "radd", "rsub", "rmul", "rtruediv", "rdiv", "truediv",
-    "rpow", "true_divide", "multiply", "subtract",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "radd",
+    "rsub",
+    "rmul",
+    "rtruediv",
+    "rdiv",
+    "truediv",
+    "rpow",
+    "true_divide",
+    "multiply",
+    "subtract",
 }
 
 
@@ -46,17 +59,21 @@ _DETACH = torch.Tensor.detach
 # and writing nothing map to that aten op; F.linear maps to _LINEAR.
 _LINEAR = "linear"
 _FAST = {
-    torch.relu: "relu.default", torch.Tensor.relu: "relu.default",
+    torch.relu: "relu.default",
+    torch.Tensor.relu: "relu.default",
     torch.nn.functional.relu: "relu.default",
-    torch.tanh: "tanh.default", torch.Tensor.tanh: "tanh.default",
-    torch.sigmoid: "sigmoid.default", torch.Tensor.sigmoid: "sigmoid.default",
+    torch.tanh: "tanh.default",
+    torch.Tensor.tanh: "tanh.default",
+    torch.sigmoid: "sigmoid.default",
+    torch.Tensor.sigmoid: "sigmoid.default",
     torch.nn.functional.linear: _LINEAR,
 }
 _NOT_INPLACE: tuple[dict[str, bool], ...] = ({}, {"inplace": False})
 _PLAIN = (torch.Tensor, torch.nn.Parameter)  # subclasses and sparse layouts may decompose
 # Excluding these keys skips python dispatch modes, as if none were active.
-_NO_PYTHON_DISPATCH = (torch._C.DispatchKeySet(torch._C.DispatchKey.Python)
-                       | torch._C.DispatchKeySet(torch._C.DispatchKey.PythonTLSSnapshot))
+_NO_PYTHON_DISPATCH = torch._C.DispatchKeySet(torch._C.DispatchKey.Python) | torch._C.DispatchKeySet(
+    torch._C.DispatchKey.PythonTLSSnapshot
+)
 
 
 def _flat_tensors(obj: Any, out: list[torch.Tensor]) -> None:
@@ -100,8 +117,9 @@ class _Dispatch(TorchDispatchMode):
         # every aten op one wrapper call.
         return False
 
-    def __torch_dispatch__(self, func: OpOverload, types: Collection[type], args: Sequence[Any] = (),
-                           kwargs: dict[str, Any] | None = None) -> Any:
+    def __torch_dispatch__(
+        self, func: OpOverload, types: Collection[type], args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None
+    ) -> Any:
         kwargs = kwargs or {}
         mutable = _MUTABLE.get(func)
         if mutable is None:
@@ -133,7 +151,7 @@ class _Dispatch(TorchDispatchMode):
             if entry[1] is None and entry[0].untyped_storage().data_ptr() in written:
                 entry[1] = entry[0].detach().clone()
                 pinned[id(entry)] = entry[0].grad_fn
-        for entry in self.recorded[self.indexed:]:
+        for entry in self.recorded[self.indexed :]:
             if entry[1] is None:
                 self.by_storage.setdefault(entry[0].untyped_storage().data_ptr(), []).append(entry)
         self.indexed = len(self.recorded)
@@ -192,8 +210,7 @@ def _fast_path(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, 
         if args[0].dim() != 2 or _autocast_cpu() or not _linear_is_addmm():
             return None
         return fast
-    if (len(args) == 1 and kwargs in _NOT_INPLACE and type(args[0]) in _PLAIN
-            and args[0].layout is torch.strided):
+    if len(args) == 1 and kwargs in _NOT_INPLACE and type(args[0]) in _PLAIN and args[0].layout is torch.strided:
         return fast
     return None
 
@@ -203,8 +220,12 @@ class Recorder(TorchFunctionMode):
     ``module_names`` names modules by ``id``; ``modules`` are the scenario's (see ModuleScopes);
     ``closure_code``, a ``loss()`` scenario's code, for :meth:`closure_locals`."""
 
-    def __init__(self, module_names: dict[int, str], modules: Iterable[torch.nn.Module] = (),
-                 closure_code: CodeType | None = None):
+    def __init__(
+        self,
+        module_names: dict[int, str],
+        modules: Iterable[torch.nn.Module] = (),
+        closure_code: CodeType | None = None,
+    ):
         super().__init__()
         self._code = closure_code  # a scenario's loss(): its frame is found at its first op
         self.closure_frame: FrameType | None = None
@@ -238,8 +259,13 @@ class Recorder(TorchFunctionMode):
         return result
 
     # -- recording ------------------------------------------------------------------------
-    def __torch_function__(self, func: Callable[..., Any], types: Collection[type], args: Sequence[Any] = (),
-                           kwargs: dict[str, Any] | None = None) -> Any:
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: Collection[type],
+        args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
         if self._code is not None:
             self._find_closure_frame()
         kwargs = kwargs or {}
@@ -316,8 +342,9 @@ class Recorder(TorchFunctionMode):
             t = entry[0]
             base: torch.Tensor | None = t._base if t._is_view() else None
             gf = base.grad_fn if base is not None else None
-            if (base is not None and gf is not None and gf not in ops
-                    and gf._sequence_nr() >= self.rec.baseline_seq):  # not pre-trace history
+            if (
+                base is not None and gf is not None and gf not in ops and gf._sequence_nr() >= self.rec.baseline_seq
+            ):  # not pre-trace history
                 base_entry = [base, None, entry[2]]
                 ops[gf] = OpRecord(name, module, base, entry[2])
                 self._pending.append((gf, base_entry))
@@ -356,8 +383,14 @@ class Recorder(TorchFunctionMode):
         self._buffer.clear()
         self._unowned.clear()
 
-    def _record_args(self, main: Any, name: str, args: Sequence[Any], kwargs: dict[str, Any],
-                     tensors: Sequence[torch.Tensor] | None = None) -> None:
+    def _record_args(
+        self,
+        main: Any,
+        name: str,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        tensors: Sequence[torch.Tensor] | None = None,
+    ) -> None:
         if tensors is None:  # not known to the caller: every tensor among the arguments
             tensors = []
             for a in args:

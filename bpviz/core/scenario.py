@@ -104,7 +104,7 @@ class Scenario:
 
         inputs = tuple(tensor(t) for t in self.inputs)
         target = tensor(self.target) if isinstance(self.target, torch.Tensor) else self.target
-        model = copy.deepcopy(self.model, memo)     # shares the memo: the model's own tensors map too
+        model = copy.deepcopy(self.model, memo)  # shares the memo: the model's own tensors map too
         namespace = {k: memo[id(v)] for k, v in self.namespace.items() if id(v) in memo}
         return replace(self, model=model, inputs=inputs, target=target, namespace=namespace)
 
@@ -116,8 +116,10 @@ class Scenario:
         names, params, buffers = index.names, index.params, index.buffers
         for name, module in self._modules():
             prefix = "" if module is self.model else name
-            custom = (type(module).named_parameters is not nn.Module.named_parameters
-                      or type(module).named_buffers is not nn.Module.named_buffers)
+            custom = (
+                type(module).named_parameters is not nn.Module.named_parameters
+                or type(module).named_buffers is not nn.Module.named_buffers
+            )
             for sub, m in module.named_modules():
                 qual = f"{prefix}.{sub}" if prefix and sub else prefix or sub
                 names.setdefault(id(m), qual)
@@ -190,9 +192,21 @@ def _namespace_name(scenario: Scenario, tensor: torch.Tensor) -> str | None:
 
 # The order a course would take them in: one op, reuse, the chain, a ReLU, bugs, then networks.
 TEACHING_ORDER = (
-    "square", "square_plus_linear", "chain56", "relu_two_weights", "dead_relu", "detached_branch",
-    "linear_fit", "linear_batch", "mlp_10_5_1", "xor_mlp", "residual_mlp", "deep_sigmoid", "deep_relu",
-    "log_softmax_naive", "log_softmax_stable",
+    "square",
+    "square_plus_linear",
+    "chain56",
+    "relu_two_weights",
+    "dead_relu",
+    "detached_branch",
+    "linear_fit",
+    "linear_batch",
+    "mlp_10_5_1",
+    "xor_mlp",
+    "residual_mlp",
+    "deep_sigmoid",
+    "deep_relu",
+    "log_softmax_naive",
+    "log_softmax_stable",
 )
 
 
@@ -220,17 +234,13 @@ def load_scenario(spec: str | os.PathLike[str]) -> Scenario:
 
         return load_network_scenario(spec)
     if spec.startswith(LESSON_PREFIX):
-        name = spec[len(LESSON_PREFIX):]
+        name = spec[len(LESSON_PREFIX) :]
         if name not in lesson_names():
-            raise ScenarioError(
-                f"There is no lesson named '{name}'; run `bpviz lessons` to list them."
-            )
+            raise ScenarioError(f"There is no lesson named '{name}'; run `bpviz lessons` to list them.")
         path = resources.files("bpviz.lessons").joinpath(f"{name}.py")
         return _scenario_from_source(path.read_text(encoding="utf-8"), f"{name}.py", spec)
     if not os.path.exists(spec):
-        raise ScenarioError(
-            f"No scenario file at '{spec}'; check the path, or use lesson:NAME for a built-in lesson."
-        )
+        raise ScenarioError(f"No scenario file at '{spec}'; check the path, or use lesson:NAME for a built-in lesson.")
     if os.path.isdir(spec):
         raise ScenarioError(f"'{spec}' is a folder; give the path of a scenario .py file.")
     try:
@@ -322,9 +332,7 @@ def as_input_tuple(inputs: Any, where: str = "the scenario") -> tuple[torch.Tens
     items = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
     for item in items:
         if not isinstance(item, torch.Tensor):
-            raise ScenarioError(
-                f"{where}: inputs must be a tensor or a tuple of tensors, got {type(item).__name__}."
-            )
+            raise ScenarioError(f"{where}: inputs must be a tensor or a tuple of tensors, got {type(item).__name__}.")
     return tuple(items)
 
 
@@ -344,8 +352,11 @@ def scenario_from_callable(closure: Callable[[], torch.Tensor], title: str = "")
 
 
 def scenario_from_model(
-    model: nn.Module, inputs: Any, target: torch.Tensor | None = None,
-    loss_fn: Callable[..., torch.Tensor] | None = None, title: str = "",
+    model: nn.Module,
+    inputs: Any,
+    target: torch.Tensor | None = None,
+    loss_fn: Callable[..., torch.Tensor] | None = None,
+    title: str = "",
 ) -> Scenario:
     """A Scenario around a user's model, inputs, and optional target and loss function."""
     _require_module(model, "bpviz.trace")

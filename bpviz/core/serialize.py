@@ -50,12 +50,14 @@ def summary_json(t: torch.Tensor | None) -> dict[str, Any] | None:
     if t is None or t.numel() == 0 or not t.is_floating_point():
         return None
     d = t.detach().double()
-    return {k: _number(float(v)) for k, v in
-            (("min", d.min()), ("max", d.max()), ("mean", d.mean()), ("norm", d.norm()))}
+    return {
+        k: _number(float(v)) for k, v in (("min", d.min()), ("max", d.max()), ("mean", d.mean()), ("norm", d.norm()))
+    }
 
 
-def trace_to_json(trace: Trace, max_elements: int = MAX_ELEMENTS,
-                  edge_rule: Callable[[str, str], str | None] | None = None) -> dict[str, Any]:
+def trace_to_json(
+    trace: Trace, max_elements: int = MAX_ELEMENTS, edge_rule: Callable[[str, str], str | None] | None = None
+) -> dict[str, Any]:
     """The whole trace as JSON-ready data. ``edge_rule(u, v)``: the symbolic local derivative of
     an edge (``2*x``), written as its ``rule``; core knows no rules, so the caller passes them
     (:func:`bpviz.presentation.rules.rule_symbol`), else every ``rule`` is null."""
@@ -63,10 +65,17 @@ def trace_to_json(trace: Trace, max_elements: int = MAX_ELEMENTS,
     nodes = []
     for node_id, a in g.nodes(data=True):
         item = {
-            "id": node_id, "kind": a["kind"], "name": a["name"], "op": a["op"],
-            "autograd": a["autograd"], "module": a["module"], "shape": list(a["shape"]),
-            "dtype": a["dtype"], "requires_grad": a["requires_grad"],
-            "value": tensor_json(a["value"], max_elements), "grad": tensor_json(a["grad"], max_elements),
+            "id": node_id,
+            "kind": a["kind"],
+            "name": a["name"],
+            "op": a["op"],
+            "autograd": a["autograd"],
+            "module": a["module"],
+            "shape": list(a["shape"]),
+            "dtype": a["dtype"],
+            "requires_grad": a["requires_grad"],
+            "value": tensor_json(a["value"], max_elements),
+            "grad": tensor_json(a["grad"], max_elements),
         }
         for key in ("value", "grad"):
             t = a[key]
@@ -75,12 +84,16 @@ def trace_to_json(trace: Trace, max_elements: int = MAX_ELEMENTS,
         nodes.append(item)
     edges = []
     for u, v, e in g.edges(data=True):
-        edges.append({
-            "source": u, "target": v, "grad": tensor_json(e["grad"], max_elements),
-            "local": _number(e["local"]) if e["local"] is not None else None,
-            "detached": bool(e["detached"]),
-            "rule": edge_rule(u, v) if edge_rule is not None else None,
-        })
+        edges.append(
+            {
+                "source": u,
+                "target": v,
+                "grad": tensor_json(e["grad"], max_elements),
+                "local": _number(e["local"]) if e["local"] is not None else None,
+                "detached": bool(e["detached"]),
+                "rule": edge_rule(u, v) if edge_rule is not None else None,
+            }
+        )
     return {
         "schema": SCHEMA_VERSION,
         "title": trace.title,

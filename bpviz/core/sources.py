@@ -149,7 +149,7 @@ def source_from_spec(spec: str | os.PathLike[str]) -> Source:
     scenario file path."""
     text = os.fspath(spec)
     if text.startswith(LESSON_PREFIX):
-        return LessonSource(text[len(LESSON_PREFIX):])
+        return LessonSource(text[len(LESSON_PREFIX) :])
     if text.lower().endswith(NETWORK_SUFFIX):
         from bpviz.core.network.source import NetworkSource  # it imports this module
 

@@ -27,8 +27,14 @@ def step_position(sequence: StepSequence, spec: str | int) -> int:
     def last_of(phase: str) -> int:
         return max((i for i, p in enumerate(phases) if p == phase), default=sequence.loss_position)
 
-    positions = {"start": 0, "forward": last_of("Forward"), "loss": sequence.loss_position,
-                 "backward": last_of("Backward"), "update": sequence.last, "end": sequence.last}
+    positions = {
+        "start": 0,
+        "forward": last_of("Forward"),
+        "loss": sequence.loss_position,
+        "backward": last_of("Backward"),
+        "update": sequence.last,
+        "end": sequence.last,
+    }
     if text not in positions:
         raise BpvizError(f"Unknown step '{spec}'; use a step number or one of {', '.join(STEP_NAMES)}.")
     return positions[text]

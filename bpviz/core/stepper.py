@@ -125,6 +125,6 @@ class StepSequence:
             if i <= position:
                 edge_grads.update(self.trace.graph.in_edges(node))
         updated = self.update_values if step.phase == "Update" else {}
-        return DisplayState(position, step.phase, step, frozenset(values), frozenset(grads),
-                            frozenset(edge_grads), updated)
-
+        return DisplayState(
+            position, step.phase, step, frozenset(values), frozenset(grads), frozenset(edge_grads), updated
+        )

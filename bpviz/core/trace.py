@@ -21,9 +21,15 @@ from bpviz.core.torch_state import isolated
 from bpviz.core.trace_record import Trace
 
 
-def trace(model_or_closure: Any, inputs: Any = None, target: torch.Tensor | None = None,
-          loss_fn: Callable[..., torch.Tensor] | None = None, *, thresholds: Thresholds | None = None,
-          title: str = "") -> Trace:
+def trace(
+    model_or_closure: Any,
+    inputs: Any = None,
+    target: torch.Tensor | None = None,
+    loss_fn: Callable[..., torch.Tensor] | None = None,
+    *,
+    thresholds: Thresholds | None = None,
+    title: str = "",
+) -> Trace:
     """Trace ``model(inputs)`` (+ loss) or a zero-argument ``closure()`` returning a scalar loss.
 
     ``bpviz.trace(model, x, target=y)`` uses MSE unless ``loss_fn`` is given; without a target
@@ -55,9 +61,7 @@ def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
             f"{where}: the forward pass failed with {type(exc).__name__}: {exc}; fix the scenario."
         ) from exc
     if not isinstance(loss, torch.Tensor):
-        raise TraceError(
-            f"{scenario.source or 'The scenario'}: the loss must be a tensor, got {type(loss).__name__}."
-        )
+        raise TraceError(f"{scenario.source or 'The scenario'}: the loss must be a tensor, got {type(loss).__name__}.")
     if loss.numel() != 1:
         raise TraceError(
             f"{scenario.source or 'The scenario'}: the loss has shape {tuple(loss.shape)}, not a "
@@ -90,8 +94,11 @@ def _trace(scenario: Scenario, thresholds: Thresholds | None) -> Trace:
     loss = _forward(scenario, recorder)
     local_vars = recorder.closure_locals()
     builder = GraphBuilder(loss, recorder.rec, named, scenario, index)
-    builder.op_names = {v.grad_fn: k for k, v in local_vars.items()
-                        if isinstance(v, torch.Tensor) and v.grad_fn is not None and not k.startswith("_")}
+    builder.op_names = {
+        v.grad_fn: k
+        for k, v in local_vars.items()
+        if isinstance(v, torch.Tensor) and v.grad_fn is not None and not k.startswith("_")
+    }
     builder.walk()
     builder.compute_scalar_locals()
     builder.attach_data_nodes()

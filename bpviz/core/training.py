@@ -100,9 +100,7 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise TrainingError(f"Unknown optimizer '{self.optimizer}'; choose sgd or adam.")
         if self.lr is not None and not (_is_number(self.lr) and math.isfinite(self.lr) and self.lr > 0):
-            raise TrainingError(
-                f"The learning rate must be a positive number, got {self.lr!r}; try 0.01 or 0.1."
-            )
+            raise TrainingError(f"The learning rate must be a positive number, got {self.lr!r}; try 0.01 or 0.1.")
         if not (_is_number(self.momentum) and 0 <= self.momentum < 1):
             raise TrainingError(f"Momentum must be a number from 0 up to (not including) 1, got {self.momentum!r}.")
         for name, value in (("steps", self.steps), ("batch size", self.batch_size), ("val_every", self.val_every)):
@@ -274,8 +272,16 @@ class Trainer:
         coef = clip_(present, nums, cfg.clip_norm) if cfg.clip_norm is not None else 1.0
         self._optimizer.step()
         self.step_index += 1
-        return StepResult(index, nums.loss, val_loss, param_stats(names, sizes, nums, coef),
-                          nums.total * coef, nums.total, coef < 1.0, diagnostics)
+        return StepResult(
+            index,
+            nums.loss,
+            val_loss,
+            param_stats(names, sizes, nums, coef),
+            nums.total * coef,
+            nums.total,
+            coef < 1.0,
+            diagnostics,
+        )
 
     def run(self, n: int | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[StepResult]:
         """Yield the StepResults of up to ``n`` steps (``config.steps`` when None).
@@ -344,8 +350,15 @@ class Trainer:
         """Detached copies of the trainable tensors, by name (safe to hand to another thread)."""
         return {name: p.detach().clone() for name, p in zip(self.names, self.params)}
 
-    def _stop(self, index: int, batch: tuple[torch.Tensor, ...], nums: GradNumbers, names: list[str],
-              sizes: list[int], diagnostics: list[Diagnostic]) -> None:
+    def _stop(
+        self,
+        index: int,
+        batch: tuple[torch.Tensor, ...],
+        nums: GradNumbers,
+        names: list[str],
+        sizes: list[int],
+        diagnostics: list[Diagnostic],
+    ) -> None:
         """Find where the NaN/Inf came from and raise TrainingStopped (no update is applied)."""
         forward = lambda: self.problem.loss_of(batch)  # noqa: E731 - re-runs this step's batch
         if not math.isfinite(nums.loss):
@@ -355,18 +368,24 @@ class Trainer:
             if self.problem.dataset is not None:
                 named.append((f"the dataset '{self.problem.dataset.name}'", batch[0]))
             culprit = first_nonfinite_tensor(named) or locate_forward(forward, self._roots)
-            advice = (f"lower the learning rate (now {self.lr:g}) or turn on gradient clipping"
-                      if index else "check the scenario's inputs and loss (it fails before any update)")
+            advice = (
+                f"lower the learning rate (now {self.lr:g}) or turn on gradient clipping"
+                if index
+                else "check the scenario's inputs and loss (it fails before any update)"
+            )
         else:
             bad = next(n for n, m in zip(names, nums.max_abs) if not math.isfinite(m))
             what = f"the gradient of '{bad}' contains {kind_of(nums.max_abs[names.index(bad)])}"
             culprit = locate_backward(forward, self._roots, self.params)
             advice = "a log(0), a sqrt of 0 or of a negative number, or 0/0 is the usual cause"
         where = f"; it first appeared in {culprit.describe()}" if culprit else ""
-        message = (f"Training stopped at step {index}: {what}{where}. The weights are kept as they were "
-                   f"before this step; {advice}.")
+        message = (
+            f"Training stopped at step {index}: {what}{where}. The weights are kept as they were "
+            f"before this step; {advice}."
+        )
         detail = {"op": culprit.op, "module": culprit.module, "autograd": culprit.autograd} if culprit else {}
         diagnostics = [*diagnostics, Diagnostic("nonfinite", culprit.node if culprit else None, message, detail)]
-        result = StepResult(index, nums.loss, None, param_stats(names, sizes, nums, 1.0),
-                            nums.total, nums.total, False, diagnostics)
+        result = StepResult(
+            index, nums.loss, None, param_stats(names, sizes, nums, 1.0), nums.total, nums.total, False, diagnostics
+        )
         raise TrainingStopped(message, index, culprit, result)

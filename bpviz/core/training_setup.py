@@ -60,7 +60,7 @@ class Batcher:
         if self._pos + self.batch_size > self.rows:
             self._perm = torch.randperm(self.rows, generator=self._gen)
             self._pos = 0
-        idx = self._perm[self._pos:self._pos + self.batch_size]
+        idx = self._perm[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
         return tuple([t.index_select(0, idx) for t in self.tensors])
 
@@ -88,7 +88,11 @@ def module_roots(scenario: Scenario) -> list[tuple[str, nn.Module]]:
 
 
 def build_problem(
-    scenario: Scenario, dataset: str | Dataset | None, loss: str | None, batch_size: int | None, seed: int,
+    scenario: Scenario,
+    dataset: str | Dataset | None,
+    loss: str | None,
+    batch_size: int | None,
+    seed: int,
 ) -> Problem:
     """Resolve dataset and loss for ``scenario``; raises TrainingError for anything that won't fit."""
     if loss is not None and loss not in LOSSES:
@@ -153,15 +157,12 @@ def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size:
         fn, name = scenario.loss_fn, getattr(scenario.loss_fn, "__name__", "loss_fn")
     else:
         if loss in ("cross_entropy", "bce") and data.kind != CLASSIFICATION:
-            raise TrainingError(
-                f"The loss '{loss}' needs class labels, but {label} is a regression dataset; use mse."
-            )
+            raise TrainingError(f"The loss '{loss}' needs class labels, but {label} is a regression dataset; use mse.")
         target = _target_for(loss, data.y.to(dtype), out, label, data.n_classes)
         val_target = None if data.y_val is None else _target_for(loss, data.y_val.to(dtype), out, label, data.n_classes)
         fn, name = _LOSS_FNS[loss], loss
     val = None if data.X_val is None or val_target is None else (data.X_val.to(dtype), val_target)
-    return Problem(lambda batch: fn(model(batch[0]), batch[1]), Batcher((X, target), batch_size, seed), name,
-                   data, val)
+    return Problem(lambda batch: fn(model(batch[0]), batch[1]), Batcher((X, target), batch_size, seed), name, data, val)
 
 
 def _target_for(loss: str, y: torch.Tensor, out: torch.Tensor, label: str, n_classes: int) -> torch.Tensor:
@@ -175,8 +176,10 @@ def _target_for(loss: str, y: torch.Tensor, out: torch.Tensor, label: str, n_cla
                 f"{out[0].numel() if out.dim() else 1} value(s) per sample; widen the last layer or use bce."
             )
         if y.dim() > 1 and y[0].numel() != 1:
-            raise TrainingError(f"cross_entropy needs one class label per sample, but {label} has "
-                                f"{y[0].numel()} targets per sample; use mse or bce.")
+            raise TrainingError(
+                f"cross_entropy needs one class label per sample, but {label} has "
+                f"{y[0].numel()} targets per sample; use mse or bce."
+            )
         flat = y.reshape(-1)
         if not bool(torch.all(flat == flat.round())) or bool(flat.min() < 0) or bool(flat.max() >= classes):
             raise TrainingError(

@@ -26,8 +26,14 @@ _INF = float("inf")
 # The functional spellings of ReLU a TorchFunctionMode sees (F.relu reaches the mode as itself:
 # the mode is switched off while it handles a call, so torch.relu inside F.relu is not seen twice).
 _RELU_FUNCS = frozenset(
-    {torch.relu, torch.relu_, torch.nn.functional.relu, torch.nn.functional.relu_,
-     torch.Tensor.relu, torch.Tensor.relu_}
+    {
+        torch.relu,
+        torch.relu_,
+        torch.nn.functional.relu,
+        torch.nn.functional.relu_,
+        torch.Tensor.relu,
+        torch.Tensor.relu_,
+    }
 )
 
 
@@ -115,7 +121,11 @@ def param_stats(names: list[str], sizes: list[int], nums: GradNumbers, coef: flo
 
 
 def gradient_diagnostics(
-    none_names: list[str], names: list[str], nums: GradNumbers, exploding: float, vanishing: float,
+    none_names: list[str],
+    names: list[str],
+    nums: GradNumbers,
+    exploding: float,
+    vanishing: float,
 ) -> list[Diagnostic]:
     """none_grad, nonfinite, exploding and vanishing findings, judged on the pre-clip norms.
 
@@ -123,22 +133,40 @@ def gradient_diagnostics(
     that backprop produced a huge gradient.
     """
     out = [
-        Diagnostic("none_grad", name, f"'{name}' got no gradient: nothing connects it to the loss "
-                   "(or the path runs through .detach()), so training never changes it.")
+        Diagnostic(
+            "none_grad",
+            name,
+            f"'{name}' got no gradient: nothing connects it to the loss "
+            "(or the path runs through .detach()), so training never changes it.",
+        )
         for name in none_names
     ]
     for name, norm, peak in zip(names, nums.norm, nums.max_abs):
         if not math.isfinite(peak):
-            out.append(Diagnostic("nonfinite", name, f"{name}: the gradient contains {_nan_or_inf(peak)}.",
-                                  {"norm": norm}))
+            out.append(
+                Diagnostic("nonfinite", name, f"{name}: the gradient contains {_nan_or_inf(peak)}.", {"norm": norm})
+            )
         elif norm > exploding:
-            out.append(Diagnostic("exploding", name, f"{name}: gradient norm {norm:.4g} is above "
-                                  f"{exploding:g} (exploding); lower the learning rate or clip gradients.",
-                                  {"norm": norm}))
+            out.append(
+                Diagnostic(
+                    "exploding",
+                    name,
+                    f"{name}: gradient norm {norm:.4g} is above "
+                    f"{exploding:g} (exploding); lower the learning rate or clip gradients.",
+                    {"norm": norm},
+                )
+            )
         elif norm < vanishing:
-            out.append(Diagnostic("vanishing", name, f"{name}: gradient norm {norm:.3g} is below "
-                                  f"{vanishing:g} (vanishing); try ReLU, residual connections or "
-                                  "normalisation.", {"norm": norm}))
+            out.append(
+                Diagnostic(
+                    "vanishing",
+                    name,
+                    f"{name}: gradient norm {norm:.3g} is below "
+                    f"{vanishing:g} (vanishing); try ReLU, residual connections or "
+                    "normalisation.",
+                    {"norm": norm},
+                )
+            )
     return out
 
 
@@ -163,7 +191,9 @@ class ReluWatch:
     def __init__(self, roots: list[tuple[str, nn.Module]]):
         relus = [
             (".".join(p for p in (prefix, sub) if p) or "relu", m)
-            for prefix, root in roots for sub, m in root.named_modules() if isinstance(m, nn.ReLU)
+            for prefix, root in roots
+            for sub, m in root.named_modules()
+            if isinstance(m, nn.ReLU)
         ]
         self._has_modules = bool(relus)
         self._use_mode = not relus
@@ -236,7 +266,7 @@ class ReluWatch:
         start = 0
         seen: dict[str, int] = {}
         for name, samples, units in self._records:
-            count = values[start:start + units].count(0.0)  # sums of ReLU outputs are never < 0
+            count = values[start : start + units].count(0.0)  # sums of ReLU outputs are never < 0
             start += units
             seen[name] = seen.get(name, 0) + 1
             if not count:
@@ -252,7 +282,8 @@ class ReluWatch:
                 if len(self._cache) > 1024:
                     self._cache.clear()
                 found = self._cache[key] = Diagnostic(
-                    "dead_relu", name,
+                    "dead_relu",
+                    name,
                     f"Dead ReLU: {count} of {units} units of {label} output 0 for all {samples} "
                     "samples of the batch, so no gradient flows through them.",
                     {"dead": count, "units": units, "samples": samples},
@@ -266,6 +297,7 @@ def _hook(ref: weakref.ref[ReluWatch], name: str) -> Callable[[nn.Module, tuple[
         watch = ref()
         if watch is not None and watch._active:
             watch.record(name, output)
+
     return hook
 
 
@@ -282,8 +314,13 @@ class _ReluMode(TorchFunctionMode):
         self._watch = watch
         self._count = 0
 
-    def __torch_function__(self, func: Callable[..., Any], types: Collection[type], args: Sequence[Any] = (),
-                           kwargs: dict[str, Any] | None = None) -> Any:
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: Collection[type],
+        args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
         out = func(*args, **(kwargs or {}))
         if func in _RELU_FUNCS:
             self._count += 1

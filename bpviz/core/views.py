@@ -44,8 +44,13 @@ def is_shape_op(attrs: NodeRecord) -> bool:
     return attrs["op"] in SHAPE_OPS or bool(_SHAPE_AUTOGRAD.fullmatch(attrs["autograd"]))
 
 
-def _merged(datas: list[ViewEdgeRecord], same_source: bool, index: list[int] | None = None,
-            bridged: list[str] | None = None, members: list[tuple[str, str]] | None = None) -> ViewEdgeRecord:
+def _merged(
+    datas: list[ViewEdgeRecord],
+    same_source: bool,
+    index: list[int] | None = None,
+    bridged: list[str] | None = None,
+    members: list[tuple[str, str]] | None = None,
+) -> ViewEdgeRecord:
     """The record of one drawn edge standing for the original ``datas`` (see module notes);
     ``index`` defaults to the first one's."""
     first = datas[0]
@@ -56,8 +61,7 @@ def _merged(datas: list[ViewEdgeRecord], same_source: bool, index: list[int] | N
         grad = sum(grads[1:], grads[0]) if grads and same_source else None
         local = None  # no single local derivative stands for several edges
         detached = all(d["detached"] for d in datas)
-    return view_edge_record(first, grad, local, detached, first["index"] if index is None else index,
-                            bridged, members)
+    return view_edge_record(first, grad, local, detached, first["index"] if index is None else index, bridged, members)
 
 
 def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
@@ -99,8 +103,9 @@ def hide_shape_ops(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
         firsts = sorted(by_first, key=lambda f: (f != s, node_key(f)))
         bridged = [h for f in firsts for h in by_first[f][1]]
         if bridged:
-            attrs = _merged([by_first[f][0] for f in firsts], True, by_first[firsts[0]][2],
-                            list(dict.fromkeys(bridged)))
+            attrs = _merged(
+                [by_first[f][0] for f in firsts], True, by_first[firsts[0]][2], list(dict.fromkeys(bridged))
+            )
         else:
             attrs = _merged([by_first[f][0] for f in firsts], True)
         out.add_edge(p, s, **attrs)
@@ -143,8 +148,12 @@ def parse_level(text: str) -> int | str | None:
     raise ValueError(f"unknown level '{text}': use layers, ops or a module depth (0, 1, 2...)")
 
 
-def collapse_modules(graph: nx.DiGraph[str], depth: int | str | None, titles: Mapping[str, str] | None = None,
-                     expanded: Collection[str] = ()) -> nx.DiGraph[str]:
+def collapse_modules(
+    graph: nx.DiGraph[str],
+    depth: int | str | None,
+    titles: Mapping[str, str] | None = None,
+    expanded: Collection[str] = (),
+) -> nx.DiGraph[str]:
     """Fold every module at ``depth`` dotted parts into one box, with everything inside it.
 
     With ``depth=1`` the nodes of ``layers``, ``layers.0.fc`` and ``layers.1.act`` join the
@@ -169,8 +178,9 @@ def collapse_modules(graph: nx.DiGraph[str], depth: int | str | None, titles: Ma
     if isinstance(depth, str) and depth != LAYERS:
         raise ValueError(f"depth must be a number, {LAYERS!r} or None, not {depth!r}")
     scopes = {v: _scope(as_node(attrs)) for v, attrs in graph.nodes(data=True)}
-    parents = {".".join(parts[:i]) for parts in (s.split(".") for s in scopes.values() if s)
-               for i in range(1, len(parts))}
+    parents = {
+        ".".join(parts[:i]) for parts in (s.split(".") for s in scopes.values() if s) for i in range(1, len(parts))
+    }
     scoped: dict[str, str] = {}
     unscoped: list[str] = []
     for v, attrs in graph.nodes(data=True):
@@ -227,12 +237,18 @@ def _fold(graph: nx.DiGraph[str], group_of: dict[str, str], titles: Mapping[str,
         outs = sorted(outputs[g], key=node_key)
         output = outs[0] if len(outs) == 1 else None
         module = g[len(GROUP_PREFIX) :]
-        record = group_record(module, sorted(mem, key=node_key), output,
-                              as_node(graph.nodes[output]) if output is not None else None, titles.get(module, ""))
+        record = group_record(
+            module,
+            sorted(mem, key=node_key),
+            output,
+            as_node(graph.nodes[output]) if output is not None else None,
+            titles.get(module, ""),
+        )
         out.nodes[g].update(record)
     for (gu, gv), edges in merged.items():
         edges.sort(key=lambda e: (node_key(e[0]), node_key(e[1])))
-        merged_attrs = _merged([as_edge(d) for _, _, d in edges], len({u for u, _, _ in edges}) == 1,
-                        members=[(u, v) for u, v, _ in edges])
+        merged_attrs = _merged(
+            [as_edge(d) for _, _, d in edges], len({u for u, _, _ in edges}) == 1, members=[(u, v) for u, v, _ in edges]
+        )
         out.add_edge(gu, gv, **merged_attrs)
     return out

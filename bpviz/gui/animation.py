@@ -42,14 +42,15 @@ class Frames:
     positions: list[int]
 
 
-def render_frames(scene: GraphScene, show: Callable[[int], Any], positions: Sequence[int],
-                  frames_per_step: int, scale: float) -> Frames:
+def render_frames(
+    scene: GraphScene, show: Callable[[int], Any], positions: Sequence[int], frames_per_step: int, scale: float
+) -> Frames:
     """Draw ``frames_per_step`` frames for each position; ``show(position)`` puts the scene at a
     step (state and caption) and returns its DisplayState."""
     if frames_per_step < 1:
         raise BpvizError(f"--frames-per-step must be 1 or more, got {frames_per_step}.")
     area = QRectF()
-    for position in positions:          # one area for all frames: the union over the steps
+    for position in positions:  # one area for all frames: the union over the steps
         show(position)
         area = area.united(source_rect(scene))
     images: list[QImage] = []
@@ -83,7 +84,7 @@ def _rgb(image: QImage, even: bool = False) -> tuple[bytes, int, int]:
     rgb = image.convertToFormat(QImage.Format.Format_RGB888)
     line = rgb.bytesPerLine()
     data = bytes(rgb.constBits())
-    return b"".join(data[y * line: y * line + 3 * w] for y in range(h)), w, h
+    return b"".join(data[y * line : y * line + 3 * w] for y in range(h)), w, h
 
 
 def encode(images: Sequence[QImage], ext: str, fps: int) -> bytes:
@@ -100,15 +101,20 @@ def encode(images: Sequence[QImage], ext: str, fps: int) -> bytes:
         pictures.append(Image.frombytes("RGB", (w, h), data))
     out = io.BytesIO()
     first, rest = pictures[0], pictures[1:]
-    if ext == ".gif":   # GIF counts in hundredths of a second
-        first.save(out, "GIF", save_all=True, append_images=rest, duration=durations(len(pictures), fps, 10),
-                   loop=0)
+    if ext == ".gif":  # GIF counts in hundredths of a second
+        first.save(out, "GIF", save_all=True, append_images=rest, duration=durations(len(pictures), fps, 10), loop=0)
     elif ext == ".webp":
-        first.save(out, "WEBP", save_all=True, append_images=rest, duration=durations(len(pictures), fps, 1),
-                   loop=0, lossless=True)
+        first.save(
+            out,
+            "WEBP",
+            save_all=True,
+            append_images=rest,
+            duration=durations(len(pictures), fps, 1),
+            loop=0,
+            lossless=True,
+        )
     elif ext == ".apng":
-        first.save(out, "PNG", save_all=True, append_images=rest, duration=durations(len(pictures), fps, 1),
-                   loop=0)
+        first.save(out, "PNG", save_all=True, append_images=rest, duration=durations(len(pictures), fps, 1), loop=0)
     else:
         raise BpvizError(f"Cannot animate to '{ext}'; use .gif, .webp, .apng, .mp4 or .png frames.")
     return out.getvalue()
@@ -117,6 +123,7 @@ def encode(images: Sequence[QImage], ext: str, fps: int) -> bytes:
 def durations(count: int, fps: int, tick_ms: int) -> list[int]:
     """Milliseconds per frame, in whole ``tick_ms``, so that frame k starts at k/fps seconds as
     nearly as the format can say (at 8 fps a GIF alternates 120 and 130 ms, never drifting)."""
+
     def at(k: int) -> int:
         return round(k * 1000 / fps / tick_ms) * tick_ms
 
@@ -130,9 +137,17 @@ def _mp4(images: Sequence[QImage], fps: int) -> bytes:
     w, h = frames[0][1], frames[0][2]
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "pass.mp4")
-        writer = imageio_ffmpeg.write_frames(path, (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-                                             macro_block_size=1, quality=8, ffmpeg_log_level="error")
-        writer.send(None)      # start the encoder
+        writer = imageio_ffmpeg.write_frames(
+            path,
+            (w, h),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            quality=8,
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)  # start the encoder
         for data, fw, fh in frames:
             if (fw, fh) != (w, h):
                 raise BpvizError("The frames differ in size; export again with a fixed --size.")

@@ -131,8 +131,7 @@ def run_app(args) -> int:
             # The same words as `bpviz export`, so a script can tell which step it shows.
             position, sequence = document.steps.position, document.sequence
             phase = sequence.steps[position].phase
-            print(f"wrote {shot} ({window.width()}×{window.height()} px, {phase} step {position} "
-                  f"of {sequence.last})")
+            print(f"wrote {shot} ({window.width()}×{window.height()} px, {phase} step {position} of {sequence.last})")
         app.exit(0)
 
     document.opened.connect(on_first_trace)
@@ -156,8 +155,9 @@ def _uniform(image) -> bool:
     return all(image.pixel(x * (w - 1) // 15, y * (h - 1) // 15) == first for x in range(16) for y in range(16))
 
 
-def show(model_or_closure: Any, inputs: Any = None, target: Any = None,
-         loss_fn: Callable | None = None, title: str = "") -> int:
+def show(
+    model_or_closure: Any, inputs: Any = None, target: Any = None, loss_fn: Callable | None = None, title: str = ""
+) -> int:
     """Trace a user's model (or zero-argument loss closure) and open the window on it; blocks
     until the window closes, like ``plt.show()``. Reuses a running QApplication if there is one.
 

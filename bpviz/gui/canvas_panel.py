@@ -111,8 +111,7 @@ class CanvasPanel(QStackedWidget):
     def _on_open_failed(self, message: str, _details: str) -> None:
         if self.document.trace is None:
             label = self.document.pending.label if self.document.pending is not None else "the scenario"
-            self.placeholder.setText(f"Could not open {label}.\n\n{message}\n\n"
-                                     "Use File ▸ Open or File ▸ Lessons.")
+            self.placeholder.setText(f"Could not open {label}.\n\n{message}\n\nUse File ▸ Open or File ▸ Lessons.")
 
     # ------------------------------------------------------------------------ selection
     def _clicked(self, selection) -> None:

@@ -16,8 +16,14 @@ from bpviz.gui.theme import Theme
 
 # The same symbols the node badges use, so the list and the canvas read alike.
 SYMBOLS = BADGE_SYMBOLS
-TITLES = {"none_grad": "No gradient", "nonfinite": "NaN / Inf", "exploding": "Exploding gradient",
-          "vanishing": "Vanishing gradient", "dead_relu": "Dead ReLU", "several_outputs": "Several outputs"}
+TITLES = {
+    "none_grad": "No gradient",
+    "nonfinite": "NaN / Inf",
+    "exploding": "Exploding gradient",
+    "vanishing": "Vanishing gradient",
+    "dead_relu": "Dead ReLU",
+    "several_outputs": "Several outputs",
+}
 
 
 def badge_icon(kind: str, theme: Theme, size: int = 18) -> QIcon:
@@ -103,8 +109,7 @@ class DiagnosticsPanel(QDockWidget):
         n = len(self._diagnostics)
         self.setWindowTitle(f"Diagnostics ({n})" if n else "Diagnostics")
         if not n:
-            self.summary.setText("No problems found: every gradient that should flow is finite and "
-                                 "of a healthy size.")
+            self.summary.setText("No problems found: every gradient that should flow is finite and of a healthy size.")
             self.list.setVisible(False)
             self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             return

@@ -77,7 +77,7 @@ class Document(QObject):
         self.hide_shape_ops = False
         # None: every op; an int: modules folded at that depth; "layers": one box per layer.
         self.collapse: int | str | None = None
-        self.expanded: frozenset[str] = frozenset()   # layers the user opened (double-click)
+        self.expanded: frozenset[str] = frozenset()  # layers the user opened (double-click)
         self.theme: Theme = theme or THEMES["light"]
         self.selection: Selection = None
         self.trust = TrustStore()
@@ -160,8 +160,10 @@ class Document(QObject):
         self.show_loaded(result.source, result.scenario, result.trace, result.sequence)
         drawn = self.view_graph
         assert drawn is not None
-        self.status.emit(f"Opened {result.source.display_name} ({drawn.number_of_nodes()} boxes, "
-                         f"{drawn.number_of_edges()} arrows)", 8000)
+        self.status.emit(
+            f"Opened {result.source.display_name} ({drawn.number_of_nodes()} boxes, {drawn.number_of_edges()} arrows)",
+            8000,
+        )
 
     def _on_failed(self, message: str, details: str) -> None:
         name = self.pending.display_name if self.pending is not None else "the scenario"

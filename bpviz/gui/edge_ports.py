@@ -12,8 +12,9 @@ PORT_SPACING = 16.0
 Edge = tuple[str, str]
 
 
-def edge_ports(graph: nx.DiGraph, rects: dict[str, QRectF], xs: dict[str, float],
-               routes: dict) -> tuple[dict[Edge, QPointF], dict[Edge, QPointF]]:
+def edge_ports(
+    graph: nx.DiGraph, rects: dict[str, QRectF], xs: dict[str, float], routes: dict
+) -> tuple[dict[Edge, QPointF], dict[Edge, QPointF]]:
     """The out-port and in-port of every edge of ``graph``, in scene coordinates.
 
     ``rects`` are the nodes' scene rectangles, ``xs`` their positions along the layers, and
@@ -31,10 +32,10 @@ def edge_ports(graph: nx.DiGraph, rects: dict[str, QRectF], xs: dict[str, float]
     for n, r in rects.items():
         # Lists from successors/predecessors: networkx's per-node edge views count every edge
         # of the graph for len(), which made this quadratic.
-        outs = sorted([(n, s) for s in graph.successors(n)],
-                      key=lambda e: (neighbour_x(routes.get(e), e[1], True), e))
-        ins = sorted([(p, n) for p in graph.predecessors(n)],
-                     key=lambda e: (neighbour_x(routes.get(e), e[0], False), e))
+        outs = sorted([(n, s) for s in graph.successors(n)], key=lambda e: (neighbour_x(routes.get(e), e[1], True), e))
+        ins = sorted(
+            [(p, n) for p in graph.predecessors(n)], key=lambda e: (neighbour_x(routes.get(e), e[0], False), e)
+        )
         for edges, y, ports in ((outs, r.bottom(), out_port), (ins, r.top(), in_port)):
             k = len(edges)
             step = min(PORT_SPACING, (r.width() - 24) / max(1, k - 1))

@@ -30,8 +30,9 @@ FORMATS = (".png", ".svg", ".pdf")
 MAX_SIDE = 16384
 MAX_PIXELS = 120_000_000
 MARGIN = 24.0
-_HINTS = (QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-          | QPainter.RenderHint.SmoothPixmapTransform)
+_HINTS = (
+    QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing | QPainter.RenderHint.SmoothPixmapTransform
+)
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,16 @@ def fit_scale(rect: QRectF, scale: float) -> float:
     return scale * shrink
 
 
-def render_image(scene: QGraphicsScene, scale: float = 2.0, rect: QRectF | None = None,
-                 tokens: bool = False) -> QImage:
+def render_image(scene: QGraphicsScene, scale: float = 2.0, rect: QRectF | None = None, tokens: bool = False) -> QImage:
     """The whole scene (or ``rect`` of it) as an image at ``scale`` (reduced to fit the raster
     limits); ``tokens`` draws the travelling tokens too (animation frames)."""
     rect = rect if rect is not None else source_rect(scene)
     scale = fit_scale(rect, scale)
-    image = QImage(max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale)),
-                   QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(
+        max(1, round(rect.width() * scale)),
+        max(1, round(rect.height() * scale)),
+        QImage.Format.Format_ARGB32_Premultiplied,
+    )
     image.fill(_background(scene))
     # Let viewers show the image at its logical size: 96 dpi times the scale.
     dots_per_metre = round(96 * scale / 0.0254)
@@ -179,7 +182,7 @@ def export_scene(scene: QGraphicsScene, path, scale: float = 2.0) -> ExportResul
         writer.setPageSize(QPageSize(QSizeF(w, h), QPageSize.Unit.Point, "bpviz", QPageSize.SizeMatchPolicy.ExactMatch))
         writer.setPageMargins(QMarginsF(0, 0, 0, 0))
         _render_vector(scene, writer, rect, QRectF(0, 0, w, h))
-        del writer      # ends the document in the buffer
+        del writer  # ends the document in the buffer
         write_bytes(path, bytes(buffer.data().data()))
     return ExportResult(path, round(w), round(h), 1.0)
 
@@ -199,8 +202,10 @@ def png_bytes(image: QImage) -> bytes:
 # Bytes, not text: the generator writes UTF-8, whose multi-byte characters never contain these
 # ASCII patterns, and the file is written as it comes (no decoding and encoding 1.4 MB).
 _EMPTY_GROUP = re.compile(rb"<g\b[^>]*>\s*</g>\s*")
-_GROUP_FONT_TEXT = re.compile(rb'(\n(font-family="[^"]*" font-size="[^"]*" font-weight="[^"]*" '
-                              rb'font-style="[^"]*") \n>\n<text [^>]*?) \2')
+_GROUP_FONT_TEXT = re.compile(
+    rb'(\n(font-family="[^"]*" font-size="[^"]*" font-weight="[^"]*" '
+    rb'font-style="[^"]*") \n>\n<text [^>]*?) \2'
+)
 
 
 def lean_svg(svg: bytes) -> bytes:
@@ -234,8 +239,12 @@ def offscreen_scene(trace: Any, graph: Any, sequence: Any, theme: Any) -> tuple[
         node = state.step.node
         box = view_map.view_of(node) if node is not None and node not in graph else None
         caption = scene.policy().caption(sequence, position)
-        scene.set_caption(trace.title, step_subtitle(caption, state.phase, position, sequence.last,
-                                                     graph.nodes[box]["name"] if box is not None else None))
+        scene.set_caption(
+            trace.title,
+            step_subtitle(
+                caption, state.phase, position, sequence.last, graph.nodes[box]["name"] if box is not None else None
+            ),
+        )
         return state
 
     return scene, show

@@ -31,7 +31,7 @@ from bpviz.presentation.rules import short_rule
 from bpviz.presentation.view_mapping import ViewMap, on_paths_to_loss
 from bpviz.presentation.visibility import DEFAULT_POLICY, VisibilityPolicy
 
-LAYER_GAP = 78.0     # room between layers for one row of edge labels
+LAYER_GAP = 78.0  # room between layers for one row of edge labels
 NODE_GAP = 34.0
 LEGEND_GAP = 60.0
 SCENE_MARGIN = 40.0
@@ -68,7 +68,7 @@ class GraphScene(QGraphicsScene):
         self._labels = LabelPlacer(())
         self._static_rect = QRectF()
         self._state: DisplayState | None = None
-        self._shown: DisplayState | None = None     # what the policy let through of _state
+        self._shown: DisplayState | None = None  # what the policy let through of _state
         self._policy: VisibilityPolicy = DEFAULT_POLICY
         self._diagnostics_shown = True
         self._legend_content: tuple[set, set] = (set(), set())
@@ -77,21 +77,22 @@ class GraphScene(QGraphicsScene):
         self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._stats = StatsCache()
-        self._trace = None          # the trace of the last apply_state: the edge labels' rules
+        self._trace = None  # the trace of the last apply_state: the edge labels' rules
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
         self._node_cache = CACHE_NODE
-        self._stale = True          # the next apply_state sets every item (not only changes)
-        self._styled: tuple = ((None, None), None, set())   # (selection, focus), active, its edges
-        self._animator = None       # see the animator property
+        self._stale = True  # the next apply_state sets every item (not only changes)
+        self._styled: tuple = ((None, None), None, set())  # (selection, focus), active, its edges
+        self._animator = None  # see the animator property
         self.title = ""
         self.legend = LegendItem(theme)
         self.addItem(self.legend)
         self.setBackgroundBrush(colour(theme.background))
 
     # ------------------------------------------------------------------------ building
-    def set_graph(self, graph: nx.DiGraph, loss_node: str | None, diagnostics=(),
-                  theme: Theme | None = None, lr: float = 0.1) -> None:
+    def set_graph(
+        self, graph: nx.DiGraph, loss_node: str | None, diagnostics=(), theme: Theme | None = None, lr: float = 0.1
+    ) -> None:
         """Show ``graph`` (a Trace graph or a collapsed view of it): build items, lay out once.
 
         ``diagnostics`` are :class:`bpviz.core.trace_record.Diagnostic` objects; ``lr`` sizes the
@@ -127,8 +128,9 @@ class GraphScene(QGraphicsScene):
             if shown is not None:
                 by_node.setdefault(shown, []).append(d)
         self._stats = StatsCache()
-        self._nodes = {n: NodeItem(n, a, self._theme, by_node.get(n, ()), lr, self._stats)
-                       for n, a in graph.nodes(data=True)}
+        self._nodes = {
+            n: NodeItem(n, a, self._theme, by_node.get(n, ()), lr, self._stats) for n, a in graph.nodes(data=True)
+        }
         self._edges = {(u, v): EdgeItem(u, v, a, self._theme) for u, v, a in graph.edges(data=True)}
         for item in self._nodes.values():
             self.addItem(item)
@@ -145,8 +147,7 @@ class GraphScene(QGraphicsScene):
 
     def _layout(self) -> None:
         sizes = {n: item.size_hint() for n, item in self._nodes.items()}
-        layout = layered_layout(self.graph, sizes=sizes, direction="TB",
-                                layer_gap=LAYER_GAP, node_gap=NODE_GAP)
+        layout = layered_layout(self.graph, sizes=sizes, direction="TB", layer_gap=LAYER_GAP, node_gap=NODE_GAP)
         for n, (x, y) in layout.positions.items():
             self._nodes[n].setPos(x, y)
         routes = getattr(layout, "routes", {}) or {}
@@ -161,8 +162,12 @@ class GraphScene(QGraphicsScene):
 
     def _route_edges(self, routes: dict) -> None:
         """Each edge from its port on its source's bottom to its port on its target's top."""
-        out_port, in_port = edge_ports(self.graph, {n: item.scene_rect() for n, item in self._nodes.items()},
-                                       {n: item.pos().x() for n, item in self._nodes.items()}, routes)
+        out_port, in_port = edge_ports(
+            self.graph,
+            {n: item.scene_rect() for n, item in self._nodes.items()},
+            {n: item.pos().x() for n, item in self._nodes.items()},
+            routes,
+        )
         for e, edge in self._edges.items():
             route = routes.get(e) or []
             edge.set_geometry(out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]])
@@ -206,8 +211,11 @@ class GraphScene(QGraphicsScene):
             if state.updated is not prev.updated:
                 changed |= state.updated.keys() | prev.updated.keys()
             nodes = m.nodes_using(changed)
-            edges = (self._edges.keys() if grad_phase != (prev.phase in GRAD_PHASES)
-                     else m.edges_using(state.edge_grads ^ prev.edge_grads))
+            edges = (
+                self._edges.keys()
+                if grad_phase != (prev.phase in GRAD_PHASES)
+                else m.edges_using(state.edge_grads ^ prev.edge_grads)
+            )
         for n in nodes:
             self._nodes[n].set_display(m.shows_value(n, state), m.shows_grad(n, state), m.updated(n, state), lr)
         graph_edges = self.graph.edges
@@ -230,7 +238,7 @@ class GraphScene(QGraphicsScene):
         labelled = [e for e in self._edges.values() if e.label.text]
         for edge in self._edges.values():
             if not edge.label.text:
-                edge.place_label(0.5)   # hidden labels go home, so a state never depends on history
+                edge.place_label(0.5)  # hidden labels go home, so a state never depends on history
         self._labels.place(labelled)
         # Labels near the border may reach past the laid-out area; never clip them in the view.
         pad = SCENE_MARGIN
@@ -256,8 +264,7 @@ class GraphScene(QGraphicsScene):
         if cached is None:
             mag = magnitude(a["grad"], self._stats)
             rule = short_rule(self._trace, u, v) if self._trace is not None and a["local"] is not None else ""
-            label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag,
-                               rule=rule)
+            label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag, rule=rule)
             look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached
@@ -282,13 +289,21 @@ class GraphScene(QGraphicsScene):
             edges = changed_edges | active_edges | was_moving
         self._styled = (styled, active, active_edges)
         for n in nodes:
-            self._nodes[n].set_flags(active=n == active, selected=n == self._selected,
-                                     dimmed=on_path is not None and n not in on_path)
+            self._nodes[n].set_flags(
+                active=n == active, selected=n == self._selected, dimmed=on_path is not None and n not in on_path
+            )
         for e in edges:
             label, colour_hex, width = self._edge_content.get(e, ("", None, 1.4))
             dimmed = on_path is not None and not (e[0] in on_path and e[1] in on_path)
-            self._edges[e].set_display(label, colour_hex, width, label_is_grad=bool(label) and label != "detached",
-                                       active=e in active_edges, selected=e == self._selected, dimmed=dimmed)
+            self._edges[e].set_display(
+                label,
+                colour_hex,
+                width,
+                label_is_grad=bool(label) and label != "detached",
+                active=e in active_edges,
+                selected=e == self._selected,
+                dimmed=dimmed,
+            )
 
     def _moving_edges(self, state: DisplayState | None) -> set[tuple[str, str]]:
         """The step's edges that carry something: in the backward phase only those a gradient

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 MIN_ZOOM = 0.03
 MAX_ZOOM = 8.0
-FIT_MAX_ZOOM = 1.5   # fitting a tiny graph should not blow it up to poster size
-FIT_ROOM = 0.97      # a fitted graph leaves a little room at the tightest side
+FIT_MAX_ZOOM = 1.5  # fitting a tiny graph should not blow it up to poster size
+FIT_ROOM = 0.97  # a fitted graph leaves a little room at the tightest side
 ZOOM_STEP = 1.2
-CLICK_SLOP = 4       # pixels a press may move and still count as a click
+CLICK_SLOP = 4  # pixels a press may move and still count as a click
 # Keys the main window uses for stepping; the view lets them through instead of scrolling.
 _PASS_THROUGH = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Space}
 
@@ -29,8 +29,11 @@ class GraphView(QGraphicsView):
     def __init__(self, scene: QGraphicsScene | None = None, parent: QWidget | None = None) -> None:
         # The stubs want a scene in this overload; Qt takes None (a view without a scene).
         super().__init__(scene, parent)  # type: ignore[arg-type]
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -156,5 +159,6 @@ class GraphView(QGraphicsView):
             return True
         point = self.mapToScene(pos)
         # scene.items() tests item shapes, so a thin edge only counts where its stroke is.
-        return not any(item.acceptedMouseButtons() & Qt.MouseButton.LeftButton and item.isVisible()
-                       for item in scene.items(point))
+        return not any(
+            item.acceptedMouseButtons() & Qt.MouseButton.LeftButton and item.isVisible() for item in scene.items(point)
+        )

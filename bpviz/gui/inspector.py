@@ -26,8 +26,14 @@ if TYPE_CHECKING:
     from bpviz.core.trace_record import Trace
 
 JACOBIAN_CAP = 65536
-KIND_TITLES = {"input": "Input", "param": "Parameter", "constant": "Constant", "op": "Operation",
-               "loss": "Loss", "group": "Module"}
+KIND_TITLES = {
+    "input": "Input",
+    "param": "Parameter",
+    "constant": "Constant",
+    "op": "Operation",
+    "loss": "Loss",
+    "group": "Module",
+}
 NO_GRAD = "None: no gradient flows here"
 
 
@@ -155,17 +161,23 @@ class Inspector(QDockWidget):
         # An overview has no room for marks: the loss and the findings show unless hidden.
         loss_hidden = self._state is not None and self._policy.value(self._state, t.loss_node) == HIDDEN
         findings = str(len(t.diagnostics)) if t.diagnostics else "none"
-        page.form([("loss", "" if loss_hidden else format_number(t.loss)),
-                   ("graph", f"{t.graph.number_of_nodes()} nodes, {t.graph.number_of_edges()} edges"),
-                   ("operations", str(sum(k in ("op", "loss") for k in kinds))),
-                   ("parameters", str(sum(k == "param" for k in kinds))),
-                   ("learning rate", format_number(self._sequence.lr if self._sequence else t.lr)),
-                   ("diagnostics", findings if self._diagnostics() else "")])
+        page.form(
+            [
+                ("loss", "" if loss_hidden else format_number(t.loss)),
+                ("graph", f"{t.graph.number_of_nodes()} nodes, {t.graph.number_of_edges()} edges"),
+                ("operations", str(sum(k in ("op", "loss") for k in kinds))),
+                ("parameters", str(sum(k == "param" for k in kinds))),
+                ("learning rate", format_number(self._sequence.lr if self._sequence else t.lr)),
+                ("diagnostics", findings if self._diagnostics() else ""),
+            ]
+        )
         page.section("How to read it")
-        page.note("Step with → (or the Step button): values flow down to the loss, then gradients "
-                  "flow back up. Each edge shows its local derivative ×d and upstream × local = "
-                  "the gradient it passes on.\n\nClick a node or an edge to see its numbers and "
-                  "the chain rule written out; click the background to come back here.")
+        page.note(
+            "Step with → (or the Step button): values flow down to the loss, then gradients "
+            "flow back up. Each edge shows its local derivative ×d and upstream × local = "
+            "the gradient it passes on.\n\nClick a node or an edge to see its numbers and "
+            "the chain rule written out; click the background to come back here."
+        )
 
     def _node_page(self, page: InspectorPage, node: str) -> None:
         from bpviz.gui.tensor_widgets import TensorView
@@ -176,9 +188,17 @@ class Inspector(QDockWidget):
         t, a, policy = self._trace, self._trace.node(node), self._policy
         name = a["name"] or node
         page.title(name, KIND_TITLES.get(a["kind"], a["kind"]))
-        page.form([("op", a["op"]), ("autograd", a["autograd"]), ("module", a["module"]),
-                   ("shape", shape_text(a["shape"])), ("dtype", a["dtype"]),
-                   ("requires grad", "yes" if a["requires_grad"] else "no"), ("id", node)])
+        page.form(
+            [
+                ("op", a["op"]),
+                ("autograd", a["autograd"]),
+                ("module", a["module"]),
+                ("shape", shape_text(a["shape"])),
+                ("dtype", a["dtype"]),
+                ("requires grad", "yes" if a["requires_grad"] else "no"),
+                ("id", node),
+            ]
+        )
         page.section("Value")
         if page.reveal(lambda s: policy.value(s, node), "value"):
             page.add(TensorView(a["value"], self._theme))
@@ -255,14 +275,19 @@ class Inspector(QDockWidget):
         u_val, v_val = t.edge_value(u, v), t.node(v)["value"]
         if jac is None:
             n = u_val.numel() * v_val.numel() if u_val is not None and v_val is not None else 0
-            why = (f"it would have {n:,} entries (more than {JACOBIAN_CAP:,})" if n > JACOBIAN_CAP
-                   else "this operation cannot be called once per output element")
+            why = (
+                f"it would have {n:,} entries (more than {JACOBIAN_CAP:,})"
+                if n > JACOBIAN_CAP
+                else "this operation cannot be called once per output element"
+            )
             page.note(f"Dense Jacobian not computed: {why}.")
             return
         assert u_val is not None and v_val is not None  # the Jacobian was computed from both
         rows, cols = v_val.numel(), u_val.numel()
-        page.note(f"Jacobian: {rows} outputs of {sym(t, v)} (rows) × {cols} entries of {sym(t, u)} "
-                  "(columns); blue < 0 < red, hover a cell for its value")
+        page.note(
+            f"Jacobian: {rows} outputs of {sym(t, v)} (rows) × {cols} entries of {sym(t, u)} "
+            "(columns); blue < 0 < red, hover a cell for its value"
+        )
         heat = HeatmapWidget(jac.reshape(rows, cols), self._theme, row_label=sym(t, v), col_label=sym(t, u))
         heat.setObjectName("jacobianHeatmap")
         page.add(heat)
@@ -272,8 +297,10 @@ class Inspector(QDockWidget):
         from bpviz.gui.tensor_widgets import TensorView
 
         page.title(str(attrs.get("name") or "module"), "Module")
-        page.note(f"{len(attrs.get('members') or ())} nodes collapsed into this module. Choose "
-                  "View ▸ Collapse Modules ▸ Expand All to inspect each operation.")
+        page.note(
+            f"{len(attrs.get('members') or ())} nodes collapsed into this module. Choose "
+            "View ▸ Collapse Modules ▸ Expand All to inspect each operation."
+        )
         out = attrs.get("output")
         assert self._trace is not None  # _render shows this page only with a trace
         if out is None or out not in self._trace.graph:
@@ -293,9 +320,11 @@ class Inspector(QDockWidget):
 
         attrs = self._view_attrs
         page.title("Merged edge", "Edge")
-        page.note(f"This edge stands for {max(1, len(attrs.get('members') or ()))} edge(s) of the "
-                  "traced graph, merged by a collapsed module or a hidden shape-only op. Expand "
-                  "modules and show shape-only ops (View menu) to see each local derivative.")
+        page.note(
+            f"This edge stands for {max(1, len(attrs.get('members') or ()))} edge(s) of the "
+            "traced graph, merged by a collapsed module or a hidden shape-only op. Expand "
+            "modules and show shape-only ops (View menu) to see each local derivative."
+        )
         page.section("Gradient along it")
         sel = self._selection
         assert isinstance(sel, tuple)  # _render shows this page for an edge

@@ -44,8 +44,7 @@ class InspectorPage(QWidget):
     """One page of the inspector. ``sequence``/``state`` decide the 'not reached yet' marks;
     ``on_jump(position)`` runs when the user asks to go to the step that reveals something."""
 
-    def __init__(self, theme: Theme, sequence=None, state=None,
-                 on_jump: Callable[[int], None] | None = None):
+    def __init__(self, theme: Theme, sequence=None, state=None, on_jump: Callable[[int], None] | None = None):
         super().__init__()
         self.setObjectName("inspectorPage")
         self.theme = theme
@@ -126,7 +125,7 @@ class InspectorPage(QWidget):
             hidden = self.note(f"Hidden for now: the {what} is not shown at this step.")
             hidden.setObjectName("hiddenNote")
             return False
-        pos = reveal_position(self._sequence, lambda s: status(s) == SHOWN)   # marked: where shown
+        pos = reveal_position(self._sequence, lambda s: status(s) == SHOWN)  # marked: where shown
         if pos is None:
             return True
         row = QHBoxLayout()
@@ -152,8 +151,7 @@ class InspectorPage(QWidget):
         first.setWordWrap(True)
         # A formula gets the gradient colour; "no gradient reaches b" is a remark, not a result.
         colour = self.theme.grad_text if "=" in lines[0] else self.theme.text_muted
-        first.setStyleSheet("font-family: 'DejaVu Sans Mono'; font-size: 15px; font-weight: bold;"
-                            f" color: {colour};")
+        first.setStyleSheet(f"font-family: 'DejaVu Sans Mono'; font-size: 15px; font-weight: bold; color: {colour};")
         self.formula_label = first
         self.layout_.addWidget(first)
         for line in lines[1:]:
@@ -187,8 +185,9 @@ class InspectorPage(QWidget):
         self.section("Diagnostics")
         for d in diagnostics:
             # The kind's colour on the marker only: some (no gradient: grey) are too pale for text.
-            label = QLabel(f'<span style="color:{self.theme.diagnostic_colour(d.kind)}">●</span> '
-                           f"{html.escape(d.message)}")
+            label = QLabel(
+                f'<span style="color:{self.theme.diagnostic_colour(d.kind)}">●</span> {html.escape(d.message)}'
+            )
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)

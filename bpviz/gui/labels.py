@@ -62,9 +62,9 @@ class _Label:
         mid = edge.label_rect_at(0.5)
         self.order = (mid.top(), mid.left(), edge.u, edge.v)
         self._spots: dict[int, tuple] = {}  # index -> (spot, padded spot, blocked by a box)
-        self.choice: int | None = None      # index into CANDIDATES of the spot held
-        self.found = False                  # whether that spot was free (else: the fallback)
-        self.rect: QRectF | None = None     # the spot held (unpadded)
+        self.choice: int | None = None  # index into CANDIDATES of the spot held
+        self.found = False  # whether that spot was free (else: the fallback)
+        self.rect: QRectF | None = None  # the spot held (unpadded)
         self.watched: tuple[tuple[int, int], ...] = ()
 
     def _candidate(self, i: int) -> tuple:
@@ -104,11 +104,11 @@ class LabelPlacer:
         self._obstacles = _Grid()
         for r in obstacles:
             self._obstacles.add(r)
-        self._labels: dict[EdgeItem, _Label] = {}   # edge -> its placed label
-        self._spare: dict[EdgeItem, _Label] = {}    # labels hidden now: measured already
-        self._held: dict[tuple[int, int], set] = {}     # cell -> labels whose spot touches it
-        self._watch: dict[tuple[int, int], set] = {}    # cell -> labels with a deciding spot there
-        self.placed_last = 0                            # labels (re)placed by the last place()
+        self._labels: dict[EdgeItem, _Label] = {}  # edge -> its placed label
+        self._spare: dict[EdgeItem, _Label] = {}  # labels hidden now: measured already
+        self._held: dict[tuple[int, int], set] = {}  # cell -> labels whose spot touches it
+        self._watch: dict[tuple[int, int], set] = {}  # cell -> labels with a deciding spot there
+        self.placed_last = 0  # labels (re)placed by the last place()
 
     def place(self, edges: Iterable[EdgeItem]) -> None:
         """Place the labels of ``edges`` (EdgeItems with text) avoiding the obstacles and each
@@ -117,7 +117,7 @@ class LabelPlacer:
         ``edges`` from scratch."""
         wanted = {e: e.label.size() for e in edges}
         gone = [label for edge, label in self._labels.items() if wanted.get(edge) != label.size]
-        for label in gone:                          # hidden, or the text changed size
+        for label in gone:  # hidden, or the text changed size
             del self._labels[label.edge]
             self._unwatch(label)
             self._release(label)

@@ -21,8 +21,14 @@ PACK_FILTER = "Lesson packs (*.json);;All files (*)"
 class LessonPacks:
     """Opens packs into a Pack menu and applies a pack lesson's settings once it is on screen."""
 
-    def __init__(self, window: QMainWindow, document: Document, predict: PredictBar,
-                 training_action: QAction, inspector: QDockWidget):
+    def __init__(
+        self,
+        window: QMainWindow,
+        document: Document,
+        predict: PredictBar,
+        training_action: QAction,
+        inspector: QDockWidget,
+    ):
         self.window = window
         self.document = document
         self.predict = predict
@@ -76,8 +82,13 @@ class LessonPacks:
         from bpviz.core.sources import source_from_spec
 
         source = self.document.source
-        lesson = self._pending if source is not None and self._pending is not None \
-            and source.label == source_from_spec(self._pending.scenario).label else None
+        lesson = (
+            self._pending
+            if source is not None
+            and self._pending is not None
+            and source.label == source_from_spec(self._pending.scenario).label
+            else None
+        )
         self._pending = None
         self.current = lesson
         locked = lesson.locked if lesson is not None else frozenset()

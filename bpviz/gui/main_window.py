@@ -97,14 +97,27 @@ class MainWindow(QMainWindow):
 
         state = self.settings.value("window/state")
         remembered = isinstance(state, QByteArray | bytes)
-        self.training = TrainingController(doc, self, self.canvas, [self.step_bar, self.inspector, self.diagnostics],
-                                           beside=self.inspector, remembered_layout=remembered)
+        self.training = TrainingController(
+            doc,
+            self,
+            self.canvas,
+            [self.step_bar, self.inspector, self.diagnostics],
+            beside=self.inspector,
+            remembered_layout=remembered,
+        )
         self.follower = FileFollower(doc, self)
         self.builder = BuilderController(doc, self)
-        self.menus = Menus(self, doc, self.canvas, self.settings, self.training, self.follower,
-                           [self.inspector, self.diagnostics],
-                           [*self.step_bar.actions_by_name.values(), self.predict.toggle_action],
-                           builder=self.builder)
+        self.menus = Menus(
+            self,
+            doc,
+            self.canvas,
+            self.settings,
+            self.training,
+            self.follower,
+            [self.inspector, self.diagnostics],
+            [*self.step_bar.actions_by_name.values(), self.predict.toggle_action],
+            builder=self.builder,
+        )
         self.packs = LessonPacks(self, doc, self.predict, self.training.show_action, self.inspector)
         self.menus.file_menu.insertAction(self.menus.recent.menuAction(), self.packs.open_action)
         # A remembered dock layout wins over the first-show sizes.
@@ -206,7 +219,7 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         """Give the inspector most of the height; the diagnostics list only what it needs."""
         if not self.isVisible():
-            return      # sizes only stick once the window has its real size (see showEvent)
+            return  # sizes only stick once the window has its real size (see showEvent)
         h = max(300, self.height())
         trace = self.document.trace
         diag = 90 if not (trace is not None and trace.diagnostics) else int(h * 0.24)

@@ -33,8 +33,7 @@ if TYPE_CHECKING:
     from bpviz.gui.training import TrainingController
     from bpviz.gui.window_support import Settings
 
-OPEN_FILTERS = ("Scenarios and networks (*.py *.bpviz);;Python scenarios (*.py);;bpviz networks (*.bpviz);;"
-                "All files (*)")
+OPEN_FILTERS = "Scenarios and networks (*.py *.bpviz);;Python scenarios (*.py);;bpviz networks (*.bpviz);;All files (*)"
 EXPORT_FILTERS = "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)"
 PNG_SCALES = ("1×", "2×", "3×", "4×")
 ANIMATION_FILTERS = "GIF animation (*.gif);;MP4 video (*.mp4);;WebP animation (*.webp);;Animated PNG (*.apng)"
@@ -45,9 +44,18 @@ class Menus:
     to reach. ``docks`` get a show/hide entry in View; ``step_actions`` fill the Step menu (the
     last, the predict mode toggle, is on the toolbar too)."""
 
-    def __init__(self, window: QMainWindow, document: Document, canvas: CanvasPanel, settings: Settings,
-                 training: TrainingController, follower: FileFollower, docks: list[QDockWidget],
-                 step_actions: list[QAction], builder: BuilderController | None = None):
+    def __init__(
+        self,
+        window: QMainWindow,
+        document: Document,
+        canvas: CanvasPanel,
+        settings: Settings,
+        training: TrainingController,
+        follower: FileFollower,
+        docks: list[QDockWidget],
+        step_actions: list[QAction],
+        builder: BuilderController | None = None,
+    ):
         self.window = w = window
         self.builder = builder
         self.document = doc = document
@@ -146,10 +154,12 @@ class Menus:
         bar.setIconSize(QSize(18, 18))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         style = self.window.style()
-        icons = ((self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
-                 (self.reload, QStyle.StandardPixmap.SP_BrowserReload),
-                 (self.export, QStyle.StandardPixmap.SP_DialogSaveButton),
-                 (self.fit, QStyle.StandardPixmap.SP_TitleBarMaxButton))
+        icons = (
+            (self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
+            (self.reload, QStyle.StandardPixmap.SP_BrowserReload),
+            (self.export, QStyle.StandardPixmap.SP_DialogSaveButton),
+            (self.fit, QStyle.StandardPixmap.SP_TitleBarMaxButton),
+        )
         for act, icon in icons:
             act.setIcon(style.standardIcon(icon))
         bar.addAction(self.open)
@@ -233,8 +243,9 @@ class Menus:
         self.recent.clear()
         files = self.settings.recent_files()
         for path in files:
-            self.recent.addAction(os.path.basename(path) + f"   ({os.path.dirname(path)})",
-                                  partial(self.document.open, FileSource(path)))
+            self.recent.addAction(
+                os.path.basename(path) + f"   ({os.path.dirname(path)})", partial(self.document.open, FileSource(path))
+            )
         if files:
             self.recent.addSeparator()
             self.recent.addAction("Clear Recent Files", self._clear_recent)
@@ -366,10 +377,13 @@ class Menus:
         """A short About box."""
         from bpviz import __version__
 
-        QMessageBox.about(self.window, "About bpviz",
-                          f"<b>bpviz {__version__}</b><p>See backpropagation: step through the "
-                          "forward and backward pass of any torch model, with the local derivative "
-                          "and the chain rule on every edge.</p>")
+        QMessageBox.about(
+            self.window,
+            "About bpviz",
+            f"<b>bpviz {__version__}</b><p>See backpropagation: step through the "
+            "forward and backward pass of any torch model, with the local derivative "
+            "and the chain rule on every edge.</p>",
+        )
 
 
 def _short(text: str, limit: int = 70) -> str:

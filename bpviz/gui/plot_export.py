@@ -18,8 +18,7 @@ from bpviz.core.errors import BpvizError
 FORMATS = (".png", ".svg")
 WIDTH, HEIGHT = 960, 720
 # A qualitative palette that stays readable on white; cycled for more parameters.
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def plain_ticks(axis) -> None:
@@ -51,9 +50,7 @@ def check_plot_path(path: str | os.PathLike[str]) -> Path:
     """The output path if it can be written as a plot; raises BpvizError before any training."""
     out = Path(path)
     if out.suffix.lower() not in FORMATS:
-        raise BpvizError(
-            f"Cannot write a plot to '{out.name}'; use a file name ending in .png or .svg."
-        )
+        raise BpvizError(f"Cannot write a plot to '{out.name}'; use a file name ending in .png or .svg.")
     if out.is_dir():
         raise BpvizError(f"'{out}' is a folder; give a file name such as training.png.")
     parent = out.parent if str(out.parent) else Path(".")
@@ -113,8 +110,18 @@ def _build(steps, loss, val_loss, grad_norms, title):
     loss_plot = new_plot(0, f"Loss{' — ' + title if title else ''}", "loss (log)")
     curve(loss_plot, steps, loss, PALETTE[0], 2, "train")
     if any(v is not None for v in val_loss):
-        curve(loss_plot, steps, val_loss, PALETTE[1], 2, "validation", symbol="o", symbolSize=4,
-              symbolBrush=PALETTE[1], symbolPen=None)
+        curve(
+            loss_plot,
+            steps,
+            val_loss,
+            PALETTE[1],
+            2,
+            "validation",
+            symbol="o",
+            symbolSize=4,
+            symbolBrush=PALETTE[1],
+            symbolPen=None,
+        )
     grad_plot = new_plot(1, "Gradient norm per parameter", "‖grad‖ (log)")
     for i, (name, norms) in enumerate(grad_norms.items()):
         curve(grad_plot, steps, norms, PALETTE[i % len(PALETTE)], 1.5, name)

@@ -25,7 +25,7 @@ class PredictBar(QWidget):
         self.document = document
         self.settings = settings
         self.answered: frozenset[int] = frozenset()
-        self.ask: frozenset[int] | None = None     # a lesson pack's steps (None: every one)
+        self.ask: frozenset[int] | None = None  # a lesson pack's steps (None: every one)
         self.right = 0
         self.asked = 0
         self._scored = False
@@ -76,7 +76,7 @@ class PredictBar(QWidget):
     def set_enabled(self, on: bool) -> None:
         """Turn predict mode on (from the start of the pass, score at zero) or off."""
         if self.toggle_action.isChecked() != on:
-            self.toggle_action.setChecked(on)   # comes back here through toggled
+            self.toggle_action.setChecked(on)  # comes back here through toggled
             return
         self.answered, self.right, self.asked, self._scored = frozenset(), 0, 0, False
         self.setVisible(on)
@@ -89,7 +89,7 @@ class PredictBar(QWidget):
     def _on_trace(self, keep_view: bool) -> None:
         if not self.enabled:
             return
-        if not keep_view:       # another network: its own questions and score
+        if not keep_view:  # another network: its own questions and score
             self.answered, self.right, self.asked, self._scored = frozenset(), 0, 0, False
             self.feedback.setText("")
         self._apply_policy()
@@ -133,7 +133,7 @@ class PredictBar(QWidget):
         else:
             self.prompt.setText("Step on (→): at each backward step you work out the gradient first.")
         if self.document.steps.position == self.document.steps.last and self.asked and not self._scored:
-            self._scored = True      # a whole pass: its score may be the lesson's best
+            self._scored = True  # a whole pass: its score may be the lesson's best
             self._remember_score()
         self.score.setText(f"Score {self.right} of {self.asked}" + self._best())
 

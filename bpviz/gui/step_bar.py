@@ -40,8 +40,12 @@ PHASE_HELP = {
 
 def phase_colour(theme: Theme, phase: str) -> str:
     """The colour that stands for a phase (Start, Forward, Loss, Backward, Update)."""
-    return {"Forward": theme.token_forward, "Loss": theme.loss.accent,
-            "Backward": theme.token_backward, "Update": theme.update_text}.get(phase, theme.text_muted)
+    return {
+        "Forward": theme.token_forward,
+        "Loss": theme.loss.accent,
+        "Backward": theme.token_backward,
+        "Update": theme.update_text,
+    }.get(phase, theme.text_muted)
 
 
 class PhaseSlider(QSlider):
@@ -62,10 +66,12 @@ class PhaseSlider(QSlider):
         if len(self._phases) > 1:
             opt = QStyleOptionSlider()
             self.initStyleOption(opt)
-            groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
-                                                 QStyle.SubControl.SC_SliderGroove, self)
-            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
-                                                 QStyle.SubControl.SC_SliderHandle, self)
+            groove = self.style().subControlRect(
+                QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self
+            )
+            handle = self.style().subControlRect(
+                QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self
+            )
             # Positions map to handle centres, which span the groove minus one handle width.
             left = groove.left() + handle.width() / 2
             span = max(1.0, groove.width() - handle.width())
@@ -109,16 +115,21 @@ class StepBar(QWidget):
 
         style = self.style()
         sp = QStyle.StandardPixmap
-        self.reset_button = self._button("resetSteps", "Reset", sp.SP_MediaSkipBackward,
-                                         "Back to the start (Home)", controller.reset)
-        self.back_button = self._button("stepBack", "Back", sp.SP_MediaSeekBackward,
-                                        "One step back (Left)", controller.back)
-        self.play_button = self._button("playPause", "Play", sp.SP_MediaPlay,
-                                        "Play / pause (Space)", controller.toggle_play)
-        self.step_button = self._button("stepForward", "Step", sp.SP_MediaSeekForward,
-                                        "One step forward (Right)", controller.step)
-        self.end_button = self._button("stepToEnd", "End", sp.SP_MediaSkipForward,
-                                       "To the last step (End)", controller.to_end)
+        self.reset_button = self._button(
+            "resetSteps", "Reset", sp.SP_MediaSkipBackward, "Back to the start (Home)", controller.reset
+        )
+        self.back_button = self._button(
+            "stepBack", "Back", sp.SP_MediaSeekBackward, "One step back (Left)", controller.back
+        )
+        self.play_button = self._button(
+            "playPause", "Play", sp.SP_MediaPlay, "Play / pause (Space)", controller.toggle_play
+        )
+        self.step_button = self._button(
+            "stepForward", "Step", sp.SP_MediaSeekForward, "One step forward (Right)", controller.step
+        )
+        self.end_button = self._button(
+            "stepToEnd", "End", sp.SP_MediaSkipForward, "To the last step (End)", controller.to_end
+        )
         self._play_icon = style.standardIcon(sp.SP_MediaPlay)
         self._pause_icon = style.standardIcon(sp.SP_MediaPause)
 
@@ -140,8 +151,7 @@ class StepBar(QWidget):
         for factor in SPEEDS:
             self.speed_box.addItem(f"{factor:g}×", factor)
         self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed_box.currentIndexChanged.connect(
-            lambda i: controller.set_speed(self.speed_box.itemData(i)))
+        self.speed_box.currentIndexChanged.connect(lambda i: controller.set_speed(self.speed_box.itemData(i)))
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -221,8 +231,15 @@ class StepBar(QWidget):
     def _on_sequence(self) -> None:
         seq = self.controller.sequence
         enabled = seq is not None
-        for w in (self.reset_button, self.back_button, self.play_button, self.step_button,
-                  self.end_button, self.slider, self.speed_box):
+        for w in (
+            self.reset_button,
+            self.back_button,
+            self.play_button,
+            self.step_button,
+            self.end_button,
+            self.slider,
+            self.speed_box,
+        ):
             w.setEnabled(enabled)
         for act in self.actions_by_name.values():
             act.setEnabled(enabled)
@@ -249,7 +266,8 @@ class StepBar(QWidget):
         self.phase_label.setToolTip(PHASE_HELP.get(step.phase, ""))
         self.phase_label.setStyleSheet(
             f"QLabel {{ background: {phase_colour(self._theme, step.phase)}; color: white;"
-            " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }")
+            " font-weight: bold; font-size: 14px; border-radius: 11px; padding: 3px 14px; }"
+        )
         box = self.document.drawn_as(step.node) if step.node is not None else None
         box_name = self.document.node_attrs(box)["name"] if box is not None and box != step.node else None
         caption = in_box(self.document.policy.caption(seq, pos), box_name)

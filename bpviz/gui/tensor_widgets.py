@@ -51,8 +51,11 @@ def stats_text(t: torch.Tensor) -> str:
     parts = [f"shape {shape_text(t.shape)}"]
     finite = flat[torch.isfinite(flat)]
     if finite.numel():
-        parts += [f"min {format_compact(float(finite.min()))}", f"max {format_compact(float(finite.max()))}",
-                  f"mean {format_compact(float(finite.mean()))}"]
+        parts += [
+            f"min {format_compact(float(finite.min()))}",
+            f"max {format_compact(float(finite.max()))}",
+            f"mean {format_compact(float(finite.mean()))}",
+        ]
     parts.append(f"‖·‖ {format_compact(float(torch.linalg.vector_norm(flat)))}")
     bad = flat.numel() - finite.numel()
     if bad:
@@ -68,8 +71,14 @@ class HeatmapWidget(QWidget):
     its index and value. ``matrix`` keeps the values shown, for tests.
     """
 
-    def __init__(self, matrix: torch.Tensor, theme: Theme = LIGHT, parent: QWidget | None = None,
-                 row_label: str = "row", col_label: str = "col"):
+    def __init__(
+        self,
+        matrix: torch.Tensor,
+        theme: Theme = LIGHT,
+        parent: QWidget | None = None,
+        row_label: str = "row",
+        col_label: str = "col",
+    ):
         super().__init__(parent)
         self.matrix = matrix.detach().to(torch.float64)
         self._theme = theme
@@ -119,8 +128,9 @@ class HeatmapWidget(QWidget):
         t = self._theme
         m = self.matrix
         f = (m / self.scale).clamp(-1.0, 1.0).nan_to_num(0.0).unsqueeze(-1)
-        zero, pos, neg = (torch.tensor(_rgb(c), dtype=torch.float64) for c in
-                          (t.heat_zero, t.heat_positive, t.heat_negative))
+        zero, pos, neg = (
+            torch.tensor(_rgb(c), dtype=torch.float64) for c in (t.heat_zero, t.heat_positive, t.heat_negative)
+        )
         rgb = zero + f.abs() * (torch.where(f > 0, pos, neg) - zero)
         rgb[~torch.isfinite(m)] = torch.tensor(_rgb(t.nonfinite), dtype=torch.float64)
         rgba = torch.cat([rgb.round(), torch.full((*m.shape, 1), 255.0, dtype=torch.float64)], -1)
@@ -168,8 +178,11 @@ class HeatmapWidget(QWidget):
         if cell is not None:
             i, j = cell
             v = float(self.matrix[i, j])
-            QToolTip.showText(event.globalPosition().toPoint(),
-                              f"[{self._labels[0]} {i}, {self._labels[1]} {j}] = {format_number(v)}", self)
+            QToolTip.showText(
+                event.globalPosition().toPoint(),
+                f"[{self._labels[0]} {i}, {self._labels[1]} {j}] = {format_number(v)}",
+                self,
+            )
         super().mouseMoveEvent(event)
 
 
@@ -211,8 +224,10 @@ class TensorTable(QTableWidget):
 
     def cell_texts(self) -> list[list[str]]:
         """The texts of every cell, row by row (for tests)."""
-        return [[cell.text() if (cell := self.item(i, j)) is not None else "" for j in range(self.columnCount())]
-                for i in range(self.rowCount())]
+        return [
+            [cell.text() if (cell := self.item(i, j)) is not None else "" for j in range(self.columnCount())]
+            for i in range(self.rowCount())
+        ]
 
 
 class TensorView(QWidget):
@@ -221,8 +236,9 @@ class TensorView(QWidget):
     ``mode`` says which: ``none``, ``scalar``, ``table``, ``heatmap`` or ``stats``.
     """
 
-    def __init__(self, t: torch.Tensor | None, theme: Theme = LIGHT, parent: QWidget | None = None,
-                 empty_text: str = "—"):
+    def __init__(
+        self, t: torch.Tensor | None, theme: Theme = LIGHT, parent: QWidget | None = None, empty_text: str = "—"
+    ):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

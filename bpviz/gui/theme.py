@@ -27,10 +27,10 @@ class Theme:
 
     name: str
     background: str
-    surface: str          # node body
+    surface: str  # node body
     text: str
     text_muted: str
-    grid: str             # separators inside nodes, table lines
+    grid: str  # separators inside nodes, table lines
     input: KindStyle
     param: KindStyle
     constant: KindStyle
@@ -45,7 +45,7 @@ class Theme:
     several_outputs: str  # a node whose outputs go to different ops: an explanation, not a fault
     edge: str
     edge_detached: str
-    active: str           # the node and edges of the current step
+    active: str  # the node and edges of the current step
     selection: str
     value_text: str
     grad_text: str
@@ -157,8 +157,15 @@ LIGHT = Theme(
     label_background="#ffffff",
     # Cool and pale for tiny gradients, warm and strong for large ones; the hues go the long way
     # round through violet so no stretch of the scale mixes into a muddy grey-brown.
-    grad_scale=((-6.0, "#d3cdf2"), (-3.0, "#9a8ae6"), (-1.0, "#4f7be6"), (0.0, "#3b5bdb"),
-                (0.5, "#9c36b5"), (1.0, "#e8590c"), (2.0, "#c92a2a")),
+    grad_scale=(
+        (-6.0, "#d3cdf2"),
+        (-3.0, "#9a8ae6"),
+        (-1.0, "#4f7be6"),
+        (0.0, "#3b5bdb"),
+        (0.5, "#9c36b5"),
+        (1.0, "#e8590c"),
+        (2.0, "#c92a2a"),
+    ),
     heat_negative="#3b6fd8",
     heat_zero="#f4f5f7",
     heat_positive="#d8473b",
@@ -193,8 +200,15 @@ DARK = Theme(
     token_forward="#6ea8ff",
     token_backward="#ff9a52",
     label_background="#262a32",
-    grad_scale=((-6.0, "#4a4470"), (-3.0, "#7f6fd9"), (-1.0, "#5b8cf0"), (0.0, "#74a0ff"),
-                (0.5, "#c77dde"), (1.0, "#ff8a3d"), (2.0, "#ff5c5c")),
+    grad_scale=(
+        (-6.0, "#4a4470"),
+        (-3.0, "#7f6fd9"),
+        (-1.0, "#5b8cf0"),
+        (0.0, "#74a0ff"),
+        (0.5, "#c77dde"),
+        (1.0, "#ff8a3d"),
+        (2.0, "#ff5c5c"),
+    ),
     heat_negative="#5b8cf0",
     heat_zero="#30353e",
     heat_positive="#f06a5a",

@@ -36,8 +36,8 @@ class UiThreadCollector(QObject):
 
     def __init__(self, parent: QObject):
         super().__init__(parent)
-        self.collections = [0, 0, 0]        # per generation, for tests and curiosity
-        self._long_lived = len(gc.get_objects(2))   # survivors of the last full collection
+        self.collections = [0, 0, 0]  # per generation, for tests and curiosity
+        self._long_lived = len(gc.get_objects(2))  # survivors of the last full collection
         self._last_check = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(INTERVAL_MS)

@@ -67,6 +67,7 @@ class Settings:
 
     def trust_store(self) -> TrustStore:
         """The scenario files and folders the user agreed to run."""
+
         def strings(key: str) -> set[str]:
             raw = self.value(key, []) or []
             return {p for p in ([raw] if isinstance(raw, str) else raw) if isinstance(p, str)}
@@ -86,8 +87,9 @@ def ask_to_run(parent: QWidget, path: str) -> str | None:
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Run this scenario?")
     box.setText(f"Run {os.path.basename(path)}?")
-    box.setInformativeText(f"{path} is a Python file: opening it runs its code with your permissions. "
-                           "Run only files you trust.")
+    box.setInformativeText(
+        f"{path} is a Python file: opening it runs its code with your permissions. Run only files you trust."
+    )
     run = box.addButton("Run", QMessageBox.ButtonRole.AcceptRole)
     folder = box.addButton("Always Trust This Folder", QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)

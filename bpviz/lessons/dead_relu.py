@@ -5,6 +5,7 @@ Hidden unit 1 is dead: its ReLU passes no gradient.
 Its pre-activation is negative, so ReLU outputs 0, passes no gradient, and the unit's
 weights get an all-zero gradient: the "dying ReLU" of the seed tutorial.
 """
+
 import torch
 from torch import nn
 

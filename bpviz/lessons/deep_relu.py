@@ -1,6 +1,7 @@
 """The same 20-layer MLP with ReLU and Kaiming init
 
 Gradients reach the first layer (compare deep_sigmoid)."""
+
 import torch
 from torch import nn
 

@@ -5,6 +5,7 @@ The first layers' gradients vanish (compare deep_relu).
 Each sigmoid multiplies the backward signal by at most 0.25, so after 20 layers almost
 nothing reaches layer 0.
 """
+
 import torch
 from torch import nn
 

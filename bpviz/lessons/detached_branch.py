@@ -1,6 +1,7 @@
 """A branch through .detach()
 
 b's path goes through .detach(), so b.grad stays None (a seed bug)."""
+
 import torch
 
 x = torch.tensor([1.0, 2.0])

@@ -1,4 +1,5 @@
 """Linear(10,1) + MSE on a batch of 32 random samples (the seed's full training step)."""
+
 import torch
 from torch import nn
 

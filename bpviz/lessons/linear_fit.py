@@ -1,4 +1,5 @@
 """Linear(1,1) learning y = 2x from four points (the seed's training example)."""
+
 import torch
 from torch import nn
 

@@ -4,6 +4,7 @@ softmax underflows to 0 and the gradient is NaN.
 
 Compare log_softmax_stable, which fuses the two and stays finite.
 """
+
 import torch
 
 logits = torch.tensor([[100.0, 0.0, -100.0]], requires_grad=True)

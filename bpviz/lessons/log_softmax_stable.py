@@ -1,6 +1,7 @@
 """log_softmax(z) on the same confident logits
 
 Finite everywhere (compare log_softmax_naive)."""
+
 import torch
 
 logits = torch.tensor([[100.0, 0.0, -100.0]], requires_grad=True)

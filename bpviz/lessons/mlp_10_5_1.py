@@ -1,4 +1,5 @@
 """Linear(10→5) → ReLU → Linear(5→1) with MSE on a batch of 32 (the four-step algorithm)."""
+
 import torch
 from torch import nn
 

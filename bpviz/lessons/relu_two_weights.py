@@ -4,6 +4,7 @@ The answer: w1.grad = −9, w2.grad = −3.
 
 x = 2, w1 = 0.5, w2 = 1.5: z1 = 1, a1 = 1, y = 1.5, loss = (1.5 - 3)^2 = 2.25.
 """
+
 import torch
 
 x = torch.tensor([2.0], requires_grad=True)

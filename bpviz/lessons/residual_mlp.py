@@ -1,4 +1,5 @@
 """A residual MLP: each block adds its input back, so the gradient has an identity path."""
+
 import torch
 from torch import nn
 

@@ -3,6 +3,7 @@
 Open the Train menu and run it on the xor dataset (or on these four points): the boundary
 splits the four quadrants once the hidden ReLUs find the two diagonals.
 """
+
 import torch
 from torch import nn
 

@@ -47,8 +47,7 @@ def _grad_edges(trace: Trace, node: str) -> list[str]:
     """Consumers of ``node`` that send a gradient back, in forward order (stable)."""
     g = trace.graph
     rank = {n: i for i, n in enumerate(trace.forward_order)}
-    outs = [v for v in g.successors(node)
-            if g.edges[node, v]["grad"] is not None and not g.edges[node, v]["detached"]]
+    outs = [v for v in g.successors(node) if g.edges[node, v]["grad"] is not None and not g.edges[node, v]["detached"]]
     return sorted(outs, key=lambda v: (rank.get(v, len(rank)), v))
 
 
@@ -94,8 +93,7 @@ def node_formula(trace: Trace, node: str) -> list[str]:
     outs = _grad_edges(trace, node)
     if not outs:
         scalar = _scalar(grad)
-        return [f"dL/d{name} = {format_number(scalar)}" if scalar is not None
-                else f"dL/d{name}: ‖·‖ = {_norm(grad)}"]
+        return [f"dL/d{name} = {format_number(scalar)}" if scalar is not None else f"dL/d{name}: ‖·‖ = {_norm(grad)}"]
     g_node = _scalar(grad)
     if len(outs) == 1:
         walked, stop = scalar_chain(trace, node)
@@ -110,28 +108,36 @@ def node_formula(trace: Trace, node: str) -> list[str]:
                 parts.insert(0, f"dL/d{sym(trace, stop)}")
             if len(factors) == 1:
                 return [f"dL/d{name} = {parts[0]} = {format_number(g_node)}"]
-            return [f"dL/d{name} = {TIMES.join(factors)} = {format_number(g_node)}",
-                    f"dL/d{name} = {' · '.join(parts)}",
-                    "The chain rule: multiply the local derivatives along the path to the loss."]
+            return [
+                f"dL/d{name} = {TIMES.join(factors)} = {format_number(g_node)}",
+                f"dL/d{name} = {' · '.join(parts)}",
+                "The chain rule: multiply the local derivatives along the path to the loss.",
+            ]
         return _tensor_single(trace, node, outs[0])
     contribs: list[torch.Tensor] = [g.edges[node, v]["grad"] for v in outs]
     scalars = [s for c in contribs if (s := _scalar(c)) is not None]
     if g_node is not None and len(scalars) == len(contribs):
         terms = " + ".join(_num(s) for s in scalars)
-        lines = [f"dL/d{name} = {terms} = {format_number(g_node)}",
-                 f"{name} is used {len(outs)} times, so its gradient is the sum of the contributions:"]
+        lines = [
+            f"dL/d{name} = {terms} = {format_number(g_node)}",
+            f"{name} is used {len(outs)} times, so its gradient is the sum of the contributions:",
+        ]
         for v, c in zip(outs, scalars):
             local = g.edges[node, v]["local"]
             up = _scalar(g.nodes[v]["grad"])
             if local is not None and up is not None:
-                lines.append(f"  via {sym(trace, v)}: dL/d{sym(trace, v)} × ∂{sym(trace, v)}/∂{name}"
-                             f" = {_num(up)} × {_num(float(local))} = {format_number(c)}")
+                lines.append(
+                    f"  via {sym(trace, v)}: dL/d{sym(trace, v)} × ∂{sym(trace, v)}/∂{name}"
+                    f" = {_num(up)} × {_num(float(local))} = {format_number(c)}"
+                )
             else:
                 lines.append(f"  via {sym(trace, v)}: {format_number(c)}")
         return lines
     terms = " + ".join(f"(∂{sym(trace, v)}/∂{name})ᵀ·dL/d{sym(trace, v)}" for v in outs)
-    lines = [f"dL/d{name} = {terms}",
-             f"{name} is used {len(outs)} times, so its gradient is the sum of the contributions:"]
+    lines = [
+        f"dL/d{name} = {terms}",
+        f"{name} is used {len(outs)} times, so its gradient is the sum of the contributions:",
+    ]
     lines += [f"  via {sym(trace, v)}: ‖·‖ = {_norm(c)}" for v, c in zip(outs, contribs)]
     lines.append(f"  sum: ‖dL/d{name}‖ = {_norm(grad)}")
     return lines
@@ -162,11 +168,14 @@ def edge_formula(trace: Trace, u: str, v: str) -> list[str]:
     g = _scalar(grad)
     up_scalar = _scalar(up)
     if local is not None and g is not None and up_scalar is not None:
-        return [f"dL/d{vs} × ∂{vs}/∂{us} = {_num(up_scalar)} × {_num(float(local))} = {format_number(g)}",
-                "upstream gradient × local derivative = this edge's share of "
-                f"dL/d{us}"]
-    lines = [f"dL/d{us} += (∂{vs}/∂{us})ᵀ · dL/d{vs}",
-             f"this edge's share of dL/d{us}: the local Jacobian, transposed, times the upstream gradient"]
+        return [
+            f"dL/d{vs} × ∂{vs}/∂{us} = {_num(up_scalar)} × {_num(float(local))} = {format_number(g)}",
+            f"upstream gradient × local derivative = this edge's share of dL/d{us}",
+        ]
+    lines = [
+        f"dL/d{us} += (∂{vs}/∂{us})ᵀ · dL/d{vs}",
+        f"this edge's share of dL/d{us}: the local Jacobian, transposed, times the upstream gradient",
+    ]
     if up is not None:
         lines.append(f"‖dL/d{vs}‖ = {_norm(up)}  →  ‖share‖ = {_norm(grad)}")
     return lines

@@ -23,8 +23,18 @@ TABLE_ROW_MAX = 4
 TABLE_COL_MAX = 6
 
 __all__ = [
-    "StatsCache", "TensorDisplay", "describe", "edge_label", "format_compact", "format_number", "l2_norm",
-    "magnitude", "shape_text", "summary_text", "tensor_stats", "update_text",
+    "StatsCache",
+    "TensorDisplay",
+    "describe",
+    "edge_label",
+    "format_compact",
+    "format_number",
+    "l2_norm",
+    "magnitude",
+    "shape_text",
+    "summary_text",
+    "tensor_stats",
+    "update_text",
 ]
 
 
@@ -89,8 +99,7 @@ def _stats(values: list[float]) -> tuple[float, float | None, float | None, int]
     norm = math.sqrt(math.fsum(v * v for v in values)) if len(finite) == len(values) else math.inf
     if any(v != v for v in values):
         norm = math.nan
-    return (norm, min(finite) if finite else None, max(finite) if finite else None,
-            len(values) - len(finite))
+    return (norm, min(finite) if finite else None, max(finite) if finite else None, len(values) - len(finite))
 
 
 def tensor_stats(t: torch.Tensor) -> tuple[float, float | None, float | None, int]:
@@ -185,12 +194,12 @@ def describe(t: torch.Tensor | None, cache: StatsCache | None = None) -> TensorD
     if n <= TABLE_MAX:
         cells = [format_compact(v) for v in values]
         if len(dims) == 2 and dims[1] <= TABLE_COL_MAX:
-            rows = [tuple(cells[i:i + dims[1]]) for i in range(0, n, dims[1])]
+            rows = [tuple(cells[i : i + dims[1]]) for i in range(0, n, dims[1])]
         elif len(dims) <= 2:
             # Vectors and wide rows ([1×8]) wrap, so a node never becomes a long strip, into
             # rows of even length (5 values: 3 + 2, not 4 + 1).
             per_row = -(-n // -(-n // TABLE_ROW_MAX))
-            rows = [tuple(cells[i:i + per_row]) for i in range(0, n, per_row)]
+            rows = [tuple(cells[i : i + per_row]) for i in range(0, n, per_row)]
         else:
             return TensorDisplay("summary", summary)
         return TensorDisplay("table", summary, rows=tuple(rows))
@@ -200,14 +209,19 @@ def describe(t: torch.Tensor | None, cache: StatsCache | None = None) -> TensorD
     if len(dims) > 2:
         return TensorDisplay("summary", summary)
     cols = dims[-1]
-    matrix = tuple(tuple(values[i:i + cols]) for i in range(0, n, cols))
+    matrix = tuple(tuple(values[i : i + cols]) for i in range(0, n, cols))
     lo, hi = stats[1], stats[2]
     return TensorDisplay("heatmap", summary, matrix=matrix, lo=lo or 0.0, hi=hi or 0.0)
 
 
-def edge_label(local: float | None, upstream: torch.Tensor | None,
-               grad: torch.Tensor | None, detached: bool = False, norm: float | None = None,
-               rule: str = "") -> str:
+def edge_label(
+    local: float | None,
+    upstream: torch.Tensor | None,
+    grad: torch.Tensor | None,
+    detached: bool = False,
+    norm: float | None = None,
+    rule: str = "",
+) -> str:
     """The chain-rule label of an edge once its gradient is known.
 
     Scalars: ``×4   14 × 4 = 56`` (local derivative, then upstream × local = this edge's
@@ -226,8 +240,7 @@ def edge_label(local: float | None, upstream: torch.Tensor | None,
         head = f"×({rule})" if rule else f"×{format_number(local)}"
         if up is None:
             return f"{head}   = {format_number(float(g.reshape(())))}"
-        return (f"{head}   {format_number(up)} × {format_number(local)}"
-                f" = {format_number(float(g.reshape(())))}")
+        return f"{head}   {format_number(up)} × {format_number(local)} = {format_number(float(g.reshape(())))}"
     if g.numel() == 1:
         return f"grad {format_number(float(g.reshape(())))}"
     return f"grad ‖g‖={format_compact(l2_norm(g) if norm is None else norm)}"
@@ -240,8 +253,9 @@ def magnitude_signed(t: torch.Tensor | None) -> float | None:
     return float(t.detach().reshape(()))
 
 
-def update_text(name: str, lr: float, new: torch.Tensor, old: torch.Tensor | None = None,
-                grad: torch.Tensor | None = None) -> str:
+def update_text(
+    name: str, lr: float, new: torch.Tensor, old: torch.Tensor | None = None, grad: torch.Tensor | None = None
+) -> str:
     """The SGD update with the real numbers: ``x ← 2 − 0.01 × 56 = 1.44`` for scalars,
     ``w ← w − 0.1·g`` for tensors (long names like ``layers.0.weight`` become θ)."""
     sym = name if len(name) <= 6 else "θ"

@@ -75,11 +75,12 @@ class PredictPolicy(VisibilityPolicy):
     question in ``sequence`` is answered (``answered``: positions done). Diagnostics speak of
     gradients: they show only once the pass is complete."""
 
-    def __init__(self, sequence: StepSequence, answered: frozenset[int] = frozenset(),
-                 ask: frozenset[int] | None = None):
+    def __init__(
+        self, sequence: StepSequence, answered: frozenset[int] = frozenset(), ask: frozenset[int] | None = None
+    ):
         self.sequence = sequence
         self.answered = answered
-        self.ask = ask      # the positions a lesson pack asks about (None: every backward step)
+        self.ask = ask  # the positions a lesson pack asks about (None: every backward step)
 
     def pending(self, position: int) -> Question | None:
         """The question at ``position`` if it is asked and still open."""

@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from bpviz.core.trace_record import Trace
 
 __all__ = [
-    "OpContext", "Rule", "edge_rule", "edge_vjp", "fan_in_rule", "op_rule", "path_rule", "rule_symbol", "short_rule",
+    "OpContext",
+    "Rule",
+    "edge_rule",
+    "edge_vjp",
+    "fan_in_rule",
+    "op_rule",
+    "path_rule",
+    "rule_symbol",
+    "short_rule",
     "supported_ops",
 ]
 
@@ -39,7 +47,7 @@ TIMES = " × "
 # Tensors with at most this many entries are written out; larger ones are summarised.
 WRITE_OUT_MAX = 6
 LOCAL = "local"  # Rule.kind: value is ∂v/∂u (v's shape, or u's for a scalar output)
-VJP = "vjp"      # Rule.kind: value is the edge's gradient (u's shape)
+VJP = "vjp"  # Rule.kind: value is the edge's gradient (u's shape)
 
 
 # ----------------------------------------------------------------------------------- formatting
@@ -61,14 +69,18 @@ def _tensor(t: torch.Tensor) -> str:
     if t.numel() == 1:
         return _n(float(t.reshape(())))
     if t.numel() <= WRITE_OUT_MAX:
+
         def rows(x: torch.Tensor) -> str:
             if x.dim() <= 1:
                 return "[" + ", ".join(format_number(round(float(v), 4)) for v in x.reshape(-1)) + "]"
             return "[" + ", ".join(rows(r) for r in x) + "]"
+
         return rows(t)
     d = t.double()
-    return (f"{_shape(t)} ‖·‖={format_number(round(float(d.norm()), 4))} "
-            f"range [{format_number(round(float(d.min()), 4))}, {format_number(round(float(d.max()), 4))}]")
+    return (
+        f"{_shape(t)} ‖·‖={format_number(round(float(d.norm()), 4))} "
+        f"range [{format_number(round(float(d.min()), 4))}, {format_number(round(float(d.max()), 4))}]"
+    )
 
 
 def _value(t: torch.Tensor) -> str:
@@ -240,6 +252,7 @@ def _rule(*autograd: str) -> Callable[[_Maker], _Maker]:
         for name in autograd:
             _RULES[name] = fn
         return fn
+
     return register
 
 
@@ -248,8 +261,16 @@ def supported_ops() -> list[str]:
     return sorted(_RULES)
 
 
-def _local(ctx: OpContext, expr: str, u: str, formula: str, symbolic: str, numbers: str,
-           value: torch.Tensor | float, note: str = "") -> Rule:
+def _local(
+    ctx: OpContext,
+    expr: str,
+    u: str,
+    formula: str,
+    symbolic: str,
+    numbers: str,
+    value: torch.Tensor | float,
+    note: str = "",
+) -> Rule:
     """An elementwise rule: ``d(expr)/du = formula = numbers = value``."""
     if not isinstance(value, torch.Tensor):
         value = torch.tensor(float(value), dtype=torch.float64)
@@ -290,10 +311,17 @@ def _mul(ctx: OpContext, slot: int) -> Rule | None:
     if other is None:
         return None
     if ctx.op == "dropout" and slot == 0:  # dropout on the CPU multiplies by a scaled mask
-        return _local(ctx, f"dropout({a})", a, "mask / (1 − p)", "mask/(1-p)", _tensor(other), other,
-                      "kept entries pass the gradient scaled by 1/(1 − p), dropped ones pass 0")
-    return _local(ctx, f"{_paren(a)}·{_paren(b)}", a if slot == 0 else b, other_name, other_name,
-                  _tensor(other), other)
+        return _local(
+            ctx,
+            f"dropout({a})",
+            a,
+            "mask / (1 − p)",
+            "mask/(1-p)",
+            _tensor(other),
+            other,
+            "kept entries pass the gradient scaled by 1/(1 − p), dropped ones pass 0",
+        )
+    return _local(ctx, f"{_paren(a)}·{_paren(b)}", a if slot == 0 else b, other_name, other_name, _tensor(other), other)
 
 
 @_rule("Div")
@@ -307,8 +335,9 @@ def _div(ctx: OpContext, slot: int) -> Rule | None:
         return _local(ctx, expr, a, f"1 / {_paren(b)}", f"1/{b}", f"1 / {_tensor(y)}", 1 / y)
     if x is None:
         return None
-    return _local(ctx, expr, b, f"−{_paren(a)} / {_power(b, 2)}", f"-{a}/{b}**2",
-                  f"−{_tensor(x)} / {_tensor(y)}²", -x / y**2)
+    return _local(
+        ctx, expr, b, f"−{_paren(a)} / {_power(b, 2)}", f"-{a}/{b}**2", f"−{_tensor(x)} / {_tensor(y)}²", -x / y**2
+    )
 
 
 @_rule("Pow")
@@ -324,18 +353,39 @@ def _pow(ctx: OpContext, slot: int) -> Rule | None:
             return _local(ctx, expr, a, _times(a, "2"), f"2*{a}", f"2 × {_tensor(x)}", 2 * x)
         coeff = format_number(p)
         rest = _power(a, p - 1)
-        return _local(ctx, expr, a, f"{coeff}·{rest}", f"{coeff}*{a}**{format_number(p - 1)}",
-                      f"{_n(p)} × {_power(_tensor(x), p - 1)}", p * x ** (p - 1))
+        return _local(
+            ctx,
+            expr,
+            a,
+            f"{coeff}·{rest}",
+            f"{coeff}*{a}**{format_number(p - 1)}",
+            f"{_n(p)} × {_power(_tensor(x), p - 1)}",
+            p * x ** (p - 1),
+        )
     if ctx.autograd.endswith("Backward1"):  # a tensor to a tensor
         b, y = ctx.operand(1, "exponent")
         if x is None or y is None:
             return None
         expr = f"{_paren(a)}^{_paren(b)}"
         if slot == 0:
-            return _local(ctx, expr, a, f"{b}·{_paren(a)}^({b} − 1)", f"{b}*{a}**({b} - 1)",
-                          f"{_tensor(y)} × {_tensor(x)}^({_tensor(y)} − 1)", y * x ** (y - 1))
-        return _local(ctx, expr, b, f"{_paren(a)}^{_paren(b)}·ln {a}", f"{a}**{b}*log({a})",
-                      f"{_tensor(x)}^{_tensor(y)} × ln {_tensor(x)}", x**y * torch.log(x))
+            return _local(
+                ctx,
+                expr,
+                a,
+                f"{b}·{_paren(a)}^({b} − 1)",
+                f"{b}*{a}**({b} - 1)",
+                f"{_tensor(y)} × {_tensor(x)}^({_tensor(y)} − 1)",
+                y * x ** (y - 1),
+            )
+        return _local(
+            ctx,
+            expr,
+            b,
+            f"{_paren(a)}^{_paren(b)}·ln {a}",
+            f"{a}**{b}*log({a})",
+            f"{_tensor(x)}^{_tensor(y)} × ln {_tensor(x)}",
+            x**y * torch.log(x),
+        )
     if ctx.autograd.endswith("Backward2"):  # a number to a tensor: c ** x
         c = ctx.saved("self")
         b, y = ctx.operand(0, "exponent")
@@ -343,8 +393,15 @@ def _pow(ctx: OpContext, slot: int) -> Rule | None:
             return None
         base = format_number(float(c))
         value = float(c) ** y * math.log(float(c))
-        return _local(ctx, f"{base}^{_paren(b)}", b, f"{base}^{_paren(b)}·ln {base}", f"{base}**{b}*log({base})",
-                      f"{base}^{_tensor(y)} × ln {base}", value)
+        return _local(
+            ctx,
+            f"{base}^{_paren(b)}",
+            b,
+            f"{base}^{_paren(b)}·ln {base}",
+            f"{base}**{b}*log({base})",
+            f"{base}^{_tensor(y)} × ln {base}",
+            value,
+        )
     return None
 
 
@@ -374,8 +431,15 @@ def _sqrt(ctx: OpContext, slot: int) -> Rule | None:
     a, x = _unary(ctx)
     if x is None:
         return None
-    return _local(ctx, f"√{_paren(a)}", a, f"1 / (2√{_paren(a)})", f"1/(2*sqrt({a}))",
-                  f"1 / (2 × √{_tensor(x)})", 0.5 / torch.sqrt(x))
+    return _local(
+        ctx,
+        f"√{_paren(a)}",
+        a,
+        f"1 / (2√{_paren(a)})",
+        f"1/(2*sqrt({a}))",
+        f"1 / (2 × √{_tensor(x)})",
+        0.5 / torch.sqrt(x),
+    )
 
 
 @_rule("Tanh")
@@ -393,8 +457,15 @@ def _sigmoid(ctx: OpContext, slot: int) -> Rule | None:
     if x is None:
         return None
     s = torch.sigmoid(x)
-    return _local(ctx, f"σ({a})", a, f"σ({a})(1 − σ({a}))", f"sigmoid({a})*(1 - sigmoid({a}))",
-                  f"{_tensor(s)} × (1 − {_tensor(s)})", s * (1 - s))
+    return _local(
+        ctx,
+        f"σ({a})",
+        a,
+        f"σ({a})(1 − σ({a}))",
+        f"sigmoid({a})*(1 - sigmoid({a}))",
+        f"{_tensor(s)} × (1 − {_tensor(s)})",
+        s * (1 - s),
+    )
 
 
 @_rule("Relu")
@@ -402,8 +473,16 @@ def _relu(ctx: OpContext, slot: int) -> Rule | None:
     a, x = _unary(ctx)
     if x is None:
         return None
-    return _local(ctx, f"relu({a})", a, f"[{a} > 0]", f"({a} > 0)", f"[{_tensor(x)} > 0]", (x > 0).to(x.dtype),
-                  "1 where the input is positive, else 0: relu passes the gradient or blocks it")
+    return _local(
+        ctx,
+        f"relu({a})",
+        a,
+        f"[{a} > 0]",
+        f"({a} > 0)",
+        f"[{_tensor(x)} > 0]",
+        (x > 0).to(x.dtype),
+        "1 where the input is positive, else 0: relu passes the gradient or blocks it",
+    )
 
 
 @_rule("LeakyRelu")
@@ -414,8 +493,15 @@ def _leaky_relu(ctx: OpContext, slot: int) -> Rule | None:
         return None
     k = format_number(float(slope))
     value = torch.where(x > 0, torch.ones_like(x), torch.full_like(x, float(slope)))
-    return _local(ctx, f"leaky_relu({a})", a, f"1 if {a} > 0 else {k}", f"where({a} > 0, 1, {k})",
-                  f"[{_tensor(x)} > 0] ? 1 : {k}", value)
+    return _local(
+        ctx,
+        f"leaky_relu({a})",
+        a,
+        f"1 if {a} > 0 else {k}",
+        f"where({a} > 0, 1, {k})",
+        f"[{_tensor(x)} > 0] ? 1 : {k}",
+        value,
+    )
 
 
 @_rule("Gelu")
@@ -428,14 +514,28 @@ def _gelu(ctx: OpContext, slot: int) -> Rule | None:
         inner = c * (x + 0.044715 * x**3)
         t = torch.tanh(inner)
         value = 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 3 * 0.044715 * x**2)
-        return _local(ctx, f"gelu({a})", a, f"½(1 + tanh u) + ½{a}(1 − tanh²u)·u′",
-                      f"0.5*(1 + tanh(u)) + 0.5*{a}*(1 - tanh(u)**2)*du", _tensor(value), value,
-                      f"u = √(2/π)({a} + 0.044715{a}³), the tanh approximation")
+        return _local(
+            ctx,
+            f"gelu({a})",
+            a,
+            f"½(1 + tanh u) + ½{a}(1 − tanh²u)·u′",
+            f"0.5*(1 + tanh(u)) + 0.5*{a}*(1 - tanh(u)**2)*du",
+            _tensor(value),
+            value,
+            f"u = √(2/π)({a} + 0.044715{a}³), the tanh approximation",
+        )
     cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
     pdf = torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
-    return _local(ctx, f"gelu({a})", a, f"Φ({a}) + {a}·φ({a})", f"Phi({a}) + {a}*phi({a})",
-                  f"{_tensor(cdf)} + {_tensor(x)} × {_tensor(pdf)}", cdf + x * pdf,
-                  "Φ: the standard normal CDF, φ: its density")
+    return _local(
+        ctx,
+        f"gelu({a})",
+        a,
+        f"Φ({a}) + {a}·φ({a})",
+        f"Phi({a}) + {a}*phi({a})",
+        f"{_tensor(cdf)} + {_tensor(x)} × {_tensor(pdf)}",
+        cdf + x * pdf,
+        "Φ: the standard normal CDF, φ: its density",
+    )
 
 
 @_rule("Abs")
@@ -451,8 +551,7 @@ def _reciprocal(ctx: OpContext, slot: int) -> Rule | None:
     a, x = _unary(ctx)
     if x is None:
         return None
-    return _local(ctx, f"1 / {_paren(a)}", a, f"−1 / {_power(a, 2)}", f"-1/{a}**2", f"−1 / {_tensor(x)}²",
-                  -1 / x**2)
+    return _local(ctx, f"1 / {_paren(a)}", a, f"−1 / {_power(a, 2)}", f"-1/{a}**2", f"−1 / {_tensor(x)}²", -1 / x**2)
 
 
 @_rule("Max", "Min")
@@ -465,9 +564,16 @@ def _max(ctx: OpContext, slot: int) -> Rule | None:
     which = _base(ctx.autograd).lower()
     mask = (x == result).to(x.dtype)
     value = mask / mask.sum()  # ties share the gradient evenly, as autograd does
-    return _local(ctx, f"{which}({a})", a, f"[{a} = {which}({a})]", f"({a} == {which}({a}))",
-                  f"[{_tensor(x)} = {_tensor(result)}]", value,
-                  f"{which} routes the gradient: 1 for the winning entry, 0 for the others")
+    return _local(
+        ctx,
+        f"{which}({a})",
+        a,
+        f"[{a} = {which}({a})]",
+        f"({a} == {which}({a}))",
+        f"[{_tensor(x)} = {_tensor(result)}]",
+        value,
+        f"{which} routes the gradient: 1 for the winning entry, 0 for the others",
+    )
 
 
 # ----------------------------------------------------------------------------------- reductions
@@ -494,10 +600,26 @@ def _sum(ctx: OpContext, slot: int) -> Rule | None:
         if spread is None:
             return None
         value, dims = spread
-        return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} copied along dim {dims}", "expand(g)", "", value,
-                    f"{_shape(ctx.upstream)} → {_shape(x)}", "each entry counts once in its sum: ∂/∂ = 1")
-    return _local(ctx, f"Σ{_paren(a)}", a, "1", "1", "1", torch.ones_like(x),
-                  "every entry counts once: the upstream gradient is copied to each")
+        return _vjp(
+            ctx,
+            f"dL/d{a}",
+            f"{_up(ctx)} copied along dim {dims}",
+            "expand(g)",
+            "",
+            value,
+            f"{_shape(ctx.upstream)} → {_shape(x)}",
+            "each entry counts once in its sum: ∂/∂ = 1",
+        )
+    return _local(
+        ctx,
+        f"Σ{_paren(a)}",
+        a,
+        "1",
+        "1",
+        "1",
+        torch.ones_like(x),
+        "every entry counts once: the upstream gradient is copied to each",
+    )
 
 
 @_rule("Mean")
@@ -511,10 +633,26 @@ def _mean(ctx: OpContext, slot: int) -> Rule | None:
         if spread is None:
             return None
         value, dims = spread
-        return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} / N copied along dim {dims}", "expand(g)/N", "", value / n,
-                    f"{_shape(ctx.upstream)} → {_shape(x)}", f"N = {n} entries averaged into each output")
-    return _local(ctx, f"mean({a})", a, "1/N", "1/N", f"1 / {n}", torch.full_like(x, 1 / n),
-                  f"N = {n} entries averaged into each output")
+        return _vjp(
+            ctx,
+            f"dL/d{a}",
+            f"{_up(ctx)} / N copied along dim {dims}",
+            "expand(g)/N",
+            "",
+            value / n,
+            f"{_shape(ctx.upstream)} → {_shape(x)}",
+            f"N = {n} entries averaged into each output",
+        )
+    return _local(
+        ctx,
+        f"mean({a})",
+        a,
+        "1/N",
+        "1/N",
+        f"1 / {n}",
+        torch.full_like(x, 1 / n),
+        f"N = {n} entries averaged into each output",
+    )
 
 
 # ----------------------------------------------------------------------------------- losses
@@ -537,8 +675,15 @@ def _mse(ctx: OpContext, slot: int) -> Rule | None:
     sign, u = ("", a) if slot == 0 else ("−", b)
     over = "/N" if by else ""
     value = (2 if slot == 0 else -2) * (x - t) / n
-    return _local(ctx, f"mse({a}, {b})", u, f"{sign}2({a} − {b}){over}", f"{'-' if sign else ''}2*({a} - {b}){over}",
-                  f"{sign}2 × ({_tensor(x)} − {_tensor(t)}){by}", value)
+    return _local(
+        ctx,
+        f"mse({a}, {b})",
+        u,
+        f"{sign}2({a} − {b}){over}",
+        f"{'-' if sign else ''}2*({a} - {b}){over}",
+        f"{sign}2 × ({_tensor(x)} − {_tensor(t)}){by}",
+        value,
+    )
 
 
 @_rule("BinaryCrossEntropy")
@@ -551,10 +696,15 @@ def _bce(ctx: OpContext, slot: int) -> Rule | None:
         return None
     n, by = _reduction(ctx, p)
     over = "/N" if by else ""
-    return _local(ctx, f"bce({a}, {b})", a, f"({a} − {b}) / ({a}(1 − {a})){over}",
-                  f"({a} - {b})/({a}*(1 - {a})){over}",
-                  f"({_tensor(p)} − {_tensor(t)}) / ({_tensor(p)} × (1 − {_tensor(p)})){by}",
-                  (p - t) / (p * (1 - p)) / n)
+    return _local(
+        ctx,
+        f"bce({a}, {b})",
+        a,
+        f"({a} − {b}) / ({a}(1 − {a})){over}",
+        f"({a} - {b})/({a}*(1 - {a})){over}",
+        f"({_tensor(p)} − {_tensor(t)}) / ({_tensor(p)} × (1 − {_tensor(p)})){by}",
+        (p - t) / (p * (1 - p)) / n,
+    )
 
 
 @_rule("BinaryCrossEntropyWithLogits")
@@ -568,8 +718,15 @@ def _bce_logits(ctx: OpContext, slot: int) -> Rule | None:
     n, by = _reduction(ctx, z)
     over = "/N" if by else ""
     s = torch.sigmoid(z)
-    return _local(ctx, f"bce_logits({a}, {b})", a, f"(σ({a}) − {b}){over}", f"(sigmoid({a}) - {b}){over}",
-                  f"({_tensor(s)} − {_tensor(t)}){by}", (s - t) / n)
+    return _local(
+        ctx,
+        f"bce_logits({a}, {b})",
+        a,
+        f"(σ({a}) − {b}){over}",
+        f"(sigmoid({a}) - {b}){over}",
+        f"({_tensor(s)} − {_tensor(t)}){by}",
+        (s - t) / n,
+    )
 
 
 @_rule("NllLoss")
@@ -587,15 +744,35 @@ def _nll(ctx: OpContext, slot: int) -> Rule | None:
     n = rows.shape[0] if red == 1 else 1
     by = f" / {n}" if n != 1 else ""
     over = "/N" if by else ""
-    note = ("cross_entropy = nll_loss(log_softmax(z), t): with the log_softmax before it, "
-            "dL/dz = (softmax(z) − onehot(t))/N" if ctx.op == "cross_entropy" else "")
-    return _local(ctx, f"{'ce' if ctx.op == 'cross_entropy' else 'nll'}({a}, t)", a, f"−onehot(t){over}",
-                  f"-onehot(t){over}", f"−onehot({_tensor(target)}){by}", (-onehot / n).reshape(x.shape), note)
+    note = (
+        "cross_entropy = nll_loss(log_softmax(z), t): with the log_softmax before it, "
+        "dL/dz = (softmax(z) − onehot(t))/N"
+        if ctx.op == "cross_entropy"
+        else ""
+    )
+    return _local(
+        ctx,
+        f"{'ce' if ctx.op == 'cross_entropy' else 'nll'}({a}, t)",
+        a,
+        f"−onehot(t){over}",
+        f"-onehot(t){over}",
+        f"−onehot({_tensor(target)}){by}",
+        (-onehot / n).reshape(x.shape),
+        note,
+    )
 
 
 # ----------------------------------------------------------------------------------- matrix forms
-def _vjp(ctx: OpContext, lhs: str, formula: str, symbolic: str, numbers: str, value: torch.Tensor,
-         shapes: str, note: str = "") -> Rule:
+def _vjp(
+    ctx: OpContext,
+    lhs: str,
+    formula: str,
+    symbolic: str,
+    numbers: str,
+    value: torch.Tensor,
+    shapes: str,
+    note: str = "",
+) -> Rule:
     return Rule(ctx.op, lhs, formula, symbolic, numbers, value.detach(), VJP, shapes, (note,) if note else ())
 
 
@@ -623,24 +800,44 @@ def _mm(ctx: OpContext, slot: int) -> Rule | None:
             return None
         value = (beta * g).sum_to_size(bias.shape)
         coeff = "" if beta == 1 else f"{format_number(beta)}·"
-        return _vjp(ctx, f"dL/d{c}", f"{coeff}Σ_rows {up}", "sum(g, rows)", f"Σ_rows {_tensor(g)}", value,
-                    f"{_shape(g)} → {_shape(bias)}", "the bias is added to every row: its gradient sums them")
+        return _vjp(
+            ctx,
+            f"dL/d{c}",
+            f"{coeff}Σ_rows {up}",
+            "sum(g, rows)",
+            f"Σ_rows {_tensor(g)}",
+            value,
+            f"{_shape(g)} → {_shape(bias)}",
+            "the bias is added to every row: its gradient sums them",
+        )
     if slot == off:
         if mat_b is None:
             return None
         value = alpha * g @ mat_b.t()
         # (Wᵀ)ᵀ = W: name the weight rather than the transpose op linear made of it.
         b_t = ctx.transposes.get(off + 1) or f"{_paren(b)}ᵀ"
-        return _vjp(ctx, f"dL/d{a}", f"{scale}{up} · {b_t}", f"g @ {b}^T",
-                    f"{_tensor(g)} · {_tensor(mat_b.t())}", value,
-                    f"{_shape(g)} · {_shape(mat_b.t())} → {_shape(value)}")
+        return _vjp(
+            ctx,
+            f"dL/d{a}",
+            f"{scale}{up} · {b_t}",
+            f"g @ {b}^T",
+            f"{_tensor(g)} · {_tensor(mat_b.t())}",
+            value,
+            f"{_shape(g)} · {_shape(mat_b.t())} → {_shape(value)}",
+        )
     if slot == off + 1:
         if mat_a is None:
             return None
         value = alpha * mat_a.t() @ g
-        return _vjp(ctx, f"dL/d{b}", f"{scale}{_paren(a)}ᵀ · {up}", f"{a}^T @ g",
-                    f"{_tensor(mat_a.t())} · {_tensor(g)}", value,
-                    f"{_shape(mat_a.t())} · {_shape(g)} → {_shape(value)}")
+        return _vjp(
+            ctx,
+            f"dL/d{b}",
+            f"{scale}{_paren(a)}ᵀ · {up}",
+            f"{a}^T @ g",
+            f"{_tensor(mat_a.t())} · {_tensor(g)}",
+            value,
+            f"{_shape(mat_a.t())} · {_shape(g)} → {_shape(value)}",
+        )
     return None
 
 
@@ -655,11 +852,25 @@ def _mv(ctx: OpContext, slot: int) -> Rule | None:
     up = _up(ctx)
     if slot == 0:
         value = torch.outer(g, vec)
-        return _vjp(ctx, f"dL/d{a}", f"{up} ⊗ {b}", f"outer(g, {b})", f"{_tensor(g)} ⊗ {_tensor(vec)}", value,
-                    f"{_shape(g)} ⊗ {_shape(vec)} → {_shape(value)}")
+        return _vjp(
+            ctx,
+            f"dL/d{a}",
+            f"{up} ⊗ {b}",
+            f"outer(g, {b})",
+            f"{_tensor(g)} ⊗ {_tensor(vec)}",
+            value,
+            f"{_shape(g)} ⊗ {_shape(vec)} → {_shape(value)}",
+        )
     value = mat.t() @ g
-    return _vjp(ctx, f"dL/d{b}", f"{_paren(a)}ᵀ · {up}", f"{a}^T @ g", f"{_tensor(mat.t())} · {_tensor(g)}", value,
-                f"{_shape(mat.t())} · {_shape(g)} → {_shape(value)}")
+    return _vjp(
+        ctx,
+        f"dL/d{b}",
+        f"{_paren(a)}ᵀ · {up}",
+        f"{a}^T @ g",
+        f"{_tensor(mat.t())} · {_tensor(g)}",
+        value,
+        f"{_shape(mat.t())} · {_shape(g)} → {_shape(value)}",
+    )
 
 
 @_rule("Dot")
@@ -670,8 +881,7 @@ def _dot(ctx: OpContext, slot: int) -> Rule | None:
     other_name, other = (b, y) if slot == 0 else (a, x)
     if other is None:
         return None
-    return _local(ctx, f"{_paren(a)}·{_paren(b)}", a if slot == 0 else b, other_name, other_name,
-                  _tensor(other), other)
+    return _local(ctx, f"{_paren(a)}·{_paren(b)}", a if slot == 0 else b, other_name, other_name, _tensor(other), other)
 
 
 @_rule("Bmm")
@@ -685,11 +895,27 @@ def _bmm(ctx: OpContext, slot: int) -> Rule | None:
     up = _up(ctx)
     if slot == 0:
         value = g @ mat_b.transpose(1, 2)
-        return _vjp(ctx, f"dL/d{a}", f"{up} · {_paren(b)}ᵀ", f"g @ {b}^T", "", value,
-                    f"{_shape(g)} · {_shape(mat_b.transpose(1, 2))} → {_shape(value)}", "for each batch entry")
+        return _vjp(
+            ctx,
+            f"dL/d{a}",
+            f"{up} · {_paren(b)}ᵀ",
+            f"g @ {b}^T",
+            "",
+            value,
+            f"{_shape(g)} · {_shape(mat_b.transpose(1, 2))} → {_shape(value)}",
+            "for each batch entry",
+        )
     value = mat_a.transpose(1, 2) @ g
-    return _vjp(ctx, f"dL/d{b}", f"{_paren(a)}ᵀ · {up}", f"{a}^T @ g", "", value,
-                f"{_shape(mat_a.transpose(1, 2))} · {_shape(g)} → {_shape(value)}", "for each batch entry")
+    return _vjp(
+        ctx,
+        f"dL/d{b}",
+        f"{_paren(a)}ᵀ · {up}",
+        f"{a}^T @ g",
+        "",
+        value,
+        f"{_shape(mat_a.transpose(1, 2))} · {_shape(g)} → {_shape(value)}",
+        "for each batch entry",
+    )
 
 
 @_rule("MaxPool2DWithIndices")
@@ -701,8 +927,16 @@ def _max_pool(ctx: OpContext, slot: int) -> Rule | None:
         return None
     flat = torch.zeros((*x.shape[:-2], x.shape[-2] * x.shape[-1]), dtype=g.dtype)
     value = flat.scatter_add(-1, indices.flatten(-2), g.flatten(-2)).reshape(x.shape)
-    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} routed to each window's max", "scatter(g, argmax)", "", value,
-                f"{_shape(g)} → {_shape(value)}", "max routes the gradient: the other entries of a window get 0")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"{_up(ctx)} routed to each window's max",
+        "scatter(g, argmax)",
+        "",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        "max routes the gradient: the other entries of a window get 0",
+    )
 
 
 @_rule("Cat")
@@ -717,8 +951,16 @@ def _cat(ctx: OpContext, slot: int) -> Rule | None:
     sizes = [int(v.shape[dim]) for v in values if v is not None]
     value = torch.split(g, sizes, dim)[slot]
     start = sum(sizes[:slot])
-    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)}[{start}:{start + sizes[slot]}] along dim {dim}", "split(g)", "",
-                value, f"{_shape(g)} → {_shape(value)}", "each input gets back the part of the gradient it filled")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"{_up(ctx)}[{start}:{start + sizes[slot]}] along dim {dim}",
+        "split(g)",
+        "",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        "each input gets back the part of the gradient it filled",
+    )
 
 
 def _input_shape(ctx: OpContext) -> tuple[int, ...] | None:
@@ -737,8 +979,16 @@ def _view(ctx: OpContext, slot: int) -> Rule | None:
     if g is None or shape is None:
         return None
     value = g.reshape(shape)
-    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} reshaped to {_shape(value)}", "reshape(g)", "", value,
-                f"{_shape(g)} → {_shape(value)}", "a reshape moves no numbers: each entry's gradient goes back to it")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"{_up(ctx)} reshaped to {_shape(value)}",
+        "reshape(g)",
+        "",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        "a reshape moves no numbers: each entry's gradient goes back to it",
+    )
 
 
 @_rule("Expand")
@@ -749,8 +999,16 @@ def _expand(ctx: OpContext, slot: int) -> Rule | None:
     if g is None or shape is None:
         return None
     value = g.sum_to_size(shape)
-    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} summed over the copies", "sum_to_size(g)", "", value,
-                f"{_shape(g)} → {_shape(value)}", "broadcast: the gradients of the copies add up (sum_to_size)")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"{_up(ctx)} summed over the copies",
+        "sum_to_size(g)",
+        "",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        "broadcast: the gradients of the copies add up (sum_to_size)",
+    )
 
 
 @_rule("Transpose", "Permute")
@@ -770,8 +1028,16 @@ def _permute(ctx: OpContext, slot: int) -> Rule | None:
             return None
         order = [(d - 2**64 if d >= 2**63 else d) % g.dim() for d in dims]
         value = g.permute(*sorted(range(len(order)), key=order.__getitem__))
-    return _vjp(ctx, f"dL/d{a}", f"({_up(ctx)})ᵀ", "g^T", "", value, f"{_shape(g)} → {_shape(value)}",
-                "the gradient's axes go back to where they came from")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"({_up(ctx)})ᵀ",
+        "g^T",
+        "",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        "the gradient's axes go back to where they came from",
+    )
 
 
 @_rule("T")
@@ -798,9 +1064,16 @@ def _softmax(ctx: OpContext, slot: int) -> Rule | None:
     if g is None or s is None or not isinstance(dim, int):
         return None
     value = s * (g - (g * s).sum(dim, keepdim=True))
-    return _vjp(ctx, f"dL/d{a}", f"s ⊙ ({_up(ctx)} − Σ(s ⊙ {_up(ctx)}))", "s*(g - sum(s*g))",
-                f"{_tensor(s)} ⊙ ({_tensor(g)} − Σ…)", value, f"{_shape(g)} → {_shape(value)}",
-                f"s = softmax({a}) = {ctx.out_name}; Σ runs over dim {dim}")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"s ⊙ ({_up(ctx)} − Σ(s ⊙ {_up(ctx)}))",
+        "s*(g - sum(s*g))",
+        f"{_tensor(s)} ⊙ ({_tensor(g)} − Σ…)",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        f"s = softmax({a}) = {ctx.out_name}; Σ runs over dim {dim}",
+    )
 
 
 @_rule("LogSoftmax")
@@ -811,9 +1084,16 @@ def _log_softmax(ctx: OpContext, slot: int) -> Rule | None:
         return None
     s = torch.exp(out)
     value = g - s * g.sum(dim, keepdim=True)
-    return _vjp(ctx, f"dL/d{a}", f"{_up(ctx)} − softmax({a}) · Σ{_up(ctx)}", "g - softmax(z)*sum(g)",
-                f"{_tensor(g)} − {_tensor(s)} × Σ…", value, f"{_shape(g)} → {_shape(value)}",
-                f"Σ runs over dim {dim}")
+    return _vjp(
+        ctx,
+        f"dL/d{a}",
+        f"{_up(ctx)} − softmax({a}) · Σ{_up(ctx)}",
+        "g - softmax(z)*sum(g)",
+        f"{_tensor(g)} − {_tensor(s)} × Σ…",
+        value,
+        f"{_shape(g)} → {_shape(value)}",
+        f"Σ runs over dim {dim}",
+    )
 
 
 @_rule("Convolution")
@@ -832,19 +1112,41 @@ def _conv(ctx: OpContext, slot: int) -> Rule | None:
     where = f"stride {opts['stride']}, padding {opts['padding']}"
     if slot == 0:
         value = nn_grad.conv2d_input(X.shape, W, g, **opts)
-        return _vjp(ctx, f"dL/d{a}", f"conv_transpose2d({up}, {k})",
-                    f"conv_transpose2d(g, {k})", "", value, f"{_shape(g)} ⋆ᵀ {_shape(W)} → {_shape(X)}",
-                    f"dL/d{a}[n,c,i,j] = Σ_o,p,q {up}[n,o,p,q]·{k}[o,c,i−p·s,j−q·s] ({where})")
+        return _vjp(
+            ctx,
+            f"dL/d{a}",
+            f"conv_transpose2d({up}, {k})",
+            f"conv_transpose2d(g, {k})",
+            "",
+            value,
+            f"{_shape(g)} ⋆ᵀ {_shape(W)} → {_shape(X)}",
+            f"dL/d{a}[n,c,i,j] = Σ_o,p,q {up}[n,o,p,q]·{k}[o,c,i−p·s,j−q·s] ({where})",
+        )
     if slot == 1:
         value = nn_grad.conv2d_weight(X, W.shape, g, **opts)
-        return _vjp(ctx, f"dL/d{k}", f"{a} ⋆ {up}", f"conv2d_weight({a}, g)", "", value,
-                    f"{_shape(X)} ⋆ {_shape(g)} → {_shape(W)}",
-                    f"dL/d{k}[o,c,i,j] = Σ_n,p,q {up}[n,o,p,q]·{a}[n,c,p·s+i,q·s+j] ({where})")
+        return _vjp(
+            ctx,
+            f"dL/d{k}",
+            f"{a} ⋆ {up}",
+            f"conv2d_weight({a}, g)",
+            "",
+            value,
+            f"{_shape(X)} ⋆ {_shape(g)} → {_shape(W)}",
+            f"dL/d{k}[o,c,i,j] = Σ_n,p,q {up}[n,o,p,q]·{a}[n,c,p·s+i,q·s+j] ({where})",
+        )
     if slot == 2:
         c, _ = ctx.operand(2)
         value = g.sum((0, 2, 3))
-        return _vjp(ctx, f"dL/d{c}", f"Σ_n,h,w {up}", "sum(g, (n, h, w))", "", value,
-                    f"{_shape(g)} → {_shape(value)}", "each channel's bias is added at every position")
+        return _vjp(
+            ctx,
+            f"dL/d{c}",
+            f"Σ_n,h,w {up}",
+            "sum(g, (n, h, w))",
+            "",
+            value,
+            f"{_shape(g)} → {_shape(value)}",
+            "each channel's bias is added at every position",
+        )
     return None
 
 
@@ -862,8 +1164,17 @@ def _combine(parts: list[Rule]) -> Rule:
     numbers = " + ".join(p.numbers for p in parts) if all(p.numbers for p in parts) else ""
     if same and first.kind == LOCAL and first.numbers:
         numbers = f"{len(parts)} × {first.numbers}"  # x·x: 2x = 2 × 1.5
-    return Rule(first.op, first.lhs, formula, symbolic, numbers, value, first.kind, first.shapes,
-                (*first.notes, f"the same tensor feeds {len(parts)} inputs: their rules add up"))
+    return Rule(
+        first.op,
+        first.lhs,
+        formula,
+        symbolic,
+        numbers,
+        value,
+        first.kind,
+        first.shapes,
+        (*first.notes, f"the same tensor feeds {len(parts)} inputs: their rules add up"),
+    )
 
 
 def op_rule(ctx: OpContext, slots: list[int], u_shape: tuple[int, ...] | None = None) -> Rule | None:
@@ -887,14 +1198,37 @@ def op_rule(ctx: OpContext, slots: list[int], u_shape: tuple[int, ...] | None = 
         u_name = rule.lhs.rpartition("/d")[2]
         bare = rule.formula.replace("/", "").isalnum() or (rule.formula.startswith("[") and rule.formula.endswith("]"))
         local = rule.formula if bare else f"({rule.formula})"
-        rule = Rule(rule.op, rule.lhs, rule.formula, rule.symbolic, rule.numbers, rule.value, rule.kind,
-                    f"dL/d{u_name} = dL/d{ctx.out_name} ⊙ {local}   {_shape(out)} ⊙ {_shape(rule.value)}",
-                    rule.notes)
-    if rule.kind == LOCAL and u_shape is not None and out is not None and tuple(out.shape) != tuple(u_shape) \
-            and out.numel() > 1 and out.numel() != math.prod(u_shape):
+        rule = Rule(
+            rule.op,
+            rule.lhs,
+            rule.formula,
+            rule.symbolic,
+            rule.numbers,
+            rule.value,
+            rule.kind,
+            f"dL/d{u_name} = dL/d{ctx.out_name} ⊙ {local}   {_shape(out)} ⊙ {_shape(rule.value)}",
+            rule.notes,
+        )
+    if (
+        rule.kind == LOCAL
+        and u_shape is not None
+        and out is not None
+        and tuple(out.shape) != tuple(u_shape)
+        and out.numel() > 1
+        and out.numel() != math.prod(u_shape)
+    ):
         shape = "[" + "×".join(map(str, u_shape)) + "]" if u_shape else "scalar"
-        rule = Rule(rule.op, rule.lhs, rule.formula, rule.symbolic, rule.numbers, rule.value, rule.kind,
-                    rule.shapes, (*rule.notes, f"broadcast: {_shape(out)} is summed back to {shape} (sum_to_size)"))
+        rule = Rule(
+            rule.op,
+            rule.lhs,
+            rule.formula,
+            rule.symbolic,
+            rule.numbers,
+            rule.value,
+            rule.kind,
+            rule.shapes,
+            (*rule.notes, f"broadcast: {_shape(out)} is summed back to {shape} (sum_to_size)"),
+        )
     return rule
 
 
@@ -934,8 +1268,17 @@ def context(trace: Trace, v: str) -> OpContext:
         else:
             constants.append(entry)
     node = trace.node(v)
-    return OpContext(node["op"], node["autograd"], trace._autograd.get(v), inputs, node["value"],
-                     node["grad"], _name(trace, v), constants, transposes)
+    return OpContext(
+        node["op"],
+        node["autograd"],
+        trace._autograd.get(v),
+        inputs,
+        node["value"],
+        node["grad"],
+        _name(trace, v),
+        constants,
+        transposes,
+    )
 
 
 def edge_rule(trace: Trace, u: str, v: str) -> Rule | None:
@@ -952,8 +1295,17 @@ def edge_rule(trace: Trace, u: str, v: str) -> Rule | None:
         consumers = [c for c in trace.graph.successors(v) if trace.edge(v, c)["index"]]
         whole = path_rule(trace, [u, v, consumers[0]]) if len(consumers) == 1 else None
         if whole is not None:
-            return Rule(rule.op, rule.lhs, f"{rule.formula} = {whole.formula}", rule.symbolic, whole.numbers,
-                        rule.value, VJP, whole.shapes, whole.notes)
+            return Rule(
+                rule.op,
+                rule.lhs,
+                f"{rule.formula} = {whole.formula}",
+                rule.symbolic,
+                whole.numbers,
+                rule.value,
+                VJP,
+                whole.shapes,
+                whole.notes,
+            )
     return rule
 
 
@@ -976,8 +1328,17 @@ def path_rule(trace: Trace, hops: list[str]) -> Rule | None:
     _, x = ctx.operand(1, "mat1")
     numbers = f"{_tensor(g.t())} · {_tensor(x)}" if g is not None and x is not None else ""
     shapes = f"{_shape(g.t() if g is not None else None)} · {_shape(x)} → {_shape(value)}"
-    return Rule(inner.op, f"dL/d{wname}", f"({up})ᵀ · {_paren(a)}", f"g^T @ {a}", numbers, value, VJP, shapes,
-                (f"{ctx.op} uses {wname}ᵀ: the gradient of {wname} is that of {wname}ᵀ, transposed",))
+    return Rule(
+        inner.op,
+        f"dL/d{wname}",
+        f"({up})ᵀ · {_paren(a)}",
+        f"g^T @ {a}",
+        numbers,
+        value,
+        VJP,
+        shapes,
+        (f"{ctx.op} uses {wname}ᵀ: the gradient of {wname} is that of {wname}ᵀ, transposed",),
+    )
 
 
 def rule_symbol(trace: Trace, u: str, v: str) -> str | None:
@@ -1005,8 +1366,11 @@ def fan_in_rule(trace: Trace, node: str) -> Rule | None:
     """Fan-in accumulation: a tensor used by several ops gets the sum of what flows back along
     each use, ``dL/dx = (via pow) + (via mul) = 4 + 3 = 7``. None for a node used once."""
     g = trace.graph
-    uses = [v for v in sorted(g.successors(node))
-            if g.edges[node, v]["index"] and not g.edges[node, v]["detached"] and g.edges[node, v]["grad"] is not None]
+    uses = [
+        v
+        for v in sorted(g.successors(node))
+        if g.edges[node, v]["index"] and not g.edges[node, v]["detached"] and g.edges[node, v]["grad"] is not None
+    ]
     if len(uses) < 2:
         return None
     grads: list[torch.Tensor] = [g.edges[node, v]["grad"] for v in uses]
@@ -1014,6 +1378,13 @@ def fan_in_rule(trace: Trace, node: str) -> Rule | None:
     names = [_name(trace, v) for v in uses]
     parts = [_tensor(t) for t in grads]
     numbers = " + ".join(parts) if not any("‖·‖" in p for p in parts) else ""
-    return Rule("accumulate", f"dL/d{_name(trace, node)}", " + ".join(f"(via {n})" for n in names),
-                " + ".join(f"g_{n}" for n in names), numbers, value.detach(), VJP,
-                notes=(f"{_name(trace, node)} is used {len(uses)} times: autograd adds the gradients of its uses",))
+    return Rule(
+        "accumulate",
+        f"dL/d{_name(trace, node)}",
+        " + ".join(f"(via {n})" for n in names),
+        " + ".join(f"g_{n}" for n in names),
+        numbers,
+        value.detach(),
+        VJP,
+        notes=(f"{_name(trace, node)} is used {len(uses)} times: autograd adds the gradients of its uses",),
+    )

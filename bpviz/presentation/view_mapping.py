@@ -37,8 +37,10 @@ class ViewMap:
             self._nodes[v] = members
             for m in members:
                 self._view_of[m] = v
-        self._stand = {v: (a["output"],) if a["kind"] == "group" and a["output"] is not None
-                       else self._nodes[v] for v, a in view.nodes(data=True)}
+        self._stand = {
+            v: (a["output"],) if a["kind"] == "group" and a["output"] is not None else self._nodes[v]
+            for v, a in view.nodes(data=True)
+        }
         self._edges: dict[Edge, tuple[Edge, ...]] = {
             (u, v): self._underlying(u, v, as_edge(a)) for u, v, a in view.edges(data=True)
         }

@@ -77,8 +77,9 @@ class VisibilityPolicy:
         node = state.step.node
         if node is None:
             return step_caption(sequence, position)
-        return step_caption(sequence, position, show_value=self.value(state, node) != HIDDEN,
-                            show_grad=self.grad(state, node) != HIDDEN)
+        return step_caption(
+            sequence, position, show_value=self.value(state, node) != HIDDEN, show_grad=self.grad(state, node) != HIDDEN
+        )
 
 
 DEFAULT_POLICY = VisibilityPolicy()

@@ -36,8 +36,9 @@ _edges = [(u, v) for u, v in _trace.graph.edges if _trace.jacobian(u, v) is not 
 assert _edges, "no edge of the check model has a dense Jacobian"
 
 # `bpviz trace --gradcheck`'s comparison with finite differences.
-assert finite_difference_check(scenario_from_model(model, inputs, target, None, "check")), \
+assert finite_difference_check(scenario_from_model(model, inputs, target, None, "check")), (
     "the finite-difference check returned nothing"
+)
 
 # Every toy dataset of the training panel (SGD and Adam run in package-test's `train` calls).
 for name in dataset_names():

@@ -45,8 +45,7 @@ def run(cmd: list, *, expect: str | None = None, env: dict | None = None, quiet:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
     took = time.perf_counter() - started
     shown = " ".join(str(c) for c in cmd)
-    if (proc.returncode != 0 or (expect is not None and expect not in proc.stdout)
-            or (quiet and proc.stderr.strip())):
+    if proc.returncode != 0 or (expect is not None and expect not in proc.stdout) or (quiet and proc.stderr.strip()):
         raise SystemExit(f"FAILED ({proc.returncode}): {shown}\n{proc.stdout}\n{proc.stderr}")
     print(f"ok  {took:5.2f} s  {shown}")
     return proc.stdout
@@ -68,8 +67,11 @@ def x_display():
     if shutil.which("Xvfb") is None:
         raise SystemExit("FAILED: no DISPLAY and no Xvfb (apt-get install xvfb)")
     display = f":{90 + os.getpid() % 100}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(1.0)  # Xvfb accepts clients once its socket exists; it has no ready signal
         if server.poll() is not None:
@@ -109,16 +111,35 @@ def checks(bundle: Path, screenshot: Path | None) -> None:
             check_file(target)
         run([bundle, "train", "lesson:linear_fit", "--steps", "20"], env=env)
         plot = out / "xor.png"
-        run([bundle, "train", "lesson:xor_mlp", "--steps", "20", "--optimizer", "adam",
-             "--dataset", "xor", "--json", out / "xor.json", "--plot", plot], env=env)
+        run(
+            [
+                bundle,
+                "train",
+                "lesson:xor_mlp",
+                "--steps",
+                "20",
+                "--optimizer",
+                "adam",
+                "--dataset",
+                "xor",
+                "--json",
+                out / "xor.json",
+                "--plot",
+                plot,
+            ],
+            env=env,
+        )
         check_file(plot)
         with x_display() as display:
             gui_env = {**env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
             # Qt may note things about the X server on stderr (no XDG_RUNTIME_DIR, ...): allowed.
             run([bundle, "--smoke-test"], env=gui_env, quiet=False)
             if screenshot is not None:
-                run([bundle, "lesson:residual_mlp", "--step", "backward", "--screenshot",
-                     screenshot.resolve()], env=gui_env, quiet=False)
+                run(
+                    [bundle, "lesson:residual_mlp", "--step", "backward", "--screenshot", screenshot.resolve()],
+                    env=gui_env,
+                    quiet=False,
+                )
                 check_file(screenshot)
     print("package-test: all checks passed")
 
@@ -130,8 +151,7 @@ def window_mapped(display: str, pid_marker: str = "bpviz") -> bool:
     for line in tree.splitlines():
         parts = line.split()
         if len(parts) > 1 and parts[0].startswith("0x") and pid_marker in line and '"' in line:
-            info = subprocess.run(["xwininfo", "-id", parts[0]], capture_output=True, text=True,
-                                  env=env).stdout
+            info = subprocess.run(["xwininfo", "-id", parts[0]], capture_output=True, text=True, env=env).stdout
             if "IsViewable" in info:
                 return True
     return False
@@ -168,8 +188,10 @@ def measure(programs: list[Path], runs: int) -> None:
             for program in programs:
                 times[program].append(time_to_window(program, display))
     for program, samples in times.items():
-        print(f"{program}: window shown after {statistics.median(samples):.2f} s (median of {runs} "
-              f"warm runs; min {min(samples):.2f}, max {max(samples):.2f})")
+        print(
+            f"{program}: window shown after {statistics.median(samples):.2f} s (median of {runs} "
+            f"warm runs; min {min(samples):.2f}, max {max(samples):.2f})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,8 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / "bpviz" / "bpviz")
     parser.add_argument("--screenshot", type=Path, help="also save the app's window to this PNG")
     parser.add_argument("--measure", action="store_true", help="time launch-to-window instead")
-    parser.add_argument("--compare", type=Path, action="append", default=[],
-                        help="another bpviz program to time beside the bundle (with --measure)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        action="append",
+        default=[],
+        help="another bpviz program to time beside the bundle (with --measure)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="warm runs per program (--measure)")
     args = parser.parse_args(argv)
     if not os.access(args.bundle, os.X_OK):

@@ -48,12 +48,15 @@ def test_png_scale_and_pdf(tmp_path, qapp):
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["-o", "out.bmp"], "must end in .png, .svg or .pdf"),
-    (["-o", "out.png", "--step", "sideways"], "Unknown step 'sideways'"),
-    (["-o", "out.png", "--scale", "0"], "--scale must be a positive number"),
-    (["-o", "no/such/folder/out.png"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-o", "out.bmp"], "must end in .png, .svg or .pdf"),
+        (["-o", "out.png", "--step", "sideways"], "Unknown step 'sideways'"),
+        (["-o", "out.png", "--scale", "0"], "--scale must be a positive number"),
+        (["-o", "no/such/folder/out.png"], "does not exist"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, qapp, capsys, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main(["export", "lesson:chain56", *argv]) == 2
@@ -85,8 +88,13 @@ def test_works_without_a_display(tmp_path):
     """A fresh process with neither DISPLAY nor QT_QPA_PLATFORM set still renders."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     out = tmp_path / "headless.png"
-    proc = subprocess.run([sys.executable, "-m", "bpviz", "export", "lesson:chain56", "-o", str(out)],
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bpviz", "export", "lesson:chain56", "-o", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -103,11 +111,18 @@ def test_the_command_process_ends_with_atexit_handlers_run_and_output_flushed(tm
         f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))\n"
         f"log = open({str(log)!r}, 'w')\nlog.write('left open')\n"
         "x = torch.tensor(2.0, requires_grad=True)\n"
-        "def loss():\n    return (x * x + 3) ** 2\n", encoding="utf-8")
+        "def loss():\n    return (x * x + 3) ** 2\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.svg"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}   # a buffered pipe
-    proc = subprocess.run([sys.executable, "-m", "bpviz", "export", str(scenario), "-o", str(out)],
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered pipe
+    proc = subprocess.run(
+        [sys.executable, "-m", "bpviz", "export", str(scenario), "-o", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("wrote ") and str(out) in proc.stdout
     assert marker.read_text() == "yes"
@@ -120,21 +135,30 @@ def test_export_loads_only_what_it_draws(tmp_path):
     """`bpviz export` is a one-shot command: it imports no plotting library, no window, training
     or inspector code, and no token animation (which an export never shows)."""
     out = tmp_path / "x.svg"
-    code = ("import sys\nfrom bpviz.cli import main\n"
-            f"assert main(['export', 'lesson:chain56', '-o', {str(out)!r}]) == 0\n"
-            "print(' '.join(sorted(sys.modules)))\n")
+    code = (
+        "import sys\nfrom bpviz.cli import main\n"
+        f"assert main(['export', 'lesson:chain56', '-o', {str(out)!r}]) == 0\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     loaded = set(proc.stdout.split())
     assert "bpviz.gui.graph_scene" in loaded and out.exists()
-    unwanted = {"pyqtgraph", "bpviz.gui.main_window", "bpviz.gui.inspector", "bpviz.gui.app",
-                "bpviz.core.training", "bpviz.gui.training", "bpviz.gui.token_animator",
-                "bpviz.gui.items.token_item"}
+    unwanted = {
+        "pyqtgraph",
+        "bpviz.gui.main_window",
+        "bpviz.gui.inspector",
+        "bpviz.gui.app",
+        "bpviz.core.training",
+        "bpviz.gui.training",
+        "bpviz.gui.token_animator",
+        "bpviz.gui.items.token_item",
+    }
     assert not unwanted & loaded
 
 
 def _export_command(args: list[str], **kw) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}   # as users run it
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as users run it
     return subprocess.run([sys.executable, "-m", "bpviz", "export", *args], env=env, timeout=120, **kw)
 
 
@@ -143,8 +167,12 @@ def _export_command(args: list[str], **kw) -> subprocess.CompletedProcess:
 def test_export_with_a_standard_stream_closed_succeeds(tmp_path, closed):
     """With stdout or stderr closed (or under pythonw) the stream is None: nothing to flush."""
     out = tmp_path / "x.svg"
-    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m bpviz export lesson:chain56 -o "{out}" {closed}'],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["bash", "-c", f'"{sys.executable}" -m bpviz export lesson:chain56 -o "{out}" {closed}'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert out.read_text(encoding="utf-8").rstrip().endswith("</svg>")
 
@@ -160,9 +188,12 @@ def test_files_left_open_keep_what_the_scenario_and_its_atexit_handlers_wrote(tm
         f"log = open({str(own_log)!r}, 'w')\nlog.write('start;')\n"
         "atexit.register(lambda: log.write('summary'))\n"
         "x = torch.tensor(2.0, requires_grad=True)\n"
-        "def loss():\n    return (x * x + 3) ** 2\n", encoding="utf-8")
-    proc = _export_command([str(tmp_path / "scene.py"), "-o", str(tmp_path / "x.svg")], cwd=tmp_path,
-                           capture_output=True, text=True)
+        "def loss():\n    return (x * x + 3) ** 2\n",
+        encoding="utf-8",
+    )
+    proc = _export_command(
+        [str(tmp_path / "scene.py"), "-o", str(tmp_path / "x.svg")], cwd=tmp_path, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert helper_log.read_text() == "helper"
     assert own_log.read_text() == "start;summary"
@@ -173,8 +204,9 @@ def test_files_left_open_keep_what_the_scenario_and_its_atexit_handlers_wrote(tm
 def test_a_report_that_cannot_be_written_is_not_a_success(tmp_path):
     """stdout on a full disk: exit 120, as Python's own exit reports a failed flush."""
     with open("/dev/full", "w") as full:
-        proc = _export_command(["lesson:chain56", "-o", str(tmp_path / "x.svg")], stdout=full,
-                               stderr=subprocess.PIPE, text=True)
+        proc = _export_command(
+            ["lesson:chain56", "-o", str(tmp_path / "x.svg")], stdout=full, stderr=subprocess.PIPE, text=True
+        )
     assert proc.returncode == 120, proc.stderr
     assert (tmp_path / "x.svg").exists()
 
@@ -183,9 +215,11 @@ def test_a_report_that_cannot_be_written_is_not_a_success(tmp_path):
 def test_a_tool_running_bpviz_as_main_gets_control_back(tmp_path):
     """Profilers and coverage tools run ``-m bpviz`` with runpy inside their own process: the
     export must end with SystemExit, which they catch, not end their process."""
-    code = ("import runpy, sys\n"
-            f"sys.argv = ['bpviz', 'export', 'lesson:chain56', '-o', {str(tmp_path / 'x.svg')!r}]\n"
-            "try:\n    runpy.run_module('bpviz', run_name='__main__', alter_sys=True)\n"
-            "except SystemExit as exit:\n    print('caller resumed', exit.code)\n")
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['bpviz', 'export', 'lesson:chain56', '-o', {str(tmp_path / 'x.svg')!r}]\n"
+        "try:\n    runpy.run_module('bpviz', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as exit:\n    print('caller resumed', exit.code)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "caller resumed 0" in proc.stdout, proc.stdout + proc.stderr

@@ -56,22 +56,31 @@ def test_lessons_lists_every_lesson(capsys):
 BAD = {
     "syntax.py": ("def loss(:\n", "line 1: syntax error"),
     "raises.py": ("import torch\nraise ValueError('boom')\n", "line 2: ValueError: boom"),
-    "nonscalar.py": ("import torch\nx = torch.ones(3, requires_grad=True)\ndef loss():\n    return x * 2\n",
-                     "not a scalar"),
-    "nograd.py": ("import torch\nx = torch.ones(3)\ndef loss():\n    return (x * 2).sum()\n",
-                  "requires grad"),
-    "inplace.py": ("import torch\nx = torch.ones(3, requires_grad=True)\ndef loss():\n"
-                   "    y = x.exp()\n    y.add_(1)\n    return y.sum()\n", "changed in place"),
-    "leafinplace.py": ("import torch\nx = torch.ones(3, requires_grad=True)\ndef loss():\n"
-                       "    x.add_(1)\n    return x.sum()\n", "leaf tensor"),
+    "nonscalar.py": (
+        "import torch\nx = torch.ones(3, requires_grad=True)\ndef loss():\n    return x * 2\n",
+        "not a scalar",
+    ),
+    "nograd.py": ("import torch\nx = torch.ones(3)\ndef loss():\n    return (x * 2).sum()\n", "requires grad"),
+    "inplace.py": (
+        "import torch\nx = torch.ones(3, requires_grad=True)\ndef loss():\n"
+        "    y = x.exp()\n    y.add_(1)\n    return y.sum()\n",
+        "changed in place",
+    ),
+    "leafinplace.py": (
+        "import torch\nx = torch.ones(3, requires_grad=True)\ndef loss():\n    x.add_(1)\n    return x.sum()\n",
+        "leaf tensor",
+    ),
     "empty.py": ("import torch\n", "neither loss() nor model"),
     "noinputs.py": ("import torch\nmodel = torch.nn.Linear(2, 1)\n", "not inputs"),
-    "shape.py": ("import torch\nmodel = torch.nn.Linear(2, 1)\ninputs = torch.ones(4, 3)\n",
-                 "forward pass failed"),
-    "runtime.py": ("import torch\nx = torch.ones(1, requires_grad=True)\ndef loss():\n    return x / undefined\n",
-                   "NameError"),
-    "function.py": ("import torch\ndef model(x):\n    return x.sum()\ninputs = torch.ones(2)\n",
-                    "model must be a torch.nn.Module, got function"),
+    "shape.py": ("import torch\nmodel = torch.nn.Linear(2, 1)\ninputs = torch.ones(4, 3)\n", "forward pass failed"),
+    "runtime.py": (
+        "import torch\nx = torch.ones(1, requires_grad=True)\ndef loss():\n    return x / undefined\n",
+        "NameError",
+    ),
+    "function.py": (
+        "import torch\ndef model(x):\n    return x.sum()\ninputs = torch.ones(2)\n",
+        "model must be a torch.nn.Module, got function",
+    ),
 }
 
 
@@ -101,8 +110,9 @@ def test_missing_file_and_unknown_lesson(capsys):
 def test_debug_shows_the_traceback(tmp_path):
     path = tmp_path / "bad.py"
     path.write_text("raise ValueError('boom')\n")
-    proc = subprocess.run([sys.executable, "-m", "bpviz", "trace", str(path), "--debug"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bpviz", "trace", str(path), "--debug"], capture_output=True, text=True
+    )
     assert proc.returncode != 0 and "Traceback" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "bpviz", "trace", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
@@ -127,8 +137,10 @@ def test_a_scenario_that_prints_keeps_json_on_stdout_valid(tmp_path, capsys):
     from bpviz.cli import main
 
     path = tmp_path / "chatty.py"
-    path.write_text("import torch\nprint('loading')\nx = torch.tensor(2.0, requires_grad=True)\n\n"
-                    "def loss():\n    print('forward')\n    return x * x\n")
+    path.write_text(
+        "import torch\nprint('loading')\nx = torch.tensor(2.0, requires_grad=True)\n\n"
+        "def loss():\n    print('forward')\n    return x * x\n"
+    )
     assert main(["trace", str(path), "--json", "-"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["loss"] == 4.0

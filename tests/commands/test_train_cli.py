@@ -33,8 +33,6 @@ inputs = torch.zeros(1, 2)
 '''
 
 
-
-
 def parse(*argv):
     parser = argparse.ArgumentParser(prog="bpviz")
     train.add_parser(parser.add_subparsers(dest="command"))
@@ -87,14 +85,41 @@ def test_line_json_and_csv(tmp_path, capsys):
 
 def test_options_reach_the_engine(tmp_path):
     out = tmp_path / "run.json"
-    args = parse(scenario_file(tmp_path, MLP, "mlp.py"), "--steps", 30, "--optimizer", "adam", "--lr", 0.01,
-                 "--clip", 0.05, "--no-zero-grad", "--dataset", "xor", "--seed", 3, "--batch", 16,
-                 "--loss", "bce", "--json", out)
+    args = parse(
+        scenario_file(tmp_path, MLP, "mlp.py"),
+        "--steps",
+        30,
+        "--optimizer",
+        "adam",
+        "--lr",
+        0.01,
+        "--clip",
+        0.05,
+        "--no-zero-grad",
+        "--dataset",
+        "xor",
+        "--seed",
+        3,
+        "--batch",
+        16,
+        "--loss",
+        "bce",
+        "--json",
+        out,
+    )
     assert train.run(args) == 0
     doc = json.loads(out.read_text())
     config = doc["config"]
-    assert (config["optimizer"], config["lr"], config["clip_norm"], config["zero_grad"], config["dataset"],
-            config["seed"], config["batch_size"], config["loss"]) == ("adam", 0.01, 0.05, False, "xor", 3, 16, "bce")
+    assert (
+        config["optimizer"],
+        config["lr"],
+        config["clip_norm"],
+        config["zero_grad"],
+        config["dataset"],
+        config["seed"],
+        config["batch_size"],
+        config["loss"],
+    ) == ("adam", 0.01, 0.05, False, "xor", 3, 16, "bce")
     assert all(s["total_norm"] <= 0.05 + 1e-6 for s in doc["steps"])
     assert any(s["clipped"] for s in doc["steps"])
     assert any(d["kind"] == "dead_relu" for s in doc["steps"] for d in s["diagnostics"])
@@ -180,8 +205,7 @@ def non_white_pixels(path):
 
 def test_plot_png(tmp_path, qapp):
     out = tmp_path / "plot.png"
-    args = parse(scenario_file(tmp_path, MLP, "mlp.py"), "--steps", 60, "--dataset", "xor", "--lr", 0.1,
-                 "--plot", out)
+    args = parse(scenario_file(tmp_path, MLP, "mlp.py"), "--steps", 60, "--dataset", "xor", "--lr", 0.1, "--plot", out)
     assert train.run(args) == 0
     image, count, coloured = non_white_pixels(out)
     assert (image.width(), image.height()) == (960, 720)
@@ -200,7 +224,8 @@ def test_plot_svg(tmp_path, qapp):
     longest = max(len((e.get("points") or e.get("d") or "").split()) for e in shapes)
     assert longest >= 50  # a curve through ~100 steps, not only axis ticks
     colours = {e.get("stroke") for e in root.iter() if e.get("stroke")} | {
-        g.get("stroke") for g in root.iter() if g.tag.endswith("g")}
+        g.get("stroke") for g in root.iter() if g.tag.endswith("g")
+    }
     assert "#1f77b4" in colours  # the loss curve's colour
     text = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
     assert "weight" in text and "bias" in text  # the legend names the parameters
@@ -218,7 +243,7 @@ def test_log_axes_of_the_plot_label_decades_not_a_crowd():
 
     app = plot_export._ensure_app()
     with Trainer(load_scenario("lesson:xor_mlp"), TrainConfig(steps=300)) as trainer:
-        loss = [r.loss for r in trainer.run(300)]   # 0.69 down to 0.0066, as `bpviz train` plots it
+        loss = [r.loss for r in trainer.run(300)]  # 0.69 down to 0.0066, as `bpviz train` plots it
     widget = plot_export._build(list(range(300)), loss, [None] * 300, {"w": list(np.geomspace(0.1, 0.01, 300))}, "t")
     widget.resize(plot_export.WIDTH, plot_export.HEIGHT)
     widget.grab()

@@ -50,6 +50,7 @@ def plain_node_grads(loss: torch.Tensor) -> list[tuple[str, torch.Tensor | None]
     def hook_for(gf):
         def hook(grad_inputs, grad_outputs):
             got[gf] = grad_outputs[0].clone() if len(grad_outputs) == 1 and grad_outputs[0] is not None else None
+
         return hook
 
     handles = [gf.register_hook(hook_for(gf)) for gf in nodes]
@@ -79,6 +80,7 @@ def plain_used_output_grads(loss: torch.Tensor) -> list[tuple[str, torch.Tensor 
     def hook_for(gf):
         def hook(grad_inputs, grad_outputs):
             got[gf] = tuple(g.clone() if g is not None else None for g in grad_outputs)
+
         return hook
 
     handles = [gf.register_hook(hook_for(gf)) for gf in nodes]

@@ -106,7 +106,7 @@ def run(p: Program) -> torch.Tensor:
             else:
                 parts = ()
                 x, y = a.max(dim=-1)
-            for part in (parts if m in ("chunk", "split", "unbind") else (x, y)):
+            for part in parts if m in ("chunk", "split", "unbind") else (x, y):
                 if part.grad_fn is not None:
                     p.outputs.append((part.grad_fn, part.output_nr, part.detach().clone()))
             y = y.float() if m == "max" else y
@@ -117,8 +117,7 @@ def run(p: Program) -> torch.Tensor:
                 out = y * 2 if y.requires_grad else y + 0 * x
             else:
                 out = x * y
-            keep(name, out.unsqueeze(-1).expand_as(b) * b if out.dim() == 1 else out * b,
-                 f"{m}({na}) [{use}] * {nb}")
+            keep(name, out.unsqueeze(-1).expand_as(b) * b if out.dim() == 1 else out * b, f"{m}({na}) [{use}] * {nb}")
     total = sum((t * (i + 1) * 0.25).sum() for i, (_, t) in enumerate(pool[-3:]))
     assert isinstance(total, torch.Tensor)
     return total

@@ -122,8 +122,12 @@ def one_sentence(message: str) -> None:
 @pytest.mark.parametrize(
     "text, features, target, needles",
     [
-        ("a,b,y\n1,2,3\n4,oops,6\n", None, None, ["data.csv", "row 2", "line 3", "column 'b'", "'oops'",
-                                                  "not a number"]),
+        (
+            "a,b,y\n1,2,3\n4,oops,6\n",
+            None,
+            None,
+            ["data.csv", "row 2", "line 3", "column 'b'", "'oops'", "not a number"],
+        ),
         ("a,y\n1,2\n", ["a", "c"], "y", ["data.csv", "no column 'c'", "a, y", "choose one of these"]),
         ("a,y\n1,2\n", ["a"], "target", ["no column 'target'"]),
         ("a,b,y\n", None, None, ["header but no data rows", "add at least one row"]),

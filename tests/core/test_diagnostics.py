@@ -15,7 +15,7 @@ def test_nan_in_forward_is_located_at_its_first_op():
 
     def loss():
         h = w * 2
-        r = torch.sqrt(h)   # sqrt(-8) = NaN
+        r = torch.sqrt(h)  # sqrt(-8) = NaN
         return (r * 3).sum()
 
     tr = bpviz.trace(loss)

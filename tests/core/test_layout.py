@@ -81,9 +81,7 @@ def assert_geometry(graph, layout, sizes=None, direction="TB"):
         assert layout.positions[u][along] < layout.positions[v][along], (u, v)
         assert layout.layers[u] < layout.layers[v]
     for row in layout.order:
-        boxes = sorted(
-            (layout.positions[v][across], sizes.get(v, DEFAULT_SIZE)[across]) for v in row
-        )
+        boxes = sorted((layout.positions[v][across], sizes.get(v, DEFAULT_SIZE)[across]) for v in row)
         for (a, wa), (b, wb) in pairwise(boxes):
             assert b - a >= (wa + wb) / 2 + GAP - 1e-6
     for v in graph:
@@ -108,7 +106,15 @@ def shuffled_copy(graph: nx.DiGraph, seed: int) -> nx.DiGraph:
 def test_node_ids_sort_naturally_and_may_mix_forms():
     ids = ["op10", "a", "op9", "12", "a1", "param:layers.10.w", "param:layers.9.w", "2", 7]
     assert sorted(ids, key=node_key) == [
-        "2", 7, "12", "a", "a1", "op9", "op10", "param:layers.9.w", "param:layers.10.w"
+        "2",
+        7,
+        "12",
+        "a",
+        "a1",
+        "op9",
+        "op10",
+        "param:layers.9.w",
+        "param:layers.10.w",
     ]
     g = nx.DiGraph([(str(a), str(b)) for a, b in pairwise(ids)])
     assert_geometry(g, layered_layout(g))

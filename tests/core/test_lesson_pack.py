@@ -9,7 +9,9 @@ import pytest
 from bpviz.core.lesson_pack import PackError, load_pack
 
 GOOD = {
-    "format": "bpviz-lesson-pack", "version": 1, "title": "Week 3",
+    "format": "bpviz-lesson-pack",
+    "version": 1,
+    "title": "Week 3",
     "lessons": [
         {"title": "Warm-up", "scenario": "lesson:square"},
         {"title": "Three links", "scenario": "chain.py", "ask": [5, 4, 5], "locked": ["training"]},
@@ -33,17 +35,20 @@ def test_a_pack_reads_with_paths_relative_to_it(tmp_path):
     assert built.scenario == str(tmp_path / "sub" / "net.bpviz")
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    ({"format": "other"}, "is not a lesson pack"),
-    ({"version": 9}, "newer than this bpviz reads"),
-    ({"version": "1"}, "must be a whole number"),
-    ({"lessons": []}, "non-empty list"),
-    ({"lessons": [{"title": "x", "scenario": "lesson:nope"}]}, "no built-in lesson:nope"),
-    ({"lessons": [{"title": "x", "scenario": "notes.txt"}]}, "must be a .py scenario or a .bpviz network"),
-    ({"lessons": [{"title": "x", "scenario": "lesson:square", "ask": [0]}]}, "list of step numbers"),
-    ({"lessons": [{"title": "x", "scenario": "lesson:square", "locked": ["everything"]}]}, "controls among"),
-    ({"lessons": [{"scenario": "lesson:square"}]}, "give it a \"title\""),
-])
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"format": "other"}, "is not a lesson pack"),
+        ({"version": 9}, "newer than this bpviz reads"),
+        ({"version": "1"}, "must be a whole number"),
+        ({"lessons": []}, "non-empty list"),
+        ({"lessons": [{"title": "x", "scenario": "lesson:nope"}]}, "no built-in lesson:nope"),
+        ({"lessons": [{"title": "x", "scenario": "notes.txt"}]}, "must be a .py scenario or a .bpviz network"),
+        ({"lessons": [{"title": "x", "scenario": "lesson:square", "ask": [0]}]}, "list of step numbers"),
+        ({"lessons": [{"title": "x", "scenario": "lesson:square", "locked": ["everything"]}]}, "controls among"),
+        ({"lessons": [{"scenario": "lesson:square"}]}, 'give it a "title"'),
+    ],
+)
 def test_a_bad_pack_is_one_sentence(tmp_path, change, says):
     with pytest.raises(PackError, match=says) as info:
         load_pack(write(tmp_path, {**GOOD, **change}))

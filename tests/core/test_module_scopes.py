@@ -113,6 +113,7 @@ def test_modules_keep_their_fast_path_while_recording():
 
 def test_a_scripted_module_with_a_forward_hook_traces():
     """Hooks of a ScriptModule cannot be added to from python: such a model gets global hooks."""
+
     def double(mod, args: tuple[torch.Tensor], out: torch.Tensor) -> torch.Tensor:
         return out * 2
 

@@ -26,6 +26,7 @@ def plain(seed):
         def hook(grad_inputs, grad_outputs):
             got[gf] = grad_outputs[0].clone() if grad_outputs[0] is not None else None
             sent[gf] = tuple(g.clone() if g is not None else None for g in grad_inputs)
+
         return hook
 
     handles = [gf.register_hook(hook_for(gf)) for gf, _ in p.made if gf is not None]
@@ -45,8 +46,11 @@ def traced(seed):
 
 def check(seed):
     ref, ref_loss, ref_node_grads = plain(seed)
-    if not ref_loss.requires_grad and ref_loss.grad_fn is None and not any(
-            t.grad is not None for t in ref.leaves.values()):
+    if (
+        not ref_loss.requires_grad
+        and ref_loss.grad_fn is None
+        and not any(t.grad is not None for t in ref.leaves.values())
+    ):
         with pytest.raises(TraceError):
             traced(seed)
         return
@@ -75,8 +79,18 @@ def check(seed):
             if nrs == {nr}:
                 close(tr.edge_value(u, v), value)
                 if tr.node(u)["grad"] is not None:  # shown only when one output is used
-                    assert len({k for w in tr.graph.successors(u) if w in tr._autograd
-                                for f, k in tr._autograd[w].next_functions if f is gf}) == 1
+                    assert (
+                        len(
+                            {
+                                k
+                                for w in tr.graph.successors(u)
+                                if w in tr._autograd
+                                for f, k in tr._autograd[w].next_functions
+                                if f is gf
+                            }
+                        )
+                        == 1
+                    )
     for (gf, value), (ref_grad, ref_sent) in zip(p.made, ref_node_grads):
         node = ids.get(id(gf)) if gf is not None else None
         if node is None:

@@ -84,7 +84,7 @@ def test_a_running_profiler_stays_and_ops_keep_the_closures_names():
     w = torch.tensor(3.0, requires_grad=True)
 
     def named_loss():
-        squared = w ** 2
+        squared = w**2
         shifted = squared + 1
         return shifted * 2
 

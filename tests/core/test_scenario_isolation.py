@@ -28,7 +28,7 @@ def test_switches_a_scenario_sets_never_reach_the_next(tmp_path):
     scenario = load_scenario(str(path))
     assert (torch.is_grad_enabled(), torch.get_default_dtype(), torch.is_anomaly_enabled()) == before
     trace = trace_scenario(scenario)
-    assert trace.graph.nodes[trace.loss_node]["dtype"] == "float64"       # its own state, in its pass
+    assert trace.graph.nodes[trace.loss_node]["dtype"] == "float64"  # its own state, in its pass
     assert (torch.is_grad_enabled(), torch.get_default_dtype(), torch.is_anomaly_enabled()) == before
     chain = trace_scenario(load_scenario("lesson:chain56"))
     assert chain.loss == 49.0 and chain.graph.nodes[chain.loss_node]["dtype"] == "float32"
@@ -36,8 +36,10 @@ def test_switches_a_scenario_sets_never_reach_the_next(tmp_path):
 
 def test_a_scenario_that_disables_grad_does_not_break_the_lessons(tmp_path):
     path = tmp_path / "nograd.py"
-    path.write_text("import torch\ntorch.set_grad_enabled(False)\nw = torch.tensor(1.0, requires_grad=True)\n"
-                    "def loss():\n    return w * 2\n")
+    path.write_text(
+        "import torch\ntorch.set_grad_enabled(False)\nw = torch.tensor(1.0, requires_grad=True)\n"
+        "def loss():\n    return w * 2\n"
+    )
     with pytest.raises(BpvizError, match="gradients are switched off"):
         trace_scenario(load_scenario(str(path)))
     assert torch.is_grad_enabled()

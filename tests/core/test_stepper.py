@@ -14,8 +14,16 @@ def chain():
 
 def test_phases_in_order():
     tr, seq = chain()
-    assert [s.phase for s in seq.steps] == ["Start", "Forward", "Forward", "Loss", "Backward",
-                                           "Backward", "Backward", "Update"]
+    assert [s.phase for s in seq.steps] == [
+        "Start",
+        "Forward",
+        "Forward",
+        "Loss",
+        "Backward",
+        "Backward",
+        "Backward",
+        "Update",
+    ]
     assert seq.steps[seq.loss_position].node == tr.loss_node
     assert [s.node for s in seq.steps if s.phase == "Backward"] == ["loss", "op1", "op0"]
 

@@ -86,8 +86,8 @@ def test_residual_cross_entropy_and_weight_sharing():
             self.head = nn.Linear(4, 3)
 
         def forward(self, x):
-            h = x + torch.tanh(self.shared(x))   # residual add
-            h = h + torch.tanh(self.shared(h))   # the same weights used twice
+            h = x + torch.tanh(self.shared(x))  # residual add
+            h = h + torch.tanh(self.shared(h))  # the same weights used twice
             return self.head(h)
 
     net = Net()
@@ -114,7 +114,7 @@ def test_pre_trace_history_is_cut_and_named():
     h = w * 2  # made before tracing
 
     def loss():
-        return (h ** 2).sum()
+        return (h**2).sum()
 
     tr = bpviz.trace(loss)
     pre = [n for n, a in tr.graph.nodes(data=True) if a["name"] == "h"]
@@ -125,7 +125,7 @@ def test_pre_trace_history_is_cut_and_named():
 
 def test_trace_does_not_touch_user_grads():
     x = torch.tensor(2.0, requires_grad=True)
-    bpviz.trace(lambda: x ** 3)
+    bpviz.trace(lambda: x**3)
     assert x.grad is None
 
 
@@ -147,8 +147,12 @@ def test_dense_jacobian_matches_torch():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.integers(1, 5),
-       st.sampled_from([nn.ReLU, nn.Tanh, nn.Sigmoid]), st.integers(0, 10_000))
+@given(
+    st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    st.integers(1, 5),
+    st.sampled_from([nn.ReLU, nn.Tanh, nn.Sigmoid]),
+    st.integers(0, 10_000),
+)
 def test_random_mlps_match_plain_torch(widths, batch, act, seed):
     torch.manual_seed(seed)
     layers, prev = [], 3
@@ -210,8 +214,11 @@ def test_custom_function_lstm_chunk_and_frozen_params():
 def test_leaf_mixed_with_its_own_detach_gets_torchs_gradient():
     a = torch.tensor([0.5, -1.0], requires_grad=True)
     b = torch.tensor([2.0, 3.0], requires_grad=True)
-    for f in (lambda: (a.detach() * a).sum(), lambda: (a.detach() * a + a * b).sum(),
-              lambda: (b.detach() * a).sum() + (b * a).sum()):
+    for f in (
+        lambda: (a.detach() * a).sum(),
+        lambda: (a.detach() * a + a * b).sum(),
+        lambda: (b.detach() * a).sum() + (b * a).sum(),
+    ):
         tr = bpviz.trace(f)
         a.grad = b.grad = None
         f().backward()
@@ -226,8 +233,7 @@ def test_only_detached_leaf_is_diagnosed():
     b = torch.tensor([2.0, 3.0], requires_grad=True)
     tr = bpviz.trace(lambda: (b.detach() * a).sum())
     assert tr.node(tr.find("b"))["grad"] is None
-    assert {d.node: d.detail["reason"] for d in tr.diagnostics if d.kind == "none_grad"} == {
-        tr.find("b"): "detached"}
+    assert {d.node: d.detail["reason"] for d in tr.diagnostics if d.kind == "none_grad"} == {tr.find("b"): "detached"}
 
 
 def test_gradient_hook_on_leaf_and_parameter_shows_hooked_gradient():
@@ -268,11 +274,17 @@ def _check_every_node(tr, plain_loss):
         close(g1, g2)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: nn.GRUCell(3, 4), lambda: nn.LSTMCell(3, 4), lambda: nn.RNNCell(3, 4),
-    lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
-    lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
-], ids=["GRUCell", "LSTMCell", "RNNCell", "GRU-2-bi", "LSTM-2-bi"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.GRUCell(3, 4),
+        lambda: nn.LSTMCell(3, 4),
+        lambda: nn.RNNCell(3, 4),
+        lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+        lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    ],
+    ids=["GRUCell", "LSTMCell", "RNNCell", "GRU-2-bi", "LSTM-2-bi"],
+)
 def test_fused_recurrent_cells_show_torchs_values_and_gradients(make):
     torch.manual_seed(6)
     cell = make()
@@ -281,7 +293,7 @@ def test_fused_recurrent_cells_show_torchs_values_and_gradients(make):
     def loss():
         out = cell(cell_input)
         out = out[0] if isinstance(out, tuple) else out
-        return (out ** 2).sum()
+        return (out**2).sum()
 
     tr = bpviz.trace(loss)
     cell.zero_grad()
@@ -306,7 +318,7 @@ def test_group_norm_split_and_inplace_on_view_have_values_and_gradients():
         _first, second = lin(h).split([2, 4], dim=1)
         m, _ = second.max(dim=1)
         pooled = F.adaptive_avg_pool2d(lin2(h0).permute(0, 3, 1, 2), 1).flatten(1)
-        return (second ** 2).sum() + m.sum() + pooled.sum()
+        return (second**2).sum() + m.sum() + pooled.sum()
 
     tr = bpviz.trace(loss)
     _check_every_node(tr, loss())
@@ -344,7 +356,7 @@ def test_node_with_several_used_outputs_says_so_and_each_edge_has_its_output():
     def loss():
         p, q = a.split([2, 3], dim=1)
         v, m = torch.var_mean(a, dim=1)
-        return (p * 3).sum() + (q ** 2).sum() + (v * m).sum()
+        return (p * 3).sum() + (q**2).sum() + (v * m).sum()
 
     tr = bpviz.trace(loss)
     a.grad = None
@@ -357,7 +369,7 @@ def test_node_with_several_used_outputs_says_so_and_each_edge_has_its_output():
     (q_use,) = [v for v in tr.graph.successors(split) if tr.node(v)["op"] == "pow"]
     close(tr.edge_value(split, q_use), a.detach()[:, 2:])
     q = a.detach()[:, 2:]
-    expected = torch.autograd.functional.jacobian(lambda t: t ** 2, q)
+    expected = torch.autograd.functional.jacobian(lambda t: t**2, q)
     close(tr.jacobian(split, q_use), expected)
     notes = {d.node: d.message for d in tr.diagnostics if d.kind == "several_outputs"}
     assert set(notes) == {split, node_by_op(tr, "var_mean")}

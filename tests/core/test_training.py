@@ -75,8 +75,11 @@ def test_steps_match_torch_optim(optimizer, momentum):
     model = mlp()
     ref = copy.deepcopy(model)
     lr = 0.05 if optimizer == "sgd" else 0.01
-    opt = (torch.optim.SGD(ref.parameters(), lr=lr, momentum=momentum) if optimizer == "sgd"
-           else torch.optim.Adam(ref.parameters(), lr=lr))
+    opt = (
+        torch.optim.SGD(ref.parameters(), lr=lr, momentum=momentum)
+        if optimizer == "sgd"
+        else torch.optim.Adam(ref.parameters(), lr=lr)
+    )
     trainer = Trainer(scenario(model, X, y), TrainConfig(optimizer=optimizer, lr=lr, momentum=momentum))
     for _ in range(25):
         r = trainer.step()
@@ -143,7 +146,7 @@ def test_clipping_caps_the_total_norm_like_clip_grad_norm():
         plain_step(ref, opt, X, y, clip=1.0)
         assert r.pre_clip_norm > 1.0 and r.clipped
         assert r.total_norm <= 1.0 + 1e-5
-        assert math.sqrt(sum(s.norm ** 2 for s in r.params.values())) == pytest.approx(r.total_norm, rel=1e-5)
+        assert math.sqrt(sum(s.norm**2 for s in r.params.values())) == pytest.approx(r.total_norm, rel=1e-5)
         assert r.params["0.weight"].pre_clip_norm > r.params["0.weight"].norm
         for p, q in zip(model.parameters(), ref.parameters()):
             assert torch.equal(p.grad, q.grad)  # same ops as torch: bit-identical
@@ -171,8 +174,9 @@ def test_closure_scenario_trains_its_leaf_tensors():
 def test_reset_restores_exactly_and_replays_the_same_run():
     model = mlp(sizes=(2, 8, 1))
     start = {k: v.clone() for k, v in model.state_dict().items()}
-    trainer = Trainer(scenario(model, torch.zeros(1, 2)),
-                      TrainConfig(optimizer="adam", lr=0.01, dataset="xor", batch_size=16))
+    trainer = Trainer(
+        scenario(model, torch.zeros(1, 2)), TrainConfig(optimizer="adam", lr=0.01, dataset="xor", batch_size=16)
+    )
     first = [r.loss for r in trainer.run(40)]
     assert not torch.equal(model[0].weight, start["0.weight"])
     ids = [id(p) for p in model.parameters()]
@@ -214,8 +218,9 @@ def test_dataset_that_does_not_fit_the_model():
     with pytest.raises(TrainingError) as info:
         Trainer(scenario(model, torch.zeros(1, 10)), TrainConfig(dataset="xor"))
     assert str(info.value).startswith("The dataset 'xor' has 2 features but the model expects 10; ")
-    with pytest.raises(TrainingError,
-                       match=r"model outputs 2 value\(s\) per sample but the dataset 'line' has 1 target"):
+    with pytest.raises(
+        TrainingError, match=r"model outputs 2 value\(s\) per sample but the dataset 'line' has 1 target"
+    ):
         Trainer(scenario(mlp(sizes=(1, 4, 2)), torch.zeros(1, 1)), TrainConfig(dataset="line"))
     with pytest.raises(TrainingError, match="needs class labels, but the dataset 'sine' is a regression"):
         Trainer(scenario(mlp(sizes=(1, 4, 1)), torch.zeros(1, 1)), TrainConfig(dataset="sine", loss="bce"))
@@ -226,8 +231,10 @@ def test_dataset_that_does_not_fit_the_model():
 @pytest.mark.parametrize("loss, outputs", [("bce", 1), ("cross_entropy", 2), (None, 1), (None, 2)])
 def test_classification_losses_learn_two_moons(loss, outputs):
     model = mlp(sizes=(2, 16, 16, outputs))
-    trainer = Trainer(scenario(model, torch.zeros(1, 2)),
-                      TrainConfig(optimizer="adam", lr=0.02, dataset="two_moons", loss=loss, batch_size=64))
+    trainer = Trainer(
+        scenario(model, torch.zeros(1, 2)),
+        TrainConfig(optimizer="adam", lr=0.02, dataset="two_moons", loss=loss, batch_size=64),
+    )
     assert trainer.problem.loss_name == (loss or ("bce" if outputs == 1 else "cross_entropy"))
     results = list(trainer.run(300))
     assert results[-1].val_loss is not None and results[-1].val_loss < 0.5 * results[0].val_loss
@@ -239,8 +246,10 @@ def test_classification_losses_learn_two_moons(loss, outputs):
 
 
 def test_validation_loss_schedule_and_batches():
-    trainer = Trainer(scenario(mlp(sizes=(2, 4, 1)), torch.zeros(1, 2)),
-                      TrainConfig(lr=0.1, dataset="xor", batch_size=50, val_every=7))
+    trainer = Trainer(
+        scenario(mlp(sizes=(2, 4, 1)), torch.zeros(1, 2)),
+        TrainConfig(lr=0.1, dataset="xor", batch_size=50, val_every=7),
+    )
     results = list(trainer.run(16))
     assert [r.step for r in results if r.val_loss is not None] == [0, 7, 14, 15]
     assert all(r.loss > 0 for r in results)
@@ -318,7 +327,6 @@ def test_reconfigure_keeps_weights_and_the_reset_point():
     assert all(torch.equal(p, s) for p, s in zip(model.parameters(), start))
 
 
-
 @pytest.mark.parametrize("loss_fn", [F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss()])
 def test_scenarios_own_bce_refuses_csv_labels_outside_0_1(tmp_path, loss_fn):
     rows = "\n".join(f"{i * 0.1},{-i * 0.2},{i}" for i in range(10))
@@ -334,7 +342,9 @@ def test_scenario_lr_must_be_finite(tmp_path, lr):
     from bpviz.core.errors import ScenarioError
 
     path = tmp_path / "s.py"
-    path.write_text(f"import torch\nw = torch.ones(1, requires_grad=True)\nlr = {lr}\n"
-                    "def loss():\n    return (w * 2).sum()\n", encoding="utf-8")
+    path.write_text(
+        f"import torch\nw = torch.ones(1, requires_grad=True)\nlr = {lr}\ndef loss():\n    return (w * 2).sum()\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ScenarioError, match="lr must be a positive finite number"):
         load_scenario(str(path))

@@ -16,9 +16,21 @@ from bpviz.core.views import collapse_modules, hide_shape_ops, is_shape_op, modu
 
 def add(g, node, kind="op", op="", autograd="", module="", name="", shape=(2, 3)):
     """A node record (value and grad as tensors)."""
-    g.add_node(node, **node_record(kind, name or op or node, op=op, autograd=autograd, module=module,
-                                   shape=shape, dtype="float32", value=torch.full(shape, 1.0),
-                                   grad=torch.full(shape, 0.5), requires_grad=True))
+    g.add_node(
+        node,
+        **node_record(
+            kind,
+            name or op or node,
+            op=op,
+            autograd=autograd,
+            module=module,
+            shape=shape,
+            dtype="float32",
+            value=torch.full(shape, 1.0),
+            grad=torch.full(shape, 0.5),
+            requires_grad=True,
+        ),
+    )
     return node
 
 
@@ -45,16 +57,28 @@ def shaped_graph() -> nx.DiGraph:
     edge(g, "w", "t")
     edge(g, "x", "mm")
     edge(g, "t", "mm", 1)
-    for u, v in [("mm", "view"), ("view", "relu"), ("relu", "perm"), ("perm", "unsq"),
-                 ("unsq", "sum"), ("relu", "clone"), ("clone", "sum"), ("sum", "loss")]:
+    for u, v in [
+        ("mm", "view"),
+        ("view", "relu"),
+        ("relu", "perm"),
+        ("perm", "unsq"),
+        ("unsq", "sum"),
+        ("relu", "clone"),
+        ("clone", "sum"),
+        ("sum", "loss"),
+    ]:
         edge(g, u, v)
     return g
 
 
 def snapshot(g):
     """Everything about a graph, for checking that a view left its input alone."""
-    return (list(g.nodes), list(g.edges), copy.deepcopy(dict(g.nodes(data=True))),
-            copy.deepcopy({(u, v): d for u, v, d in g.edges(data=True)}))
+    return (
+        list(g.nodes),
+        list(g.edges),
+        copy.deepcopy(dict(g.nodes(data=True))),
+        copy.deepcopy({(u, v): d for u, v, d in g.edges(data=True)}),
+    )
 
 
 def same(a, b) -> bool:

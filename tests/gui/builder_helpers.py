@@ -69,8 +69,9 @@ def drag(qtbot, window, start: QPoint, end: QPoint, modifier=Qt.KeyboardModifier
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, modifier, start)
     for i in range(1, DRAG_STEPS + 1):
         f = i / DRAG_STEPS
-        qtbot.mouseMove(vp, QPoint(round(start.x() + f * (end.x() - start.x())),
-                                   round(start.y() + f * (end.y() - start.y()))))
+        qtbot.mouseMove(
+            vp, QPoint(round(start.x() + f * (end.x() - start.x())), round(start.y() + f * (end.y() - start.y())))
+        )
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, end)
 
 

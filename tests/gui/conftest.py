@@ -12,10 +12,14 @@ from tests.gui.helpers import TRACE_TIMEOUT_MS
 # have asked and answers "cancel"; the test then fails, naming the dialog. Tests that expect a
 # dialog patch QMessageBox.warning themselves, after this fixture.
 _CANCEL = {
-    ("QMessageBox", "warning"): "button", ("QMessageBox", "critical"): "button",
-    ("QMessageBox", "information"): "button", ("QMessageBox", "question"): "button",
-    ("QMessageBox", "about"): None, ("QFileDialog", "getOpenFileName"): ("", ""),
-    ("QFileDialog", "getSaveFileName"): ("", ""), ("QInputDialog", "getItem"): ("", False),
+    ("QMessageBox", "warning"): "button",
+    ("QMessageBox", "critical"): "button",
+    ("QMessageBox", "information"): "button",
+    ("QMessageBox", "question"): "button",
+    ("QMessageBox", "about"): None,
+    ("QFileDialog", "getOpenFileName"): ("", ""),
+    ("QFileDialog", "getSaveFileName"): ("", ""),
+    ("QInputDialog", "getItem"): ("", False),
 }
 
 
@@ -44,6 +48,7 @@ def no_modal_dialogs(monkeypatch):
             if answer == "button":
                 return QtWidgets.QMessageBox.StandardButton.Cancel
             return answer
+
         return staticmethod(fake)
 
     for (cls_name, method), answer in _CANCEL.items():

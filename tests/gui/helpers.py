@@ -29,5 +29,12 @@ def snapshot(window) -> tuple:
     nodes = tuple((n, scene.node_item(n).visual_state()) for n in sorted(scene.node_ids()))
     edges = tuple(((u, v), scene.edge_item(u, v).visual_state()) for u, v in sorted(scene.graph.edges))
     bar = window.step_bar
-    return (nodes, edges, bar.phase_label.text(), bar.caption_label.text(), bar.slider.value(),
-            bar.position_label.text(), window.phase_status.text())
+    return (
+        nodes,
+        edges,
+        bar.phase_label.text(),
+        bar.caption_label.text(),
+        bar.slider.value(),
+        bar.position_label.text(),
+        window.phase_status.text(),
+    )

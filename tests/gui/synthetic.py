@@ -18,8 +18,19 @@ def _t(v):
 
 
 def _node(g, nid, kind, name, op, value, grad, requires_grad=True, shape=()):
-    g.add_node(nid, **node_record(kind, name, op=op, shape=tuple(shape), dtype="float32", value=_t(value),
-                                  grad=_t(grad), requires_grad=requires_grad))
+    g.add_node(
+        nid,
+        **node_record(
+            kind,
+            name,
+            op=op,
+            shape=tuple(shape),
+            dtype="float32",
+            value=_t(value),
+            grad=_t(grad),
+            requires_grad=requires_grad,
+        ),
+    )
 
 
 def chain_trace(lr: float = 0.1, unused_param: bool = False) -> Trace:
@@ -44,8 +55,16 @@ def chain_trace(lr: float = 0.1, unused_param: bool = False) -> Trace:
         g.add_edge("wsum", "add", **edge_record([2], detached=True))
         forward = ["wsum", "sq", "add", "loss"]
         diagnostics.append(Diagnostic("none_grad", "w", "w.grad is None: its path to the loss goes through .detach()."))
-    return Trace(graph=g, loss=49.0, loss_node="loss", forward_order=forward, backward_order=backward,
-                 diagnostics=diagnostics, title="x -> x^2 -> +3 -> ^2 at x = 2", lr=lr)
+    return Trace(
+        graph=g,
+        loss=49.0,
+        loss_node="loss",
+        forward_order=forward,
+        backward_order=backward,
+        diagnostics=diagnostics,
+        title="x -> x^2 -> +3 -> ^2 at x = 2",
+        lr=lr,
+    )
 
 
 def matrix_trace() -> Trace:
@@ -55,18 +74,65 @@ def matrix_trace() -> Trace:
     v = torch.tensor([1.0, -1.0, 0.5, 2.0])
     y = W @ v
     big = torch.linspace(-1, 1, 40).reshape(5, 8)
-    g.add_node("W", **node_record("param", "W", module="fc", shape=(3, 4), dtype="float32", value=W,
-                                  grad=torch.ones(3, 1) * v, requires_grad=True))
+    g.add_node(
+        "W",
+        **node_record(
+            "param",
+            "W",
+            module="fc",
+            shape=(3, 4),
+            dtype="float32",
+            value=W,
+            grad=torch.ones(3, 1) * v,
+            requires_grad=True,
+        ),
+    )
     g.add_node("v", **node_record("input", "v", shape=(4,), dtype="float32", value=v))
-    g.add_node("B", **node_record("param", "B", module="fc", shape=(5, 8), dtype="float32", value=big,
-                                  grad=big * 0.5, requires_grad=True))
-    g.add_node("y", **node_record("op", "mv", op="mv", autograd="MvBackward0", module="fc", shape=(3,),
-                                  dtype="float32", value=y, grad=torch.ones(3), requires_grad=True))
-    g.add_node("loss", **node_record("loss", "sum", op="sum", autograd="SumBackward0", dtype="float32",
-                                     value=y.sum() + big.sum(), grad=torch.tensor(1.0), requires_grad=True))
+    g.add_node(
+        "B",
+        **node_record(
+            "param", "B", module="fc", shape=(5, 8), dtype="float32", value=big, grad=big * 0.5, requires_grad=True
+        ),
+    )
+    g.add_node(
+        "y",
+        **node_record(
+            "op",
+            "mv",
+            op="mv",
+            autograd="MvBackward0",
+            module="fc",
+            shape=(3,),
+            dtype="float32",
+            value=y,
+            grad=torch.ones(3),
+            requires_grad=True,
+        ),
+    )
+    g.add_node(
+        "loss",
+        **node_record(
+            "loss",
+            "sum",
+            op="sum",
+            autograd="SumBackward0",
+            dtype="float32",
+            value=y.sum() + big.sum(),
+            grad=torch.tensor(1.0),
+            requires_grad=True,
+        ),
+    )
     g.add_edge("W", "y", **edge_record([0], grad=torch.ones(3, 1) * v))
     g.add_edge("v", "y", **edge_record([1]))
     g.add_edge("y", "loss", **edge_record([0], grad=torch.ones(3)))
     g.add_edge("B", "loss", **edge_record([1], grad=big * 0.5))
-    return Trace(graph=g, loss=float(y.sum() + big.sum()), loss_node="loss", forward_order=["y", "loss"],
-                 backward_order=["loss", "y", "W", "B"], diagnostics=[], title="matrix", lr=0.1)
+    return Trace(
+        graph=g,
+        loss=float(y.sum() + big.sum()),
+        loss_node="loss",
+        forward_order=["y", "loss"],
+        backward_order=["loss", "y", "W", "B"],
+        diagnostics=[],
+        title="matrix",
+        lr=0.1,
+    )

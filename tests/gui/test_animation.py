@@ -40,7 +40,7 @@ def test_each_step_gets_its_frames_and_ends_on_its_still(qapp, lesson):
         assert (last.width(), last.height()) == (still.width(), still.height())
         assert last == still, f"step {position}"
         first, step = frames.images[i * 4], sequence.steps[position]
-        if step.node is None or step.node in graph:      # a drawn op: its tokens are on the way
+        if step.node is None or step.node in graph:  # a drawn op: its tokens are on the way
             moving = step.phase in ("Forward", "Backward") and bool(step.edges)
             assert (first != last) == moving, f"step {position}"
 
@@ -59,7 +59,7 @@ def test_gif_durations_and_mp4_frame_count(qapp, tmp_path):
             image.seek(k)
             total += image.info["duration"]
         size = image.size
-    assert total == round(len(frames.images) * 1000 / 6, -1)       # no drift: GIF has 10 ms ticks
+    assert total == round(len(frames.images) * 1000 / 6, -1)  # no drift: GIF has 10 ms ticks
     assert size == (frames.images[0].width(), frames.images[0].height())
     mp4 = tmp_path / "pass.mp4"
     mp4.write_bytes(encode(frames.images, ".mp4", 6))
@@ -71,8 +71,24 @@ def test_export_command_animates_and_refuses_bad_requests(tmp_path, capsys):
     assert main(["export", "lesson:square", "-o", str(tmp_path / "a.webp"), "--frames-per-step", "2"]) == 0
     with Image.open(tmp_path / "a.webp") as image:
         assert image.n_frames >= 2
-    assert main(["export", "lesson:chain56", "-o", str(tmp_path / "f.png"), "--animate",
-                 "--frames-per-step", "2", "--from", "1", "--to", "2"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "lesson:chain56",
+                "-o",
+                str(tmp_path / "f.png"),
+                "--animate",
+                "--frames-per-step",
+                "2",
+                "--from",
+                "1",
+                "--to",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in tmp_path.glob("f_*.png")) == ["f_0001.png", "f_0002.png", "f_0003.png", "f_0004.png"]
     capsys.readouterr()
     assert main(["export", "lesson:square", "-o", str(tmp_path / "b.gif"), "--from", "end", "--to", "start"]) == 2

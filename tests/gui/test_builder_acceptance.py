@@ -33,6 +33,7 @@ def place(qtbot, window, kind: str, at: tuple[float, float]) -> str:
 
 def chain56_by_torch() -> tuple[float, dict[str, float]]:
     """dL/dx and the local derivative of each op of x -> x² -> + 3 -> ² at x = 2, from torch."""
+
     def local(f, at: float) -> float:
         t = torch.tensor(at, requires_grad=True)
         return float(torch.autograd.grad(f(t), t)[0])
@@ -41,8 +42,11 @@ def chain56_by_torch() -> tuple[float, dict[str, float]]:
     y = x**2
     z = y + 3
     (z**2).backward()
-    return float(x.grad), {"dy/dx": local(lambda t: t**2, x.item()), "dz/dy": local(lambda t: t + 3, y.item()),
-                           "dL/dz": local(lambda t: t**2, z.item())}
+    return float(x.grad), {
+        "dy/dx": local(lambda t: t**2, x.item()),
+        "dz/dy": local(lambda t: t + 3, y.item()),
+        "dL/dz": local(lambda t: t**2, z.item()),
+    }
 
 
 def test_build_chain56_from_the_palette_with_the_mouse_and_step_it(builder, qtbot):
@@ -73,11 +77,12 @@ def test_build_chain56_from_the_palette_with_the_mouse_and_step_it(builder, qtbo
     net = session.network
 
     def label(dst: str, port: str) -> str:
-        (u, v), = edges[(net.by_name(dst).id, port)]
+        ((u, v),) = edges[(net.by_name(dst).id, port)]
         return window.scene.edge_item(u, v).label.text
 
     grad, local = chain56_by_torch()
     assert (grad, local["dy/dx"], local["dz/dy"], local["dL/dz"]) == (56.0, 4.0, 1.0, 14.0)
+
     def local_of(text: str) -> float:
         # "×4 ..." or, with the local derivative's rule, "×(2x = 4) ..."
         head = text.split("   ")[0].removeprefix("×")
@@ -123,7 +128,7 @@ def test_trained_weights_can_be_kept_in_the_network(builder, qtbot, dialogs):
     trained, untrained = float(window.trace.loss), float(tc.history.loss()[0])
     session = window.builder.session
     with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
-        window.builder.keep_action.trigger()             # an edit while stepping: it re-traces
+        window.builder.keep_action.trigger()  # an edit while stepping: it re-traces
     assert set(session.network.by_name("fc1").values) == {"weight", "bias"}
     # The network now starts where training left off (kept in float32's shortest text).
     assert float(window.trace.loss) == pytest.approx(trained, rel=1e-5)

@@ -90,7 +90,7 @@ def test_dragging_a_block_snaps_it_to_the_grid_in_one_undo_step(builder, qtbot):
     item = scene_of(window).blocks[block_id(window, "y")]
     wire_into = scene_of(window).wires[(block_id(window, "y"), "x")]
     assert wire_into.path.currentPosition() == item.port_scene_pos("x")
-    assert session.stack.count() == 2   # the template, then one move however many mouse moves
+    assert session.stack.count() == 2  # the template, then one move however many mouse moves
     session.stack.undo()
     assert dumps(window) == before
     # A second drag of the same block is an undo step of its own.
@@ -137,8 +137,9 @@ def test_auto_arrange_lays_the_blocks_out_in_layers(builder, qtbot):
     session = window.builder.session
     move_block(qtbot, window, "c", (900, 600))
     window.builder.arrange_action.trigger()
-    assert {b: session.network.blocks[b].position for b in session.network.blocks} == \
-        arranged_positions(session.network)
+    assert {b: session.network.blocks[b].position for b in session.network.blocks} == arranged_positions(
+        session.network
+    )
     session.stack.undo()
     assert session.network.by_name("c").position == (900.0, 600.0)
 
@@ -158,12 +159,14 @@ def test_palette_double_click_adds_at_the_centre_and_a_drop_adds_where_dropped(b
     assert data.hasFormat(MIME_KIND)
     at = QPoint(120, 140)
     # Qt delivers a drop only to a widget that accepted the drag's enter event first.
-    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(view.viewport(), enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(view.viewport(), drop)
     relu = next(bl for bl in net.blocks.values() if bl.kind == "ReLU")
     target = view.mapToScene(at)
@@ -216,10 +219,12 @@ def test_a_palette_block_dropped_on_a_wire_is_inserted_into_it(builder):
     wire_item = scene_of(window).wires[(z, "a")]
     at = view.mapFromScene(wire_item.path.pointAtPercent(0.5))
     data = window.builder.parts.palette.tree.mimeData([window.builder.parts.palette.tree.items["exp"]])
-    for event in (QDragEnterEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
-                                  Qt.KeyboardModifier.NoModifier),
-                  QDropEvent(QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
-                             Qt.KeyboardModifier.NoModifier)):
+    for event in (
+        QDragEnterEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDropEvent(
+            QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        ),
+    ):
         QApplication.sendEvent(view.viewport(), event)
     exp = next(b for b in net.blocks.values() if b.kind == "exp")
     assert net.wires[(exp.id, "x")].src == y and net.wires[(z, "a")].src == exp.id
@@ -248,8 +253,11 @@ def test_an_empty_canvas_says_how_to_begin(builder):
     image = view_of(window).grab().toImage()
     centre = image.rect().center()
     # Hint text is drawn across the middle: some pixels there differ from the background.
-    row = {image.pixelColor(x, y).name() for x in range(centre.x() - 200, centre.x() + 200, 2)
-           for y in range(centre.y() - 30, centre.y() + 30, 3)}
+    row = {
+        image.pixelColor(x, y).name()
+        for x in range(centre.x() - 200, centre.x() + 200, 2)
+        for y in range(centre.y() - 30, centre.y() + 30, 3)
+    }
     assert len(row) > 2
 
 

@@ -67,14 +67,14 @@ def test_save_as_then_save_write_the_file_atomically_and_losslessly(builder, mon
     session.push(SetProperty(session.network, edit_target, "bias", False))
     assert session.dirty and "•" in window.windowTitle()
     path = tmp_path / "res.bpviz"
-    answer_save_dialog(monkeypatch, tmp_path / "res")     # the suffix is added
+    answer_save_dialog(monkeypatch, tmp_path / "res")  # the suffix is added
     window.builder.save_as_action.trigger()
     assert fileformat.dumps(fileformat.load(path)) == dumps(window)
     assert not session.dirty and session.path == str(path) and "•" not in window.windowTitle()
     session.push(SetProperty(session.network, edit_target, "bias", True))
-    window.builder.save_action.trigger()                  # no dialog: the file is known
+    window.builder.save_action.trigger()  # no dialog: the file is known
     assert fileformat.load(path).by_name("fc2").props["bias"] is True
-    assert [p.name for p in tmp_path.iterdir()] == ["res.bpviz"]   # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == ["res.bpviz"]  # no temporary file left
 
 
 def test_file_open_accepts_a_network_and_refuses_a_bad_one_in_one_sentence(builder, monkeypatch, tmp_path, dialogs):
@@ -86,19 +86,20 @@ def test_file_open_accepts_a_network_and_refuses_a_bad_one_in_one_sentence(build
     assert dumps(window) == good.read_text()
     assert window.builder.session.path == str(good)
     assert window.builder.parts.stack.currentWidget() is window.builder.parts.panel
-    assert not window.builder.session.stack.canUndo()     # an opened file starts a new history
+    assert not window.builder.session.stack.canUndo()  # an opened file starts a new history
     bad = tmp_path / "bad.bpviz"
     bad.write_text('{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "os.system"}]}')
     answer_open_dialog(monkeypatch, bad)
     window.menus.open.trigger()
     assert dumps(window) == good.read_text()
-    (title, message), = dialogs
+    ((title, message),) = dialogs
     assert title == "Cannot open the network" and "bad.bpviz" in message and "os.system" in message
     assert message.count(". ") == 0 and message.endswith(".")
 
 
-@pytest.mark.parametrize("button, opened", [(QMessageBox.StandardButton.Cancel, False),
-                                            (QMessageBox.StandardButton.Discard, True)])
+@pytest.mark.parametrize(
+    "button, opened", [(QMessageBox.StandardButton.Cancel, False), (QMessageBox.StandardButton.Discard, True)]
+)
 def test_unsaved_changes_are_asked_about_before_opening(builder, monkeypatch, tmp_path, button, opened):
     window = builder("chain56")
     edit(window)
@@ -148,7 +149,7 @@ def test_a_model_scenario_opens_into_the_editor_and_a_closure_says_why_not(open_
     open_and_wait(qtbot, window, "lesson:chain56")
     before = dumps(window)
     window.builder.import_action.trigger()
-    (title, message), = dialogs
+    ((title, message),) = dialogs
     assert title == "Cannot edit this scenario as a network" and "loss()" in message
     assert dumps(window) == before
 
@@ -159,7 +160,7 @@ def test_an_unsaved_network_is_autosaved_and_offered_back_after_a_crash(builder,
     window = builder("chain56")
     session = window.builder.session
     saver = Autosave(session, str(tmp_path / "data"))
-    assert not saver.save_now()                          # nothing unsaved: nothing written
+    assert not saver.save_now()  # nothing unsaved: nothing written
     edit(window)
     assert saver.save_now()
     path = tmp_path / "data" / FILE_NAME

@@ -46,7 +46,7 @@ def test_an_edit_while_stepping_retraces_and_keeps_the_step(builder, qtbot):
         # Two quick edits: one trace, of the last one.
         session.push(SetProperty(session.network, x, "value", 5.0))
         session.push(SetProperty(session.network, x, "value", 3.0))
-    assert x_value(window) == 3.0 and float(window.trace.loss) == 144.0   # (3² + 3)²
+    assert x_value(window) == 3.0 and float(window.trace.loss) == 144.0  # (3² + 3)²
     assert window.document.steps.position == 3
     assert window.builder.mode == STEP
 
@@ -57,7 +57,7 @@ def test_a_network_that_cannot_be_built_says_why_and_changes_nothing(builder, qt
     trace = window.trace
     window.builder.build_action.trigger()
     session = window.builder.session
-    session.push(AddBlock(session.network, "exp", (0.0, 300.0)))     # an exp with no input
+    session.push(AddBlock(session.network, "exp", (0.0, 300.0)))  # an exp with no input
     window.builder.step_action.trigger()
     assert window.builder.mode == BUILD and window.builder.build_action.isChecked()
     banner = window.builder.parts.panel.banner

@@ -25,14 +25,27 @@ from bpviz.gui.builder.edits import add_after, delete
 from bpviz.gui.builder.session import NetworkSession
 
 KINDS = ("value", "constant", "add", "mul", "pow", "exp", "tanh", "sum", "Input", "Linear", "ReLU", "MSELoss")
-EDITS = ("add", "delete", "connect", "disconnect", "drag", "prop", "rename", "lr", "duplicate", "arrange",
-         "insert", "add_after")
+EDITS = (
+    "add",
+    "delete",
+    "connect",
+    "disconnect",
+    "drag",
+    "prop",
+    "rename",
+    "lr",
+    "duplicate",
+    "arrange",
+    "insert",
+    "add_after",
+)
 
 
 def make_edit(session: NetworkSession, data, edit: str):
     """A command for ``edit`` on the session's network (None when this one cannot be made)."""
     net = session.network
     ids = net.block_ids()
+
     def pick(seq):
         return data.draw(st.sampled_from(seq))
 
@@ -51,8 +64,11 @@ def make_edit(session: NetworkSession, data, edit: str):
         if not spec.props:
             return None
         prop = pick(spec.props)
-        value = {"int": data.draw(st.integers(0, 9)), "float": data.draw(st.floats(-3, 3)),
-                 "bool": data.draw(st.booleans())}.get(prop.type, prop.default)
+        value = {
+            "int": data.draw(st.integers(0, 9)),
+            "float": data.draw(st.floats(-3, 3)),
+            "bool": data.draw(st.booleans()),
+        }.get(prop.type, prop.default)
         return SetProperty(net, block, prop.name, value)
     if edit == "rename":
         return Rename(net, block, f"n{data.draw(st.integers(0, 30))}")
@@ -71,8 +87,12 @@ def make_edit(session: NetworkSession, data, edit: str):
 @given(data=st.data())
 def test_random_edits_undo_to_the_same_bytes_and_redo_to_the_end(qapp, data):
     session = NetworkSession()
-    session.replace(make_template(data.draw(st.sampled_from(("empty", "chain56", "mlp_10_5_1")))), None,
-                    undoable=False, text="start")
+    session.replace(
+        make_template(data.draw(st.sampled_from(("empty", "chain56", "mlp_10_5_1")))),
+        None,
+        undoable=False,
+        text="start",
+    )
     start = dumps(session.network)
     pushed = 0
     for _ in range(60):
@@ -89,7 +109,7 @@ def test_random_edits_undo_to_the_same_bytes_and_redo_to_the_end(qapp, data):
         try:
             command = make_edit(session, data, edit)
         except BpvizError:
-            continue            # refused when made: nothing reaches the stack
+            continue  # refused when made: nothing reaches the stack
         if command is not None:
             pushed += session.push(command)
     end = dumps(session.network)

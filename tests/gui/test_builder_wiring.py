@@ -74,7 +74,7 @@ POPUP_WARNINGS = "This plugin does not support"
 def test_releasing_on_empty_canvas_offers_only_blocks_that_fit(builder, qtbot):
     window = builder("empty")
     session = window.builder.session
-    add_from_palette(qtbot, window, "Input")     # a (4, 2) random batch
+    add_from_palette(qtbot, window, "Input")  # a (4, 2) random batch
     session.push(SetProperty(session.network, block_id(window, "x1"), "shape", (4, 3)))
     view = view_of(window)
     start = port_point(window, "x1")
@@ -103,8 +103,9 @@ def test_a_red_wire_context_menu_applies_its_fix(builder, qtbot):
     assert item.issue
     view = view_of(window)
     at = view.mapFromScene(item.path.pointAtPercent(0.5))
-    QApplication.sendEvent(view.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at,
-                                                              view.viewport().mapToGlobal(at)))
+    QApplication.sendEvent(
+        view.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, view.viewport().mapToGlobal(at))
+    )
     menu = view.menu
     assert menu is not None and menu.objectName() == "wireMenu"
     fixes = [a for a in menu.actions() if a.data() == "fix"]

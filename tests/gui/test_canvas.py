@@ -70,7 +70,7 @@ def test_backward_labels_show_the_chain_rule_with_real_numbers(chain):
     go(scene, trace, seq, seq.last - 1)
     assert label(scene, "x", "sq") == "×4   14 × 4 = 56"
     assert label(scene, "sq", "add") == "×1   14 × 1 = 14"
-    assert label(scene, "c3", "add") == ""          # no gradient flows into a constant
+    assert label(scene, "c3", "add") == ""  # no gradient flows into a constant
     assert "grad = 56" in texts(scene, "x")
 
 
@@ -114,7 +114,7 @@ def test_sizes_are_fixed_before_layout_and_never_change_while_stepping(chain):
     assert {n: scene.node_item(n).pos().toTuple() for n in scene.node_ids()} == positions
     # No two boxes overlap.
     rects = [scene.node_item(n).scene_rect() for n in scene.node_ids()]
-    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
 
 
 def test_active_step_highlights_its_node_and_edges(chain):
@@ -152,12 +152,12 @@ def test_clicks_emit_ids_and_empty_space_clears(chain, qtbot):
     with qtbot.waitSignal(scene.nodeSelected) as got:
         click(scene.node_item("add").pos())
     assert got.args == ["add"]
-    assert scene.node_item("x").opacity() < 1          # selecting highlights the paths to the loss
+    assert scene.node_item("x").opacity() < 1  # selecting highlights the paths to the loss
     edge = scene.edge_item("add", "loss")
     with qtbot.waitSignal(scene.edgeSelected) as got:
         click(edge.path().pointAtPercent(0.3))
     assert got.args == ["add", "loss"]
-    corner = view.mapToScene(QPoint(3, 3))        # the scene margin: nothing there
+    corner = view.mapToScene(QPoint(3, 3))  # the scene margin: nothing there
     assert not scene.items(corner)
     with qtbot.waitSignal(scene.selectionCleared):
         click(corner)
@@ -168,7 +168,7 @@ def test_clicks_emit_ids_and_empty_space_clears(chain, qtbot):
 def test_tokens_travel_forward_and_backward(chain, qtbot):
     scene, trace, seq = chain
     scene.animator.set_speed(8)
-    state = go(scene, trace, seq, 1)           # forward: sq's value travels sq -> add
+    state = go(scene, trace, seq, 1)  # forward: sq's value travels sq -> add
     scene.animate_step(state)
     (token,) = scene.animator.tokens()
     path = scene.edge_item("sq", "add").path()
@@ -211,7 +211,7 @@ def test_diagnostics_grey_the_node_and_badge_carries_the_message(qapp):
     w = scene.node_item("w")
     (badge,) = w.childItems()
     assert "detach" in badge.toolTip() and "detach" in w.toolTip()
-    assert w.visual_state()[1] != LIGHT.surface       # greyed body
+    assert w.visual_state()[1] != LIGHT.surface  # greyed body
     assert label(scene, "wsum", "add") == "detached"
     assert scene.edge_item("wsum", "add").detached
     assert "no gradient" in scene.legend.texts()
@@ -224,7 +224,7 @@ def test_small_tensors_as_tables_and_heatmaps(qapp):
     scene.set_graph(trace.graph, trace.loss_node, trace.diagnostics, lr=seq.lr)
     scene.apply_state(seq.state_at(seq.last), trace)
     w_texts = scene.node_item("W").display_texts()
-    assert "0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1.1" in w_texts      # 3×4 table
+    assert "0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1.1" in w_texts  # 3×4 table
     assert any(t.startswith("‖·‖") and "min -1" in t for t in scene.node_item("B").display_texts())
     assert scene.node_item("B").size_hint()[1] > scene.node_item("v").size_hint()[1]
     assert label(scene, "y", "loss").startswith("grad ‖g‖=")
@@ -305,10 +305,16 @@ def test_label_placement_never_depends_on_the_path_to_a_state(qapp):
             go(scene, trace, seq, k)
             fresh[k] = snapshot(scene)
         assert snapshot(walker) == fresh[k], f"position {k}"
-        assert walker.sceneRect().contains(walker.content_rect())   # no label clipped in the view
-        moved = max(moved, sum(walker.edge_item(*e).label.pos() != walker.edge_item(*e).path().pointAtPercent(0.5)
-                               for e in walker.graph.edges if label(walker, *e)))
-    assert moved >= 5        # the graph really is crowded: labels slid along their edges
+        assert walker.sceneRect().contains(walker.content_rect())  # no label clipped in the view
+        moved = max(
+            moved,
+            sum(
+                walker.edge_item(*e).label.pos() != walker.edge_item(*e).path().pointAtPercent(0.5)
+                for e in walker.graph.edges
+                if label(walker, *e)
+            ),
+        )
+    assert moved >= 5  # the graph really is crowded: labels slid along their edges
     # With a selection (paths to the loss highlighted, the rest dimmed) steps stay exact too.
     node = sorted(walker.node_ids())[3]
     walker.select_node(node)
@@ -351,7 +357,7 @@ def test_heatmap_images_are_cached_as_long_as_their_display_lives():
     disp = TensorDisplay("heatmap", "x", matrix=((1.0, -1.0), (0.5, float("nan"))), lo=-1.0, hi=1.0)
     image = heatmap.heat_image(LIGHT, disp)
     assert (image.width(), image.height()) == (2, 2)
-    assert image.pixel(0, 0) != image.pixel(1, 0)                 # +1 and -1 differ
+    assert image.pixel(0, 0) != image.pixel(1, 0)  # +1 and -1 differ
     assert heatmap.heat_image(LIGHT, disp) is image
     assert heatmap.heat_image(DARK, disp) is not image
     entries = len(heatmap._HEAT_CACHE)

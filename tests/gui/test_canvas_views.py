@@ -24,8 +24,10 @@ def build(qapp, trace, seq, graph):
 
 
 def snapshot(scene):
-    return (tuple(scene.node_item(n).visual_state() for n in sorted(scene.node_ids())),
-            tuple(scene.edge_item(*e).visual_state() for e in sorted(scene.graph.edges)))
+    return (
+        tuple(scene.node_item(n).visual_state() for n in sorted(scene.node_ids())),
+        tuple(scene.edge_item(*e).visual_state() for e in sorted(scene.graph.edges)),
+    )
 
 
 def test_collapsed_group_shows_its_output_once_computed(qapp, residual):

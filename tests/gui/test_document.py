@@ -18,11 +18,16 @@ from tests.gui.helpers import TRACE_TIMEOUT_MS
 
 def _graph_summary(trace) -> tuple:
     """Node ids with kind, name, value and grad; edges with grad: what a graph shows."""
+
     def number(t):
         return None if t is None else t.detach().flatten().tolist()
 
-    nodes = tuple(sorted((n, a["kind"], a["name"], str(number(a["value"])), str(number(a["grad"])))
-                         for n, a in trace.graph.nodes(data=True)))
+    nodes = tuple(
+        sorted(
+            (n, a["kind"], a["name"], str(number(a["value"])), str(number(a["grad"])))
+            for n, a in trace.graph.nodes(data=True)
+        )
+    )
     edges = tuple(sorted((u, v, str(number(a["grad"]))) for u, v, a in trace.graph.edges(data=True)))
     return nodes, edges, trace.loss
 
@@ -99,7 +104,7 @@ def test_signals_come_in_a_fixed_order(qtbot, document):
 
 def test_view_options_change_the_drawn_graph_not_the_trace(qtbot, document):
     _open(qtbot, document, LessonSource("residual_mlp"))
-    assert document.collapse == "layers"                  # a module network opens at layer level
+    assert document.collapse == "layers"  # a module network opens at layer level
     layers = document.view_graph
     document.set_collapse(None)
     full = document.view_graph
@@ -123,12 +128,12 @@ def test_layers_are_titled_and_open_and_close_with_a_double_click(qtbot, documen
     first = next(n for n, a in graph.nodes(data=True) if a["name"] == "Linear(10→5)")
     assert graph.nodes[first]["value"].shape == (32, 5)
     assert torch.equal(graph.nodes[first]["grad"], document.trace.graph.nodes[graph.nodes[first]["output"]]["grad"])
-    assert document.toggle_layer(first)                   # open: its weight, bias and ops appear
+    assert document.toggle_layer(first)  # open: its weight, bias and ops appear
     opened = document.view_graph
     names = {a["name"] for _, a in opened.nodes(data=True)}
     assert {"0.weight", "0.bias", "ReLU", "Linear(5→1)"} <= names and "Linear(10→5)" not in names
     weight = document.trace.find("0.weight")
-    assert document.toggle_layer(weight)                  # close it again from one of its nodes
+    assert document.toggle_layer(weight)  # close it again from one of its nodes
     assert [a["name"] for _, a in document.view_graph.nodes(data=True) if a["kind"] == "group"] == boxes
     assert not document.toggle_layer(document.trace.loss_node)
 
@@ -160,10 +165,12 @@ def test_a_scenario_file_runs_once_when_opened_and_trained(qtbot, open_window, t
 
 def test_only_the_app_entry_imports_the_main_window():
     gui = Path(__file__).resolve().parents[2] / "bpviz" / "gui"
-    importers = {path.relative_to(gui).as_posix()
-                 for path in sorted(gui.rglob("*.py"))
-                 for node in ast.walk(ast.parse(path.read_text()))
-                 if isinstance(node, ast.ImportFrom) and node.module == "bpviz.gui.main_window"}
+    importers = {
+        path.relative_to(gui).as_posix()
+        for path in sorted(gui.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module == "bpviz.gui.main_window"
+    }
     assert sorted(importers) == ["app.py"]
 
 
@@ -197,7 +204,7 @@ def test_a_scenario_file_runs_only_after_the_user_agrees(qtbot, open_window, tmp
     second.write_text(LOGGING.format(log=str(log), tag="second"))
     shown = doc.trace
 
-    answers.append(None)                                  # Cancel: nothing runs
+    answers.append(None)  # Cancel: nothing runs
     doc.open(FileSource(str(first)))
     assert asked == [str(first)] and not log.exists() and doc.trace is shown
 
@@ -206,10 +213,10 @@ def test_a_scenario_file_runs_only_after_the_user_agrees(qtbot, open_window, tmp
         doc.open(FileSource(str(first)))
     assert log.read_text() == "first\n"
     with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
-        window.menus.reload.trigger()                     # the same file, unchanged: no question
+        window.menus.reload.trigger()  # the same file, unchanged: no question
     assert len(asked) == 2 and log.read_text() == "first\nfirst\n"
 
-    first.write_text(first.read_text() + "# edited\n")    # changed content: asked again
+    first.write_text(first.read_text() + "# edited\n")  # changed content: asked again
     answers.append(None)
     window.menus.reload.trigger()
     assert len(asked) == 3 and log.read_text() == "first\nfirst\n"
@@ -218,7 +225,7 @@ def test_a_scenario_file_runs_only_after_the_user_agrees(qtbot, open_window, tmp
     with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
         doc.open(FileSource(str(first)))
     with qtbot.waitSignal(doc.opened, timeout=TRACE_TIMEOUT_MS):
-        doc.open(FileSource(str(second)))                 # same folder: trusted now
+        doc.open(FileSource(str(second)))  # same folder: trusted now
     assert len(asked) == 4 and log.read_text() == "first\nfirst\nfirst\nsecond\n"
     assert window.settings.trust_store().folders == {str(tmp_path.resolve())}
 

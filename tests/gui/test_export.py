@@ -60,7 +60,7 @@ def test_svg_parses_and_carries_the_labels_as_text(scene, tmp_path):
     texts = {"".join(t.itertext()).strip() for t in root.iter(f"{SVG}text")}
     for expected in ("x", "pow", "add", "loss", "grad = 56", "×4   14 × 4 = 56", "Nodes", "Edge gradient |g|"):
         assert expected in texts, expected
-    assert not list(root.iter(f"{SVG}image"))          # vectors, not cached pixmaps
+    assert not list(root.iter(f"{SVG}image"))  # vectors, not cached pixmaps
 
 
 def test_pdf_is_a_real_pdf(scene, tmp_path):
@@ -94,11 +94,14 @@ def test_clipboard_gets_the_image(scene):
     assert (got.width(), got.height()) == (image.width(), image.height())
 
 
-@pytest.mark.parametrize("name, message", [
-    ("graph.gif", "use a .png, .svg or .pdf"),
-    ("graph", "use a .png, .svg or .pdf"),
-    ("missing/graph.png", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("graph.gif", "use a .png, .svg or .pdf"),
+        ("graph", "use a .png, .svg or .pdf"),
+        ("missing/graph.png", "does not exist"),
+    ],
+)
 def test_bad_paths_raise_a_clear_error(scene, tmp_path, name, message):
     with pytest.raises(BpvizError, match=message):
         export_scene(scene, tmp_path / name)

@@ -50,7 +50,7 @@ def test_edge_shows_local_derivative_and_upstream_times_local(qtbot, open_window
     assert window.inspector.selection() == (u, v)
     assert window.inspector.formula_text() == "dL/dy × ∂y/∂x = 14 × 4 = 56"
     values = [label.text() for label in window.inspector.findChildren(QLabel, "scalarValue")]
-    assert values[:3] == ["4", "14", "56"]        # local, upstream, this edge's gradient
+    assert values[:3] == ["4", "14", "56"]  # local, upstream, this edge's gradient
 
 
 def test_negative_numbers_are_parenthesised_in_products(qtbot, open_window):
@@ -80,7 +80,7 @@ def test_jacobian_heatmap_for_a_small_tensor_edge(qtbot, open_window):
     from bpviz.gui.tensor_widgets import HeatmapWidget
 
     window = open_window("lesson:dead_relu")
-    window.document.set_collapse(None)                    # every op: the edge into relu is drawn
+    window.document.set_collapse(None)  # every op: the edge into relu is drawn
     t = window.trace
     relu = next(n for n, a in t.graph.nodes(data=True) if a["op"] == "relu")
     (u,) = list(t.graph.predecessors(relu))
@@ -101,9 +101,12 @@ def test_jacobian_over_the_size_cap_says_so(qtbot, open_window, tmp_path):
     from bpviz.gui.tensor_widgets import HeatmapWidget
 
     big = tmp_path / "big.py"
-    big.write_text("import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
-                   "model = nn.Linear(300, 300)\ninputs = torch.randn(1, 300)\n"
-                   "loss_fn = lambda out: out.pow(2).mean()\n", encoding="utf-8")
+    big.write_text(
+        "import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+        "model = nn.Linear(300, 300)\ninputs = torch.randn(1, 300)\n"
+        "loss_fn = lambda out: out.pow(2).mean()\n",
+        encoding="utf-8",
+    )
     window = open_window(str(big))
     t = window.trace
     edge = next((u, v) for u, v in t.graph.edges if t.node(u).get("name") == "weight")
@@ -121,7 +124,7 @@ def test_small_tensor_value_shows_as_a_table(qtbot, open_window):
     node = window.trace.find("0.weight")
     window.document.select_node(node)
     views = window.inspector.findChildren(TensorView)
-    assert [v.mode for v in views][:2] == ["table", "table"]        # value and gradient
+    assert [v.mode for v in views][:2] == ["table", "table"]  # value and gradient
     table = views[0].findChild(TensorTable)
     value = window.trace.node(node)["value"]
     assert len(table.cell_texts()) == value.shape[0]
@@ -136,7 +139,7 @@ def test_diagnostics_panel_lists_findings_and_selects_their_node(qtbot, open_win
     row = next(i for i, d in enumerate(window.trace.diagnostics) if d.kind == "dead_relu")
     item = panel.list.item(row)
     node = window.trace.diagnostics[row].node
-    panel.list.itemClicked.emit(item)                    # at layer level: the box holding it
+    panel.list.itemClicked.emit(item)  # at layer level: the box holding it
     box = window.scene.selected()
     assert window.scene.graph.nodes[box]["kind"] == "group" and node in window.scene.graph.nodes[box]["members"]
     window.document.set_collapse(None)
@@ -194,12 +197,14 @@ def test_jacobian_of_an_edge_from_one_of_several_outputs(qtbot, open_window, tmp
     from bpviz.gui.tensor_widgets import HeatmapWidget
 
     path = tmp_path / "split.py"
-    path.write_text("import torch\nx = torch.arange(5.0, requires_grad=True)\n\n"
-                    "def loss():\n    a, b = x.split([2, 3])\n    return (a * 2).sum() + (b ** 2).sum()\n")
+    path.write_text(
+        "import torch\nx = torch.arange(5.0, requires_grad=True)\n\n"
+        "def loss():\n    a, b = x.split([2, 3])\n    return (a * 2).sum() + (b ** 2).sum()\n"
+    )
     window = open_window(str(path))
     t = window.trace
     split = next(n for n, a in t.graph.nodes(data=True) if a["op"] == "split")
     pow_node = next(v for v in t.graph.successors(split) if t.node(v)["op"] == "pow")
     window.scene.edgeSelected.emit(split, pow_node)
     heat = window.inspector.findChild(HeatmapWidget, "jacobianHeatmap")
-    assert heat is not None and tuple(heat.matrix.shape) == (3, 3)      # b (3 entries), not x's first output
+    assert heat is not None and tuple(heat.matrix.shape) == (3, 3)  # b (3 entries), not x's first output

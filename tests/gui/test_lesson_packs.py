@@ -9,13 +9,26 @@ from tests.gui.helpers import TRACE_TIMEOUT_MS
 
 def test_a_pack_opens_its_lessons_in_predict_mode_with_its_steps_and_locks(qtbot, open_window, tmp_path):
     window = open_window()
-    seq = window.controller.sequence                        # chain56: backward steps 4, 5, 6
+    seq = window.controller.sequence  # chain56: backward steps 4, 5, 6
     pack = tmp_path / "week3.json"
-    pack.write_text(json.dumps({"format": "bpviz-lesson-pack", "version": 1, "title": "Week 3", "lessons": [
-        {"title": "Three links", "scenario": "lesson:chain56", "ask": [6],
-         "locked": ["training", "inspector", "predict"]},
-        {"title": "Warm-up", "scenario": "lesson:square"},
-    ]}))
+    pack.write_text(
+        json.dumps(
+            {
+                "format": "bpviz-lesson-pack",
+                "version": 1,
+                "title": "Week 3",
+                "lessons": [
+                    {
+                        "title": "Three links",
+                        "scenario": "lesson:chain56",
+                        "ask": [6],
+                        "locked": ["training", "inspector", "predict"],
+                    },
+                    {"title": "Warm-up", "scenario": "lesson:square"},
+                ],
+            }
+        )
+    )
     with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
         assert window.packs.open_pack(str(pack))
     menu = window.packs.menu
@@ -31,7 +44,7 @@ def test_a_pack_opens_its_lessons_in_predict_mode_with_its_steps_and_locks(qtbot
             bar.reveal()
     assert asked == [6]
     with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
-        menu.actions()[1].trigger()                         # the next lesson: nothing locked
+        menu.actions()[1].trigger()  # the next lesson: nothing locked
     assert window.training.show_action.isEnabled() and window.inspector.isVisible()
     assert bar.toggle_action.isEnabled() and bar.enabled and bar.ask is None
 

@@ -24,11 +24,11 @@ def test_launch_draws_the_default_lesson_fitted(open_window):
     assert {"x", "y", "z", "loss"} <= names
     assert window.view.isVisible() and window.centralWidget().isVisible()
     assert window.step_bar.phase_label.text() == "Start"
-    assert node_texts(window, "x")[3] == "2"                 # x's value, shown from the start
+    assert node_texts(window, "x")[3] == "2"  # x's value, shown from the start
     # Fitted: the whole graph is inside the viewport, and nothing is left to scroll to (a plain
     # fitInView overflowed by 5 px here once the view had settled, and kept a scroll bar).
     QApplication.processEvents()
-    window.canvas.fit()                                 # as Ctrl+0 does, the window having settled
+    window.canvas.fit()  # as Ctrl+0 does, the window having settled
     QApplication.processEvents()
     shown = window.view.mapFromScene(window.scene.content_rect()).boundingRect()
     assert window.view.viewport().rect().adjusted(-2, -2, 2, 2).contains(shown)
@@ -62,10 +62,10 @@ def test_every_lesson_opens_from_the_lessons_menu(qtbot, open_window):
     menu = window.menus.lessons
     menu.aboutToShow.emit()
     actions = {a.text().split()[0]: a for a in menu.actions()}
-    assert list(actions) == lesson_names()                   # in teaching order
+    assert list(actions) == lesson_names()  # in teaching order
     assert lesson_names()[:3] == ["square", "square_plus_linear", "chain56"]
-    assert not any("= 56" in a.text() or "-9" in a.text() for a in actions.values())   # no answers
-    assert all(" — " in a.text() or "—" in a.text() for a in actions.values())   # with summaries
+    assert not any("= 56" in a.text() or "-9" in a.text() for a in actions.values())  # no answers
+    assert all(" — " in a.text() or "—" in a.text() for a in actions.values())  # with summaries
     for name in lesson_names():
         with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
             actions[name].trigger()
@@ -83,14 +83,21 @@ def _broken(tmp_path, name: str, source: str) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("name, source, expected", [
-    ("syntax.py", "import torch\nx = torch.tensor(2.0, requires_grad=True\n", "syntax error"),
-    ("vector_loss.py", "import torch\nx = torch.ones(3, requires_grad=True)\n\n"
-                       "def loss():\n    return x * 2\n", "not a scalar"),
-    ("missing.py", None, "No scenario file"),
-])
-def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window, dialogs,
-                                                              tmp_path, name, source, expected):
+@pytest.mark.parametrize(
+    "name, source, expected",
+    [
+        ("syntax.py", "import torch\nx = torch.tensor(2.0, requires_grad=True\n", "syntax error"),
+        (
+            "vector_loss.py",
+            "import torch\nx = torch.ones(3, requires_grad=True)\n\ndef loss():\n    return x * 2\n",
+            "not a scalar",
+        ),
+        ("missing.py", None, "No scenario file"),
+    ],
+)
+def test_a_broken_file_shows_the_message_and_keeps_the_graph(
+    qtbot, open_window, dialogs, tmp_path, name, source, expected
+):
     window = open_window()
     window.document.go_to("backward")
     before_nodes = sorted(window.scene.node_ids())
@@ -102,7 +109,7 @@ def test_a_broken_file_shows_the_message_and_keeps_the_graph(qtbot, open_window,
     assert len(dialogs) == 1
     _title, text = dialogs[0]
     assert expected in text and text == blocker.args[0]
-    assert "\n" not in text                                   # the core's one-line message
+    assert "\n" not in text  # the core's one-line message
     assert "Traceback" not in text
     assert sorted(window.scene.node_ids()) == before_nodes
     assert window.windowTitle() == before_title
@@ -118,8 +125,12 @@ def test_slow_trace_runs_off_the_ui_thread_with_a_busy_indication(qtbot, open_wi
     from PySide6.QtGui import QGuiApplication
 
     window = open_window()
-    slow = _broken(tmp_path, "slow.py", "import time\nimport torch\nw = torch.tensor(3.0, requires_grad=True)\n\n"
-                                         "def loss():\n    time.sleep(0.8)\n    return w * w\n")
+    slow = _broken(
+        tmp_path,
+        "slow.py",
+        "import time\nimport torch\nw = torch.tensor(3.0, requires_grad=True)\n\n"
+        "def loss():\n    time.sleep(0.8)\n    return w * w\n",
+    )
     ticks: list[float] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
@@ -140,9 +151,10 @@ def test_slow_trace_runs_off_the_ui_thread_with_a_busy_indication(qtbot, open_wi
 
 def test_opened_files_go_to_recent_files_in_memory_only(qtbot, open_window, tmp_path):
     window = open_window()
-    assert window.settings._qs is None                        # BPVIZ_NO_SETTINGS=1 (tests/conftest.py)
-    path = _broken(tmp_path, "ok.py", "import torch\nw = torch.tensor(3.0, requires_grad=True)\n\n"
-                                       "def loss():\n    return w * w\n")
+    assert window.settings._qs is None  # BPVIZ_NO_SETTINGS=1 (tests/conftest.py)
+    path = _broken(
+        tmp_path, "ok.py", "import torch\nw = torch.tensor(3.0, requires_grad=True)\n\ndef loss():\n    return w * w\n"
+    )
     open_and_wait(qtbot, window, path)
     assert window.document.source.label == path
     assert window.settings.recent_files() == [os.path.abspath(path)]
@@ -159,7 +171,7 @@ def test_export_writes_png_svg_and_pdf_of_the_current_step(qtbot, open_window, t
     image = QImage(str(png))
     assert image.width() > 400
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
-    assert len(colours) > 20                                  # a drawing, not a blank page
+    assert len(colours) > 20  # a drawing, not a blank page
     assert window.menus.export_to(str(svg))
     text = svg.read_text(encoding="utf-8")
     assert ">z<" in text and ">loss · pow<" in text and ">grad = 56<" in text  # names and x's gradient
@@ -204,15 +216,15 @@ def test_every_level_of_detail_is_reachable_from_the_menu_and_keeps_the_step(qtb
     texts = [a.text() for a in choices]
     deepest = module_depth(window.trace.graph)
     assert texts[:3] == ["Every Operation", "One Box per Layer", "Whole Model as One Box"]
-    assert texts[-1] == f"Modules at Depth {deepest}"     # the deepest level is offered too
+    assert texts[-1] == f"Modules at Depth {deepest}"  # the deepest level is offered too
     assert next(a for a in choices if a.isChecked()).text() == "One Box per Layer"
     counts = []
     for act in choices:
         act.trigger()
         counts.append(len(window.scene.node_ids()))
         assert window.controller.position == position
-    assert counts[0] == window.trace.graph.number_of_nodes()      # every op
-    assert counts[2] < counts[1] < counts[0]                       # whole model < layers < ops
+    assert counts[0] == window.trace.graph.number_of_nodes()  # every op
+    assert counts[2] < counts[1] < counts[0]  # whole model < layers < ops
     window.menus.hide_shape.setChecked(True)
     assert window.controller.position == position
     window.menus.legend.setChecked(False)
@@ -253,7 +265,7 @@ def test_show_opens_a_window_on_a_user_model_and_blocks_until_closed(qtbot):
     QTimer.singleShot(300, close_it)
     assert bpviz.show(model, data, target=torch.tensor([[1.0]]), title="tiny") == 0
     assert seen["title"] == ["tiny — bpviz"]
-    assert {"weight", "bias", "data"} <= seen["names"]      # the script's own variable name
+    assert {"weight", "bias", "data"} <= seen["names"]  # the script's own variable name
 
 
 def test_show_trains_a_copy_of_the_user_model(qtbot):
@@ -295,7 +307,7 @@ def test_show_trains_a_copy_of_the_user_model(qtbot):
     with torch.no_grad():
         expected.weight -= 0.1 * expected.weight.grad
     assert torch.allclose(seen["trained"], expected.weight, rtol=1e-6, atol=0)
-    assert torch.equal(model.weight, before)                 # the caller's model is untouched
+    assert torch.equal(model.weight, before)  # the caller's model is untouched
 
 
 def test_the_window_module_loads_without_torch():
@@ -308,8 +320,7 @@ def test_the_window_module_loads_without_torch():
 
 def _run_cli(*args, tmp_env=None) -> subprocess.CompletedProcess:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", BPVIZ_NO_SETTINGS="1")
-    return subprocess.run([sys.executable, "-m", "bpviz", *args], capture_output=True, text=True,
-                          env=env, timeout=180)
+    return subprocess.run([sys.executable, "-m", "bpviz", *args], capture_output=True, text=True, env=env, timeout=180)
 
 
 @pytest.mark.slow
@@ -345,7 +356,7 @@ def test_toolbar_and_help_list_the_main_actions(qtbot, open_window, monkeypatch)
     table = shown[-1].findChild(QTableWidget, "shortcutTable")
     rows = {table.item(i, 0).text(): table.item(i, 1).text() for i in range(table.rowCount())}
     assert rows["Reload"] == "Ctrl+R" and rows["Show Training"] == "Ctrl+T"
-    assert any(keys == "Right" for keys in rows.values())            # the step shortcuts are listed too
+    assert any(keys == "Right" for keys in rows.values())  # the step shortcuts are listed too
     window.menus.how_to_read.trigger()
     assert shown[-1].objectName() == "howToReadDialog"
 

@@ -13,7 +13,7 @@ def _to_next_question(window) -> None:
 
 
 def test_a_gradient_is_asked_before_it_is_shown(qtbot, open_window):
-    window = open_window()                                   # chain56: dL/dx = 14 × 1 × 4 = 56
+    window = open_window()  # chain56: dL/dx = 14 × 1 × 4 = 56
     bar, doc = window.predict, window.document
     assert bar.toggle_action in window.menus.toolbar.actions()
     bar.toggle_action.trigger()
@@ -22,7 +22,7 @@ def test_a_gradient_is_asked_before_it_is_shown(qtbot, open_window):
     _to_next_question(window)
     question = bar.question()
     assert question is not None and question.answer == 14.0 and "loss back to z" in question.prompt
-    assert edge_text(window, "z", "loss") == ""              # not shown until answered
+    assert edge_text(window, "z", "loss") == ""  # not shown until answered
     bar.entry.setText("7")
     bar.check()
     assert "Not 7" in bar.feedback.text() and bar.question() is not None

@@ -45,7 +45,7 @@ def test_rule_numbers_are_marked_before_the_step_and_hidden_by_the_policy(open_w
     window.controller.to_end()
     inspector.set_policy(HideGradients())
     window.scene.edgeSelected.emit(x, y)
-    assert rule_text(window) == "d(x²)/dx = 2x"          # the symbols, none of the numbers
+    assert rule_text(window) == "d(x²)/dx = 2x"  # the symbols, none of the numbers
     inspector.set_policy(DEFAULT_POLICY)
     window.scene.edgeSelected.emit(x, y)
     assert rule_text(window) == "d(x²)/dx = 2x = 2 × 2 = 4"
@@ -57,8 +57,14 @@ def test_an_op_without_a_rule_says_so_and_keeps_todays_display(open_window):
     window.controller.to_end()
     from bpviz.presentation.rules import edge_rule
 
-    edge = next(((u, v) for u, v, e in t.graph.edges(data=True)
-                 if e["index"] and not e["detached"] and edge_rule(t, u, v) is None), None)
+    edge = next(
+        (
+            (u, v)
+            for u, v, e in t.graph.edges(data=True)
+            if e["index"] and not e["detached"] and edge_rule(t, u, v) is None
+        ),
+        None,
+    )
     if edge is None:  # every edge of this lesson has a rule: the fallback is covered in test_rules
         return
     window.scene.edgeSelected.emit(*edge)

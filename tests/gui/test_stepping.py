@@ -38,7 +38,7 @@ def test_step_button_walks_every_step_with_the_expected_numbers(qtbot, open_wind
     bar = window.step_bar
     assert window.controller.position == 0
     assert bar.phase_label.text() == "Start"
-    assert "2" in node_texts(window, "x")                # the leaf value shows from the start
+    assert "2" in node_texts(window, "x")  # the leaf value shows from the start
     assert not any(t.startswith("grad") for t in node_texts(window, "x"))
     phases = []
     for expected in range(1, seq.last + 1):
@@ -52,7 +52,7 @@ def test_step_button_walks_every_step_with_the_expected_numbers(qtbot, open_wind
             # Still before the backward pass: no edge carries a gradient label yet.
             assert edge_text(window, "x", "y") == ""
     assert phases[0] == "Forward" and "Loss" in phases and "Backward" in phases and phases[-1] == "Update"
-    assert not button(window, "stepForward").isEnabled()     # nothing after the update
+    assert not button(window, "stepForward").isEnabled()  # nothing after the update
     # Backward phase revealed each local derivative on its edge, with its rule: 2z = 14, 1 and
     # 2x = 4, and 56 at x.
     assert edge_text(window, "z", "loss").startswith("×(2z = 14)")
@@ -84,7 +84,7 @@ def test_keys_walk_forward_back_home_and_end(qtbot, open_window):
         qtbot.keyClick(window, Qt.Key.Key_Right)
         assert window.controller.position == expected
         assert window.step_bar.phase_label.text() == seq.steps[expected].phase
-    qtbot.keyClick(window, Qt.Key.Key_Right)                 # clamped at the end
+    qtbot.keyClick(window, Qt.Key.Key_Right)  # clamped at the end
     assert window.controller.position == seq.last
     qtbot.keyClick(window, Qt.Key.Key_Left)
     assert window.controller.position == seq.last - 1
@@ -173,7 +173,7 @@ def test_a_single_step_forward_animates_tokens_along_the_edges(qtbot, open_windo
     assert tokens and all(not t.reverse for t in tokens)
     with qtbot.waitSignal(window.scene.animationFinished, timeout=5000):
         pass
-    window.document.go_to("loss")                           # a jump: shown at once, nothing travels
+    window.document.go_to("loss")  # a jump: shown at once, nothing travels
     assert not window.scene.animator.tokens()
     click(qtbot, window, "stepForward")
     assert window.scene.animator.tokens() and all(t.reverse for t in window.scene.animator.tokens())
@@ -202,6 +202,6 @@ def test_controller_clamps_and_reports_how_it_moved(qtbot):
     c.set_speed(2.0)
     assert c.interval_ms() == 450
     c.to_end()
-    c.play()                                       # from the end, play starts over
+    c.play()  # from the end, play starts over
     assert c.position == 0 and c.is_playing
     c.pause()

@@ -8,7 +8,7 @@ from bpviz.gui.theme import DARK, LIGHT, grad_level, grad_width
 
 
 def test_gradient_scale_is_monotonic_in_width_and_clamped():
-    widths = [grad_width(10.0 ** k) for k in range(-8, 5)]
+    widths = [grad_width(10.0**k) for k in range(-8, 5)]
     assert widths == sorted(widths) and widths[0] == widths[1] and widths[-1] == widths[-2]
     assert grad_level(0.0) == -6 and grad_level(math.nan) == 2
     for theme in (LIGHT, DARK):

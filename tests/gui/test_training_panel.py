@@ -54,7 +54,7 @@ def worker_params(tc) -> dict[str, torch.Tensor]:
 def test_docks_start_hidden_and_the_train_menu_shows_them(open_window):
     window = open_window("lesson:linear_fit")
     tc = window.training
-    assert tc.docks is None                       # nothing built (nor pyqtgraph imported) yet
+    assert tc.docks is None  # nothing built (nor pyqtgraph imported) yet
     assert "&Train" in [a.text() for a in window.menuBar().actions()]
     tc.show_action.trigger()
     assert tc.docks.shown() and tc.docks.panel_dock.isVisible()
@@ -94,7 +94,7 @@ def test_run_pause_step_and_reset_from_the_buttons(training, qtbot, dialogs):
     wait_idle(qtbot, tc)
     assert len(tc.history.table) == 0
     model = tc.worker._session.scenario.model
-    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), initial))   # exactly
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), initial))  # exactly
     assert "weights reset to the start" in tc.docks.log_lines()
     assert not dialogs
 
@@ -102,7 +102,7 @@ def test_run_pause_step_and_reset_from_the_buttons(training, qtbot, dialogs):
 def test_plots_receive_the_engine_results(training, qtbot, dialogs):
     window, tc, panel = training()
     panel.lr.setText("0.05")
-    panel.data.choose_builtin("sine")             # a dataset with a validation split
+    panel.data.choose_builtin("sine")  # a dataset with a validation split
     panel.steps.setValue(150)
     click(qtbot, window, "trainRun")
     wait_idle(qtbot, tc)
@@ -122,7 +122,7 @@ def test_plots_receive_the_engine_results(training, qtbot, dialogs):
     np.testing.assert_array_equal(x, h.steps())
     np.testing.assert_allclose(y, h.loss())
     np.testing.assert_allclose(d.loss.val.getOriginalDataset()[1], [v for _, v in val], rtol=1e-6)
-    d.norms.smooth_action.setChecked(False)      # every step's own value
+    d.norms.smooth_action.setChecked(False)  # every step's own value
     for j, curve in enumerate(d.norms.curves):
         np.testing.assert_allclose(curve.getOriginalDataset()[1], h.norms()[:, j])
     d.flow_dock.raise_()
@@ -133,10 +133,9 @@ def test_plots_receive_the_engine_results(training, qtbot, dialogs):
     assert d.histogram.current() == "weight"
     # Clicking a parameter on the canvas shows its weights and gradient in the histogram.
     window.document.select_node(window.trace.find("bias"))
-    qtbot.waitUntil(lambda: tc.last_snapshot.histograms.name == "bias" and not tc.live.busy(),
-                    timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: tc.last_snapshot.histograms.name == "bias" and not tc.live.busy(), timeout=RUN_TIMEOUT_MS)
     assert d.histogram.current() == "bias"
-    assert d.histogram.value_bars.getOriginalDataset()[1].sum() == 1      # one bias value
+    assert d.histogram.value_bars.getOriginalDataset()[1].sum() == 1  # one bias value
     assert not dialogs
 
 
@@ -157,7 +156,7 @@ def test_the_app_stays_responsive_while_training(training, qtbot):
     click(qtbot, window, "trainPause")
     wait_idle(qtbot, tc)
     gaps = np.diff(ticks) * 1000
-    assert tc.history.table.offered > 200          # it trained meanwhile
+    assert tc.history.table.offered > 200  # it trained meanwhile
     assert len(ticks) > 40 and np.percentile(gaps, 95) < 100 and gaps.max() < 600
 
 
@@ -194,7 +193,7 @@ def test_bad_settings_and_files_show_one_message_and_keep_model_and_plots(traini
     renamed = tmp_path / "renamed.csv"
     renamed.write_text("x,y\n1,2\n")
     panel.data.set_csv(str(renamed))
-    renamed.write_text("a,b\n1,2\n")                 # the columns chosen are gone
+    renamed.write_text("a,b\n1,2\n")  # the columns chosen are gone
     run_expecting("has no column 'x'")
     panel.data.choose_builtin("xor")
     run_expecting("has 2 features but the model expects 1")

@@ -38,7 +38,7 @@ def test_a_worker_never_collects_cycles_and_the_ui_thread_does(open_window, qtbo
 def test_collects_only_the_generations_that_are_due():
     collector = ui_thread_gc.install()
     gc.collect()
-    assert collector.collect() == -1          # nothing allocated since
+    assert collector.collect() == -1  # nothing allocated since
     kept = [[] for _ in range(2 * gc.get_threshold()[0])]
     assert collector.collect() in (0, 1, 2) and gc.get_count()[0] < gc.get_threshold()[0]
     del kept
@@ -48,14 +48,14 @@ def test_a_full_collection_waits_until_the_oldest_generation_grew_by_a_quarter(m
     monkeypatch.setattr(ui_thread_gc, "FULL_CHECK_S", 0.0)
     collector = ui_thread_gc.install()
     gc.collect()
-    collector.collect()                       # nothing due
+    collector.collect()  # nothing due
     collector._long_lived = len(gc.get_objects(2))
     kept = [[] for _ in range(collector._long_lived // 10)]
-    gc.collect(1)                             # survivors of generation 1 move to the oldest
-    assert not collector._full_due()          # grew by a tenth
+    gc.collect(1)  # survivors of generation 1 move to the oldest
+    assert not collector._full_due()  # grew by a tenth
     kept += [[] for _ in range(collector._long_lived // 5)]
     gc.collect(1)
-    assert collector._full_due()              # by three tenths
+    assert collector._full_due()  # by three tenths
     del kept
 
 
@@ -64,9 +64,9 @@ def test_installed_gives_collection_back_only_if_it_took_it(qapp):
     assert gc.isenabled()
     with ui_thread_gc.installed():
         assert not gc.isenabled()
-        with ui_thread_gc.installed():        # a second window while the first one runs
+        with ui_thread_gc.installed():  # a second window while the first one runs
             pass
-        assert not gc.isenabled()             # the first one still needs it
+        assert not gc.isenabled()  # the first one still needs it
     assert gc.isenabled()
     try:
         with ui_thread_gc.installed():

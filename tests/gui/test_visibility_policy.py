@@ -27,8 +27,9 @@ def chain(qapp):
 
 
 def look(scene):
-    nodes = tuple((n, scene.node_item(n).visual_state(), scene.node_item(n).toolTip())
-                  for n in sorted(scene.node_ids()))
+    nodes = tuple(
+        (n, scene.node_item(n).visual_state(), scene.node_item(n).toolTip()) for n in sorted(scene.node_ids())
+    )
     edges = tuple((e, scene.edge_item(*e).visual_state()) for e in sorted(scene.graph.edges))
     return nodes, edges
 
@@ -72,7 +73,7 @@ def test_the_documents_policy_reaches_canvas_inspector_and_step_bar(open_window)
     window = open_window()
     doc, x = window.document, window.trace.find("x")
     window.controller.to_end()
-    window.controller.set_position(window.controller.position - 1)   # the last backward step
+    window.controller.set_position(window.controller.position - 1)  # the last backward step
     doc.select_node(x)
     caption = window.step_bar.caption_label.text()
     assert "14" in caption and "56" in window.inspector.formula_text()

@@ -10,8 +10,11 @@ from bpviz.core.trace import trace_scenario
 
 def leaf_grads(trace) -> dict[str, torch.Tensor]:
     """Name -> gradient of every leaf (parameter or input) that got one."""
-    return {a["name"]: a["grad"] for _, a in trace.graph.nodes(data=True)
-            if a["kind"] in ("param", "input") and a["grad"] is not None}
+    return {
+        a["name"]: a["grad"]
+        for _, a in trace.graph.nodes(data=True)
+        if a["kind"] in ("param", "input") and a["grad"] is not None
+    }
 
 
 def trace_file(path) -> object:

@@ -33,53 +33,65 @@ def net(*blocks, **settings):
     return doc
 
 
-CNN = net(("Input", "img", {"shape": (4, 1, 6, 6)}, ()),
-          ("Conv2d", "conv", {"in_channels": 1, "out_channels": 3, "kernel_size": 3, "padding": 1}, ("img",)),
-          ("MaxPool2d", "pool", {"kernel_size": 2}, ("conv",)),
-          ("GELU", "act", {}, ("pool",)),
-          ("Flatten", "flat", {}, ("act",)),
-          ("Linear", "fc", {"in_features": 27, "out_features": 3}, ("flat",)),
-          ("LogSoftmax", "logp", {"dim": 1}, ("fc",)),
-          ("Target", "labels", {"data": "values", "value": [0, 2, 1, 1], "dtype": "long"}, ()),
-          ("CrossEntropyLoss", "ce", {}, ("logp", "labels")), seed=3)
+CNN = net(
+    ("Input", "img", {"shape": (4, 1, 6, 6)}, ()),
+    ("Conv2d", "conv", {"in_channels": 1, "out_channels": 3, "kernel_size": 3, "padding": 1}, ("img",)),
+    ("MaxPool2d", "pool", {"kernel_size": 2}, ("conv",)),
+    ("GELU", "act", {}, ("pool",)),
+    ("Flatten", "flat", {}, ("act",)),
+    ("Linear", "fc", {"in_features": 27, "out_features": 3}, ("flat",)),
+    ("LogSoftmax", "logp", {"dim": 1}, ("fc",)),
+    ("Target", "labels", {"data": "values", "value": [0, 2, 1, 1], "dtype": "long"}, ()),
+    ("CrossEntropyLoss", "ce", {}, ("logp", "labels")),
+    seed=3,
+)
 
-BRANCHY = net(("Input", "a", {"shape": (5, 3)}, ()),
-              ("Input", "b", {"data": "values", "value": [[1.0, -2.0]] * 5}, ()),
-              ("Linear", "fa", {"in_features": 3, "out_features": 4}, ("a",)),
-              ("Concat", "cat", {"dim": 1}, ("fa", "b")),
-              ("LayerNorm", "ln", {"normalized_shape": (6,)}, ("cat",)),
-              ("BatchNorm1d", "bn", {"num_features": 6}, ("ln",)),
-              ("Sigmoid", "gate", {}, ("bn",)),
-              ("Mul", "gated", {}, ("gate", "cat")),
-              ("LeakyReLU", "lr1", {"negative_slope": 0.2}, ("gated",)),
-              ("Linear", "head", {"in_features": 6, "out_features": 1}, ("lr1",)),
-              ("Sigmoid", "p", {}, ("head",)),
-              ("Target", "y", {"data": "values", "value": [[1.0], [0.0], [1.0], [1.0], [0.0]]}, ()),
-              ("BCELoss", "bce", {}, ("p", "y")), seed=7)
+BRANCHY = net(
+    ("Input", "a", {"shape": (5, 3)}, ()),
+    ("Input", "b", {"data": "values", "value": [[1.0, -2.0]] * 5}, ()),
+    ("Linear", "fa", {"in_features": 3, "out_features": 4}, ("a",)),
+    ("Concat", "cat", {"dim": 1}, ("fa", "b")),
+    ("LayerNorm", "ln", {"normalized_shape": (6,)}, ("cat",)),
+    ("BatchNorm1d", "bn", {"num_features": 6}, ("ln",)),
+    ("Sigmoid", "gate", {}, ("bn",)),
+    ("Mul", "gated", {}, ("gate", "cat")),
+    ("LeakyReLU", "lr1", {"negative_slope": 0.2}, ("gated",)),
+    ("Linear", "head", {"in_features": 6, "out_features": 1}, ("lr1",)),
+    ("Sigmoid", "p", {}, ("head",)),
+    ("Target", "y", {"data": "values", "value": [[1.0], [0.0], [1.0], [1.0], [0.0]]}, ()),
+    ("BCELoss", "bce", {}, ("p", "y")),
+    seed=7,
+)
 
-MIXED = net(("value", "w", {"value": [[0.5, -1.0, 2.0]]}, ()),
-            ("Input", "x", {"data": "dataset", "dataset": "circles", "n": 10}, ()),
-            ("Linear", "fc", {"in_features": 2, "out_features": 3, "bias": False}, ("x",)),
-            ("Tanh", "t", {}, ("fc",)),
-            ("mul", "m", {}, ("t", "w")),
-            ("Softmax", "sm", {"dim": 1}, ("m",)),
-            ("Dropout", "drop", {"p": 0.0}, ("sm",)),
-            ("sigmoid", "s", {}, ("drop",)),
-            ("value", "v", {"value": [[1.0], [0.5], [-1.0]]}, ()),
-            ("matmul", "mm", {}, ("s", "v")),
-            ("constant", "two", {"value": 2.0}, ()),
-            ("div", "d", {}, ("mm", "two")),
-            ("exp", "e", {}, ("d",)),
-            ("log", "lg", {}, ("e",)),
-            ("sub", "diff", {}, ("two", "lg")),
-            ("relu", "r", {}, ("diff",)),
-            ("pow", "sq", {"exponent": 1.5}, ("r",)),
-            ("mean", "avg", {"dim": 0}, ("sq",)),
-            ("sum", "total", {}, ("avg",)), seed=11)
+MIXED = net(
+    ("value", "w", {"value": [[0.5, -1.0, 2.0]]}, ()),
+    ("Input", "x", {"data": "dataset", "dataset": "circles", "n": 10}, ()),
+    ("Linear", "fc", {"in_features": 2, "out_features": 3, "bias": False}, ("x",)),
+    ("Tanh", "t", {}, ("fc",)),
+    ("mul", "m", {}, ("t", "w")),
+    ("Softmax", "sm", {"dim": 1}, ("m",)),
+    ("Dropout", "drop", {"p": 0.0}, ("sm",)),
+    ("sigmoid", "s", {}, ("drop",)),
+    ("value", "v", {"value": [[1.0], [0.5], [-1.0]]}, ()),
+    ("matmul", "mm", {}, ("s", "v")),
+    ("constant", "two", {"value": 2.0}, ()),
+    ("div", "d", {}, ("mm", "two")),
+    ("exp", "e", {}, ("d",)),
+    ("log", "lg", {}, ("e",)),
+    ("sub", "diff", {}, ("two", "lg")),
+    ("relu", "r", {}, ("diff",)),
+    ("pow", "sq", {"exponent": 1.5}, ("r",)),
+    ("mean", "avg", {"dim": 0}, ("sq",)),
+    ("sum", "total", {}, ("avg",)),
+    seed=11,
+)
 
 
-@pytest.mark.parametrize("doc, mode, chain", [(CNN, "model", True), (BRANCHY, "model", False), (MIXED, "loss", False)],
-                         ids=["cnn-chain", "branchy-module", "mixed-expression"])
+@pytest.mark.parametrize(
+    "doc, mode, chain",
+    [(CNN, "model", True), (BRANCHY, "model", False), (MIXED, "loss", False)],
+    ids=["cnn-chain", "branchy-module", "mixed-expression"],
+)
 def test_every_form_traces_to_the_numbers_of_its_exported_file(doc, mode, chain, tmp_path):
     built = build(doc)
     assert (built.plan.mode, built.plan.chain) == (mode, chain)
@@ -96,8 +108,9 @@ def test_cnn_equals_hand_written_torch():
     from torch import nn
 
     torch.manual_seed(3)
-    model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.MaxPool2d(2), nn.GELU(), nn.Flatten(),
-                          nn.Linear(27, 3), nn.LogSoftmax(dim=1))
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1), nn.MaxPool2d(2), nn.GELU(), nn.Flatten(), nn.Linear(27, 3), nn.LogSoftmax(dim=1)
+    )
     img = torch.randn(4, 1, 6, 6)
     loss = nn.CrossEntropyLoss()(model(img), torch.tensor([0, 2, 1, 1]))
     loss.backward()
@@ -115,20 +128,39 @@ def test_leaves_and_modules_carry_the_block_names():
     assert {"w", "x", "two", "fc.weight"} <= names
 
 
-@pytest.mark.parametrize("doc, message", [
-    (Network(), "The network is empty"),
-    (net(("value", "a", {}, ())), "no operation yet"),
-    (net(("value", "a", {}, ()), ("exp", "e1", {}, ("a",)), ("exp", "e2", {}, ("a",))),
-     "The network has 2 ends (e1, e2)"),
-    (net(("value", "a", {"value": [1.0, 2.0]}, ()), ("exp", "e", {}, ("a",))),
-     "The end block e gives (2,), not a single number; add a sum or mean"),
-    (net(("value", "a", {}, ()), ("add", "s", {}, ("a",))), "s has no wire into its input 'b'"),
-    (net(("Input", "x", {"shape": (5, 8)}, ()), ("Linear", "fc", {"in_features": 3}, ("x",)),
-         ("Target", "y", {"shape": (5, 1)}, ()), ("MSELoss", "mse", {}, ("fc", "y"))),
-     "fc: Linear expects 3 input features but the wire carries (5, 8) (last size 8). Fix: set in_features to 8."),
-    (net(("Input", "x", {"shape": (5, 3)}, ()), ("Target", "y", {"shape": (5,), "dtype": "long"}, ()),
-         ("CrossEntropyLoss", "ce", {}, ("x", "y"))), "a long (class label) target cannot be drawn from randn"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        (Network(), "The network is empty"),
+        (net(("value", "a", {}, ())), "no operation yet"),
+        (
+            net(("value", "a", {}, ()), ("exp", "e1", {}, ("a",)), ("exp", "e2", {}, ("a",))),
+            "The network has 2 ends (e1, e2)",
+        ),
+        (
+            net(("value", "a", {"value": [1.0, 2.0]}, ()), ("exp", "e", {}, ("a",))),
+            "The end block e gives (2,), not a single number; add a sum or mean",
+        ),
+        (net(("value", "a", {}, ()), ("add", "s", {}, ("a",))), "s has no wire into its input 'b'"),
+        (
+            net(
+                ("Input", "x", {"shape": (5, 8)}, ()),
+                ("Linear", "fc", {"in_features": 3}, ("x",)),
+                ("Target", "y", {"shape": (5, 1)}, ()),
+                ("MSELoss", "mse", {}, ("fc", "y")),
+            ),
+            "fc: Linear expects 3 input features but the wire carries (5, 8) (last size 8). Fix: set in_features to 8.",
+        ),
+        (
+            net(
+                ("Input", "x", {"shape": (5, 3)}, ()),
+                ("Target", "y", {"shape": (5,), "dtype": "long"}, ()),
+                ("CrossEntropyLoss", "ce", {}, ("x", "y")),
+            ),
+            "a long (class label) target cannot be drawn from randn",
+        ),
+    ],
+)
 def test_what_stops_a_network_is_one_sentence(doc, message):
     with pytest.raises(BuildError) as info:
         build(doc)
@@ -168,14 +200,18 @@ def test_a_broken_file_loads_as_a_one_line_error(tmp_path):
 
 
 def test_class_labels_come_only_from_a_classification_dataset():
-    doc = net(("Input", "x", {"data": "dataset", "dataset": "sine", "n": 20}, ()),
-              ("Linear", "fc", {"in_features": 1, "out_features": 2}, ("x",)),
-              ("Target", "y", {"data": "dataset", "dataset": "sine", "n": 20, "dtype": "long"}, ()),
-              ("CrossEntropyLoss", "ce", {}, ("fc", "y")))
+    doc = net(
+        ("Input", "x", {"data": "dataset", "dataset": "sine", "n": 20}, ()),
+        ("Linear", "fc", {"in_features": 1, "out_features": 2}, ("x",)),
+        ("Target", "y", {"data": "dataset", "dataset": "sine", "n": 20, "dtype": "long"}, ()),
+        ("CrossEntropyLoss", "ce", {}, ("fc", "y")),
+    )
     with pytest.raises(BuildError, match="sine is a regression dataset, so its targets are not class labels"):
         build(doc)
-    circles = net(("Input", "x", {"data": "dataset", "dataset": "circles", "n": 20}, ()),
-                  ("Linear", "fc", {"in_features": 2, "out_features": 2}, ("x",)),
-                  ("Target", "y", {"data": "dataset", "dataset": "circles", "n": 20, "dtype": "long"}, ()),
-                  ("CrossEntropyLoss", "ce", {}, ("fc", "y")))
+    circles = net(
+        ("Input", "x", {"data": "dataset", "dataset": "circles", "n": 20}, ()),
+        ("Linear", "fc", {"in_features": 2, "out_features": 2}, ("x",)),
+        ("Target", "y", {"data": "dataset", "dataset": "circles", "n": 20, "dtype": "long"}, ()),
+        ("CrossEntropyLoss", "ce", {}, ("fc", "y")),
+    )
     assert trace_scenario(build(circles).scenario).loss > 0

@@ -48,21 +48,24 @@ def test_train_runs_a_network_file(tmp_path, capsys):
     assert "Done: 3 steps." in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["new", "--template", "nope", "-o", "n.bpviz"], "There is no template 'nope'"),
-    (["new", "--template", "xor"], "needs -o NET.bpviz"),
-    (["new", "--from", "lesson:chain56", "-o", "c.bpviz"], "Only a model scenario"),
-    (["new", "--from", "lesson:nope", "-o", "c.bpviz"], "There is no lesson named 'nope'"),
-    (["new", "--template", "xor", "-o", "n.json"], "must end in .bpviz"),
-    (["new", "--template", "xor", "-o", "exists.bpviz"], "exists; pass --force"),
-    (["new", "--template", "xor", "-o", "missing/n.bpviz"], "Cannot write"),
-    (["new"], "one of the arguments --list --template --from is required"),
-    (["code", "missing.bpviz"], "No network file at 'missing.bpviz'"),
-    (["code", "broken.bpviz"], "broken.bpviz is not valid JSON at line 1 column 2"),
-    (["code", "exists.bpviz", "-o", "missing/n.py"], "Cannot write"),
-    (["trace", "broken.bpviz"], "not valid JSON"),
-    (["code", "empty.bpviz"], "The network is empty"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["new", "--template", "nope", "-o", "n.bpviz"], "There is no template 'nope'"),
+        (["new", "--template", "xor"], "needs -o NET.bpviz"),
+        (["new", "--from", "lesson:chain56", "-o", "c.bpviz"], "Only a model scenario"),
+        (["new", "--from", "lesson:nope", "-o", "c.bpviz"], "There is no lesson named 'nope'"),
+        (["new", "--template", "xor", "-o", "n.json"], "must end in .bpviz"),
+        (["new", "--template", "xor", "-o", "exists.bpviz"], "exists; pass --force"),
+        (["new", "--template", "xor", "-o", "missing/n.bpviz"], "Cannot write"),
+        (["new"], "one of the arguments --list --template --from is required"),
+        (["code", "missing.bpviz"], "No network file at 'missing.bpviz'"),
+        (["code", "broken.bpviz"], "broken.bpviz is not valid JSON at line 1 column 2"),
+        (["code", "exists.bpviz", "-o", "missing/n.py"], "Cannot write"),
+        (["trace", "broken.bpviz"], "not valid JSON"),
+        (["code", "empty.bpviz"], "The network is empty"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main(["new", "--template", "chain56", "-o", "exists.bpviz"]) == 0

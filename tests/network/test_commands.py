@@ -87,8 +87,9 @@ def test_bad_property_values_are_refused_with_a_sentence():
     doc, h, (a, _b, _c) = _chain()
     fc = AddBlock(doc, "Linear")
     h.push(fc)
-    with pytest.raises(PropertyError,
-                       match=r"fc1: in_features is 0, out of range; enter a whole number from 1 to 65536\."):
+    with pytest.raises(
+        PropertyError, match=r"fc1: in_features is 0, out of range; enter a whole number from 1 to 65536\."
+    ):
         SetProperty(doc, fc.block.id, "in_features", 0)
     with pytest.raises(PropertyError, match="must be a whole number"):
         SetProperty(doc, fc.block.id, "in_features", "8")
@@ -122,6 +123,7 @@ def test_subscribers_see_every_primitive_change():
 
 
 # -- random edits ------------------------------------------------------------------------
+
 
 def _value(prop, draw):
     """A random value for ``prop``: mostly valid, sometimes not (then the command refuses it)."""
@@ -264,8 +266,12 @@ class Edits(RuleBasedStateMachine):
         assert dumps(self.doc) == end_text
 
 
-Edits.TestCase.settings = settings(max_examples=25, stateful_step_count=90, deadline=None,
-                                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+Edits.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=90,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 TestEdits = Edits.TestCase
 
 

@@ -67,29 +67,45 @@ def test_writing_into_a_missing_folder_is_one_sentence(tmp_path):
 GOOD = dumps(make_template("relu_two_weights"))
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "not valid JSON at line 1 column 1"),
-    (GOOD[: len(GOOD) // 2], "is it truncated?"),
-    ("[1, 2]", 'lacks "format": "bpviz-network"'),
-    ('{"format": "bpviz-network", "version": 2}', "written by a newer bpviz (format version 2"),
-    ('{"format": "bpviz-network", "version": "1"}', '"version" must be a whole number'),
-    ('{"format": "bpviz-network", "version": 1, "lr": NaN}', "NaN is not a number JSON allows"),
-    ('{"format": "bpviz-network", "version": 1, "lr": 1e999}', "lr must be a finite number"),
-    ('{"format": "bpviz-network", "version": 1, "extra": 1}', "unknown key 'extra'"),
-    ('{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "os.system", "name": "a"}]}',
-     "block 1 ('b1'): There is no block kind 'os.system'"),
-    ('{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "value", "name": "__import__"}]}',
-     "cannot name a block"),
-    ('{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "value", "name": "a", '
-     '"properties": {"value": [[1.0], [1.0, 2.0]]}}]}', "not rectangular"),
-    ('{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "Input", "name": "a", '
-     '"properties": {"shape": [100000, 100000]}}, {"id": "b2", "kind": "sum", "name": "s"}], '
-     '"wires": [{"from": "b1", "to": "b2", "port": "x"}]}', None),
-    ('{"format": "bpviz-network", "version": 1, "wires": [{"from": "b1", "to": "b2", "port": "x"}]}',
-     "wire 1 names a block 'b1' the file does not have"),
-    ("[" * 100000, "not a readable bpviz network"),
-    ('{"format": "bpviz-network", "version": 1, "seed": ' + "9" * 5000 + "}", "not a readable bpviz network"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "not valid JSON at line 1 column 1"),
+        (GOOD[: len(GOOD) // 2], "is it truncated?"),
+        ("[1, 2]", 'lacks "format": "bpviz-network"'),
+        ('{"format": "bpviz-network", "version": 2}', "written by a newer bpviz (format version 2"),
+        ('{"format": "bpviz-network", "version": "1"}', '"version" must be a whole number'),
+        ('{"format": "bpviz-network", "version": 1, "lr": NaN}', "NaN is not a number JSON allows"),
+        ('{"format": "bpviz-network", "version": 1, "lr": 1e999}', "lr must be a finite number"),
+        ('{"format": "bpviz-network", "version": 1, "extra": 1}', "unknown key 'extra'"),
+        (
+            '{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "os.system", "name": "a"}]}',
+            "block 1 ('b1'): There is no block kind 'os.system'",
+        ),
+        (
+            '{"format": "bpviz-network", "version": 1, '
+            '"blocks": [{"id": "b1", "kind": "value", "name": "__import__"}]}',
+            "cannot name a block",
+        ),
+        (
+            '{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "value", "name": "a", '
+            '"properties": {"value": [[1.0], [1.0, 2.0]]}}]}',
+            "not rectangular",
+        ),
+        (
+            '{"format": "bpviz-network", "version": 1, "blocks": [{"id": "b1", "kind": "Input", "name": "a", '
+            '"properties": {"shape": [100000, 100000]}}, {"id": "b2", "kind": "sum", "name": "s"}], '
+            '"wires": [{"from": "b1", "to": "b2", "port": "x"}]}',
+            None,
+        ),
+        (
+            '{"format": "bpviz-network", "version": 1, "wires": [{"from": "b1", "to": "b2", "port": "x"}]}',
+            "wire 1 names a block 'b1' the file does not have",
+        ),
+        ("[" * 100000, "not a readable bpviz network"),
+        ('{"format": "bpviz-network", "version": 1, "seed": ' + "9" * 5000 + "}", "not a readable bpviz network"),
+    ],
+)
 def test_bad_files_give_one_sentence(text, message):
     if message is None:  # loads, but the network refuses to build it
         doc = loads(text)
@@ -102,15 +118,18 @@ def test_bad_files_give_one_sentence(text, message):
     assert "\n" not in str(info.value) and str(info.value).endswith(".")
 
 
-@pytest.mark.parametrize("position", [
-    [1.0, 2.0, 3.0] * 200,             # found by the fuzz test below: the whole value was echoed
-    {"x" * 500: 1.0},
-    [1.0, "y" * 500],
-    "12",                               # a string of two digits was read as (1.0, 2.0),
-    {"1": 0.0, "2": 0.0},               # an object's two keys likewise,
-    ["1", "2"],                         # text as numbers,
-    [True, False],                      # and booleans as 1.0 and 0.0
-])
+@pytest.mark.parametrize(
+    "position",
+    [
+        [1.0, 2.0, 3.0] * 200,  # found by the fuzz test below: the whole value was echoed
+        {"x" * 500: 1.0},
+        [1.0, "y" * 500],
+        "12",  # a string of two digits was read as (1.0, 2.0),
+        {"1": 0.0, "2": 0.0},  # an object's two keys likewise,
+        ["1", "2"],  # text as numbers,
+        [True, False],  # and booleans as 1.0 and 0.0
+    ],
+)
 def test_a_bad_position_is_refused_in_one_short_sentence(position):
     data = json.loads(GOOD)
     data["blocks"][0]["position"] = position
@@ -144,10 +163,11 @@ def test_unreadable_files(tmp_path):
         load(tmp_path)
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
-                    | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-                    max_leaves=12)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def _paths(data, prefix=()):

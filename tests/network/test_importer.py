@@ -44,22 +44,41 @@ def test_functions_methods_and_concat_become_blocks():
             return self.head(self.norm(h) * torch.sigmoid(h))
 
     torch.manual_seed(1)
-    scenario = scenario_from_model(Net(), torch.randn(5, 3), target=torch.tensor([0, 2, 1, 1, 0]),
-                                   loss_fn=nn.CrossEntropyLoss())
+    scenario = scenario_from_model(
+        Net(), torch.randn(5, 3), target=torch.tensor([0, 2, 1, 1, 0]), loss_fn=nn.CrossEntropyLoss()
+    )
     doc = import_scenario(scenario)
     kinds = sorted(b.kind for b in doc.blocks.values())
-    assert kinds == sorted(["Input", "Linear", "Linear", "ReLU", "Tanh", "Concat", "LayerNorm", "Sigmoid", "Mul",
-                            "Linear", "Target", "CrossEntropyLoss"])
+    assert kinds == sorted(
+        [
+            "Input",
+            "Linear",
+            "Linear",
+            "ReLU",
+            "Tanh",
+            "Concat",
+            "LayerNorm",
+            "Sigmoid",
+            "Mul",
+            "Linear",
+            "Target",
+            "CrossEntropyLoss",
+        ]
+    )
     assert trace_scenario(build(doc).scenario).loss == trace_scenario(scenario).loss
 
 
-@pytest.mark.parametrize("model, message", [
-    (nn.Sequential(nn.Linear(2, 2), nn.GRUCell(2, 2)), "1 (GRUCell has no block)"),
-    (nn.Sequential(nn.Conv2d(1, 1, (1, 3))), "a Conv2d with a non-square kernel"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (nn.Sequential(nn.Linear(2, 2), nn.GRUCell(2, 2)), "1 (GRUCell has no block)"),
+        (nn.Sequential(nn.Conv2d(1, 1, (1, 3))), "a Conv2d with a non-square kernel"),
+    ],
+)
 def test_what_has_no_block_is_named(model, message):
-    scenario = scenario_from_model(model, torch.randn(4, 2) if isinstance(model[0], nn.Linear) else
-                                   torch.randn(1, 1, 4, 4))
+    scenario = scenario_from_model(
+        model, torch.randn(4, 2) if isinstance(model[0], nn.Linear) else torch.randn(1, 1, 4, 4)
+    )
     with pytest.raises(BuildError) as info:
         import_scenario(scenario)
     assert message in str(info.value) and str(info.value).startswith("Could not import")
@@ -84,7 +103,8 @@ def test_a_loss_closure_cannot_be_imported():
 
 
 def test_a_custom_loss_function_is_named():
-    scenario = scenario_from_model(nn.Linear(2, 1), torch.randn(3, 2), target=torch.randn(3, 1),
-                                   loss_fn=lambda out, t: (out - t).abs().mean())
+    scenario = scenario_from_model(
+        nn.Linear(2, 1), torch.randn(3, 2), target=torch.randn(3, 1), loss_fn=lambda out, t: (out - t).abs().mean()
+    )
     with pytest.raises(BuildError, match="Could not import the loss function <lambda>"):
         import_scenario(scenario)

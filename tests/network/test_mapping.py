@@ -22,6 +22,7 @@ def test_chain56_nodes_sit_on_their_blocks():
     trace = trace_scenario(built.scenario)
     assert names(doc, built, trace) == {"x": "x", "pow": "y", "2": "y", "c": "c", "add": "z", "loss": "L"}
     edges = wire_edges(doc, trace_blocks(built, trace), trace)
+
     def grad(edge):
         g = trace.graph.edges[edge]["grad"]
         return None if g is None else g.item()
@@ -30,8 +31,11 @@ def test_chain56_nodes_sit_on_their_blocks():
     assert grads == {"y.x": [56.0], "z.a": [14.0], "z.b": [None], "L.x": [14.0]}  # c needs no gradient
 
 
-@pytest.mark.parametrize("doc", [make_template(n) for n in template_names()[1:]] + [CNN, BRANCHY, MIXED],
-                         ids=[*template_names()[1:], "cnn", "branchy", "mixed"])
+@pytest.mark.parametrize(
+    "doc",
+    [make_template(n) for n in template_names()[1:]] + [CNN, BRANCHY, MIXED],
+    ids=[*template_names()[1:], "cnn", "branchy", "mixed"],
+)
 def test_every_node_and_wire_maps(doc):
     built = build(doc)
     trace = trace_scenario(built.scenario)

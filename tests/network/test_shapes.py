@@ -31,8 +31,7 @@ def _float_case(draw, kind):
         return {}, [torch.randn(s) for s in shapes]
     if name == "pow":
         return {"exponent": draw(st.sampled_from([2.0, 3.0, 0.5, -1.0]))}, [torch.rand(draw(shape())) + 0.5]
-    if name in ("exp", "log", "tanh", "sigmoid", "relu", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU",
-                "Dropout"):
+    if name in ("exp", "log", "tanh", "sigmoid", "relu", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Dropout"):
         props = {"approximate": draw(st.sampled_from(["none", "tanh"]))} if name == "GELU" else {}
         if name == "LeakyReLU":
             props = {"negative_slope": draw(st.floats(0, 2))}
@@ -43,20 +42,41 @@ def _float_case(draw, kind):
         return {"dim": dim, "keepdim": draw(st.booleans())}, [torch.randn(s)]
     if name == "matmul":
         n, k, m = draw(SIDE), draw(SIDE), draw(SIDE)
-        a, b = draw(st.sampled_from([((n, k), (k, m)), ((k,), (k,)), ((n, k), (k,)), ((k,), (k, m)),
-                                     ((2, n, k), (k, m)), ((2, n, k), (2, k, m))]))
+        a, b = draw(
+            st.sampled_from(
+                [
+                    ((n, k), (k, m)),
+                    ((k,), (k,)),
+                    ((n, k), (k,)),
+                    ((k,), (k, m)),
+                    ((2, n, k), (k, m)),
+                    ((2, n, k), (2, k, m)),
+                ]
+            )
+        )
         return {}, [torch.randn(a), torch.randn(b)]
     if name == "Linear":
         i, o = draw(SIDE), draw(SIDE)
-        return ({"in_features": i, "out_features": o, "bias": draw(st.booleans())},
-                [torch.randn(*draw(shape(0, 2)), i)])
+        return (
+            {"in_features": i, "out_features": o, "bias": draw(st.booleans())},
+            [torch.randn(*draw(shape(0, 2)), i)],
+        )
     if name == "Conv2d":
         k, p, s = draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(1, 2))
         c = draw(SIDE)
         h, w = draw(st.integers(max(1, k - 2 * p), 6)), draw(st.integers(max(1, k - 2 * p), 6))
         batch = draw(st.sampled_from([(), (2,)]))
-        return ({"in_channels": c, "out_channels": draw(SIDE), "kernel_size": k, "stride": s, "padding": p,
-                 "bias": draw(st.booleans())}, [torch.randn(*batch, c, h, w)])
+        return (
+            {
+                "in_channels": c,
+                "out_channels": draw(SIDE),
+                "kernel_size": k,
+                "stride": s,
+                "padding": p,
+                "bias": draw(st.booleans()),
+            },
+            [torch.randn(*batch, c, h, w)],
+        )
     if name == "MaxPool2d":
         k = draw(st.integers(1, 3))
         p = draw(st.integers(0, k // 2))
@@ -81,8 +101,10 @@ def _float_case(draw, kind):
         return ({"num_features": c, "affine": draw(st.booleans())}, [torch.randn(n, c, *tail)])
     if name == "LayerNorm":
         norm = draw(shape(1, 2))
-        return ({"normalized_shape": norm, "elementwise_affine": draw(st.booleans())},
-                [torch.randn(*draw(shape(0, 2)), *norm)])
+        return (
+            {"normalized_shape": norm, "elementwise_affine": draw(st.booleans())},
+            [torch.randn(*draw(shape(0, 2)), *norm)],
+        )
     if name == "Concat":
         s = list(draw(shape(1, 4)))
         d = draw(st.integers(-len(s), len(s) - 1))
@@ -91,8 +113,7 @@ def _float_case(draw, kind):
         return {"dim": d}, [torch.randn(s), torch.randn(other)]
     if name in ("MSELoss", "BCELoss", "BCEWithLogitsLoss"):
         s = draw(shape())
-        return ({"reduction": draw(st.sampled_from(["mean", "sum"]))},
-                [torch.rand(s) * 0.8 + 0.1, torch.rand(s)])
+        return ({"reduction": draw(st.sampled_from(["mean", "sum"]))}, [torch.rand(s) * 0.8 + 0.1, torch.rand(s)])
     if name == "CrossEntropyLoss":
         n, c = draw(SIDE), draw(SIDE)
         batch = draw(st.sampled_from([(n,), ()]))
@@ -183,12 +204,12 @@ def _net(*blocks):
 
 
 def test_linear_after_an_image_offers_flatten_and_the_fix_works():
-    doc, h = _net(("Input", "x", {"shape": (8, 1, 4, 4)}, ()),
-                  ("Linear", "fc", {"in_features": 16, "out_features": 3}, ("x",)))
+    doc, h = _net(
+        ("Input", "x", {"shape": (8, 1, 4, 4)}, ()), ("Linear", "fc", {"in_features": 16, "out_features": 3}, ("x",))
+    )
     issue = infer_shapes(doc).issues[doc.by_name("fc").id]
     assert issue.port == "x"
-    assert issue.message == ("fc: Linear expects 16 input features but the wire carries (8, 1, 4, 4) "
-                             "(last size 4).")
+    assert issue.message == ("fc: Linear expects 16 input features but the wire carries (8, 1, 4, 4) (last size 4).")
     assert [f.text for f in issue.fixes] == ["insert Flatten before this block", "set in_features to 4"]
     h.push(issue.fixes[0].command)
     shapes = infer_shapes(doc)
@@ -201,19 +222,23 @@ def test_linear_after_an_image_offers_flatten_and_the_fix_works():
 
 
 def test_in_features_fix():
-    doc, h = _net(("Input", "x", {"shape": (5, 8)}, ()),
-                  ("Linear", "fc2", {"in_features": 10, "out_features": 1}, ("x",)))
+    doc, h = _net(
+        ("Input", "x", {"shape": (5, 8)}, ()), ("Linear", "fc2", {"in_features": 10, "out_features": 1}, ("x",))
+    )
     issue = infer_shapes(doc).issues[doc.by_name("fc2").id]
     assert [f.text for f in issue.fixes] == ["set in_features to 8"]
     h.push(issue.fixes[0].command)
     assert infer_shapes(doc).ok and doc.by_name("fc2").props["in_features"] == 8
 
 
-@pytest.mark.parametrize("kind, props, shape, fix, prop, value", [
-    ("Conv2d", {"in_channels": 3}, (2, 1, 5, 5), "set in_channels to 1", "in_channels", 1),
-    ("BatchNorm1d", {"num_features": 4}, (6, 3), "set num_features to 3", "num_features", 3),
-    ("LayerNorm", {"normalized_shape": (4,)}, (6, 5), "set normalized_shape to [5]", "normalized_shape", (5,)),
-])
+@pytest.mark.parametrize(
+    "kind, props, shape, fix, prop, value",
+    [
+        ("Conv2d", {"in_channels": 3}, (2, 1, 5, 5), "set in_channels to 1", "in_channels", 1),
+        ("BatchNorm1d", {"num_features": 4}, (6, 3), "set num_features to 3", "num_features", 3),
+        ("LayerNorm", {"normalized_shape": (4,)}, (6, 5), "set normalized_shape to [5]", "normalized_shape", (5,)),
+    ],
+)
 def test_setting_fixes(kind, props, shape, fix, prop, value):
     doc, h = _net(("Input", "x", {"shape": shape}, ()), (kind, "b", props, ("x",)))
     issue = infer_shapes(doc).issues[doc.by_name("b").id]
@@ -223,9 +248,11 @@ def test_setting_fixes(kind, props, shape, fix, prop, value):
 
 
 def test_cross_entropy_with_a_float_target_offers_long_labels():
-    doc, h = _net(("Input", "x", {"shape": (4, 3)}, ()),
-                  ("Target", "y", {"data": "values", "value": [0, 2, 1, 1]}, ()),
-                  ("CrossEntropyLoss", "ce", {}, ("x", "y")))
+    doc, h = _net(
+        ("Input", "x", {"shape": (4, 3)}, ()),
+        ("Target", "y", {"data": "values", "value": [0, 2, 1, 1]}, ()),
+        ("CrossEntropyLoss", "ce", {}, ("x", "y")),
+    )
     issue = infer_shapes(doc).issues[doc.by_name("ce").id]
     assert issue.port == "target"
     assert "class labels" in issue.message
@@ -234,10 +261,12 @@ def test_cross_entropy_with_a_float_target_offers_long_labels():
 
 
 def test_mse_refuses_a_broadcasting_target_and_downstream_has_no_issue():
-    doc, _ = _net(("Input", "x", {"shape": (32, 1)}, ()),
-                  ("Target", "y", {"shape": (32,)}, ()),
-                  ("MSELoss", "mse", {}, ("x", "y")),
-                  ("exp", "e", {}, ("mse",)))
+    doc, _ = _net(
+        ("Input", "x", {"shape": (32, 1)}, ()),
+        ("Target", "y", {"shape": (32,)}, ()),
+        ("MSELoss", "mse", {}, ("x", "y")),
+        ("exp", "e", {}, ("mse",)),
+    )
     shapes = infer_shapes(doc)
     assert list(shapes.issues) == [doc.by_name("mse").id]
     wire = doc.wires[(doc.by_name("mse").id, "target")]
@@ -252,9 +281,11 @@ def test_missing_input_is_named():
 
 
 def test_accepts_for_port_highlighting():
-    doc, _ = _net(("Input", "x", {"shape": (5, 8)}, ()),
-                  ("Linear", "good", {"in_features": 8}, ()),
-                  ("Linear", "bad", {"in_features": 3}, ()))
+    doc, _ = _net(
+        ("Input", "x", {"shape": (5, 8)}, ()),
+        ("Linear", "good", {"in_features": 8}, ()),
+        ("Linear", "bad", {"in_features": 3}, ()),
+    )
     assert accepts(doc, doc.by_name("x").id, doc.by_name("good").id, "x") is None
     assert "expects 3 input features" in accepts(doc, doc.by_name("x").id, doc.by_name("bad").id, "x")
     assert "no input" in accepts(doc, doc.by_name("x").id, doc.by_name("good").id, "nope")
@@ -262,16 +293,20 @@ def test_accepts_for_port_highlighting():
 
 
 def test_a_huge_layer_is_refused_without_allocating():
-    doc, _ = _net(("Input", "x", {"shape": (2, 60000)}, ()),
-                  ("Linear", "fc", {"in_features": 60000, "out_features": 60000}, ("x",)))
+    doc, _ = _net(
+        ("Input", "x", {"shape": (2, 60000)}, ()),
+        ("Linear", "fc", {"in_features": 60000, "out_features": 60000}, ("x",)),
+    )
     issue = infer_shapes(doc).issues[doc.by_name("fc").id]
     assert "3,600,060,000 parameters" in issue.message
 
 
 def test_cached_results_still_name_each_block_and_follow_edits():
-    doc, h = _net(("Input", "x", {"shape": (5, 8)}, ()),
-                  ("Linear", "a", {"in_features": 3}, ("x",)),
-                  ("Linear", "b", {"in_features": 3}, ("x",)))
+    doc, h = _net(
+        ("Input", "x", {"shape": (5, 8)}, ()),
+        ("Linear", "a", {"in_features": 3}, ("x",)),
+        ("Linear", "b", {"in_features": 3}, ("x",)),
+    )
     issues = infer_shapes(doc).issues
     assert issues[doc.by_name("a").id].message.startswith("a: ")
     assert issues[doc.by_name("b").id].message.startswith("b: ")

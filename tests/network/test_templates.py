@@ -110,8 +110,7 @@ def test_model_templates_build_models_and_expression_templates_closures():
     assert build(make_template("chain56")).scenario.closure is not None
     mlp = build(make_template("mlp_10_5_1"))
     assert isinstance(mlp.scenario.model, nn.Sequential)
-    assert [n for n, _ in mlp.scenario.model.named_parameters()] == [
-        "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert [n for n, _ in mlp.scenario.model.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     residual = build(make_template("residual_mlp"))
     assert not isinstance(residual.scenario.model, nn.Sequential)
     assert not residual.plan.chain

@@ -75,19 +75,24 @@ def test_weights_that_no_longer_fit_are_an_issue_with_a_reset_fix():
     history.push(SetProperty(doc, fc2, "in_features", 4))
     history.push(SetProperty(doc, doc.by_name("fc1").id, "out_features", 4))
     issue = infer_shapes(doc).issues[fc2]
-    assert issue.message == ("fc2's saved weight has shape (1, 5) but the block now needs (1, 4) (the weights "
-                             "were kept before its settings changed).")
+    assert issue.message == (
+        "fc2's saved weight has shape (1, 5) but the block now needs (1, 4) (the weights "
+        "were kept before its settings changed)."
+    )
     history.push(issue.fixes[0].command)
     assert infer_shapes(doc).ok and not doc.blocks[fc2].values
     history.undo()
     assert doc.blocks[fc2].values
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"bias": ["x"]}, "which is not a finite number"),
-    ([1.0], "values must map parameter names"),
-    ({"os.system": [1.0]}, "'os.system' cannot name a parameter"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"bias": ["x"]}, "which is not a finite number"),
+        ([1.0], "values must map parameter names"),
+        ({"os.system": [1.0]}, "'os.system' cannot name a parameter"),
+    ],
+)
 def test_bad_values_in_a_file_are_refused(values, message):
     data = json.loads(dumps(make_template("mlp_10_5_1")))
     data["blocks"][3]["values"] = values  # fc2
@@ -96,10 +101,13 @@ def test_bad_values_in_a_file_are_refused(values, message):
     assert message in str(info.value) and "block 4 ('b4')" in str(info.value)
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"weights": [[1.0]]}, "fc2 has saved values for weights, which it no longer has"),
-    ({"bias": [1.0, 2.0]}, "fc2's saved bias has shape (2,) but the block now needs (1,)"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"weights": [[1.0]]}, "fc2 has saved values for weights, which it no longer has"),
+        ({"bias": [1.0, 2.0]}, "fc2's saved bias has shape (2,) but the block now needs (1,)"),
+    ],
+)
 def test_stale_values_in_a_file_open_and_say_how_to_fix_them(values, message):
     data = json.loads(dumps(make_template("mlp_10_5_1")))
     data["blocks"][3]["values"] = values

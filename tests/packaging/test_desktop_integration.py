@@ -79,8 +79,9 @@ def test_the_files_agree_on_the_app_id_icon_and_mime_type():
 
 
 def make_linux(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(LINUX), *args],
-                          capture_output=True, text=True, env=env)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(LINUX), *args], capture_output=True, text=True, env=env
+    )
 
 
 def installed_files(prefix: Path) -> set[str]:
@@ -92,9 +93,13 @@ def test_install_puts_every_file_in_its_xdg_place_and_uninstall_removes_them(tmp
     result = make_linux("install", f"PREFIX={prefix}", "EXEC=/opt/my apps/bpviz/bpviz")
     assert result.returncode == 0, result.stdout + result.stderr
     files = installed_files(prefix)
-    expected = {f"share/applications/{APP_ID}.desktop", f"share/metainfo/{APP_ID}.metainfo.xml",
-                f"share/mime/packages/{APP_ID}.xml", f"share/icons/hicolor/scalable/apps/{APP_ID}.svg",
-                *(f"share/icons/hicolor/{s}x{s}/apps/{APP_ID}.png" for s in (16, 24, 32, 48, 64, 128, 256, 512))}
+    expected = {
+        f"share/applications/{APP_ID}.desktop",
+        f"share/metainfo/{APP_ID}.metainfo.xml",
+        f"share/mime/packages/{APP_ID}.xml",
+        f"share/icons/hicolor/scalable/apps/{APP_ID}.svg",
+        *(f"share/icons/hicolor/{s}x{s}/apps/{APP_ID}.png" for s in (16, 24, 32, 48, 64, 128, 256, 512)),
+    }
     assert expected <= files
     entry = desktop_entry(prefix / "share" / "applications" / DESKTOP.name)
     assert entry["Exec"] == '"/opt/my apps/bpviz/bpviz" %f'  # quoted: the path has a space
@@ -134,8 +139,12 @@ def test_installed_mime_type_recognises_bpviz_documents(tmp_path):
     (docs / "xor.bpviz").write_text(network)
     (docs / "no-extension").write_text(network)  # found by its first bytes
     (docs / "plain").write_text('{"format": "something-else"}\n')
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "home"),
-           "XDG_DATA_DIRS": f"{prefix / 'share'}:/usr/share", "QT_QPA_PLATFORM": "offscreen"}
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path / "home"),
+        "XDG_DATA_DIRS": f"{prefix / 'share'}:/usr/share",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
     names = [str(docs / n) for n in ("xor.bpviz", "no-extension", "plain")]
     result = subprocess.run([sys.executable, "-c", MIME_PROBE, *names], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

@@ -28,9 +28,9 @@ def ico_entries(data: bytes) -> list[tuple[int, bytes]]:
     assert (reserved, kind) == (0, 1), "not an icon file"
     entries = []
     for i in range(count):
-        width, height, _, _, _, _, size, offset = struct.unpack("<BBBBHHII", data[6 + 16 * i:22 + 16 * i])
+        width, height, _, _, _, _, size, offset = struct.unpack("<BBBBHHII", data[6 + 16 * i : 22 + 16 * i])
         assert width == height
-        entries.append((width or 256, data[offset:offset + size]))
+        entries.append((width or 256, data[offset : offset + size]))
     return entries
 
 
@@ -39,9 +39,9 @@ def icns_chunks(data: bytes) -> dict[bytes, bytes]:
     assert data[:4] == b"icns" and struct.unpack(">I", data[4:8])[0] == len(data)
     chunks, pos = {}, 8
     while pos < len(data):
-        kind, length = data[pos:pos + 4], struct.unpack(">I", data[pos + 4:pos + 8])[0]
+        kind, length = data[pos : pos + 4], struct.unpack(">I", data[pos + 4 : pos + 8])[0]
         assert length > 8 and pos + length <= len(data), f"bad length of chunk {kind!r}"
-        chunks[kind] = data[pos + 8:pos + length]
+        chunks[kind] = data[pos + 8 : pos + length]
         pos += length
     return chunks
 
@@ -60,8 +60,19 @@ def test_ico_holds_each_size_up_to_256_as_png():
 
 def test_icns_holds_the_retina_sizes_as_png():
     chunks = icns_chunks((ROOT / "resources" / "bpviz.icns").read_bytes())
-    expected = {b"icp4": 16, b"icp5": 32, b"ic11": 32, b"icp6": 64, b"ic12": 64, b"ic07": 128,
-                b"ic13": 256, b"ic08": 256, b"ic14": 512, b"ic09": 512, b"ic10": 1024}
+    expected = {
+        b"icp4": 16,
+        b"icp5": 32,
+        b"ic11": 32,
+        b"icp6": 64,
+        b"ic12": 64,
+        b"ic07": 128,
+        b"ic13": 256,
+        b"ic08": 256,
+        b"ic14": 512,
+        b"ic09": 512,
+        b"ic10": 1024,
+    }
     assert {kind: png_size(blob)[0] for kind, blob in chunks.items()} == expected
 
 
@@ -69,8 +80,10 @@ def test_qt_reads_the_ico_and_icns_files():
     # Qt's own readers (the plugins a Windows or macOS build uses) accept what the script wrote.
     from PySide6.QtGui import QImageReader
 
-    expected = {"bpviz.ico": [16, 24, 32, 48, 64, 128, 256],
-                "bpviz.icns": [16, 32, 32, 64, 64, 128, 256, 256, 512, 512, 1024]}
+    expected = {
+        "bpviz.ico": [16, 24, 32, 48, 64, 128, 256],
+        "bpviz.icns": [16, 32, 32, 64, 64, 128, 256, 256, 512, 512, 1024],
+    }
     for name, sizes in expected.items():
         reader = QImageReader(str(ROOT / "resources" / name))
         assert reader.canRead(), reader.errorString()
@@ -89,8 +102,11 @@ def test_committed_icons_are_the_svg_rendered(tmp_path):
     # pixels, not bytes: another zlib may compress the same image differently.
     from PySide6.QtGui import QImage
 
-    subprocess.run([sys.executable, str(ROOT / "resources" / "make_icons.py"), "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "resources" / "make_icons.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     for size in PNG_SIZES:
         name = f"bpviz-{size}.png"
         fresh = QImage(str(tmp_path / "bpviz" / "resources" / name))

@@ -44,8 +44,11 @@ def build_wheel(out: Path) -> Path:
             shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(path, src / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out / "dist"), str(src)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out / "dist"), str(src)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = (out / "dist").glob("bpviz-*.whl")
     return wheel
 
@@ -63,9 +66,23 @@ def test_wheel_in_a_fresh_venv_runs_commands_and_finds_its_icons(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_dir = venv / "bin"
-    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"),
-                    "--find-links", str(torch_wheel.parent), "torch==2.13.0", str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(bin_dir / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            "--find-links",
+            str(torch_wheel.parent),
+            "torch==2.13.0",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert (bin_dir / "bpviz-gui").is_file()  # the gui-script entry point
 
     # Run from an empty folder with no PYTHONPATH, so nothing can come from the checkout.
@@ -75,8 +92,7 @@ def test_wheel_in_a_fresh_venv_runs_commands_and_finds_its_icons(tmp_path):
     work.mkdir()
 
     def run(*args: str) -> str:
-        result = subprocess.run([str(a) for a in args], cwd=work, env=env, capture_output=True, text=True,
-                                timeout=240)
+        result = subprocess.run([str(a) for a in args], cwd=work, env=env, capture_output=True, text=True, timeout=240)
         assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
         return result.stdout
 
@@ -85,9 +101,12 @@ def test_wheel_in_a_fresh_venv_runs_commands_and_finds_its_icons(tmp_path):
     assert "lesson:chain56" in run(bin_dir / "bpviz", "lessons")
     run(bin_dir / "bpviz", "export", "lesson:chain56", "-o", work / "chain56.png")
     assert (work / "chain56.png").read_bytes().startswith(b"\x89PNG")
-    sizes = run(bin_dir / "python", "-c",
-                "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-                "from bpviz.gui.window_support import app_icon;"
-                "print(sorted(s.width() for s in app_icon().availableSizes()))")
+    sizes = run(
+        bin_dir / "python",
+        "-c",
+        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from bpviz.gui.window_support import app_icon;"
+        "print(sorted(s.width() for s in app_icon().availableSizes()))",
+    )
     assert sizes.strip() == "[16, 24, 32, 48, 64, 128, 256, 512]"
     run(bin_dir / "bpviz-gui", "--smoke-test")

@@ -29,7 +29,7 @@ def test_scalars_tables_heatmaps_and_summaries():
     heat = describe(torch.arange(40.0).reshape(5, 8))
     assert heat.mode == "heatmap" and len(heat.matrix) == 5 and (heat.lo, heat.hi) == (0, 39)
     column = describe(torch.zeros(32, 1))
-    assert column.mode == "heatmap" and len(column.matrix) == 1      # a row, not a tall strip
+    assert column.mode == "heatmap" and len(column.matrix) == 1  # a row, not a tall strip
     big = describe(torch.ones(100, 100))
     assert big.mode == "summary" and big.text == "‖·‖ 100 · min 1 · max 1"
     assert "1 non-finite" in describe(torch.tensor([1.0, math.nan, 2.0])).text
@@ -37,8 +37,14 @@ def test_scalars_tables_heatmaps_and_summaries():
 
 
 def test_compact_numbers_and_shapes():
-    assert [format_compact(x) for x in (56.0, -0.25, 1.23456, 3.1e-05, 2.5e7, math.inf)] == \
-        ["56", "-0.25", "1.235", "3.1e-5", "2.5e7", "inf"]
+    assert [format_compact(x) for x in (56.0, -0.25, 1.23456, 3.1e-05, 2.5e7, math.inf)] == [
+        "56",
+        "-0.25",
+        "1.235",
+        "3.1e-5",
+        "2.5e7",
+        "inf",
+    ]
     assert shape_text(()) == "scalar" and shape_text((3, 4)) == "[3×4]"
 
 
@@ -51,8 +57,9 @@ def test_chain_rule_labels():
 def test_update_line_with_numbers():
     new = torch.tensor(1.44)
     assert update_text("x", 0.01, new, torch.tensor(2.0), torch.tensor(56.0)) == "x ← 2 − 0.01 × 56 = 1.44"
-    assert update_text("w", 0.1, torch.tensor(0.6), torch.tensor(0.5), torch.tensor(-1.0)) == \
-        "w ← 0.5 − 0.1 × (-1) = 0.6"
+    assert (
+        update_text("w", 0.1, torch.tensor(0.6), torch.tensor(0.5), torch.tensor(-1.0)) == "w ← 0.5 − 0.1 × (-1) = 0.6"
+    )
     assert update_text("layers.0.weight", 0.1, torch.ones(3)) == "θ ← θ − 0.1·g"
 
 

@@ -31,7 +31,6 @@ from bpviz.presentation.rules import (
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-
 def _t(seed: int, shape: tuple[int, ...], positive: bool = False, away: float = 0.0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(shape, generator=g, dtype=torch.float64)
@@ -106,8 +105,9 @@ def _check(out: torch.Tensor, inputs: list[torch.Tensor], seed: int) -> list[Rul
         rule = op_rule(ctx, slots, tuple(inputs[k].shape))
         assert rule is not None, f"no rule for {ctx.autograd} input {slots}"
         got = edge_vjp(rule, upstream, tuple(inputs[k].shape))
-        torch.testing.assert_close(got, expected[k], rtol=1e-6, atol=1e-9,
-                                   msg=lambda m, rule=rule: f"{rule.line()}: {m}")
+        torch.testing.assert_close(
+            got, expected[k], rtol=1e-6, atol=1e-9, msg=lambda m, rule=rule: f"{rule.line()}: {m}"
+        )
         assert rule.symbolic and rule.formula and rule.lhs
         rules.append(rule)
     assert rules, "no input of the op is one of the given leaves: nothing was checked"
@@ -133,7 +133,7 @@ def test_matrix_rules_agree_with_autograd(seed, n, k, m):
     w = _t(seed + 1, (m, k)).requires_grad_()
     b = _t(seed + 2, (m,)).requires_grad_()
     wt = _t(seed + 3, (k, m)).requires_grad_()
-    _check(x @ wt, [x, wt], seed)                            # matmul -> MmBackward0
+    _check(x @ wt, [x, wt], seed)  # matmul -> MmBackward0
     _check(torch.mm(x, wt), [x, wt], seed)
     _check(torch.addmm(b, x, wt, beta=0.5, alpha=2.0), [b, x, wt], seed)
     rules = _check(torch.addmm(b, x, wt), [b, x, wt], seed)  # what F.linear records
@@ -141,8 +141,8 @@ def test_matrix_rules_agree_with_autograd(seed, n, k, m):
     assert rules[2].shapes == f"[{k}×{n}] · [{n}×{m}] → [{k}×{m}]"
     _check(w.t(), [w], seed)
     v = _t(seed + 4, (k,)).requires_grad_()
-    _check(w @ v, [w, v], seed)                               # MvBackward0
-    _check(v @ _t(seed + 5, (k,)), [v], seed)                   # DotBackward0, one input with grad
+    _check(w @ v, [w, v], seed)  # MvBackward0
+    _check(v @ _t(seed + 5, (k,)), [v], seed)  # DotBackward0, one input with grad
     u = _t(seed + 6, (k,)).requires_grad_()
     _check(torch.dot(v, u), [v, u], seed)
     batch_a = _t(seed + 7, (2, n, k)).requires_grad_()
@@ -155,8 +155,14 @@ def test_matrix_rules_agree_with_autograd(seed, n, k, m):
 def test_shape_cat_and_pool_rules_agree_with_autograd(seed):
     x = _t(seed, (2, 3, 4)).requires_grad_()
     row = _t(seed + 1, (1, 4)).requires_grad_()
-    for out in (x.view(6, 4), x.reshape(4, 6), x.unsqueeze(1), x.transpose(0, 2), x.permute(2, 0, 1),
-                x.transpose(-1, 0)):
+    for out in (
+        x.view(6, 4),
+        x.reshape(4, 6),
+        x.unsqueeze(1),
+        x.transpose(0, 2),
+        x.permute(2, 0, 1),
+        x.transpose(-1, 0),
+    ):
         _check(out, [x], seed)
     one = _t(seed + 2, (1, 3)).requires_grad_()
     _check(one.squeeze(0), [one], seed)
@@ -243,11 +249,48 @@ def test_a_wrong_formula_is_caught():
 
 
 def test_every_listed_op_has_a_rule():
-    expected = {"Add", "Sub", "Rsub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "Relu",
-                "LeakyRelu", "Gelu", "Abs", "Sum", "Mean", "Softmax", "LogSoftmax", "Mm", "Addmm", "T",
-                "Convolution", "MseLoss", "NllLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
-                "Reciprocal", "Max", "Min", "Mv", "Dot", "Bmm", "View", "Expand", "Transpose", "Permute",
-                "MaxPool2DWithIndices", "Cat"}
+    expected = {
+        "Add",
+        "Sub",
+        "Rsub",
+        "Mul",
+        "Div",
+        "Neg",
+        "Pow",
+        "Exp",
+        "Log",
+        "Sqrt",
+        "Tanh",
+        "Sigmoid",
+        "Relu",
+        "LeakyRelu",
+        "Gelu",
+        "Abs",
+        "Sum",
+        "Mean",
+        "Softmax",
+        "LogSoftmax",
+        "Mm",
+        "Addmm",
+        "T",
+        "Convolution",
+        "MseLoss",
+        "NllLoss",
+        "BinaryCrossEntropy",
+        "BinaryCrossEntropyWithLogits",
+        "Reciprocal",
+        "Max",
+        "Min",
+        "Mv",
+        "Dot",
+        "Bmm",
+        "View",
+        "Expand",
+        "Transpose",
+        "Permute",
+        "MaxPool2DWithIndices",
+        "Cat",
+    }
     assert expected <= set(supported_ops())
 
 
@@ -276,8 +319,13 @@ def test_trace_rules_agree_with_the_traced_gradients():
             if rule is None or e["grad"] is None or up is None or not torch.isfinite(e["grad"]).all():
                 continue
             got = edge_vjp(rule, up.double(), t.node(u)["shape"])
-            torch.testing.assert_close(got.double(), e["grad"].double(), rtol=1e-4, atol=1e-6,
-                                       msg=lambda m, rule=rule, name=name: f"{name}: {rule.line()}: {m}")
+            torch.testing.assert_close(
+                got.double(),
+                e["grad"].double(),
+                rtol=1e-4,
+                atol=1e-6,
+                msg=lambda m, rule=rule, name=name: f"{name}: {rule.line()}: {m}",
+            )
             if e["local"] is not None and rule.kind == LOCAL:
                 assert math.isclose(float(rule.value.sum()), e["local"], rel_tol=1e-5, abs_tol=1e-7)
             checked += 1

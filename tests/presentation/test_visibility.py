@@ -40,7 +40,7 @@ def test_the_default_shows_what_is_reached_and_marks_the_rest():
         assert DEFAULT_POLICY.update(state, x) == (SHOWN if state.phase == "Update" else MARKED)
         assert DEFAULT_POLICY.diagnostics(state)
         assert DEFAULT_POLICY.caption(seq, position) == step_caption(seq, position)
-    assert DEFAULT_POLICY.value(seq.state_at(0), t.loss_node) == MARKED   # the loss is not reached at step 0
+    assert DEFAULT_POLICY.value(seq.state_at(0), t.loss_node) == MARKED  # the loss is not reached at step 0
 
 
 def test_a_policy_that_hides_gradients_hides_them_everywhere():

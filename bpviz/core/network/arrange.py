@@ -17,8 +17,9 @@ def arranged_positions(doc: Network, direction: str = "LR") -> dict[str, tuple[f
     graph.add_nodes_from(doc.block_ids())
     for w in doc.sorted_wires():
         graph.add_edge(w.src, w.dst, index=doc.blocks[w.dst].spec.inputs.index(w.port))
-    layout = layered_layout(graph, dict.fromkeys(doc.blocks, BLOCK_SIZE), direction=direction,
-                            layer_gap=70.0, node_gap=40.0)
+    layout = layered_layout(
+        graph, dict.fromkeys(doc.blocks, BLOCK_SIZE), direction=direction, layer_gap=70.0, node_gap=40.0
+    )
     return {b: (round(x, 1), round(y, 1)) for b, (x, y) in layout.positions.items()}
 
 

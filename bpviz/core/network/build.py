@@ -33,13 +33,13 @@ def _steps(doc: Network, plan: Plan, ids: tuple[str, ...]) -> list[Step]:
     for b in ids:
         block = doc.blocks[b]
         wires = doc.inputs_of(b)
-        out.append((b, block.name, block.kind, dict(block.props),
-                    tuple(wires[p].src for p in block.spec.inputs)))
+        out.append((b, block.name, block.kind, dict(block.props), tuple(wires[p].src for p in block.spec.inputs)))
     return out
 
 
-def run_steps(steps: list[Step], values: dict[str, torch.Tensor], modules: Any,
-              made: dict[int, str] | None = None) -> torch.Tensor:
+def run_steps(
+    steps: list[Step], values: dict[str, torch.Tensor], modules: Any, made: dict[int, str] | None = None
+) -> torch.Tensor:
     """Run ``steps`` in order on ``values`` (block id -> tensor, the sources filled in);
     ``modules`` finds a module block's module by block name. Returns the last step's output.
     ``made`` gets ``id(grad_fn) -> block id`` of each output (see :mod:`mapping`)."""
@@ -140,15 +140,29 @@ def build(doc: Network, source: str = "", shapes: Shapes | None = None) -> Built
         else:
             model = NetworkModule(plan.inputs, _steps(doc, plan, plan.body), body_modules)
         namespace = {blocks[b].name: tensors[b] for b in plan.inputs}
-        scenario = Scenario(model=model, inputs=tuple(tensors[b] for b in plan.inputs),
-                            target=tensors[plan.target], loss_fn=modules[plan.end], namespace=namespace,
-                            title=title, source=source or "network", lr=doc.lr, description=description)
+        scenario = Scenario(
+            model=model,
+            inputs=tuple(tensors[b] for b in plan.inputs),
+            target=tensors[plan.target],
+            loss_fn=modules[plan.end],
+            namespace=namespace,
+            title=title,
+            source=source or "network",
+            lr=doc.lr,
+            description=description,
+        )
     else:
         steps = _steps(doc, plan, tuple(b for b in plan.order if blocks[b].spec.role != SOURCE))
         namespace = {blocks[b].name: tensors[b] for b in plan.sources}
         namespace.update(by_name)
-        scenario = Scenario(closure=NetworkLoss(tensors, steps, by_name), namespace=namespace,
-                            title=title, source=source or "network", lr=doc.lr, description=description)
+        scenario = Scenario(
+            closure=NetworkLoss(tensors, steps, by_name),
+            namespace=namespace,
+            title=title,
+            source=source or "network",
+            lr=doc.lr,
+            description=description,
+        )
     return BuiltNetwork(scenario, plan, tensors, modules, names)
 
 

@@ -25,9 +25,9 @@ EXPRESSION = "expression"
 LAYER = "layer"
 
 SOURCE = "source"  # makes a tensor: value, constant, Input, Target
-OP = "op"          # a torch function of its inputs: add, exp, Concat...
+OP = "op"  # a torch function of its inputs: add, exp, Concat...
 MODULE = "module"  # an nn.Module called on its input: Linear, ReLU...
-LOSS = "loss"      # an nn.Module loss called on (input, target)
+LOSS = "loss"  # an nn.Module loss called on (input, target)
 
 OUT = "out"
 
@@ -124,8 +124,9 @@ class BlockKind:
         for name in props:
             if name not in self.prop_index:
                 known = ", ".join(self.prop_index) or "none"
-                raise NetworkError(f"{where}: a {self.name} block has no property {str(name)[:40]!r} "
-                                   f"(it has: {known}); remove it.")
+                raise NetworkError(
+                    f"{where}: a {self.name} block has no property {str(name)[:40]!r} (it has: {known}); remove it."
+                )
         return {p.name: p.validate(props.get(p.name, p.default), where) for p in self.props}
 
 
@@ -150,8 +151,9 @@ def meta_module(spec: BlockKind, props: Props) -> nn.Module:
         module = spec.make_module(props)
     count = sum(p.numel() for p in module.parameters())
     if count > MAX_PARAMETERS:
-        raise NetworkError(f"this block would hold {count:,} parameters, more than bpviz's "
-                           f"{MAX_PARAMETERS:,}; make it smaller")
+        raise NetworkError(
+            f"this block would hold {count:,} parameters, more than bpviz's {MAX_PARAMETERS:,}; make it smaller"
+        )
     return module
 
 
@@ -184,6 +186,8 @@ def get_kind(name: Any) -> BlockKind:
     kind = _KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
         shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
-        raise NetworkError(f"There is no block kind {shown} (kinds are named like Linear, ReLU, add: "
-                           "see the palette); choose one of bpviz's kinds.")
+        raise NetworkError(
+            f"There is no block kind {shown} (kinds are named like Linear, ReLU, add: "
+            "see the palette); choose one of bpviz's kinds."
+        )
     return kind

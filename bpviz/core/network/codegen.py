@@ -53,8 +53,9 @@ def _args(doc: Network, block_id: str, var: dict[str, str] | None = None) -> lis
 
 
 def _sources(doc: Network, plan: Plan) -> list[str]:
-    return [f"{doc.blocks[b].name} = {doc.blocks[b].spec.code(doc.blocks[b].props, [str(doc.seed)])}"
-            for b in plan.sources]
+    return [
+        f"{doc.blocks[b].name} = {doc.blocks[b].spec.code(doc.blocks[b].props, [str(doc.seed)])}" for b in plan.sources
+    ]
 
 
 def _expression(doc: Network, plan: Plan, random: bool) -> list[str]:
@@ -116,23 +117,31 @@ def _kept_values(doc: Network, plan: Plan, owner: str) -> list[str]:
     if not kept:
         return []
     lines = ["with torch.no_grad():  # weights kept in the network replace the seed's"]
-    lines += [f"{INDENT}{owner}{block}.{name}.copy_(torch.tensor({tensor_literal(value)}))"
-              for block, name, value in kept]
+    lines += [
+        f"{INDENT}{owner}{block}.{name}.copy_(torch.tensor({tensor_literal(value)}))" for block, name, value in kept
+    ]
     return lines
 
 
 def _net_class(doc: Network, plan: Plan) -> list[str]:
     blocks = doc.blocks
-    lines = ["class Net(nn.Module):", f'{INDENT}"""The network\'s blocks, in wiring order."""', "",
-             f"{INDENT}def __init__(self):", f"{INDENT * 2}super().__init__()"]
-    lines += [f"{INDENT * 2}self.{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}"
-              for b in plan.body if blocks[b].spec.role == MODULE]
+    lines = [
+        "class Net(nn.Module):",
+        f'{INDENT}"""The network\'s blocks, in wiring order."""',
+        "",
+        f"{INDENT}def __init__(self):",
+        f"{INDENT * 2}super().__init__()",
+    ]
+    lines += [
+        f"{INDENT * 2}self.{blocks[b].name} = {blocks[b].spec.code(blocks[b].props, [])}"
+        for b in plan.body
+        if blocks[b].spec.role == MODULE
+    ]
     inputs = ", ".join(blocks[b].name for b in plan.inputs)
     lines += ["", f"{INDENT}def forward(self, {inputs}):"]
     for b in plan.body:
         spec, args = blocks[b].spec, _args(doc, b)
-        expr = (f"self.{blocks[b].name}({', '.join(args)})" if spec.role == MODULE
-                else spec.code(blocks[b].props, args))
+        expr = f"self.{blocks[b].name}({', '.join(args)})" if spec.role == MODULE else spec.code(blocks[b].props, args)
         lines.append(f"{INDENT * 2}{blocks[b].name} = {expr}")
     result = blocks[plan.output].name
     lines += [f"{INDENT * 2}return {result}", "", ""]

@@ -51,9 +51,15 @@ class Command(ABC):
 class AddBlock(Command):
     """Add a block of ``kind``; its id and name are chosen now, so redo makes the same block."""
 
-    def __init__(self, doc: Network, kind: str, position: Sequence[float] = (0.0, 0.0),
-                 name: str | None = None, props: Mapping[str, Any] | None = None,
-                 block_id: str | None = None):
+    def __init__(
+        self,
+        doc: Network,
+        kind: str,
+        position: Sequence[float] = (0.0, 0.0),
+        name: str | None = None,
+        props: Mapping[str, Any] | None = None,
+        block_id: str | None = None,
+    ):
         spec = get_kind(kind)
         block_id = block_id or doc.new_block_id()
         name = check_name(name) if name is not None else doc.unique_name(spec.prefix)
@@ -307,8 +313,7 @@ class Compound(Command):
             c.undo(doc)
 
 
-def insert_on_wire(doc: Network, dst: str, port: str, kind: str,
-                   props: Mapping[str, Any] | None = None) -> Compound:
+def insert_on_wire(doc: Network, dst: str, port: str, kind: str, props: Mapping[str, Any] | None = None) -> Compound:
     """Put a new ``kind`` block on the wire into ``dst.port``: the wire's source feeds the new
     block's first input and the new block feeds ``dst.port`` (dropping a block onto a wire, and
     the "insert Flatten" fix)."""
@@ -324,8 +329,10 @@ def insert_on_wire(doc: Network, dst: str, port: str, kind: str,
     steps: list[Command] = [add]
     add.do(trial)
     # Made one at a time: the second wire is checked against the trial with the first in it.
-    makes: tuple[Callable[[], Connect], ...] = (lambda: Connect(trial, wire.src, add.block.id, spec.inputs[0]),
-                                                lambda: Connect(trial, add.block.id, dst, port))
+    makes: tuple[Callable[[], Connect], ...] = (
+        lambda: Connect(trial, wire.src, add.block.id, spec.inputs[0]),
+        lambda: Connect(trial, add.block.id, dst, port),
+    )
     for make in makes:
         step = make()
         step.do(trial)
@@ -341,8 +348,7 @@ def duplicate(doc: Network, block_ids: Sequence[str], offset: Sequence[float] = 
     rank = {b: i for i, b in enumerate(doc.topological_order())}
     for b in sorted(dict.fromkeys(block_ids), key=lambda i: rank[doc.block(i).id]):
         old = doc.block(b)
-        add = AddBlock(trial, old.kind, (old.position[0] + offset[0], old.position[1] + offset[1]),
-                       props=old.props)
+        add = AddBlock(trial, old.kind, (old.position[0] + offset[0], old.position[1] + offset[1]), props=old.props)
         add.do(trial)
         steps.append(add)
         new_id[b] = add.block.id

@@ -36,9 +36,23 @@ ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}\Z")
 # Names the exported code and the scenario loader use for themselves, and nn.Module's own
 # attributes (a block name becomes a submodule attribute): a block may not take them.
-RESERVED_NAMES = frozenset({"torch", "nn", "OrderedDict", "make_dataset", "loss", "model", "inputs",
-                            "loss_fn", "lr", "title", "Net", "self", "math"}) | frozenset(
-    n for n in dir(nn.Module) if not n.startswith("_"))
+RESERVED_NAMES = frozenset(
+    {
+        "torch",
+        "nn",
+        "OrderedDict",
+        "make_dataset",
+        "loss",
+        "model",
+        "inputs",
+        "loss_fn",
+        "lr",
+        "title",
+        "Net",
+        "self",
+        "math",
+    }
+) | frozenset(n for n in dir(nn.Module) if not n.startswith("_"))
 
 SETTINGS = (
     Prop("title", "str", "", "a title for the window and the exported file"),
@@ -141,8 +155,10 @@ def _coordinate(value: Any) -> float:
 def check_name(name: Any) -> str:
     """A block name: a Python identifier of at most 40 characters, not a reserved word."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or keyword.iskeyword(name):
-        raise NetworkError(f"{_shown(name)} cannot name a block; use a letter followed by letters, digits "
-                           "or _ (at most 40), not a Python keyword.")
+        raise NetworkError(
+            f"{_shown(name)} cannot name a block; use a letter followed by letters, digits "
+            "or _ (at most 40), not a Python keyword."
+        )
     if name in RESERVED_NAMES:
         raise NetworkError(f"'{name}' is reserved for bpviz's own code; choose another block name.")
     return name
@@ -155,8 +171,9 @@ class Network:
         self.blocks: dict[str, Block] = {}
         self.wires: dict[tuple[str, str], Wire] = {}
         self.settings: dict[str, Any] = {p.name: p.default for p in SETTINGS}
-        self.settings.update(title=validate_setting("title", title), seed=validate_setting("seed", seed),
-                             lr=validate_setting("lr", lr))
+        self.settings.update(
+            title=validate_setting("title", title), seed=validate_setting("seed", seed), lr=validate_setting("lr", lr)
+        )
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- subscribers --------------------------------------------------------------------
@@ -220,8 +237,7 @@ class Network:
 
     def consumers(self, block_id: str) -> list[Wire]:
         """The wires out of a block, in order."""
-        return sorted((w for w in self.wires.values() if w.src == block_id),
-                      key=lambda w: (natural_key(w.dst), w.port))
+        return sorted((w for w in self.wires.values() if w.src == block_id), key=lambda w: (natural_key(w.dst), w.port))
 
     def reaches(self, start: str, goal: str) -> bool:
         """True when a path of wires leads from ``start`` to ``goal`` (iterative walk)."""
@@ -269,12 +285,15 @@ class Network:
             ports = ", ".join(target.spec.inputs) or "none"
             raise NetworkError(f"{target.name} has no input '{port}' (its inputs: {ports}).")
         if src == dst:
-            raise NetworkError(f"A wire from {source.name} back into itself would be a cycle; "
-                               "wire it to another block.")
+            raise NetworkError(
+                f"A wire from {source.name} back into itself would be a cycle; wire it to another block."
+            )
         if self.reaches(dst, src):
-            raise NetworkError(f"Wiring {source.name} into {target.name} would close a cycle "
-                               f"({target.name} already feeds {source.name}); autograd needs an "
-                               "acyclic graph.")
+            raise NetworkError(
+                f"Wiring {source.name} into {target.name} would close a cycle "
+                f"({target.name} already feeds {source.name}); autograd needs an "
+                "acyclic graph."
+            )
 
     def new_block_id(self) -> str:
         """A fresh id ``bN``, one above the highest in use (never reused while that block exists)."""

@@ -54,8 +54,13 @@ def to_dict(doc: Network) -> dict[str, Any]:
 
 
 def _block_dict(b: Block) -> dict[str, Any]:
-    item = {"id": b.id, "kind": b.kind, "name": b.name, "position": list(b.position),
-            "properties": {k: _plain(v) for k, v in b.props.items()}}
+    item = {
+        "id": b.id,
+        "kind": b.kind,
+        "name": b.name,
+        "position": list(b.position),
+        "properties": {k: _plain(v) for k, v in b.props.items()},
+    }
     if b.values:  # only blocks whose weights were kept carry them
         item["values"] = {k: _plain(v) for k, v in b.values.items()}
     return item
@@ -93,8 +98,10 @@ def loads(text: str, where: str = "the file") -> Network:
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         ending = " (the file ends too early: is it truncated?)" if cut else ""
-        raise FormatError(f"{where} is not valid JSON at line {exc.lineno} column {exc.colno}: "
-                          f"{exc.msg}{ending}; open a file bpviz saved.") from None
+        raise FormatError(
+            f"{where} is not valid JSON at line {exc.lineno} column {exc.colno}: "
+            f"{exc.msg}{ending}; open a file bpviz saved."
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise FormatError(f"{where} is not a readable bpviz network ({exc}).") from None
     return from_dict(data, where)
@@ -103,14 +110,17 @@ def loads(text: str, where: str = "the file") -> Network:
 def from_dict(data: Any, where: str = "the file") -> Network:
     """A document from parsed JSON data; FormatError naming the first problem and its place."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise FormatError(f"{where} is not a bpviz network (its top level lacks "
-                          f'"format": "{FORMAT}"); open a .bpviz file.')
+        raise FormatError(
+            f'{where} is not a bpviz network (its top level lacks "format": "{FORMAT}"); open a .bpviz file.'
+        )
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise FormatError(f"{where}: \"version\" must be a whole number from 1, got {version!r}.")
+        raise FormatError(f'{where}: "version" must be a whole number from 1, got {version!r}.')
     if version > VERSION:
-        raise FormatError(f"{where} was written by a newer bpviz (format version {version}; this "
-                          f"one reads up to {VERSION}); update bpviz to open it.")
+        raise FormatError(
+            f"{where} was written by a newer bpviz (format version {version}; this "
+            f"one reads up to {VERSION}); update bpviz to open it."
+        )
     _known_keys(data, _TOP_KEYS, f"{where} (top level)")
     try:
         doc = Network(**{p.name: validate_setting(p.name, data.get(p.name, p.default)) for p in SETTINGS})
@@ -133,8 +143,7 @@ def from_dict(data: Any, where: str = "the file") -> Network:
     for i, item in enumerate(wires):
         wire = _wire(item, doc, f"{where}, wire {i + 1}")
         if wire.key in doc.wires:
-            raise FormatError(f"{where}, wire {i + 1}: input {wire.dst}.{wire.port} has two wires; "
-                              "an input takes one.")
+            raise FormatError(f"{where}, wire {i + 1}: input {wire.dst}.{wire.port} has two wires; an input takes one.")
         doc.wires[wire.key] = wire
     try:
         doc.topological_order()
@@ -155,8 +164,10 @@ def _block(item: Any, where: str) -> Block:
     _known_keys(item, _BLOCK_KEYS, where)
     block_id = item.get("id")
     if not isinstance(block_id, str) or not ID_PATTERN.match(block_id):
-        raise FormatError(f"{where}: the id must be a letter followed by letters, digits or _ "
-                          f"(at most 32), got {str(block_id)[:40]!r}.")
+        raise FormatError(
+            f"{where}: the id must be a letter followed by letters, digits or _ "
+            f"(at most 32), got {str(block_id)[:40]!r}."
+        )
     try:
         spec = get_kind(item.get("kind"))
         name = check_name(item.get("name"))
@@ -180,8 +191,10 @@ def _wire(item: Any, doc: Network, where: str) -> Wire:
         if end not in doc.blocks:
             raise FormatError(f"{where} names a block {end[:40]!r} the file does not have.")
     if port not in doc.blocks[dst].spec.inputs:
-        raise FormatError(f"{where}: {doc.blocks[dst].name} has no input {port[:40]!r} "
-                          f"(its inputs: {', '.join(doc.blocks[dst].spec.inputs) or 'none'}).")
+        raise FormatError(
+            f"{where}: {doc.blocks[dst].name} has no input {port[:40]!r} "
+            f"(its inputs: {', '.join(doc.blocks[dst].spec.inputs) or 'none'})."
+        )
     if src == dst:
         raise FormatError(f"{where} runs from {doc.blocks[src].name} into itself; remove it.")
     return Wire(dst, port, src)
@@ -196,8 +209,10 @@ def load(path: str | os.PathLike[str]) -> Network:
             raise BpvizError(f"'{path}' is a folder; give the path of a .bpviz file.")
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            raise FormatError(f"{short} is {size // 2**20} MB, larger than a network file can be "
-                              f"({MAX_FILE_BYTES // 2**20} MB); is it a .bpviz file?")
+            raise FormatError(
+                f"{short} is {size // 2**20} MB, larger than a network file can be "
+                f"({MAX_FILE_BYTES // 2**20} MB); is it a .bpviz file?"
+            )
         with open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:

@@ -42,8 +42,14 @@ def _conv(m: nn.Conv2d) -> Spec | str:
     k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
     if None in (k, s, p) or _pair(m.dilation) != 1 or m.groups != 1 or m.padding_mode != "zeros":
         return "a Conv2d with a non-square kernel, stride or padding, dilation, groups or a padding mode"
-    return "Conv2d", {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": k,
-                      "stride": s, "padding": p, "bias": m.bias is not None}
+    return "Conv2d", {
+        "in_channels": m.in_channels,
+        "out_channels": m.out_channels,
+        "kernel_size": k,
+        "stride": s,
+        "padding": p,
+        "bias": m.bias is not None,
+    }
 
 
 def _pool(m: nn.MaxPool2d) -> Spec | str:
@@ -62,20 +68,26 @@ def _batchnorm(m: nn.BatchNorm1d) -> Spec | str:
 def _layernorm(m: nn.LayerNorm) -> Spec | str:
     if m.elementwise_affine and m.bias is None:
         return "a LayerNorm without a bias"
-    return "LayerNorm", {"normalized_shape": tuple(m.normalized_shape), "eps": m.eps,
-                         "elementwise_affine": m.elementwise_affine}
+    return "LayerNorm", {
+        "normalized_shape": tuple(m.normalized_shape),
+        "eps": m.eps,
+        "elementwise_affine": m.elementwise_affine,
+    }
 
 
 def _dim(kind: str) -> Callable[[Any], Spec | str]:
     def spec(m: nn.Softmax | nn.LogSoftmax) -> Spec | str:
         return (kind, {"dim": m.dim}) if m.dim is not None else f"a {kind} without dim"
+
     return spec
 
 
 # Exact types only: a subclass may change forward.
 MODULES: dict[type, Callable[[Any], Spec | str]] = {
-    nn.Linear: lambda m: ("Linear", {"in_features": m.in_features, "out_features": m.out_features,
-                                     "bias": m.bias is not None}),
+    nn.Linear: lambda m: (
+        "Linear",
+        {"in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None},
+    ),
     nn.Conv2d: _conv,
     nn.MaxPool2d: _pool,
     nn.Flatten: lambda m: ("Flatten", {"start_dim": m.start_dim, "end_dim": m.end_dim}),
@@ -91,17 +103,28 @@ MODULES: dict[type, Callable[[Any], Spec | str]] = {
     nn.LayerNorm: _layernorm,
 }
 FUNCTIONS: dict[Any, str] = {
-    operator.add: "Add", torch.add: "Add", operator.mul: "Mul", torch.mul: "Mul",
-    torch.relu: "ReLU", nn.functional.relu: "ReLU", torch.sigmoid: "Sigmoid", torch.tanh: "Tanh",
+    operator.add: "Add",
+    torch.add: "Add",
+    operator.mul: "Mul",
+    torch.mul: "Mul",
+    torch.relu: "ReLU",
+    nn.functional.relu: "ReLU",
+    torch.sigmoid: "Sigmoid",
+    torch.tanh: "Tanh",
 }
 METHODS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "add": "Add", "mul": "Mul"}
 LOSSES: dict[Any, str] = {
-    nn.functional.mse_loss: "MSELoss", nn.functional.cross_entropy: "CrossEntropyLoss",
+    nn.functional.mse_loss: "MSELoss",
+    nn.functional.cross_entropy: "CrossEntropyLoss",
     nn.functional.binary_cross_entropy: "BCELoss",
     nn.functional.binary_cross_entropy_with_logits: "BCEWithLogitsLoss",
 }
-LOSS_MODULES = {nn.MSELoss: "MSELoss", nn.CrossEntropyLoss: "CrossEntropyLoss", nn.BCELoss: "BCELoss",
-                nn.BCEWithLogitsLoss: "BCEWithLogitsLoss"}
+LOSS_MODULES = {
+    nn.MSELoss: "MSELoss",
+    nn.CrossEntropyLoss: "CrossEntropyLoss",
+    nn.BCELoss: "BCELoss",
+    nn.BCEWithLogitsLoss: "BCEWithLogitsLoss",
+}
 
 
 def _loss_spec(loss_fn: Any) -> Spec | str:
@@ -113,9 +136,11 @@ def _loss_spec(loss_fn: Any) -> Spec | str:
     if kind is None:
         return f"the loss function {getattr(loss_fn, '__name__', type(loss_fn).__name__)}"
     plain = type(loss_fn)()
-    same = all(torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
-               for a, b in ((getattr(loss_fn, k), getattr(plain, k)) for k in vars(plain) if not k.startswith("_"))
-               if not (a is None and b is None))
+    same = all(
+        torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
+        for a, b in ((getattr(loss_fn, k), getattr(plain, k)) for k in vars(plain) if not k.startswith("_"))
+        if not (a is None and b is None)
+    )
     extra = [n for n, _ in loss_fn.named_buffers()]
     if not same or extra or loss_fn.reduction not in ("mean", "sum"):
         return f"{kind} with settings other than its reduction"
@@ -126,16 +151,20 @@ def import_scenario(scenario: Scenario) -> Network:
     """A network that computes what ``scenario`` computes, or BuildError naming what cannot be
     imported."""
     if scenario.model is None or not isinstance(scenario.model, nn.Module):
-        raise BuildError("Only a model scenario (model, inputs, target) can be imported into the "
-                         "builder; a loss() function's Python cannot be turned into blocks.")
+        raise BuildError(
+            "Only a model scenario (model, inputs, target) can be imported into the "
+            "builder; a loss() function's Python cannot be turned into blocks."
+        )
     # A model that is itself one layer (nn.Linear) would be traced into its functional call.
     root = nn.Sequential(scenario.model) if type(scenario.model) in MODULES else scenario.model
     try:
         graph = torch.fx.symbolic_trace(root).graph
     except Exception as exc:  # noqa: BLE001 - fx's own words say what it could not follow
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise BuildError(f"torch.fx could not trace the model ({first[:200]}); a forward with "
-                         "data-dependent control flow cannot become blocks.") from None
+        raise BuildError(
+            f"torch.fx could not trace the model ({first[:200]}); a forward with "
+            "data-dependent control flow cannot become blocks."
+        ) from None
     modules = dict(root.named_modules())
     doc = Network(title=scenario.title[:200].replace("\n", " "), lr=scenario.lr)
     made: dict[str, str] = {}  # fx node name -> block id
@@ -201,8 +230,13 @@ def _block_spec(node: torch.fx.Node, modules: dict[str, nn.Module]) -> tuple[Spe
         start = node.args[1] if len(node.args) > 1 else 0
         end = node.args[2] if len(node.args) > 2 else -1
         return ("Flatten", {"start_dim": start, "end_dim": end}), tensors[:1]
-    kind = (FUNCTIONS.get(node.target) if node.op == "call_function"
-            else METHODS.get(str(node.target)) if node.op == "call_method" else None)
+    kind = (
+        FUNCTIONS.get(node.target)
+        if node.op == "call_function"
+        else METHODS.get(str(node.target))
+        if node.op == "call_method"
+        else None
+    )
     if kind is None or node.kwargs or len(tensors) != len(node.args) or len(tensors) != len(get_kind(kind).inputs):
         what = getattr(node.target, "__name__", str(node.target))
         return f"{node.name} ({node.op} {what} has no block)", []
@@ -228,8 +262,9 @@ def _add(doc: Network, kind: str, wanted: str, props: dict[str, Any]) -> str:
 
 def _source(doc: Network, kind: str, wanted: str, tensor: torch.Tensor, missing: list[str]) -> str:
     if tensor.numel() > MAX_TENSOR_ELEMENTS:
-        missing.append(f"the tensor {wanted} ({tensor.numel():,} numbers, more than a network keeps: "
-                       "bind a dataset instead)")
+        missing.append(
+            f"the tensor {wanted} ({tensor.numel():,} numbers, more than a network keeps: bind a dataset instead)"
+        )
         return ""
     long = tensor.dtype == torch.long
     if not long and tensor.dtype != torch.float32:

@@ -65,20 +65,23 @@ def make_plan(doc: Network, shapes: Shapes | None = None) -> Plan:
     fed = {w.src for w in doc.wires.values()}
     ends = [b for b in order_all if b not in fed and doc.blocks[b].spec.role != SOURCE]
     if not ends:
-        raise BuildError("The network has no operation yet; wire its values or inputs into blocks "
-                         "that compute a loss.")
+        raise BuildError("The network has no operation yet; wire its values or inputs into blocks that compute a loss.")
     if len(ends) > 1:
         names = ", ".join(doc.blocks[b].name for b in ends)
-        raise BuildError(f"The network has {len(ends)} ends ({names}); the loss must be the one "
-                         "block at the end: connect the others onward or delete them.")
+        raise BuildError(
+            f"The network has {len(ends)} ends ({names}); the loss must be the one "
+            "block at the end: connect the others onward or delete them."
+        )
     end = ends[0]
     used = _ancestors(doc, end)
     problem = first_issue(doc, _only(shapes, used))
     if problem is not None:
         raise problem
     if shapes.outputs.get(end) not in ((), (1,)) and doc.blocks[end].spec.role != LOSS:
-        raise BuildError(f"The end block {doc.blocks[end].name} gives {shapes.outputs.get(end)}, not "
-                         "a single number; add a sum or mean (or a loss block) after it.")
+        raise BuildError(
+            f"The end block {doc.blocks[end].name} gives {shapes.outputs.get(end)}, not "
+            "a single number; add a sum or mean (or a loss block) after it."
+        )
     order = tuple(b for b in order_all if b in used)
     modules = tuple(b for b in order if doc.blocks[b].spec.role in (MODULE, LOSS))
     sources = tuple(b for b in order if doc.blocks[b].spec.role == SOURCE)
@@ -86,8 +89,18 @@ def make_plan(doc: Network, shapes: Shapes | None = None) -> Plan:
     if model is None:
         return Plan(order=order, end=end, mode=EXPRESSION_MODE, modules=modules, sources=sources)
     inputs, target, body, output = model
-    return Plan(order=order, end=end, mode=MODEL, modules=modules, sources=sources, inputs=inputs,
-                target=target, body=body, output=output, chain=_is_chain(doc, inputs, body, output))
+    return Plan(
+        order=order,
+        end=end,
+        mode=MODEL,
+        modules=modules,
+        sources=sources,
+        inputs=inputs,
+        target=target,
+        body=body,
+        output=output,
+        chain=_is_chain(doc, inputs, body, output),
+    )
 
 
 def _only(shapes: Shapes, used: set[str]) -> Shapes:
@@ -107,8 +120,9 @@ def _ancestors(doc: Network, end: str) -> set[str]:
     return seen
 
 
-def _model_parts(doc: Network, order: tuple[str, ...],
-                 end: str) -> tuple[tuple[str, ...], str, tuple[str, ...], str] | None:
+def _model_parts(
+    doc: Network, order: tuple[str, ...], end: str
+) -> tuple[tuple[str, ...], str, tuple[str, ...], str] | None:
     """(inputs, target, body, output) when the network is a model with a loss, else None: every
     block is a layer block, the end is a loss block whose target is one Target block that
     feeds nothing else, and at least one Input feeds the model."""

@@ -23,9 +23,9 @@ INT = "int"
 FLOAT = "float"
 BOOL = "bool"
 CHOICE = "choice"
-INTS = "ints"            # a tuple of ints (a shape, a kernel size)
+INTS = "ints"  # a tuple of ints (a shape, a kernel size)
 OPTIONAL_INT = "optional int"  # an int or None (a reduction dim; None reduces everything)
-TENSOR = "tensor"        # a number or a rectangular nested tuple of numbers
+TENSOR = "tensor"  # a number or a rectangular nested tuple of numbers
 
 # A TENSOR property's normalised value: a float, or tuples of floats nested as deep as its shape.
 TensorValue = float | tuple["TensorValue", ...]
@@ -56,8 +56,7 @@ def _int(prop: Prop, value: Any, where: str) -> int:
     number = _as_int(value)
     if number is None:
         raise PropertyError(f"{where} must be a whole number, got {_show(value)}; {_int_range(prop)}.")
-    if (prop.minimum is not None and number < prop.minimum) or (
-            prop.maximum is not None and number > prop.maximum):
+    if (prop.minimum is not None and number < prop.minimum) or (prop.maximum is not None and number > prop.maximum):
         raise PropertyError(f"{where} is {_show(number)}, out of range; {_int_range(prop)}.")
     return number
 
@@ -80,8 +79,7 @@ def _float(prop: Prop, value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise PropertyError(f"{where} must be a finite number, got {_show(value)}; {_float_range(prop)}.")
     number = float(value)
-    if (prop.minimum is not None and number < prop.minimum) or (
-            prop.maximum is not None and number > prop.maximum):
+    if (prop.minimum is not None and number < prop.minimum) or (prop.maximum is not None and number > prop.maximum):
         raise PropertyError(f"{where} is {number:g}, out of range; {_float_range(prop)}.")
     return number
 
@@ -115,15 +113,19 @@ def _ints(prop: Prop, value: Any, where: str) -> tuple[int, ...]:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and prop.min_len <= 1:
         value = (value,)
     if not isinstance(value, (list, tuple)):
-        raise PropertyError(f"{where} must be a list of whole numbers, got {_show(value)}; "
-                            f"enter e.g. {list(prop.default) or [2, 3]}.")
+        raise PropertyError(
+            f"{where} must be a list of whole numbers, got {_show(value)}; enter e.g. {list(prop.default) or [2, 3]}."
+        )
     if not prop.min_len <= len(value) <= prop.max_len:
         raise PropertyError(f"{where} has {len(value)} numbers; give {prop.min_len} to {prop.max_len}.")
     out = []
     for item in value:
         number = _as_int(item)
-        if number is None or (prop.minimum is not None and number < prop.minimum) or (
-                prop.maximum is not None and number > prop.maximum):
+        if (
+            number is None
+            or (prop.minimum is not None and number < prop.minimum)
+            or (prop.maximum is not None and number > prop.maximum)
+        ):
             raise PropertyError(f"{where} cannot hold {_show(item)}; {_int_range(prop)} in each place.")
         out.append(number)
     return tuple(out)
@@ -149,8 +151,10 @@ def _tensor(prop: Prop, value: Any, where: str) -> TensorValue:
         nxt: list[Any] = []
         for item in level:
             if not isinstance(item, (list, tuple)) or len(item) != width:
-                raise PropertyError(f"{where} is not rectangular (rows of different lengths); "
-                                    "give every row the same number of entries.")
+                raise PropertyError(
+                    f"{where} is not rectangular (rows of different lengths); "
+                    "give every row the same number of entries."
+                )
             nxt.extend(item)
         shape.append(width)
         level = nxt
@@ -160,15 +164,17 @@ def _tensor(prop: Prop, value: Any, where: str) -> TensorValue:
     if count == 0:
         raise PropertyError(f"{where} holds no numbers; give at least one.")
     if count > MAX_TENSOR_ELEMENTS:
-        raise PropertyError(f"{where} holds more than {MAX_TENSOR_ELEMENTS} numbers; "
-                            "bind a dataset for data that large.")
+        raise PropertyError(
+            f"{where} holds more than {MAX_TENSOR_ELEMENTS} numbers; bind a dataset for data that large."
+        )
     for item in level:
         if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
-            raise PropertyError(f"{where} holds {_show(item)}, which is not a finite number; "
-                                "give finite numbers only.")
+            raise PropertyError(f"{where} holds {_show(item)}, which is not a finite number; give finite numbers only.")
         if abs(item) > FLOAT32_MAX:
-            raise PropertyError(f"{where} holds {_show(item)}, beyond what a float32 tensor holds "
-                                f"(±{FLOAT32_MAX:.4g}); give smaller numbers.")
+            raise PropertyError(
+                f"{where} holds {_show(item)}, beyond what a float32 tensor holds "
+                f"(±{FLOAT32_MAX:.4g}); give smaller numbers."
+            )
     return _rebuild([float(x) for x in level], shape)
 
 
@@ -177,7 +183,7 @@ def _rebuild(flat: list[float], shape: list[int]) -> TensorValue:
         return flat[0]
     rows: Any = flat
     for width in reversed(shape[1:]):
-        rows = [tuple(rows[i:i + width]) for i in range(0, len(rows), width)]
+        rows = [tuple(rows[i : i + width]) for i in range(0, len(rows), width)]
     return tuple(rows)
 
 

@@ -19,8 +19,9 @@ from bpviz.core.network.document import Network
 from bpviz.core.network.shapes import InputSpecs, Shapes, infer_one, infer_shapes
 
 
-def fitting_kinds(doc: Network, src: str, level: str | None = None,
-                  shapes: Shapes | None = None) -> list[tuple[str, dict[str, Any]]]:
+def fitting_kinds(
+    doc: Network, src: str, level: str | None = None, shapes: Shapes | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(kind, properties) for every kind that can take block ``src``'s output, in palette order;
     pass the properties to AddBlock. Every non-source kind when ``src``'s shape is not known."""
     shapes = shapes or infer_shapes(doc)

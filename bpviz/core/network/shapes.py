@@ -85,8 +85,9 @@ def infer_shapes(doc: Network) -> Shapes:
             wires = doc.inputs_of(b)
             missing = [p for p in spec.inputs if p not in wires]
             if missing:
-                result.issues[b] = ShapeIssue(b, missing[0], f"{block.name} has no wire into its input "
-                                              f"'{missing[0]}'; connect one.")
+                result.issues[b] = ShapeIssue(
+                    b, missing[0], f"{block.name} has no wire into its input '{missing[0]}'; connect one."
+                )
                 continue
             args = [meta[wires[p].src] for p in spec.inputs if wires[p].src in meta]
             if len(args) < len(spec.inputs):
@@ -106,11 +107,11 @@ def _run(doc: Network, b: str, args: list[torch.Tensor], result: Shapes) -> torc
     stale = values_issue(block)
     if stale is not None:
         fix = Fix(f"reset {block.name}'s weights to the seed's", SetValues(doc, b, None))
-        result.issues[b] = ShapeIssue(b, "", _sentence(f"{stale} (the weights were kept before its "
-                                                       "settings changed)"), (fix,))
+        result.issues[b] = ShapeIssue(
+            b, "", _sentence(f"{stale} (the weights were kept before its settings changed)"), (fix,)
+        )
         return None
-    outcome = infer_one(spec.name, tuple(block.props.items()),
-                         tuple((tuple(a.shape), a.dtype) for a in args))
+    outcome = infer_one(spec.name, tuple(block.props.items()), tuple((tuple(a.shape), a.dtype) for a in args))
     if not isinstance(outcome, Advice):
         shape, dtype = outcome
         return torch.empty(shape, dtype=dtype, device="meta")
@@ -126,8 +127,9 @@ InputSpecs = tuple[tuple[tuple[int, ...], torch.dtype], ...]
 
 
 @lru_cache(maxsize=4096)
-def infer_one(kind: str, props: tuple[tuple[str, Any], ...],
-              inputs: InputSpecs) -> tuple[tuple[int, ...], torch.dtype] | Advice:
+def infer_one(
+    kind: str, props: tuple[tuple[str, Any], ...], inputs: InputSpecs
+) -> tuple[tuple[int, ...], torch.dtype] | Advice:
     """(shape, dtype) of one block's output for these properties and input shapes and dtypes,
     or Advice. A pure function of its arguments, so it is cached: re-inferring a document after
     an edit runs torch only for blocks whose inputs changed (a meta Linear costs ~0.5 ms, and
@@ -199,5 +201,6 @@ def warm_up() -> None:
     """Run one op on the meta device. The first meta op of a process imports torch's Python
     meta registrations and decompositions (about 1.3 s here); the app calls this on a worker
     thread at start so the first edit's shapes come at once."""
-    torch.nn.functional.linear(torch.empty(2, 3, device="meta"), torch.empty(4, 3, device="meta"),
-                               torch.empty(4, device="meta")).relu()
+    torch.nn.functional.linear(
+        torch.empty(2, 3, device="meta"), torch.empty(4, 3, device="meta"), torch.empty(4, device="meta")
+    ).relu()

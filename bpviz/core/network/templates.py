@@ -135,6 +135,5 @@ def template_summary(name: str) -> str:
 def make_template(name: str) -> Network:
     """A new document from the template ``name``, or NetworkError listing the templates."""
     if name not in TEMPLATES:
-        raise NetworkError(f"There is no template '{name}'; choose one of {', '.join(TEMPLATES)} "
-                           "(bpviz new --list).")
+        raise NetworkError(f"There is no template '{name}'; choose one of {', '.join(TEMPLATES)} (bpviz new --list).")
     return TEMPLATES[name]()

@@ -42,8 +42,9 @@ def _parameter_shapes(kind: str, props: tuple[tuple[str, Any], ...]) -> tuple[tu
 MAX_SAVED = 16
 
 
-def validate_values(spec: BlockKind, props: Mapping[str, Any], values: Any, where: str,
-                    strict: bool = True) -> dict[str, Any]:
+def validate_values(
+    spec: BlockKind, props: Mapping[str, Any], values: Any, where: str, strict: bool = True
+) -> dict[str, Any]:
     """``values`` normalised (nested tuples), or NetworkError naming the first problem: a
     non-numeric or non-finite entry or, when ``strict``, a parameter the block does not have or
     a shape it does not take. A file is read with ``strict=False``: weights kept before the
@@ -69,14 +70,15 @@ def validate_values(spec: BlockKind, props: Mapping[str, Any], values: Any, wher
             continue
         value = _VALUE.validate(values[name], f"{where}: values.{name}")
         if tensor_shape(value) != shapes[name]:
-            raise NetworkError(f"{where}: the saved {name} has shape {tensor_shape(value)} but the block "
-                               f"needs {shapes[name]}; reset its values or set its properties back.")
+            raise NetworkError(
+                f"{where}: the saved {name} has shape {tensor_shape(value)} but the block "
+                f"needs {shapes[name]}; reset its values or set its properties back."
+            )
         out[name] = value
     for name in values:
         if name not in shapes:
             known = ", ".join(shapes) or "none"
-            raise NetworkError(f"{where}: a {spec.name} block has no parameter {str(name)[:40]!r} "
-                               f"(it has: {known}).")
+            raise NetworkError(f"{where}: a {spec.name} block has no parameter {str(name)[:40]!r} (it has: {known}).")
     return out
 
 
@@ -93,8 +95,7 @@ def values_issue(block: Block) -> str | None:
         if name not in shapes:
             return f"{block.name} has saved values for {name}, which it no longer has"
         if tensor_shape(value) != shapes[name]:
-            return (f"{block.name}'s saved {name} has shape {tensor_shape(value)} but the block now "
-                    f"needs {shapes[name]}")
+            return f"{block.name}'s saved {name} has shape {tensor_shape(value)} but the block now needs {shapes[name]}"
     return None
 
 

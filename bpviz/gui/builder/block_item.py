@@ -144,19 +144,20 @@ class BlockItem(QGraphicsItem):
         painter.setPen(shared_colour(t.text))
         painter.setFont(font(t, "title"))
         text_rect = header.adjusted(10, 3, -10, -HEADER / 2)
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.block.name)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.block.name)
         painter.setPen(shared_colour(t.text_muted))
         painter.setFont(font(t, "small"))
         kind_rect = header.adjusted(10, HEADER / 2 - 1, -10, -2)
-        painter.drawText(kind_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.block.spec.name)
+        painter.drawText(kind_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.block.spec.name)
         painter.setFont(font(t, "small"))
         painter.setPen(shared_colour(t.text))
         for name, port in self.inputs.items():
             y = port.pos().y()
-            painter.drawText(QRectF(rect.left() + 10, y - PORT_GAP / 2, WIDTH / 2, PORT_GAP),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.drawText(
+                QRectF(rect.left() + 10, y - PORT_GAP / 2, WIDTH / 2, PORT_GAP),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                name,
+            )
         props = props_text(self.block)
         if props:
             painter.setPen(shared_colour(t.text_muted))
@@ -166,5 +167,4 @@ class BlockItem(QGraphicsItem):
         if self.issue:
             painter.setPen(shared_colour(t.nonfinite))
             painter.setFont(font(t, "badge"))
-            painter.drawText(QRectF(rect.right() - 26, rect.top() + 2, 22, 18),
-                             Qt.AlignmentFlag.AlignCenter, "!")
+            painter.drawText(QRectF(rect.right() - 26, rect.top() + 2, 22, 18), Qt.AlignmentFlag.AlignCenter, "!")

@@ -69,35 +69,58 @@ class BuilderController(QObject):
         # The first meta-device op of a process is slow: pay it now, off the UI thread. Not a
         # daemon: killed inside torch at exit it aborts the process.
         threading.Thread(target=_warm_up_shapes, name="bpviz-shape-warm-up").start()
-        self.new_action = self._action("New &Network…", self.new_dialog, QKeySequence.StandardKey.New,
-                                       "Start a network in the editor: empty, or from a worked example")
-        self.save_action = self._action("&Save Network", self.save, QKeySequence.StandardKey.Save,
-                                        "Save the network being built (.bpviz)")
+        self.new_action = self._action(
+            "New &Network…",
+            self.new_dialog,
+            QKeySequence.StandardKey.New,
+            "Start a network in the editor: empty, or from a worked example",
+        )
+        self.save_action = self._action(
+            "&Save Network", self.save, QKeySequence.StandardKey.Save, "Save the network being built (.bpviz)"
+        )
         self.save_as_action = self._action("Save Network &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
-        self.import_action = self._action("&Edit Scenario as Network", self.import_scenario, None,
-                                          "Turn the scenario on screen into blocks you can edit "
-                                          "(torch.fx; its weights and data are kept)")
+        self.import_action = self._action(
+            "&Edit Scenario as Network",
+            self.import_scenario,
+            None,
+            "Turn the scenario on screen into blocks you can edit (torch.fx; its weights and data are kept)",
+        )
         self.import_action.setEnabled(False)
-        self.export_python_action = self._action("Export Network as &Python…", self.export_python, None,
-                                                 "Write the network as a Python scenario file")
+        self.export_python_action = self._action(
+            "Export Network as &Python…", self.export_python, None, "Write the network as a Python scenario file"
+        )
         self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
         self.redo_action = self._action("&Redo", self.redo, QKeySequence.StandardKey.Redo)
-        self.delete_action = self._action("&Delete", self.delete, QKeySequence.StandardKey.Delete,
-                                          "Delete the selected blocks and wires")
-        self.duplicate_action = self._action("D&uplicate", self.duplicate, "Ctrl+D",
-                                             "Copy the selected blocks with the wires among them")
-        self.arrange_action = self._action("Auto-&Arrange", self.arrange, "Ctrl+Shift+A",
-                                           "Lay the blocks out in layers, data flowing left to right")
+        self.delete_action = self._action(
+            "&Delete", self.delete, QKeySequence.StandardKey.Delete, "Delete the selected blocks and wires"
+        )
+        self.duplicate_action = self._action(
+            "D&uplicate", self.duplicate, "Ctrl+D", "Copy the selected blocks with the wires among them"
+        )
+        self.arrange_action = self._action(
+            "Auto-&Arrange", self.arrange, "Ctrl+Shift+A", "Lay the blocks out in layers, data flowing left to right"
+        )
         self.fit_action = self._action("Fit Network", self.fit, None, "Show every block")
-        self.keep_action = self._action("&Keep Trained Weights", self.keep_weights, None,
-                                        "Put the weights and values training found into the network's "
-                                        "blocks (one undo step), so it saves and steps with them")
+        self.keep_action = self._action(
+            "&Keep Trained Weights",
+            self.keep_weights,
+            None,
+            "Put the weights and values training found into the network's "
+            "blocks (one undo step), so it saves and steps with them",
+        )
         self.keep_action.setEnabled(False)
-        self.build_action = self._action("Build", lambda: self.set_mode(BUILD), None,
-                                         "Edit the network: add blocks from the palette, drag wires "
-                                         "from outputs to inputs")
-        self.step_action = self._action("Step", lambda: self.set_mode(STEP), None,
-                                        "Trace the network and step through its forward and backward pass")
+        self.build_action = self._action(
+            "Build",
+            lambda: self.set_mode(BUILD),
+            None,
+            "Edit the network: add blocks from the palette, drag wires from outputs to inputs",
+        )
+        self.step_action = self._action(
+            "Step",
+            lambda: self.set_mode(STEP),
+            None,
+            "Trace the network and step through its forward and backward pass",
+        )
         group = QActionGroup(self)
         for act in (self.build_action, self.step_action):
             act.setCheckable(True)
@@ -105,9 +128,17 @@ class BuilderController(QObject):
         self.build_action.setObjectName("buildMode")
         self.step_action.setObjectName("stepMode")
         self.step_action.setChecked(True)
-        for act in (self.undo_action, self.redo_action, self.save_action, self.save_as_action,
-                    self.export_python_action, self.delete_action, self.duplicate_action,
-                    self.arrange_action, self.fit_action):
+        for act in (
+            self.undo_action,
+            self.redo_action,
+            self.save_action,
+            self.save_as_action,
+            self.export_python_action,
+            self.delete_action,
+            self.duplicate_action,
+            self.arrange_action,
+            self.fit_action,
+        ):
             act.setEnabled(False)
         self.toolbar = self._toolbar()
         document.opened.connect(self._on_opened)
@@ -230,8 +261,7 @@ class BuilderController(QObject):
             return
         host.resizeDocks([parts.palette], [PALETTE_WIDTH], Qt.Orientation.Horizontal)
         height = max(400, host.height())
-        host.resizeDocks([parts.palette, parts.properties], [height // 2, height // 2],
-                         Qt.Orientation.Vertical)
+        host.resizeDocks([parts.palette, parts.properties], [height // 2, height // 2], Qt.Orientation.Vertical)
         if self.mode == BUILD:
             parts.view.fit()
 
@@ -269,8 +299,7 @@ class BuilderController(QObject):
         requested = mode
         if mode == STEP and not parts.session.network.blocks:
             # Nothing built yet: keep showing what the window shows, and say how to start.
-            self.document.report("The network is empty: add blocks in Build mode, or start from "
-                                 "File ▸ New Network.")
+            self.document.report("The network is empty: add blocks in Build mode, or start from File ▸ New Network.")
             parts.stack.setCurrentIndex(0)
             parts.palette.hide()
             self._restore_stepping_docks()
@@ -431,10 +460,13 @@ class BuilderController(QObject):
         if network is None:
             return False
         answer = QMessageBox.question(
-            self.host, "Restore unsaved network",
+            self.host,
+            "Restore unsaved network",
             f"bpviz ended without saving a network of {len(network.blocks)} blocks "
             f"('{network.title or 'untitled'}'). Restore it?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             autosave.discard(path)
             return False

@@ -7,8 +7,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bpviz.gui.builder.view import EditorView
 
-BANNER_STYLE = ("QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px 10px; "
-                "border-bottom: 1px solid #f5b5b5; font-weight: bold; }")
+BANNER_STYLE = (
+    "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px 10px; "
+    "border-bottom: 1px solid #f5b5b5; font-weight: bold; }"
+)
 
 
 class EditorPanel(QWidget):

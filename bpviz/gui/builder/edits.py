@@ -9,8 +9,9 @@ from bpviz.core.network.commands import AddBlock, Command, Compound, Connect, De
 from bpviz.core.network.document import Network
 
 
-def add_after(doc: Network, src: str, kind: str, position: Sequence[float],
-              props: Mapping[str, Any] | None = None) -> Compound:
+def add_after(
+    doc: Network, src: str, kind: str, position: Sequence[float], props: Mapping[str, Any] | None = None
+) -> Compound:
     """A new ``kind`` block at ``position`` fed by ``src`` on its first input (the quick-add
     menu of a wire released on empty canvas)."""
     trial = doc.copy()

@@ -46,10 +46,12 @@ class NetworkFiles:
             return False
         name = os.path.basename(self.session.path) if self.session.path else "the network"
         answer = QMessageBox.question(
-            self.parent, "Unsaved changes",
+            self.parent,
+            "Unsaved changes",
             f"Save the changes to {name} before {doing}?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
@@ -113,8 +115,9 @@ class NetworkFiles:
         """Ask for a file name and save there."""
         if not self.dialogs:
             return False
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Save network as", self._suggested(fileformat.SUFFIX),
-                                              NETWORK_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Save network as", self._suggested(fileformat.SUFFIX), NETWORK_FILTER
+        )
         if not path:
             return False
         if not os.path.splitext(path)[1]:
@@ -158,8 +161,9 @@ class NetworkFiles:
         except OSError as exc:
             if os.path.exists(tmp):
                 os.remove(tmp)
-            self.warn("Cannot export the network", f"Cannot write '{path}' ({exc.strerror or exc}); "
-                                                   "choose a writable path.")
+            self.warn(
+                "Cannot export the network", f"Cannot write '{path}' ({exc.strerror or exc}); choose a writable path."
+            )
             return False
         self.report(f"Exported {os.path.basename(path)}")
         return True

@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 from bpviz.core.network.catalogue import EXPRESSION, LAYER, get_kind, kind_names
 from bpviz.gui.builder.view import MIME_KIND
 
-LEVELS = ((EXPRESSION, "Expression blocks", "torch ops on tensors you set: the seeds' scalar chains"),
-          (LAYER, "Layer blocks", "nn layers, inputs bound to data, and losses"))
+LEVELS = (
+    (EXPRESSION, "Expression blocks", "torch ops on tensors you set: the seeds' scalar chains"),
+    (LAYER, "Layer blocks", "nn layers, inputs bound to data, and losses"),
+)
 KIND_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -81,8 +83,9 @@ class PaletteDock(QDockWidget):
         self.filter.setPlaceholderText("Filter blocks (e.g. linear, relu)")
         self.filter.setClearButtonEnabled(True)
         self.tree = KindTree()
-        self.summary = QLabel("Double-click a block to add it, or drag it onto the canvas (or press Tab "
-                              "in the canvas and type its name).")
+        self.summary = QLabel(
+            "Double-click a block to add it, or drag it onto the canvas (or press Tab in the canvas and type its name)."
+        )
         self.summary.setObjectName("paletteSummary")
         self.summary.setWordWrap(True)
         self.summary.setMinimumHeight(48)
@@ -99,8 +102,7 @@ class PaletteDock(QDockWidget):
         """Show only the kinds whose name or summary contains ``text``."""
         needle = text.strip().lower()
         for name, item in self.tree.items.items():
-            item.setHidden(bool(needle) and needle not in name.lower()
-                           and needle not in get_kind(name).summary.lower())
+            item.setHidden(bool(needle) and needle not in name.lower() and needle not in get_kind(name).summary.lower())
 
     def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         kind = item.data(0, KIND_ROLE)

@@ -41,8 +41,11 @@ class PortItem(QGraphicsItem):
         self.connected = False
         self.setCacheMode(CACHE_PORT)
         self.setAcceptHoverEvents(True)
-        self.setToolTip(f"input '{name}': drag a wire from an output here" if is_input
-                        else "output: drag from here to an input to wire it")
+        self.setToolTip(
+            f"input '{name}': drag a wire from an output here"
+            if is_input
+            else "output: drag from here to an input to wire it"
+        )
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         r = HIT_RADIUS

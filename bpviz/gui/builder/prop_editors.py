@@ -44,15 +44,17 @@ def parse_value(text: str, prop: Prop) -> Any:
     if prop.type == OPTIONAL_INT and text.lower() in ("", "none"):
         return None
     if len(text) > MAX_TEXT:
-        raise UnreadableError(f"{prop.name}: the text is too long ({len(text)} characters); bind a dataset "
-                         "for data that large.")
+        raise UnreadableError(
+            f"{prop.name}: the text is too long ({len(text)} characters); bind a dataset for data that large."
+        )
     lowered = {"true": "True", "false": "False"}.get(text.lower(), text)
     try:
         return ast.literal_eval(lowered)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         shown = text if len(text) <= 40 else text[:37] + "..."
-        raise UnreadableError(f"{prop.name}: cannot read {shown!r} as a number or a list of numbers; "
-                         "type e.g. 2, 0.5 or [1, 2].") from None
+        raise UnreadableError(
+            f"{prop.name}: cannot read {shown!r} as a number or a list of numbers; type e.g. 2, 0.5 or [1, 2]."
+        ) from None
 
 
 class PropEditor(QWidget):

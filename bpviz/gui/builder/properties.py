@@ -123,8 +123,9 @@ class PropertyDock(QDockWidget):
                 editor.set_value(block.props[name])
             if self.name_edit is not None and self.name_edit.text() != block.name:
                 self.name_edit.setText(block.name)
-                self.heading.setText(f"<b>{block.name}</b> <small>({block.spec.name})</small>"
-                                     f"<br><small>{block.spec.summary}</small>")
+                self.heading.setText(
+                    f"<b>{block.name}</b> <small>({block.spec.name})</small><br><small>{block.spec.summary}</small>"
+                )
 
     def _show_issue(self) -> None:
         while self.fix_layout.count():

@@ -22,8 +22,10 @@ from bpviz.gui.builder.wire_item import WireItem, shape_text
 from bpviz.gui.builder.zorder import snap
 from bpviz.gui.theme import Theme
 
-WIRE_HINT = ("Drop on a green input to wire it; amber inputs take the wire but its shape does not fit "
-             "(the wire turns red, with a fix); grey ones would close a cycle. Empty canvas: add a block.")
+WIRE_HINT = (
+    "Drop on a green input to wire it; amber inputs take the wire but its shape does not fit "
+    "(the wire turns red, with a fix); grey ones would close a cycle. Empty canvas: add a block."
+)
 
 
 class EditorScene(QGraphicsScene):
@@ -85,8 +87,9 @@ class EditorScene(QGraphicsScene):
         self.blocks[wire.dst].inputs[wire.port].set_connected(True)
 
     def _route(self, wire: Wire) -> None:
-        self.wires[wire.key].set_ends(self.blocks[wire.src].port_scene_pos("out"),
-                                      self.blocks[wire.dst].port_scene_pos(wire.port))
+        self.wires[wire.key].set_ends(
+            self.blocks[wire.src].port_scene_pos("out"), self.blocks[wire.dst].port_scene_pos(wire.port)
+        )
 
     def _on_change(self, change: Change) -> None:
         net = self.session.network
@@ -231,8 +234,9 @@ class EditorScene(QGraphicsScene):
                 best = drag.best_port_of(item.block_id)
                 target = (item.block_id, best) if best is not None else None
                 if target is None:
-                    self.session.message.emit(f"{net.blocks[item.block_id].name} takes no wire from "
-                                              f"{net.blocks[drag.src].name}.")
+                    self.session.message.emit(
+                        f"{net.blocks[item.block_id].name} takes no wire from {net.blocks[drag.src].name}."
+                    )
                     return
             elif item is None:
                 self.quickAddRequested.emit(drag.src, pos)

@@ -125,8 +125,12 @@ class NetworkSession(QObject):
 
     # ------------------------------------------------------------------------ changes
     def _on_change(self, change: Change) -> None:
-        if not (change.what == "block" and change.old is not None and change.new is not None
-                and _moved_only(change.old, change.new)):
+        if not (
+            change.what == "block"
+            and change.old is not None
+            and change.new is not None
+            and _moved_only(change.old, change.new)
+        ):
             self._stale = True
         self.changed.emit(change)
 

@@ -75,8 +75,7 @@ class SteppingLink(QObject):
     @property
     def showing(self) -> bool:
         """Whether the document shows (or is loading) the built network."""
-        return self.source is not None and (self.document.source is self.source
-                                            or self.document.pending is self.source)
+        return self.source is not None and (self.document.source is self.source or self.document.pending is self.source)
 
     def start(self) -> bool:
         """Build and trace the network now; False (and ``failed``) when it cannot be built."""

@@ -39,9 +39,11 @@ MIN_ZOOM, MAX_ZOOM = 0.2, 3.0
 # Below this zoom block names and shape labels are too small to read: a network wider than the
 # view opens at this zoom at its left end (where data enters), and scrolling shows the rest.
 READABLE_ZOOM = 0.8
-EMPTY_HINT = ("Double-click a block in the palette (or drag it here, or press Tab and type its name).\n"
-              "Drag from a block's output (right) to another block's input (left) to wire them.\n"
-              "File ▸ New Network starts from a worked example.")
+EMPTY_HINT = (
+    "Double-click a block in the palette (or drag it here, or press Tab and type its name).\n"
+    "Drag from a block's output (right) to another block's input (left) to wire them.\n"
+    "File ▸ New Network starts from a worked example."
+)
 # Dots closer than this on screen would turn the grid into a grey wash: draw every n-th instead.
 MIN_DOT_SPACING = 8.0
 
@@ -70,8 +72,9 @@ class EditorView(QGraphicsView):
         self.viewport().setAcceptDrops(True)  # drag events go to the viewport, which must say yes
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
         # The empty-canvas hint appears and goes with the first block: repaint all of it then.
-        self.session.changed.connect(lambda _c: self.viewport().update() if len(self.session.network.blocks) <= 1
-                                     else None)
+        self.session.changed.connect(
+            lambda _c: self.viewport().update() if len(self.session.network.blocks) <= 1 else None
+        )
         scene.quickAddRequested.connect(self.quick_add_menu)
         scene.wireMenuRequested.connect(self.wire_menu)
         scene.blockMenuRequested.connect(self.block_menu)
@@ -156,8 +159,11 @@ class EditorView(QGraphicsView):
         font = painter.font()
         font.setPixelSize(16)
         painter.setFont(font)
-        painter.drawText(self.viewport().rect().adjusted(40, 40, -40, -40),
-                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_HINT)
+        painter.drawText(
+            self.viewport().rect().adjusted(40, 40, -40, -40),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            EMPTY_HINT,
+        )
         painter.restore()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802, D102
@@ -169,8 +175,12 @@ class EditorView(QGraphicsView):
     def event(self, event: QEvent) -> bool:  # noqa: D102 - Qt API
         # Tab would move the keyboard focus (QWidget handles it before keyPressEvent): here it
         # opens the quick search, as in Orange and Ryven.
-        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-                and event.key() == Qt.Key.Key_Tab and not event.modifiers()):
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and not event.modifiers()
+        ):
             self.quick_search()
             return True
         return super().event(event)
@@ -278,8 +288,9 @@ class EditorView(QGraphicsView):
         for kind, props in fitting_kinds(net, src, level, self.session.shapes):
             spec = get_kind(kind)
             changed = {k: v for k, v in props.items() if spec.defaults().get(k) != v}
-            text = kind + (" (" + ", ".join(f"{k}={format_value(v)}" for k, v in changed.items()) + ")"
-                           if changed else "")
+            text = kind + (
+                " (" + ", ".join(f"{k}={format_value(v)}" for k, v in changed.items()) + ")" if changed else ""
+            )
             act = menu.addAction(text, partial(self._add_after, src, kind, at, props))
             act.setToolTip(spec.summary)
             act.setData(kind)

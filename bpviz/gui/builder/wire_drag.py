@@ -72,8 +72,9 @@ class WireDrag:
         its first free input the rules allow, else its first allowed input."""
         ports = list(self.blocks[block_id].inputs)
         allowed = [p for p in ports if self.verdicts[(block_id, p)].allowed]
-        fitting = [p for p in allowed if not self.verdicts[(block_id, p)].reason
-                   and (block_id, p) not in self.network.wires]
+        fitting = [
+            p for p in allowed if not self.verdicts[(block_id, p)].reason and (block_id, p) not in self.network.wires
+        ]
         free = [p for p in allowed if (block_id, p) not in self.network.wires]
         for choice in (fitting, free, allowed):
             if choice:

@@ -83,8 +83,11 @@ class WireItem(QGraphicsItem):
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 3, w, h)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self.path.boundingRect().adjusted(-HIT_WIDTH, -HIT_WIDTH, HIT_WIDTH, HIT_WIDTH).united(
-            self._label_rect.adjusted(-2, -2, 2, 2))
+        return (
+            self.path.boundingRect()
+            .adjusted(-HIT_WIDTH, -HIT_WIDTH, HIT_WIDTH, HIT_WIDTH)
+            .united(self._label_rect.adjusted(-2, -2, 2, 2))
+        )
 
     def shape(self) -> QPainterPath:  # noqa: D102 - Qt API
         stroker = QPainterPathStroker()

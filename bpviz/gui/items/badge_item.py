@@ -17,8 +17,14 @@ from bpviz.gui.theme import Theme
 
 BADGE_R = 8.0
 # Symbols drawn in the diagnostic badges (all present in DejaVu Sans).
-BADGE_SYMBOLS = {"none_grad": "∅", "nonfinite": "!", "exploding": "↑", "vanishing": "↓",
-                 "dead_relu": "✕", "several_outputs": "⑂"}
+BADGE_SYMBOLS = {
+    "none_grad": "∅",
+    "nonfinite": "!",
+    "exploding": "↑",
+    "vanishing": "↓",
+    "dead_relu": "✕",
+    "several_outputs": "⑂",
+}
 
 
 _DOT = QRectF(-BADGE_R, -BADGE_R, 2 * BADGE_R, 2 * BADGE_R)
@@ -62,7 +68,7 @@ class BadgeItem(QGraphicsItem):
         painter.setBrush(fill)
         painter.drawEllipse(QPointF(0, 0), BADGE_R, BADGE_R)
         if lod < LOD_TEXT:
-            return      # the symbol would be unreadable; the colour tells the kind
+            return  # the symbol would be unreadable; the colour tells the kind
         painter.setPen(colour("#ffffff"))
         painter.setFont(font(self._theme, "badge"))
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, BADGE_SYMBOLS.get(self.kind, "?"))

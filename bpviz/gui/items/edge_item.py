@@ -130,8 +130,9 @@ class EdgeItem(QGraphicsItem):
 
     def _arrow_at(self, half: float) -> QPolygonF:
         tip = self._tip
-        return QPolygonF([tip, QPointF(tip.x() - half, tip.y() - ARROW_LEN),
-                          QPointF(tip.x() + half, tip.y() - ARROW_LEN)])
+        return QPolygonF(
+            [tip, QPointF(tip.x() - half, tip.y() - ARROW_LEN), QPointF(tip.x() + half, tip.y() - ARROW_LEN)]
+        )
 
     def path(self) -> QPainterPath:
         """The curve in scene coordinates (tokens travel along it)."""
@@ -153,7 +154,7 @@ class EdgeItem(QGraphicsItem):
     def place_label(self, t: float) -> None:
         """Move the label to fraction ``t`` along the curve."""
         if t == self._label_t:
-            return      # set_geometry resets _label_t, so a new curve always moves the label
+            return  # set_geometry resets _label_t, so a new curve always moves the label
         self._label_t = t
         if not self._path.isEmpty():
             self.label.setPos(self._point_at(t))
@@ -177,14 +178,21 @@ class EdgeItem(QGraphicsItem):
         self.label.set_text(self.label.text, theme)
         self.update()
 
-    def set_display(self, label: str = "", colour_hex: str | None = None, width: float = 1.4,
-                    label_is_grad: bool = False, active: bool = False, selected: bool = False,
-                    dimmed: bool = False) -> None:
+    def set_display(
+        self,
+        label: str = "",
+        colour_hex: str | None = None,
+        width: float = 1.4,
+        label_is_grad: bool = False,
+        active: bool = False,
+        selected: bool = False,
+        dimmed: bool = False,
+    ) -> None:
         """The look for the current step: label text, colour (None: theme default), width and
         highlight flags."""
         key = (label, colour_hex, width, label_is_grad, active, selected, dimmed)
         if key == self._display_key:
-            return      # apply_state touches every edge; unchanged ones cost nothing
+            return  # apply_state touches every edge; unchanged ones cost nothing
         self._display_key = key
         self._plain_colour = None
         self._colour, self._width = colour_hex, width
@@ -202,7 +210,7 @@ class EdgeItem(QGraphicsItem):
         if self._selected:
             return t.selection
         if self._colour:
-            return self._colour     # a gradient colour stays readable; the glow marks activity
+            return self._colour  # a gradient colour stays readable; the glow marks activity
         if self._active:
             return t.active
         return t.edge_detached if self.detached else t.edge
@@ -213,8 +221,16 @@ class EdgeItem(QGraphicsItem):
 
     def visual_state(self) -> tuple:
         """Everything that decides this edge's look; equal tuples mean identical pixels."""
-        return (self.label.text, self.current_colour(), round(self.current_width(), 3),
-                self.detached, self._active, self._selected, self._dimmed, self.label.pos().toTuple())
+        return (
+            self.label.text,
+            self.current_colour(),
+            round(self.current_width(), 3),
+            self.detached,
+            self._active,
+            self._selected,
+            self._dimmed,
+            self.label.pos().toTuple(),
+        )
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
@@ -251,7 +267,7 @@ class EdgeItem(QGraphicsItem):
             c = self._plain_colour = colour(self.current_colour())
         c = QColor(c)
         c.setAlphaF(min(1.0, self.current_width() * lod))
-        pen = QPen(c, 0)                        # cosmetic: one device pixel
+        pen = QPen(c, 0)  # cosmetic: one device pixel
         if self.detached:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)

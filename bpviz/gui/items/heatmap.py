@@ -30,8 +30,14 @@ def heat_image(theme: Theme, disp: TensorDisplay) -> QImage:
     lut, bad = _heat_lut(theme)
     # All pixels at once (Format_RGB32 is one native 0xffRRGGBB word per pixel): a setPixel call
     # per cell cost ten times as much. copy() gives the image its own memory.
-    pixels = array("I", [lut[round((max(-1.0, min(1.0, v / scale)) + 1) * HEAT_LEVELS)] if math.isfinite(v)
-                         else bad for row in disp.matrix for v in row])
+    pixels = array(
+        "I",
+        [
+            lut[round((max(-1.0, min(1.0, v / scale)) + 1) * HEAT_LEVELS)] if math.isfinite(v) else bad
+            for row in disp.matrix
+            for v in row
+        ],
+    )
     image = QImage(pixels.tobytes(), cols, rows, 4 * cols, QImage.Format.Format_RGB32).copy()
     images[theme.name] = image
     return image

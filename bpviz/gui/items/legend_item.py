@@ -14,11 +14,22 @@ from bpviz.gui.items.style import colour, font, metrics
 from bpviz.gui.items.zorder import CACHE_LEGEND, LOD_TEXT, Z_LEGEND
 from bpviz.gui.theme import GRAD_LOG_MAX, GRAD_LOG_MIN, Theme, grad_level, grad_width
 
-KIND_LABELS = {"input": "input", "param": "parameter", "constant": "constant", "op": "operation",
-               "loss": "loss", "group": "module (collapsed)"}
-DIAG_LABELS = {"none_grad": "no gradient", "nonfinite": "NaN / Inf", "exploding": "exploding gradient",
-               "vanishing": "vanishing gradient", "dead_relu": "dead ReLU units",
-               "several_outputs": "several outputs (each edge its own)"}
+KIND_LABELS = {
+    "input": "input",
+    "param": "parameter",
+    "constant": "constant",
+    "op": "operation",
+    "loss": "loss",
+    "group": "module (collapsed)",
+}
+DIAG_LABELS = {
+    "none_grad": "no gradient",
+    "nonfinite": "NaN / Inf",
+    "exploding": "exploding gradient",
+    "vanishing": "vanishing gradient",
+    "dead_relu": "dead ReLU units",
+    "several_outputs": "several outputs (each edge its own)",
+}
 PAD = 12.0
 ROW = 19.0
 BAR_W = 150.0
@@ -68,17 +79,21 @@ class LegendItem(QGraphicsItem):
 
     def texts(self) -> list[str]:
         """The labels the legend shows (for tests)."""
-        return ([c for c in self._caption if c] + ["Nodes", *(KIND_LABELS[k] for k in self._kinds),
-                                                    "value", "grad", "update"]
-                + (["Diagnostics", *(DIAG_LABELS[d] for d in self._diags)] if self._diags else [])
-                + ["Edge gradient |g|", "1e-6", "1e-3", "1", "100"])
+        return (
+            [c for c in self._caption if c]
+            + ["Nodes", *(KIND_LABELS[k] for k in self._kinds), "value", "grad", "update"]
+            + (["Diagnostics", *(DIAG_LABELS[d] for d in self._diags)] if self._diags else [])
+            + ["Edge gradient |g|", "1e-6", "1e-3", "1", "100"]
+        )
 
     def _measure(self) -> None:
         fm = metrics(self._theme, "legend")
-        widest = max(fm.horizontalAdvance(s) for s in self.texts()[len([c for c in self._caption if c]):]) + 30
+        widest = max(fm.horizontalAdvance(s) for s in self.texts()[len([c for c in self._caption if c]) :]) + 30
         width = max(BAR_W + 40, widest) + 2 * PAD
-        self._caption_h = tuple(self._wrapped_height(text, role, width - 2 * PAD) for text, role
-                                in zip(self._caption, ("legend_title", "legend")))
+        self._caption_h = tuple(
+            self._wrapped_height(text, role, width - 2 * PAD)
+            for text, role in zip(self._caption, ("legend_title", "legend"))
+        )
         caption = sum(self._caption_h) + (10 if any(self._caption) else 0)
         rows = 1 + len(self._kinds) + 1 + (1 + len(self._diags) if self._diags else 0)
         height = PAD + caption + rows * ROW + 6 + ROW + BAR_H + 8 + ROW + PAD
@@ -102,7 +117,7 @@ class LegendItem(QGraphicsItem):
         painter.setBrush(colour(t.surface, 240))
         painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
-            return      # unreadable this far out; its cached pixmap would be drawn again per zoom
+            return  # unreadable this far out; its cached pixmap would be drawn again per zoom
         y = PAD
         inner = self._size[0] - 2 * PAD
         for text, role, h, c in zip(self._caption, ("legend_title", "legend"), self._caption_h, (t.text, t.text_muted)):
@@ -141,8 +156,9 @@ class LegendItem(QGraphicsItem):
                 painter.drawEllipse(centre, 7.5, 7.5)
                 painter.setPen(colour("#ffffff"))
                 painter.setFont(font(t, "badge"))
-                painter.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16),
-                                 Qt.AlignmentFlag.AlignCenter, BADGE_SYMBOLS[kind])
+                painter.drawText(
+                    QRectF(centre.x() - 8, centre.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, BADGE_SYMBOLS[kind]
+                )
                 self._text(painter, PAD + 26, y, DIAG_LABELS[kind], t.text, body)
                 y += ROW
         y = self._heading(painter, "Edge gradient |g|", y + 6)
@@ -167,10 +183,16 @@ class LegendItem(QGraphicsItem):
         # The bar widens left to right like the edges do, so width and colour read together.
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(grad)
-        thin, thick = grad_width(10 ** GRAD_LOG_MIN), grad_width(10 ** GRAD_LOG_MAX)
+        thin, thick = grad_width(10**GRAD_LOG_MIN), grad_width(10**GRAD_LOG_MAX)
         mid = y + BAR_H / 2
-        painter.drawPolygon([QPointF(PAD, mid - thin / 2), QPointF(PAD + BAR_W, mid - thick / 2 - 1.5),
-                             QPointF(PAD + BAR_W, mid + thick / 2 + 1.5), QPointF(PAD, mid + thin / 2)])
+        painter.drawPolygon(
+            [
+                QPointF(PAD, mid - thin / 2),
+                QPointF(PAD + BAR_W, mid - thick / 2 - 1.5),
+                QPointF(PAD + BAR_W, mid + thick / 2 + 1.5),
+                QPointF(PAD, mid + thin / 2),
+            ]
+        )
         small = font(t, "small")
         fm = metrics(t, "small")
         for label, value in (("1e-6", 1e-6), ("1e-3", 1e-3), ("1", 1.0), ("100", 100.0)):

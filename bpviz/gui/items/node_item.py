@@ -25,15 +25,16 @@ GAP = 3.0
 RADIUS = 7.0
 MIN_W = 96.0
 MAX_W = 300.0
-MARGIN = 8.0            # room around the box for the active glow
+MARGIN = 8.0  # room around the box for the active glow
 LEAF_TAGS = {"input": "input", "param": "param", "constant": "const", "group": "module"}
 
 
 class NodeItem(QGraphicsItem):
     """A node box. ``pos()`` is its centre; :meth:`size_hint` is known before layout."""
 
-    def __init__(self, node_id: str, attrs: dict, theme: Theme, diagnostics=(), lr: float = 0.1,
-                 stats: StatsCache | None = None):
+    def __init__(
+        self, node_id: str, attrs: dict, theme: Theme, diagnostics=(), lr: float = 0.1, stats: StatsCache | None = None
+    ):
         super().__init__()
         self.node_id = node_id
         self.kind = attrs["kind"]
@@ -52,16 +53,21 @@ class NodeItem(QGraphicsItem):
         self._raw = (value, grad)
         self._value = describe(value, stats) if self.kind != "group" or value is not None else NO_VALUE
         # A constant named by its own value ("3") needs no value line.
-        self._has_value_slot = not (self.kind == "constant" and self._value.text == self.name) \
-            and (self.kind != "group" or value is not None)
+        self._has_value_slot = not (self.kind == "constant" and self._value.text == self.name) and (
+            self.kind != "group" or value is not None
+        )
         self._grad = describe(grad, stats)
         self._pair = self._has_value_slot and self._value.mode == self._grad.mode == "heatmap"
         self._pair_x = 0.0
         # Parameters that will be updated reserve room for the update line from the start.
         self._reserve_update: tuple[str, str] | None = None
         self._update_cache: tuple = (None, None, None)
-        if self.kind in ("input", "param", "constant") and attrs["requires_grad"] and grad is not None \
-                and value is not None:
+        if (
+            self.kind in ("input", "param", "constant")
+            and attrs["requires_grad"]
+            and grad is not None
+            and value is not None
+        ):
             new = value - lr * grad
             self._reserve_update = self._update_lines(new, lr)
             # The Update step hands over the sequence's own value - lr * grad: set_display
@@ -111,7 +117,7 @@ class NodeItem(QGraphicsItem):
         """Restyle (and re-measure: a theme may change font sizes)."""
         self._theme = theme
         self._tp = painter_for(theme)
-        self._plain: tuple | None = None     # colours and rects of the far zoomed-out box
+        self._plain: tuple | None = None  # colours and rects of the far zoomed-out box
         self._measure()
         for badge in self._badges:
             badge.set_theme(theme)
@@ -179,8 +185,9 @@ class NodeItem(QGraphicsItem):
         return "grad = " if self._grad.mode == "scalar" else "grad "
 
     # --------------------------------------------------------------------------- state
-    def set_display(self, show_value: bool, show_grad: bool, updated: torch.Tensor | None = None,
-                    lr: float = 0.1) -> None:
+    def set_display(
+        self, show_value: bool, show_grad: bool, updated: torch.Tensor | None = None, lr: float = 0.1
+    ) -> None:
         """What the current step shows on this node (see GraphScene.apply_state)."""
         update = None
         if updated is not None:
@@ -197,7 +204,7 @@ class NodeItem(QGraphicsItem):
             return
         self._show_value, self._show_grad, self._update = show_value, show_grad, update
         if update is not None and update != self._reserve_update:
-            self._measure()     # a different lr than reserved: grow the box if needed
+            self._measure()  # a different lr than reserved: grow the box if needed
         self.update()
 
     def _update_lines(self, new: torch.Tensor, lr: float) -> tuple[str, str]:
@@ -248,8 +255,17 @@ class NodeItem(QGraphicsItem):
         """Everything that decides this node's look (texts, colours, flags): equal tuples mean
         identical pixels, which lets tests check that stepping back restores the display."""
         fill, border, width = self._colours()
-        return (tuple(self.display_texts()), fill, border, width, self._active, self._selected,
-                self._dimmed, self.opacity(), tuple(self._size))
+        return (
+            tuple(self.display_texts()),
+            fill,
+            border,
+            width,
+            self._active,
+            self._selected,
+            self._dimmed,
+            self.opacity(),
+            tuple(self._size),
+        )
 
     def _tooltip(self) -> str:
         lines = [f"{self.name} ({self._tag()})", self.meta]
@@ -329,7 +345,7 @@ class NodeItem(QGraphicsItem):
         painter.fillRect(header, tint)
         line = QColor(border)
         line.setAlphaF(min(1.0, width * lod))
-        painter.setPen(QPen(line, 0))           # cosmetic: one device pixel
+        painter.setPen(QPen(line, 0))  # cosmetic: one device pixel
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
 
@@ -374,8 +390,9 @@ class NodeItem(QGraphicsItem):
         r = self._slots["pair"]
         top = r.y() + tp.line_height("small") + 2
         for show, disp, x, caption, c, strength in (
-                (self._show_value, self._value, r.x(), "value", value_c, 0.55),
-                (self._show_grad, self._grad, r.x() + self._pair_x, "grad", t.grad_text, 0.4)):
+            (self._show_value, self._value, r.x(), "value", value_c, 0.55),
+            (self._show_grad, self._grad, r.x() + self._pair_x, "grad", t.grad_text, 0.4),
+        ):
             line = QRectF(x, r.y(), r.right() - x, tp.line_height("small"))
             if show:
                 tp.text(painter, line, caption, "small", t.text_muted if caption == "value" else c)
@@ -387,8 +404,9 @@ class NodeItem(QGraphicsItem):
         if self._show_grad:
             tp.text(painter, self._slots["grad"], "grad " + self._grad.text, "small", t.grad_text)
 
-    def _placeholder(self, painter: QPainter, r: QRectF, text: str, disp: TensorDisplay, c: str,
-                     strength: float) -> None:
+    def _placeholder(
+        self, painter: QPainter, r: QRectF, text: str, disp: TensorDisplay, c: str, strength: float
+    ) -> None:
         role = "value" if disp.mode in ("scalar", "none") else "small"
         self._tp.text(painter, self._tp.line(r, role), text, role, mix(self._theme.surface, c, strength))
 

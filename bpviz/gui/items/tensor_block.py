@@ -19,7 +19,7 @@ from bpviz.presentation.format import TensorDisplay
 HEAT_CELL = 12.0
 HEAT_MAX_W = 168.0
 HEAT_MAX_H = 96.0
-PAIR_MAX_W = 120.0      # each heatmap of a value | grad pair
+PAIR_MAX_W = 120.0  # each heatmap of a value | grad pair
 PAIR_GAP = 14.0
 COL_GAP = 8.0
 ROLES = ("title", "small", "value", "table")
@@ -61,8 +61,7 @@ class TensorPainter:
             w = self._widths[key] = self.fm[role].horizontalAdvance(text)
         return w
 
-    def elided(self, text: str, role: str, width: float,
-               mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> str:
+    def elided(self, text: str, role: str, width: float, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> str:
         """``text`` as QFontMetricsF.elidedText shortens it to ``width``; a text that fits is
         returned as it is without laying it out again (nearly every text does)."""
         if self.width(text, role) <= width - _FIXED_STEP:
@@ -97,8 +96,11 @@ class TensorPainter:
         """One line of text, elided at the right to fit ``rect``."""
         painter.setFont(self.fonts[role])
         painter.setPen(shared_colour(c))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.elided(text, role, rect.width() + 0.5))
+        painter.drawText(
+            rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            self.elided(text, role, rect.width() + 0.5),
+        )
 
     def line(self, rect: QRectF, role: str, index: int = 0) -> QRectF:
         """The ``index``-th line of a role's height inside ``rect``."""
@@ -126,16 +128,16 @@ class TensorPainter:
                 x = r.x()
                 for cell, w in zip(row, widths):
                     # Right-aligned cells line the digits up like a printed matrix.
-                    painter.drawText(QRectF(x, y, w, row_h),
-                                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, cell)
+                    painter.drawText(
+                        QRectF(x, y, w, row_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, cell
+                    )
                     x += w + COL_GAP
                 y += row_h
             return
         self.text(painter, self.line(r, "small"), prefix + disp.text, "small", c)
         self.heatmap(painter, r.x(), y + self.line_height("small") + 2, disp)
 
-    def heatmap(self, painter: QPainter, x: float, y: float, disp: TensorDisplay,
-                max_w: float = HEAT_MAX_W) -> None:
+    def heatmap(self, painter: QPainter, x: float, y: float, disp: TensorDisplay, max_w: float = HEAT_MAX_W) -> None:
         """The heatmap of ``disp`` with its top-left corner at (x, y), framed."""
         w, h = heat_size(disp, max_w)
         target = QRectF(x, y, w, h)

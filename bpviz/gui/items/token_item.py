@@ -20,8 +20,7 @@ GLOW_R = 11.0
 class TokenItem(QGraphicsItem):
     """A dot on ``path``; ``reverse`` makes progress 0 the path's end (backward: target -> source)."""
 
-    def __init__(self, path: QPainterPath, colour_hex: str, reverse: bool = False,
-                 edge: tuple[str, str] | None = None):
+    def __init__(self, path: QPainterPath, colour_hex: str, reverse: bool = False, edge: tuple[str, str] | None = None):
         super().__init__()
         self.edge = edge
         self.reverse = reverse

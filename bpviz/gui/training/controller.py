@@ -52,11 +52,18 @@ class TrainingController(QObject):
     first needed. ``canvas`` is refitted when the docks change its size; ``panels`` are the
     widgets a live snapshot repaints besides the canvas."""
 
-    def __init__(self, document: Document, host: QMainWindow, canvas: CanvasPanel, panels: list[QWidget],
-                 beside: QDockWidget | None = None, remembered_layout: bool = False):
+    def __init__(
+        self,
+        document: Document,
+        host: QMainWindow,
+        canvas: CanvasPanel,
+        panels: list[QWidget],
+        beside: QDockWidget | None = None,
+        remembered_layout: bool = False,
+    ):
         super().__init__(host)
-        self.beside = beside    # the dock the training panel shares a column with (the inspector)
-        self.remembered_layout = remembered_layout   # the host restored a saved dock layout
+        self.beside = beside  # the dock the training panel shares a column with (the inspector)
+        self.remembered_layout = remembered_layout  # the host restored a saved dock layout
         self.document = document
         self.host = host
         self.canvas = canvas
@@ -197,9 +204,12 @@ class TrainingController(QObject):
         docks.panel.set_scenario_lr(doc.trace.lr if doc.trace is not None else None)
         load = doc.training_loader()
         if load is None:
-            docks.panel.set_available(False, "Training needs a scenario file or lesson (or a model "
-                                             "passed to bpviz.show): open one with File ▸ Open or "
-                                             "File ▸ Lessons.")
+            docks.panel.set_available(
+                False,
+                "Training needs a scenario file or lesson (or a model "
+                "passed to bpviz.show): open one with File ▸ Open or "
+                "File ▸ Lessons.",
+            )
             return
         parts.worker.cancel(self._run)
         self._session += 1
@@ -244,8 +254,12 @@ class TrainingController(QObject):
         panel.set_progress(0, 1 if kind == "step" else steps)
         if kind == "run":
             lr = settings.lr if settings.lr is not None else self.document.trace.lr
-            parts.live.add_log([f"step {parts.history.table.offered}: run {steps:,} steps, "
-                                f"{settings.optimizer} lr {lr:g}, {settings.data.describe()}"])
+            parts.live.add_log(
+                [
+                    f"step {parts.history.table.offered}: run {steps:,} steps, "
+                    f"{settings.optimizer} lr {lr:g}, {settings.data.describe()}"
+                ]
+            )
         parts.worker.histogram_param = parts.docks.histogram.current()
         parts.worker.submit(self._command(kind, settings=settings, steps=steps))
 
@@ -276,10 +290,10 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------------ results
     def _on_chunk(self, chunk: Any) -> None:
-        parts = self.ensure()    # the worker exists only once the parts do
+        parts = self.ensure()  # the worker exists only once the parts do
         if chunk.session != self._session:
             if chunk.snapshot is not None:
-                parts.worker.ready_for_snapshot(0.0)   # stale, but the worker waits for the UI
+                parts.worker.ready_for_snapshot(0.0)  # stale, but the worker waits for the UI
             return
         live, history = parts.live, parts.history
         if chunk.reset:
@@ -291,8 +305,9 @@ class TrainingController(QObject):
         if chunk.latest is not None:
             self._last_loss = chunk.latest.loss
             rate = f" · {chunk.rate:,.0f} steps/s" if chunk.rate and chunk.total > 1 else ""
-            live.set_status(f"Step {int(chunk.table[-1, 0]) + 1:,} · loss {self._last_loss:.4g}{rate}",
-                            (chunk.done, chunk.total))
+            live.set_status(
+                f"Step {int(chunk.table[-1, 0]) + 1:,} · loss {self._last_loss:.4g}{rate}", (chunk.done, chunk.total)
+            )
         if chunk.snapshot is not None:
             live.take_snapshot(chunk.snapshot)
 
@@ -308,8 +323,10 @@ class TrainingController(QObject):
         live, doc = self.ensure().live, self.document
         status = ""
         if end.reason == "paused":
-            status = (f"Paused after step {end.step:,}. Step through this pass with the trained weights "
-                      "using the step bar (→).")
+            status = (
+                f"Paused after step {end.step:,}. Step through this pass with the trained weights "
+                "using the step bar (→)."
+            )
             live.add_log([f"step {end.step}: paused"])
         elif end.reason == "done" and end.kind == "run":
             loss = f"; loss {self._last_loss:.4g}" if self._last_loss is not None else ""
@@ -319,7 +336,7 @@ class TrainingController(QObject):
             status = "Stopped by NaN/Inf. Lower the learning rate or turn on clipping, then Run again."
         if status:
             live.set_status(status)
-        live.flush()   # the final weights, at once
+        live.flush()  # the final weights, at once
         if end.reason == "stopped":
             doc.warn("Training stopped", end.message)
         elif end.reason in ("failed", "error"):

@@ -55,8 +55,9 @@ class DatasetBox(QWidget):
         self.source = QComboBox()
         self.source.setObjectName("trainData")
         self.source.addItem("Scenario's own batch", (OWN, ""))
-        self.source.setItemData(0, "The inputs and target the scenario defines, as one batch",
-                                Qt.ItemDataRole.ToolTipRole)
+        self.source.setItemData(
+            0, "The inputs and target the scenario defines, as one batch", Qt.ItemDataRole.ToolTipRole
+        )
         for name in datasets.dataset_names():
             self.source.addItem(name.replace("_", " "), (BUILTIN, name))
             doc = (getattr(datasets, name, None).__doc__ or "").strip().splitlines()
@@ -101,8 +102,11 @@ class DatasetBox(QWidget):
         kind, name = self.source.currentData()
         if kind != CSV:
             return DataChoice(kind, name)
-        feats = tuple(self.features.item(i).text() for i in range(self.features.count())
-                      if self.features.item(i).checkState() == Qt.CheckState.Checked)
+        feats = tuple(
+            self.features.item(i).text()
+            for i in range(self.features.count())
+            if self.features.item(i).checkState() == Qt.CheckState.Checked
+        )
         return DataChoice(CSV, path=self.path.text().strip(), features=feats, target=self.target.currentText())
 
     def uses_dataset(self) -> bool:
@@ -128,8 +132,9 @@ class DatasetBox(QWidget):
             header = read_header(path) if path else []
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             header = []
-            self.problem.emit(f"Cannot read the columns of {os.path.basename(path)} ({exc}); "
-                              "choose a readable UTF-8 CSV file.")
+            self.problem.emit(
+                f"Cannot read the columns of {os.path.basename(path)} ({exc}); choose a readable UTF-8 CSV file."
+            )
         target = target if target in header else (header[-1] if header else "")
         chosen = set(features if features is not None else [c for c in header if c != target])
         self.features.blockSignals(True)

@@ -36,8 +36,9 @@ SIZE_RETRY_MS = 60
 class TrainingDocks:
     """Builds and owns the training docks of ``window``; they start hidden."""
 
-    def __init__(self, window: QMainWindow, theme: Theme, report: Callable[[str, str], None],
-                 beside: QDockWidget | None = None):
+    def __init__(
+        self, window: QMainWindow, theme: Theme, report: Callable[[str, str], None], beside: QDockWidget | None = None
+    ):
         self.window = window
         self._report = report
         self.panel = TrainingPanel()
@@ -59,12 +60,20 @@ class TrainingDocks:
         self.norm_dock = self._dock("Gradient norms", "gradNormDock", self.norms, self.norms.plot_widget)
         # Short titles: they are tabs, and an elided "Data and..." tells nobody anything.
         self.flow_dock = self._dock("Flow", "gradFlowDock", self.flow, self.flow)
-        self.hist_dock = self._dock("Weights", "histogramDock", self.histogram,
-                                    self.histogram.values, self.histogram.grads)
+        self.hist_dock = self._dock(
+            "Weights", "histogramDock", self.histogram, self.histogram.values, self.histogram.grads
+        )
         self.fit_dock = self._dock("Fit", "fitDock", self.fit, self.fit.plot_widget)
         self.log_dock = self._dock("Log", "trainingLogDock", self.log)
-        self.docks = [self.panel_dock, self.loss_dock, self.norm_dock, self.flow_dock, self.hist_dock,
-                      self.fit_dock, self.log_dock]
+        self.docks = [
+            self.panel_dock,
+            self.loss_dock,
+            self.norm_dock,
+            self.flow_dock,
+            self.hist_dock,
+            self.fit_dock,
+            self.log_dock,
+        ]
         w = window
         if beside is not None:
             w.tabifyDockWidget(beside, self.panel_dock)
@@ -121,8 +130,11 @@ class TrainingDocks:
         panel = max(PANEL_WIDTH, self.panel.minimumSizeHint().width() + 18)
         w.resizeDocks([self.panel_dock], [panel], Qt.Orientation.Horizontal)
         w.resizeDocks([self.loss_dock], [height], Qt.Orientation.Vertical)
-        w.resizeDocks([self.loss_dock, self.norm_dock, self.fit_dock],
-                      [int(width * 0.3), int(width * 0.37), int(width * 0.33)], Qt.Orientation.Horizontal)
+        w.resizeDocks(
+            [self.loss_dock, self.norm_dock, self.fit_dock],
+            [int(width * 0.3), int(width * 0.37), int(width * 0.33)],
+            Qt.Orientation.Horizontal,
+        )
         # The dock layout settles over a few event-loop turns after the docks appear, and sizes
         # asked for before that are lost: look again, and ask again until they stick.
         if tries > 1:

@@ -17,7 +17,7 @@ from bpviz.gui.plot_export import PALETTE
 from bpviz.gui.theme import Theme, mix
 from bpviz.gui.training.plot_style import new_plot_widget, style_plot
 
-CLASS_COLOURS = ("#2b6cd8", "#e8590c")     # class 0, class 1: the palette's blue and orange
+CLASS_COLOURS = ("#2b6cd8", "#e8590c")  # class 0, class 1: the palette's blue and orange
 
 
 def boundary(values: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +77,10 @@ class HistogramPlot(QWidget):
     def set_theme(self, theme: Theme) -> None:
         """Restyle for the light or dark theme."""
         self._theme = theme
-        for widget, bars, title, colour in ((self.values, self.value_bars, "Weights", PALETTE[0]),
-                                            (self.grads, self.grad_bars, "Gradient", theme.grad_text)):
+        for widget, bars, title, colour in (
+            (self.values, self.value_bars, "Weights", PALETTE[0]),
+            (self.grads, self.grad_bars, "Gradient", theme.grad_text),
+        ):
             widget.setBackground(theme.surface)
             style_plot(widget.getPlotItem(), theme, title, "count", "value")
             bars.setPen(pg.mkPen(colour, width=1))
@@ -109,8 +111,13 @@ class HistogramPlot(QWidget):
             self.grad_bars.setData(hist.grad_edges, hist.grad_counts)
         else:
             self.grad_bars.setData([], [])
-        style_plot(self.grads.getPlotItem(), self._theme,
-                   "Gradient" if hist.grad_edges is not None else "Gradient (none yet)", "count", "value")
+        style_plot(
+            self.grads.getPlotItem(),
+            self._theme,
+            "Gradient" if hist.grad_edges is not None else "Gradient (none yet)",
+            "count",
+            "value",
+        )
 
 
 class FitView(QWidget):
@@ -119,8 +126,10 @@ class FitView(QWidget):
     def __init__(self, theme: Theme):
         super().__init__()
         self.setObjectName("fitView")
-        self.note = QLabel("Train on the scenario's batch or on a toy dataset with one or two input "
-                           "features to see the model's fit here.")
+        self.note = QLabel(
+            "Train on the scenario's batch or on a toy dataset with one or two input "
+            "features to see the model's fit here."
+        )
         self.note.setWordWrap(True)
         self.note.setMargin(16)
         self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -165,16 +174,22 @@ class FitView(QWidget):
             return
         t = self._theme
         if data.dims == 1:
-            key = (f"<span style='color:{PALETTE[0]}'>● data</span> &nbsp;"
-                   f"<span style='color:{PALETTE[1]}'>— model</span>")
+            key = (
+                f"<span style='color:{PALETTE[0]}'>● data</span> &nbsp;<span style='color:{PALETTE[1]}'>— model</span>"
+            )
             style_plot(plot, t, f"Fit on {data.label} &nbsp; {key}", "y", "x")
-            dots = pg.ScatterPlotItem(data.X[:, 0], data.y, size=9, brush=pg.mkBrush(PALETTE[0]),
-                                      pen=pg.mkPen(t.surface, width=1.5), name="data")
+            dots = pg.ScatterPlotItem(
+                data.X[:, 0],
+                data.y,
+                size=9,
+                brush=pg.mkBrush(PALETTE[0]),
+                pen=pg.mkPen(t.surface, width=1.5),
+                name="data",
+            )
             self._curve = pg.PlotDataItem(pen=pg.mkPen(PALETTE[1], width=2.5), name="model")
             self._items = [dots, self._curve]
         else:
-            key = (f"<span style='color:{CLASS_COLOURS[0]}'>● 0</span> "
-                   f"<span style='color:{CLASS_COLOURS[1]}'>● 1</span>")
+            key = f"<span style='color:{CLASS_COLOURS[0]}'>● 0</span> <span style='color:{CLASS_COLOURS[1]}'>● 1</span>"
             # A scenario's own 0/1 targets (XOR with a logistic loss) are classes too, whatever
             # the model outputs (logits): the points show which is which.
             by_class = data.classes or binary_targets(data.y)
@@ -205,13 +220,24 @@ class FitView(QWidget):
 
     def _scatter(self, data, by_class: bool) -> list:
         if not by_class:
-            return [pg.ScatterPlotItem(data.X[:, 0], data.X[:, 1], size=6, brush=pg.mkBrush(self._theme.text),
-                                       pen=None, name="data")]
+            return [
+                pg.ScatterPlotItem(
+                    data.X[:, 0], data.X[:, 1], size=6, brush=pg.mkBrush(self._theme.text), pen=None, name="data"
+                )
+            ]
         out = []
         for k, colour in enumerate(CLASS_COLOURS):
             pick = np.round(data.y) == k if k == 0 else np.round(data.y) >= 1
-            out.append(pg.ScatterPlotItem(data.X[pick, 0], data.X[pick, 1], size=7, brush=pg.mkBrush(colour),
-                                          pen=pg.mkPen(self._theme.surface, width=1), name=f"class {k}"))
+            out.append(
+                pg.ScatterPlotItem(
+                    data.X[pick, 0],
+                    data.X[pick, 1],
+                    size=7,
+                    brush=pg.mkBrush(colour),
+                    pen=pg.mkPen(self._theme.surface, width=1),
+                    name=f"class {k}",
+                )
+            )
         return out
 
     def _surface_lut(self) -> np.ndarray:

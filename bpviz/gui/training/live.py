@@ -51,8 +51,15 @@ class LiveView(QObject):
     ``document`` and is painted at once on ``canvas`` and ``panels`` (the step bar, the docks
     that show the trace)."""
 
-    def __init__(self, document: Document, canvas: CanvasPanel, panels: list[QWidget], docks: TrainingDocks,
-                 history: TrainingHistory, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        canvas: CanvasPanel,
+        panels: list[QWidget],
+        docks: TrainingDocks,
+        history: TrainingHistory,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.canvas = canvas
@@ -75,8 +82,8 @@ class LiveView(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._start_frame)
-        self._ack = None         # called with the delay before the worker may send a snapshot
-        self._hold = None        # hold(True/False): the worker waits while a job draws
+        self._ack = None  # called with the delay before the worker may send a snapshot
+        self._hold = None  # hold(True/False): the worker waits while a job draws
         self.frames = 0
         for dock in (docks.loss_dock, docks.norm_dock, docks.flow_dock, docks.hist_dock, docks.fit_dock):
             dock.visibilityChanged.connect(self._on_visibility)
@@ -148,8 +155,11 @@ class LiveView(QObject):
         jobs = []
         if self._dirty_plots and d.shown():
             self._dirty_plots = False
-            for dock, job in ((d.loss_dock, self._draw_loss), (d.norm_dock, self._draw_norms),
-                              (d.flow_dock, self._draw_flow)):
+            for dock, job in (
+                (d.loss_dock, self._draw_loss),
+                (d.norm_dock, self._draw_norms),
+                (d.flow_dock, self._draw_flow),
+            ):
                 if dock.isVisible() and not dock.visibleRegion().isEmpty():
                     jobs.append(job)
         if self.pending_snapshot is not None:

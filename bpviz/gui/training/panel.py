@@ -119,11 +119,13 @@ class TrainingPanel(QWidget):
         form.addRow("", self.zero_grad)
 
         self.run_button = self._button("Run", "trainRun", "Run the steps (F5)", self.runRequested)
-        self.pause_button = self._button("Pause", "trainPause", "Pause after the current step (Shift+F5)",
-                                         self.pauseRequested)
+        self.pause_button = self._button(
+            "Pause", "trainPause", "Pause after the current step (Shift+F5)", self.pauseRequested
+        )
         self.step_button = self._button("Step", "trainStep", "One SGD step (F10)", self.stepRequested)
-        self.reset_button = self._button("Reset weights", "trainReset",
-                                         "Back to the starting weights; the plots start over", self.resetRequested)
+        self.reset_button = self._button(
+            "Reset weights", "trainReset", "Back to the starting weights; the plots start over", self.resetRequested
+        )
         self.run_button.setDefault(True)
         buttons = QGridLayout()
         buttons.setContentsMargins(0, 6, 0, 0)
@@ -162,10 +164,15 @@ class TrainingPanel(QWidget):
         """Everything but the number of steps, as plain data."""
         batch = self.batch.value()
         return Settings(
-            optimizer=self.optimizer.currentData(), lr=_number_or_text(self.lr.text()),
-            momentum=round(self.momentum.value(), 6), batch_size=batch or None,
-            clip_norm=_number_or_text(self.clip.text()), zero_grad=self.zero_grad.isChecked(),
-            seed=self.seed.value(), loss=self.loss.currentData(), data=self.data.choice(),
+            optimizer=self.optimizer.currentData(),
+            lr=_number_or_text(self.lr.text()),
+            momentum=round(self.momentum.value(), 6),
+            batch_size=batch or None,
+            clip_norm=_number_or_text(self.clip.text()),
+            zero_grad=self.zero_grad.isChecked(),
+            seed=self.seed.value(),
+            loss=self.loss.currentData(),
+            data=self.data.choice(),
         )
 
     def step_count(self) -> int:

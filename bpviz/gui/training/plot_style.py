@@ -101,7 +101,7 @@ SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def decade_label(k: int) -> str:
     """10^k as people write it: 0.01, 0.1, 1, 10, 100, else 10⁻⁵."""
-    return f"{10.0 ** k:g}" if -2 <= k <= 2 else "10" + str(k).translate(SUPERSCRIPT)
+    return f"{10.0**k:g}" if -2 <= k <= 2 else "10" + str(k).translate(SUPERSCRIPT)
 
 
 def decade_ticks(lo: int, hi: int) -> list:

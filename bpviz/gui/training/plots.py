@@ -33,6 +33,7 @@ from bpviz.gui.training.plot_style import (
 
 MAX_TICK_LABELS = 12
 
+
 class LossPlot(pg.PlotWidget):
     """Loss per step, log scale: the training batch's loss (every step faint, a moving average
     bold), and the validation loss where the dataset has a split. ``changed()`` fires when a
@@ -55,8 +56,7 @@ class LossPlot(pg.PlotWidget):
         self._theme = theme
         self.raw = plot.plot(pen=pg.mkPen(PALETTE[0] + "50", width=1))
         self.train = plot.plot(pen=pg.mkPen(PALETTE[0], width=2))
-        self.val = plot.plot(pen=pg.mkPen(PALETTE[1], width=2), symbolBrush=PALETTE[1],
-                             symbolPen=None, symbolSize=5)
+        self.val = plot.plot(pen=pg.mkPen(PALETTE[1], width=2), symbolBrush=PALETTE[1], symbolPen=None, symbolSize=5)
         for curve in (self.raw, self.train, self.val):
             curve.curve.setSegmentedLineMode("off")
         self.tidy = TidyRange(plot)
@@ -90,7 +90,7 @@ class LossPlot(pg.PlotWidget):
         x, y = pick(steps, loss)
         vx, vy = pick(val_steps, val_loss)
         xs, ys = np.concatenate([x, vx]), np.concatenate([y, vy])
-        if len(xs):   # the view first: curves clipped to the view are clipped to the new one
+        if len(xs):  # the view first: curves clipped to the view are clipped to the new one
             self.tidy.update(float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max()), log)
         self.raw.setData(x, y)
         self.raw.setVisible(self.smooth)
@@ -99,7 +99,7 @@ class LossPlot(pg.PlotWidget):
         self.val.setData(vx, vy)
         self.val.setSymbol("o" if len(vx) <= self.MAX_SYMBOLS else None)
         self.val.setVisible(has_val)
-        if has_val != self._has_val:   # the key names validation only for data with a split
+        if has_val != self._has_val:  # the key names validation only for data with a split
             self._has_val = has_val
             self.set_theme(self._theme)
 
@@ -120,7 +120,8 @@ class CurveLegend(QListWidget):
         self.setMinimumWidth(90)
         self.setUniformItemSizes(True)
         self.itemChanged.connect(
-            lambda item: self.toggled.emit(self.row(item), item.checkState() == Qt.CheckState.Checked))
+            lambda item: self.toggled.emit(self.row(item), item.checkState() == Qt.CheckState.Checked)
+        )
 
     def set_entries(self, names: list[str], colours: list[str]) -> None:
         """One ticked row per name, with its curve's colour."""
@@ -163,9 +164,13 @@ class GradNormPlot(QWidget):
         limits = Thresholds()
         for value, text in ((limits.exploding, "exploding"), (limits.vanishing, "vanishing")):
             # Labelled at the right end, above the line, clear of the axis.
-            line = pg.InfiniteLine(pos=math.log10(value), angle=0, movable=False,
-                                   label=f"{text} ({value:g})",
-                                   labelOpts={"position": 0.97, "anchors": [(1, 1), (1, 1)]})
+            line = pg.InfiniteLine(
+                pos=math.log10(value),
+                angle=0,
+                movable=False,
+                label=f"{text} ({value:g})",
+                labelOpts={"position": 0.97, "anchors": [(1, 1), (1, 1)]},
+            )
             plot.addItem(line, ignoreBounds=True)
             self._lines.append(line)
         self.legend.toggled.connect(self._toggle)
@@ -210,7 +215,7 @@ class GradNormPlot(QWidget):
             x, y = positive(steps, norms[:, j]) if len(steps) else (np.zeros(0), np.zeros(0))
             shown.append((x, smooth(y, True) if self.smooth and len(y) else y))
         self._shown = shown
-        self._fit_view()    # the view first: curves clipped to the view are clipped to the new one
+        self._fit_view()  # the view first: curves clipped to the view are clipped to the new one
         for curve, (x, y) in zip(self.curves, shown):
             curve.setData(x, y)
 
@@ -278,7 +283,7 @@ class GradFlowPlot(pg.PlotWidget):
     def set_result(self, names: list[str], result) -> None:
         """Show one StepResult's mean and max |grad| per layer (missing gradients: no bar)."""
         shown = flow_names(names)
-        self.labels = [names[i][:-len(".weight")] if names[i].endswith(".weight") else names[i] for i in shown]
+        self.labels = [names[i][: -len(".weight")] if names[i].endswith(".weight") else names[i] for i in shown]
         stats = [result.params.get(names[i]) for i in shown]
         self.max_values = [s.max_abs if s is not None else math.nan for s in stats]
         self.mean_values = [s.mean_abs if s is not None else math.nan for s in stats]

@@ -73,9 +73,16 @@ class Settings:
         # Text that is not a number goes in as it is: TrainConfig checks its fields when made.
         lr, clip_norm = cast("float | None", self.lr), cast("float | None", self.clip_norm)
         return TrainConfig(
-            optimizer=self.optimizer, lr=lr, momentum=self.momentum, batch_size=self.batch_size,
-            steps=steps, clip_norm=clip_norm, zero_grad=self.zero_grad, seed=self.seed,
-            loss=self.loss, dataset=dataset,
+            optimizer=self.optimizer,
+            lr=lr,
+            momentum=self.momentum,
+            batch_size=self.batch_size,
+            steps=steps,
+            clip_norm=clip_norm,
+            zero_grad=self.zero_grad,
+            seed=self.seed,
+            loss=self.loss,
+            dataset=dataset,
         )
 
     def check(self, steps: int) -> None:

@@ -78,7 +78,7 @@ class Chunk:
     done: int = 0
     total: int = 0
     rate: float = 0.0
-    reset: bool = False        # the weights went back to the start: plots start over
+    reset: bool = False  # the weights went back to the start: plots start over
 
 
 @dataclass
@@ -120,12 +120,12 @@ class TrainingThread(QThread):
         self._ui_ready_at = 0.0
         self._may_step = threading.Event()
         self._may_step.set()
-        self._quiet = threading.Event()    # set while the worker runs no Python: idle or held
+        self._quiet = threading.Event()  # set while the worker runs no Python: idle or held
         self._quiet.set()
         self._session: TrainingSession | None = None
         self._session_id = 0
         self._probe: FitProbe | None = None
-        self._events: EventLog | None = None    # made by run(), on the worker thread
+        self._events: EventLog | None = None  # made by run(), on the worker thread
 
     # ------------------------------------------------------------------------ UI-thread side
     def submit(self, command: Command) -> None:
@@ -206,7 +206,7 @@ class TrainingThread(QThread):
                 self._emit([], cmd, 0, 0, snapshot=self._snapshot(None), reset=True)
             self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "done"))
             return
-        if cmd.kind == "refresh":   # redraw with the current Trainer (a new histogram choice)
+        if cmd.kind == "refresh":  # redraw with the current Trainer (a new histogram choice)
             if session.trainer is not None:
                 self._emit([], cmd, 0, 0, snapshot=self._snapshot(None))
             return
@@ -237,7 +237,7 @@ class TrainingThread(QThread):
         def stopped() -> bool:  # asked before every step
             if not may_step.is_set():
                 self._quiet.set()
-                may_step.wait(MAX_UI_HOLD_S)   # the UI is drawing: wait without the lock
+                may_step.wait(MAX_UI_HOLD_S)  # the UI is drawing: wait without the lock
                 self._quiet.clear()
             return self.cancelled >= cmd.run
 
@@ -285,8 +285,9 @@ class TrainingThread(QThread):
         self._ui_ready_at = math.inf
         return snap
 
-    def _emit(self, results: list, cmd: Command, done: int, total: int, snapshot=None, rate: float = 0.0,
-              reset: bool = False) -> None:
+    def _emit(
+        self, results: list, cmd: Command, done: int, total: int, snapshot=None, rate: float = 0.0, reset: bool = False
+    ) -> None:
         session = self._session
         assert session is not None and self._events is not None  # chunks come from a session's run
         trainer = session.trainer
@@ -308,9 +309,21 @@ class TrainingThread(QThread):
                 val.append((step, r.val_loss))
             if r.diagnostics:
                 events += self._events.feed(step, r.diagnostics)
-        chunk = Chunk(cmd.session, cmd.run, names, results, table,
-                      np.array(val, dtype=np.float64).reshape(-1, 2), results[-1] if results else None,
-                      events, snapshot, done, total, rate, reset)
+        chunk = Chunk(
+            cmd.session,
+            cmd.run,
+            names,
+            results,
+            table,
+            np.array(val, dtype=np.float64).reshape(-1, 2),
+            results[-1] if results else None,
+            events,
+            snapshot,
+            done,
+            total,
+            rate,
+            reset,
+        )
         self.chunk.emit(chunk)
 
 

@@ -62,9 +62,9 @@ class DecimatingTable:
             # Index of the first row of the block that falls on the stride grid.
             first = (-self._offered) % self.stride
             room = self.capacity - self._size
-            wanted = rows[first::self.stride]
+            wanted = rows[first :: self.stride]
             take = wanted[:room]
-            self._data[self._size:self._size + len(take)] = take
+            self._data[self._size : self._size + len(take)] = take
             self._size += len(take)
             if len(take) < len(wanted):
                 consumed = first + len(take) * self.stride
@@ -76,18 +76,18 @@ class DecimatingTable:
                 rows = rows[:0]
 
     def _halve(self) -> None:
-        kept = self._data[:self._size:2].copy()
+        kept = self._data[: self._size : 2].copy()
         self._size = len(kept)
-        self._data[:self._size] = kept
+        self._data[: self._size] = kept
         self.stride *= 2
 
     def column(self, index: int) -> np.ndarray:
         """One column of the rows held (a copy: the plot may keep it)."""
-        return self._data[:self._size, index].copy()
+        return self._data[: self._size, index].copy()
 
     def rows(self) -> np.ndarray:
         """The rows held (a copy)."""
-        return self._data[:self._size].copy()
+        return self._data[: self._size].copy()
 
 
 class TrainingHistory:

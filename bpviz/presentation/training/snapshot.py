@@ -264,8 +264,13 @@ class FitProbe:
         return isinstance(self.trainer.scenario.loss_fn, nn.BCEWithLogitsLoss)
 
 
-PHRASES = {"exploding": "exploding gradient", "vanishing": "vanishing gradient", "dead_relu": "dead ReLU units",
-           "none_grad": "no gradient", "nonfinite": "NaN/Inf"}
+PHRASES = {
+    "exploding": "exploding gradient",
+    "vanishing": "vanishing gradient",
+    "dead_relu": "dead ReLU units",
+    "none_grad": "no gradient",
+    "nonfinite": "NaN/Inf",
+}
 # An event is logged when a finding appears that was not seen in this many previous steps:
 # findings that flicker from batch to batch would otherwise fill the log.
 QUIET_STEPS = 50

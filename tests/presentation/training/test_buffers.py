@@ -13,7 +13,7 @@ def test_a_full_table_keeps_the_rows_on_the_doubled_stride():
     table.extend(rows[5:])
     assert table.offered == 21 and table.stride == 4
     assert table.column(0).tolist() == [0, 4, 8, 12, 16, 20]
-    assert table.column(1).tolist() == [0, 40, 80, 120, 160, 200]   # real rows, not averages
+    assert table.column(1).tolist() == [0, 40, 80, 120, 160, 200]  # real rows, not averages
     table.clear()
     assert len(table) == 0 and table.stride == 1
     with pytest.raises(ValueError):
