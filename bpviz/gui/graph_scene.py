@@ -27,6 +27,7 @@ from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
 from bpviz.gui.theme import LIGHT, Theme, grad_width
 from bpviz.presentation.format import StatsCache, edge_label, magnitude
+from bpviz.presentation.roles import role
 from bpviz.presentation.rules import short_rule
 from bpviz.presentation.view_mapping import ViewMap, on_paths_to_loss
 from bpviz.presentation.visibility import DEFAULT_POLICY, VisibilityPolicy
@@ -139,7 +140,7 @@ class GraphScene(QGraphicsScene):
             self.addItem(edge)
             self.addItem(edge.label)
         self._to_loss = (nx.ancestors(graph, loss_node) | {loss_node}) if loss_node in graph else set()
-        self._legend_content = ({a["kind"] for _, a in graph.nodes(data=True)}, {d.kind for d in diagnostics})
+        self._legend_content = ({role(a) for _, a in graph.nodes(data=True)}, {d.kind for d in diagnostics})
         self._diagnostics_shown = True
         self.legend.set_content(*self._legend_content)
         self._layout()

@@ -31,7 +31,9 @@ backward pass reaches it, its gradient <b>grad</b> = dL/d(box).</p>
 <p><b>Forward</b> steps compute one operation each, from the inputs down to the loss.
 The <b>Loss</b> step starts the backward pass with dL/dL = 1. <b>Backward</b> steps send the
 gradient back along the edges, one operation at a time, in the order autograd runs them.
-The <b>Update</b> step shows each parameter after one SGD step: param ← param − lr × grad.</p>
+The <b>Update</b> step shows each parameter after one SGD step: param ← param − lr × grad. A
+<b>variable</b> is a tensor of the scenario's own with requires_grad=True: the update changes it
+too, like a parameter.</p>
 <h3>Edges: the chain rule in numbers</h3>
 <p>An edge from <i>u</i> to <i>v</i> is labelled <b>×d</b>, the local derivative dv/du, and
 <b>upstream × local</b>: the gradient arriving at <i>v</i> times ×d is the part of dL/du that

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
 from bpviz.gui.document import Document
 from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
 from bpviz.gui.theme import Theme
+from bpviz.presentation.roles import VARIABLE, role
 from bpviz.presentation.visibility import HIDDEN, MARKED, SHOWN, VisibilityPolicy
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ class Inspector(QDockWidget):
         assert t is not None  # _render shows this page only with a trace
         page.title(t.title, size=15)
         kinds = [a["kind"] for _, a in t.graph.nodes(data=True)]
+        variables = sum(role(a) == VARIABLE for _, a in t.graph.nodes(data=True))
         # An overview has no room for marks: the loss and the findings show unless hidden.
         loss_hidden = self._state is not None and self._policy.value(self._state, t.loss_node) == HIDDEN
         findings = str(len(t.diagnostics)) if t.diagnostics else "none"
@@ -167,6 +169,7 @@ class Inspector(QDockWidget):
                 ("graph", f"{t.graph.number_of_nodes()} nodes, {t.graph.number_of_edges()} edges"),
                 ("operations", str(sum(k in ("op", "loss") for k in kinds))),
                 ("parameters", str(sum(k == "param" for k in kinds))),
+                *([("variables", str(variables))] if variables else []),
                 ("learning rate", format_number(self._sequence.lr if self._sequence else t.lr)),
                 ("diagnostics", findings if self._diagnostics() else ""),
             ]

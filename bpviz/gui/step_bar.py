@@ -34,7 +34,7 @@ PHASE_HELP = {
     "Forward": "Values flow from inputs to the loss",
     "Loss": "The loss is known; dL/dL = 1",
     "Backward": "Gradients flow back, edge by edge",
-    "Update": "SGD: param ← param − lr × grad",
+    "Update": "SGD: every parameter and variable ← itself − lr × grad",
 }
 
 

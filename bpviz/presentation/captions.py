@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bpviz.core.numbers import format_number
+from bpviz.presentation.roles import role, updated_noun
 
 if TYPE_CHECKING:  # the step bar imports this module before torch is loaded
     import torch
@@ -39,7 +40,9 @@ def step_caption(sequence: StepSequence, position: int, show_value: bool = True,
     if step.phase == "Start":
         return START
     if step.phase == "Update":
-        return f"param ← param − {format_number(sequence.lr)} × grad"
+        noun = updated_noun(role(a) for _, a in trace.graph.nodes(data=True))
+        target = noun if "/" not in noun else "it"
+        return f"{noun} ← {target} − {format_number(sequence.lr)} × grad"
     if step.phase == "Loss":
         return f"loss = {format_number(trace.loss) if show_value else UNKNOWN}; dL/dL = 1"
     node = step.node

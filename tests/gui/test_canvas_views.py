@@ -118,3 +118,15 @@ def test_any_path_to_a_state_shows_what_a_fresh_scene_shows(qapp, residual):
             scene.apply_state(seq.state_at(k), trace, lr=seq.lr)
             fresh[k] = snapshot(scene)
         assert snapshot(walker) == fresh[k], f"position {k}"
+
+
+def test_a_variable_is_named_so_on_its_box_in_the_legend_and_the_overview(open_window):
+    window = open_window()  # chain56: x requires grad, no module
+    x = window.trace.find("x")
+    assert window.scene.node_item(x)._tag() == "variable"
+    assert "variable" in window.scene.legend._kinds
+    window.document.clear_selection()
+    from PySide6.QtWidgets import QLabel
+
+    texts = [label.text() for label in window.inspector.findChildren(QLabel)]
+    assert "variables" in texts

@@ -17,7 +17,7 @@ def test_captions_give_scalars_and_the_shape_of_tensors():
     assert chain[seq.loss_position] == "loss = 49; dL/dL = 1"
     backward = [c for c, s in zip(chain, seq.steps) if s.phase == "Backward"]
     assert backward[-1] == "y: dL/dy = 14 flows to its inputs"
-    assert chain[-1] == "param ← param − 0.01 × grad"  # the node cards' notation
+    assert chain[-1] == "variable ← variable − 0.01 × grad"  # x is the scenario's own variable
     mlp = trace_scenario(load_scenario("lesson:mlp_10_5_1"))
     relu = mlp.graph.nodes[mlp.find("relu")]
     assert relu["value"].shape == (32, 5)

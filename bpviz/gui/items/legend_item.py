@@ -13,9 +13,11 @@ from bpviz.gui.items.badge_item import BADGE_SYMBOLS
 from bpviz.gui.items.style import colour, font, metrics
 from bpviz.gui.items.zorder import CACHE_LEGEND, LOD_TEXT, Z_LEGEND
 from bpviz.gui.theme import GRAD_LOG_MAX, GRAD_LOG_MIN, Theme, grad_level, grad_width
+from bpviz.presentation.roles import VARIABLE
 
 KIND_LABELS = {
     "input": "input",
+    "variable": "variable (the update changes it)",
     "param": "parameter",
     "constant": "constant",
     "op": "operation",
@@ -134,7 +136,7 @@ class LegendItem(QGraphicsItem):
         y = self._heading(painter, "Nodes", y)
         body = font(t, "legend")
         for kind in self._kinds:
-            style = t.kind_style(kind)
+            style = t.kind_style("input" if kind == VARIABLE else kind)  # variables look like inputs
             painter.setPen(QPen(colour(style.accent), 1.2))
             painter.setBrush(colour(style.tint))
             painter.drawRoundedRect(QRectF(PAD, y + 4, 18, 11), 3, 3)

@@ -18,6 +18,7 @@ from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painte
 from bpviz.gui.items.zorder import CACHE_NODE, LOD_SHAPE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
 from bpviz.presentation.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
+from bpviz.presentation.roles import VARIABLE, role
 
 PAD_X = 10.0
 PAD_Y = 5.0
@@ -38,6 +39,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.kind = attrs["kind"]
+        self._variable = role(attrs) == VARIABLE  # a leaf of the scenario's own that the update changes
         self.name = attrs["name"] or node_id
         self.op = attrs["op"]
         # Not "shape": that name is the QGraphicsItem virtual Qt calls for hit tests.
@@ -128,7 +130,7 @@ class NodeItem(QGraphicsItem):
             return f"loss · {self.op}" if self.op and self.op != self.name else "loss"
         if self.kind == "op":
             return self.op if self.op and self.op != self.name else "op"
-        return LEAF_TAGS.get(self.kind, self.kind)
+        return VARIABLE if self._variable else LEAF_TAGS.get(self.kind, self.kind)
 
     def _measure(self) -> None:
         tp = self._tp
