@@ -45,6 +45,7 @@ class LessonPacks:
         self._menu_action = window.menuBar().insertMenu(window.menuBar().actions()[-1], self.menu)
         self._menu_action.setVisible(False)
         document.opened.connect(self._on_opened)
+        predict.toggle_action.toggled.connect(lambda _on: self.refresh_training())
 
     def open_dialog(self) -> None:
         """Ask for a pack file and open it."""
@@ -92,12 +93,19 @@ class LessonPacks:
         self._pending = None
         self.current = lesson
         locked = lesson.locked if lesson is not None else frozenset()
-        if "training" in locked and self.training_action.isChecked():
-            self.training_action.setChecked(False)
-        self.training_action.setEnabled("training" not in locked)
         self.inspector.setVisible("inspector" not in locked)
         self.inspector.toggleViewAction().setEnabled("inspector" not in locked)
         self.predict.set_ask(frozenset(lesson.ask) if lesson is not None and lesson.ask is not None else None)
         if lesson is not None:
             self.predict.set_enabled(True)
         self.predict.toggle_action.setEnabled("predict" not in locked)
+        self.refresh_training()
+
+    def refresh_training(self) -> None:
+        """Training is out of reach while predicting (its plots would show numbers the learner is
+        working out) and in a lesson that locks it."""
+        locked = self.current is not None and "training" in self.current.locked
+        allowed = not locked and not self.predict.enabled
+        if not allowed and self.training_action.isChecked():
+            self.training_action.setChecked(False)
+        self.training_action.setEnabled(allowed)

@@ -45,8 +45,11 @@ def test_a_pack_opens_its_lessons_in_predict_mode_with_its_steps_and_locks(qtbot
     assert asked == [6]
     with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
         menu.actions()[1].trigger()  # the next lesson: nothing locked
-    assert window.training.show_action.isEnabled() and window.inspector.isVisible()
+    assert window.inspector.isVisible()
     assert bar.toggle_action.isEnabled() and bar.enabled and bar.ask is None
+    assert not window.training.show_action.isEnabled()  # still predicting
+    bar.set_enabled(False)
+    assert window.training.show_action.isEnabled()
 
 
 def test_a_broken_pack_is_a_dialog_and_changes_nothing(qtbot, open_window, dialogs, tmp_path):

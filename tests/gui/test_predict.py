@@ -82,3 +82,13 @@ def test_predict_mode_off_restores_the_normal_display(qtbot, open_window):
     window.predict.set_enabled(False)
     window.document.go_to("end")
     assert node_texts(window, "x") == before and not window.predict.isVisible()
+
+
+def test_training_is_out_of_reach_while_predicting(qtbot, open_window):
+    window = open_window()
+    training = window.training.show_action
+    training.setChecked(True)
+    window.predict.set_enabled(True)
+    assert not training.isEnabled() and not training.isChecked()
+    window.predict.set_enabled(False)
+    assert training.isEnabled()
