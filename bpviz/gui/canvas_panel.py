@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # both import torch: the window shows before they load
 # Below this zoom node text is too small to read: a graph that would need it to fit whole opens
 # at this zoom instead, at the current step's node or the top, and Ctrl+0 still fits it.
 READABLE_ZOOM = 0.7
+# "auto" tries left to right (a layout more) only for graphs this small.
+AUTO_MAX_NODES = 200
 
 
 class CanvasPanel(QStackedWidget):
@@ -90,7 +92,22 @@ class CanvasPanel(QStackedWidget):
         doc = self.document
         scene = self.ensure()
         scene.title = doc.trace.title
-        scene.set_graph(doc.view_graph, doc.trace.loss_node, doc.trace.diagnostics, doc.theme, doc.sequence.lr)
+        direction = "TB" if doc.direction == "auto" else doc.direction
+        args = (doc.view_graph, doc.trace.loss_node, doc.trace.diagnostics, doc.theme, doc.sequence.lr)
+        scene.set_graph(*args, direction)
+        if doc.direction == "auto" and self._try_side_by_side(scene.content_rect()):
+            scene.set_graph(*args, "LR")
+            if not self._fits_readable(scene.content_rect()):
+                scene.set_graph(*args, "TB")  # no better side by side: keep the usual way down
+
+    def _try_side_by_side(self, drawn) -> bool:
+        """Top to bottom does not fit at a readable zoom; a small graph in a wide window may."""
+        graph = self.document.view_graph
+        small = graph is not None and graph.number_of_nodes() <= AUTO_MAX_NODES
+        return small and self.width() > self.height() and not self._fits_readable(drawn)
+
+    def _fits_readable(self, drawn) -> bool:
+        return drawn.width() * READABLE_ZOOM <= self.width() and drawn.height() * READABLE_ZOOM <= self.height()
 
     def _on_stepped(self, position: int, forward_one: bool) -> None:
         state = self.document.steps.state()

@@ -77,6 +77,8 @@ class Document(QObject):
         self.hide_shape_ops = False
         # None: every op; an int: modules folded at that depth; "layers": one box per layer.
         self.collapse: int | str | None = None
+        # "auto" (from the window's shape), "TB" (top to bottom) or "LR" (left to right).
+        self.direction = "auto"
         self.expanded: frozenset[str] = frozenset()  # layers the user opened (double-click)
         self.theme: Theme = theme or THEMES["light"]
         self.selection: Selection = None
@@ -218,6 +220,15 @@ class Document(QObject):
         if collapse != self.collapse or self.expanded:
             self.collapse = collapse
             self.expanded = frozenset()
+            self._view_changed()
+
+    def set_direction(self, direction: str) -> None:
+        """Lay the graph out top to bottom (``"TB"``), left to right (``"LR"``) or as the
+        window's shape suits it (``"auto"``)."""
+        if direction not in ("auto", "TB", "LR"):
+            raise ValueError(f"direction must be auto, TB or LR, not {direction!r}")
+        if direction != self.direction:
+            self.direction = direction
             self._view_changed()
 
     def toggle_layer(self, node_id: str) -> bool:

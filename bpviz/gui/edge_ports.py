@@ -1,6 +1,6 @@
 """Where edges meet the boxes: each node's out-edges leave from ports spread along its bottom
-side and its in-edges arrive at ports along its top, ordered by where they go to or come from,
-so that edges do not cross at the boxes."""
+side and its in-edges arrive at ports along its top (in a left-to-right layout: its right and
+left sides), ordered by where they go to or come from, so that edges do not cross at the boxes."""
 
 from __future__ import annotations
 
@@ -13,18 +13,19 @@ Edge = tuple[str, str]
 
 
 def edge_ports(
-    graph: nx.DiGraph, rects: dict[str, QRectF], xs: dict[str, float], routes: dict
+    graph: nx.DiGraph, rects: dict[str, QRectF], xs: dict[str, float], routes: dict, horizontal: bool = False
 ) -> tuple[dict[Edge, QPointF], dict[Edge, QPointF]]:
     """The out-port and in-port of every edge of ``graph``, in scene coordinates.
 
-    ``rects`` are the nodes' scene rectangles, ``xs`` their positions along the layers, and
-    ``routes`` the layout's points per edge (an edge with bends is ordered by its first or last
-    bend, else by the node at its other end).
+    ``rects`` are the nodes' scene rectangles, ``xs`` their positions along the layers (their y
+    when ``horizontal``), and ``routes`` the layout's points per edge (an edge with bends is
+    ordered by its first or last bend, else by the node at its other end).
     """
+    along = 1 if horizontal else 0  # the coordinate that runs along a layer
 
     def neighbour_x(route, fallback: str, first: bool) -> float:
         if route and len(route) > 2:
-            return route[1][0] if first else route[-2][0]
+            return route[1][along] if first else route[-2][along]
         return xs[fallback]
 
     out_port: dict[Edge, QPointF] = {}
@@ -36,6 +37,13 @@ def edge_ports(
         ins = sorted(
             [(p, n) for p in graph.predecessors(n)], key=lambda e: (neighbour_x(routes.get(e), e[0], False), e)
         )
+        if horizontal:
+            for edges, x, ports in ((outs, r.right(), out_port), (ins, r.left(), in_port)):
+                k = len(edges)
+                step = min(PORT_SPACING, (r.height() - 16) / max(1, k - 1))
+                for i, e in enumerate(edges):
+                    ports[e] = QPointF(x, r.center().y() + (i - (k - 1) / 2) * step)
+            continue
         for edges, y, ports in ((outs, r.bottom(), out_port), (ins, r.top(), in_port)):
             k = len(edges)
             step = min(PORT_SPACING, (r.width() - 24) / max(1, k - 1))

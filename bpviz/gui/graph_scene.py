@@ -33,6 +33,7 @@ from bpviz.presentation.view_mapping import ViewMap, on_paths_to_loss
 from bpviz.presentation.visibility import DEFAULT_POLICY, VisibilityPolicy
 
 LAYER_GAP = 78.0  # room between layers for one row of edge labels
+LAYER_GAP_LR = 190.0  # left to right: room for an edge label's width between layers
 NODE_GAP = 34.0
 LEGEND_GAP = 60.0
 SCENE_MARGIN = 40.0
@@ -60,6 +61,7 @@ class GraphScene(QGraphicsScene):
         # A BSP index makes hit tests and exposed-area queries logarithmic (2,000 nodes).
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._theme = theme
+        self.direction = "TB"
         self.graph: nx.DiGraph[str] = nx.DiGraph()
         self.loss_node: str | None = None
         self._nodes: dict[str, NodeItem] = {}
@@ -92,13 +94,21 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------------------ building
     def set_graph(
-        self, graph: nx.DiGraph, loss_node: str | None, diagnostics=(), theme: Theme | None = None, lr: float = 0.1
+        self,
+        graph: nx.DiGraph,
+        loss_node: str | None,
+        diagnostics=(),
+        theme: Theme | None = None,
+        lr: float = 0.1,
+        direction: str = "TB",
     ) -> None:
         """Show ``graph`` (a Trace graph or a collapsed view of it): build items, lay out once.
 
         ``diagnostics`` are :class:`bpviz.core.trace_record.Diagnostic` objects; ``lr`` sizes the
-        update line the parameter boxes reserve. Nothing shows values until :meth:`apply_state`.
+        update line the parameter boxes reserve; ``direction`` is ``"TB"`` (top to bottom) or
+        ``"LR"`` (left to right). Nothing shows values until :meth:`apply_state`.
         """
+        self.direction = direction
         # Everything made here lives as long as the graph: the cyclic collector's passes while
         # building would only walk it (and all of torch and Qt) again and again, 150-270 ms of a
         # 2,000-node build. Paused, not disabled: it resumes afterwards with nothing lost.
@@ -148,7 +158,15 @@ class GraphScene(QGraphicsScene):
 
     def _layout(self) -> None:
         sizes = {n: item.size_hint() for n, item in self._nodes.items()}
-        layout = layered_layout(self.graph, sizes=sizes, direction="TB", layer_gap=LAYER_GAP, node_gap=NODE_GAP)
+        horizontal = self.direction == "LR"
+        layout = layered_layout(
+            self.graph,
+            sizes=sizes,
+            direction=self.direction,
+            # Side by side, a layer gap must hold a whole edge label, not just its height.
+            layer_gap=LAYER_GAP_LR if horizontal else LAYER_GAP,
+            node_gap=NODE_GAP,
+        )
         for n, (x, y) in layout.positions.items():
             self._nodes[n].setPos(x, y)
         routes = getattr(layout, "routes", {}) or {}
@@ -166,12 +184,15 @@ class GraphScene(QGraphicsScene):
         out_port, in_port = edge_ports(
             self.graph,
             {n: item.scene_rect() for n, item in self._nodes.items()},
-            {n: item.pos().x() for n, item in self._nodes.items()},
+            {n: item.pos().y() if self.direction == "LR" else item.pos().x() for n, item in self._nodes.items()},
             routes,
+            horizontal=self.direction == "LR",
         )
         for e, edge in self._edges.items():
             route = routes.get(e) or []
-            edge.set_geometry(out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]])
+            edge.set_geometry(
+                out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]], horizontal=self.direction == "LR"
+            )
 
     def content_rect(self) -> QRectF:
         """Everything worth exporting (graph, labels, legend) plus a margin; tokens excluded."""

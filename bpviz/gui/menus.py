@@ -98,6 +98,19 @@ class Menus:
         self.hide_shape = self._action(view, "&Hide Shape-Only Ops", doc.set_hide_shape_ops, checkable=True)
         self.hide_shape.setToolTip("Hide view, reshape, transpose and similar ops that move no numbers")
         self.collapse = view.addMenu("&Level of Detail")
+        direction_menu = view.addMenu("Layout &Direction")
+        self._directions = QActionGroup(w)
+        self.direction_actions = {}
+        for key, text in (
+            ("auto", "&Automatic (by the window's shape)"),
+            ("TB", "&Top to Bottom"),
+            ("LR", "&Left to Right"),
+        ):
+            act = self._action(direction_menu, text, partial(doc.set_direction, key))
+            act.setCheckable(True)
+            act.setChecked(key == doc.direction)
+            self._directions.addAction(act)
+            self.direction_actions[key] = act
         self.collapse.aboutToShow.connect(self._fill_collapse)
         view.addSeparator()
         theme_menu = view.addMenu("&Theme")

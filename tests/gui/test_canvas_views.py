@@ -130,3 +130,26 @@ def test_a_variable_is_named_so_on_its_box_in_the_legend_and_the_overview(open_w
 
     texts = [label.text() for label in window.inspector.findChildren(QLabel)]
     assert "variables" in texts
+
+
+def test_left_to_right_layout_from_the_view_menu(open_window):
+    window = open_window()  # chain56
+    window.document.go_to("backward")
+    position = window.controller.position
+    scene, trace = window.scene, window.trace
+    x, loss = trace.find("x"), trace.loss_node
+    assert scene.direction == "TB" and scene.node_item(loss).pos().y() > scene.node_item(x).pos().y()
+    window.menus.direction_actions["LR"].trigger()
+    scene = window.scene
+    assert scene.direction == "LR" and window.document.direction == "LR"
+    assert scene.node_item(loss).pos().x() > scene.node_item(x).pos().x()
+    # Edges leave a box on its right side and enter the next on its left.
+    y = trace.find("y")
+    path = scene.edge_item(x, y).path()
+    start, end = path.pointAtPercent(0.0), path.pointAtPercent(1.0)
+    assert abs(start.x() - scene.node_item(x).scene_rect().right()) < 1
+    assert end.x() < scene.node_item(y).scene_rect().left()
+    assert window.controller.position == position  # the step stays
+    assert "14 × 4 = 56" in scene.edge_item(x, y).label.text
+    window.menus.direction_actions["auto"].trigger()
+    assert window.scene.direction == "TB"  # chain56 fits top to bottom: nothing to gain

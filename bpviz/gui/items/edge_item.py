@@ -99,25 +99,35 @@ class EdgeItem(QGraphicsItem):
         self._label_t: float | None = 0.5  # None only while set_geometry moves the label
         self._display_key: tuple = ()
         self._plain_colour: QColor | None = None
+        self._horizontal = False
         self.setZValue(Z_EDGE)
         self.setCacheMode(CACHE_EDGE)
 
     # ----------------------------------------------------------------------- geometry
-    def set_geometry(self, start: QPointF, end: QPointF, waypoints=()) -> None:
+    def set_geometry(self, start: QPointF, end: QPointF, waypoints=(), horizontal: bool = False) -> None:
         """Route the edge from ``start`` through ``waypoints`` to ``end`` (scene coordinates).
 
         Each stretch is a cubic with vertical tangents, so edges leave and enter boxes straight
-        down and bend smoothly in between.
+        down and bend smoothly in between; ``horizontal`` (a left-to-right layout) turns the
+        tangents and the arrow sideways.
         """
         self.prepareGeometryChange()
+        self._horizontal = horizontal
         points = [QPointF(start), *(QPointF(p) for p in waypoints), QPointF(end)]
         tip = points[-1]
         # Stop the line at the arrow's base so the round cap does not poke through its tip.
-        points[-1] = QPointF(tip.x(), tip.y() - ARROW_LEN + 1)
+        if horizontal:
+            points[-1] = QPointF(tip.x() - ARROW_LEN + 1, tip.y())
+        else:
+            points[-1] = QPointF(tip.x(), tip.y() - ARROW_LEN + 1)
         path = QPainterPath(points[0])
         for a, b in pairwise(points):
-            k = max(abs(b.y() - a.y()) / 2, 12.0)
-            path.cubicTo(QPointF(a.x(), a.y() + k), QPointF(b.x(), b.y() - k), b)
+            if horizontal:
+                k = max(abs(b.x() - a.x()) / 2, 12.0)
+                path.cubicTo(QPointF(a.x() + k, a.y()), QPointF(b.x() - k, b.y()), b)
+            else:
+                k = max(abs(b.y() - a.y()) / 2, 12.0)
+                path.cubicTo(QPointF(a.x(), a.y() + k), QPointF(b.x(), b.y() - k), b)
         self._path = path
         self._points = {}
         self._tip = tip
@@ -130,6 +140,10 @@ class EdgeItem(QGraphicsItem):
 
     def _arrow_at(self, half: float) -> QPolygonF:
         tip = self._tip
+        if self._horizontal:
+            return QPolygonF(
+                [tip, QPointF(tip.x() - ARROW_LEN, tip.y() - half), QPointF(tip.x() - ARROW_LEN, tip.y() + half)]
+            )
         return QPolygonF(
             [tip, QPointF(tip.x() - half, tip.y() - ARROW_LEN), QPointF(tip.x() + half, tip.y() - ARROW_LEN)]
         )
