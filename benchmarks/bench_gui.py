@@ -149,8 +149,12 @@ def open_once(factory, layout_timer: LayoutTimer, panel_cls, theme):
     t1 = time.perf_counter()
     sequence = StepSequence(trace)
     t2 = time.perf_counter()
+    import bpviz.gui.document as document_module
     from bpviz.gui.document import Document
 
+    # Every op drawn, not one box per layer (the app's default for module networks): the
+    # canvas targets are about drawing a 2,000-box graph.
+    document_module.default_level = lambda graph: None
     document = Document(theme)
     panel = panel_cls(document)
     # The canvas's slot was connected first: this mark falls between set_graph (GraphScene +
