@@ -141,8 +141,13 @@ def run_app(args) -> int:
         window.menus.animate.setChecked(False)
         QTimer.singleShot(HEADLESS_TIMEOUT_MS, lambda: fail("timed out waiting for the first trace"))
     window.show()
-    # Named on the command line: the user asked for this file to run, so no question is asked.
-    QTimer.singleShot(0, lambda: document.open(source, trusted=True))
+    spec_text = str(getattr(args, "scenario", "") or "")
+    if not headless and spec_text.lower().endswith(".bpviz"):
+        # A network opens into the editor (Step traces it); headless runs trace it at once.
+        QTimer.singleShot(0, lambda: window.menus.open_path(spec_text))
+    else:
+        # Named on the command line: the user asked for this file to run, so no question is asked.
+        QTimer.singleShot(0, lambda: document.open(source, trusted=True))
     code = app.exec()
     document.runner.wait()
     return result["code"] or code

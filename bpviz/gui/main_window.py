@@ -237,11 +237,9 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
-        from bpviz.core.sources import FileSource
-
         path = _dropped_scenario(event.mimeData())
         if path:
-            self.document.open(FileSource(path))
+            self.menus.open_path(path)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         if not self.builder.may_close():
@@ -259,7 +257,8 @@ class MainWindow(QMainWindow):
 
 
 def _dropped_scenario(mime) -> str | None:
-    """The dropped local ``.py`` file, if that is what is dropped: any other file is never run."""
+    """The dropped local ``.py`` scenario or ``.bpviz`` network, if that is what is dropped: any
+    other file is never opened (let alone run)."""
     urls = mime.urls()
     path = urls[0].toLocalFile() if urls else ""
-    return path if path.endswith(".py") else None
+    return path if path.lower().endswith((".py", ".bpviz")) else None

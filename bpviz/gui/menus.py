@@ -219,14 +219,23 @@ class Menus:
 
     def open_dialog(self) -> None:
         """Ask for a scenario file and open it."""
-        from bpviz.core.sources import FileSource
 
         source = self.document.source
         start = source.folder if source is not None else ""
         path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start, OPEN_FILTERS)
-        if path and path.endswith(".bpviz") and self.builder is not None:
-            self.builder.open_network(path)  # into the editor; nothing in a .bpviz file runs
-        elif path:
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        """Open a file as its kind asks: a ``.bpviz`` network into the editor (nothing in it
+        runs; it goes to Open Recent), anything else as a scenario (asked about before it runs)."""
+        from bpviz.core.sources import FileSource
+
+        if path.lower().endswith(".bpviz") and self.builder is not None:
+            if self.builder.open_network(path):
+                self.settings.add_recent_file(path)
+                self.refresh_recent()
+        else:
             self.document.open(FileSource(path))
 
     def _fill_lessons(self) -> None:
@@ -251,13 +260,12 @@ class Menus:
 
     def refresh_recent(self) -> None:
         """Rebuild Open Recent from the settings."""
-        from bpviz.core.sources import FileSource
 
         self.recent.clear()
         files = self.settings.recent_files()
         for path in files:
             self.recent.addAction(
-                os.path.basename(path) + f"   ({os.path.dirname(path)})", partial(self.document.open, FileSource(path))
+                os.path.basename(path) + f"   ({os.path.dirname(path)})", partial(self.open_path, path)
             )
         if files:
             self.recent.addSeparator()

@@ -242,3 +242,22 @@ def test_only_python_files_can_be_dropped(qtbot, open_window, tmp_path):
     assert _dropped_scenario(mime) is None
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "scenario.py"))])
     assert _dropped_scenario(mime) == str(tmp_path / "scenario.py")
+
+
+def test_a_network_file_opens_into_the_editor_from_open_drop_and_recent(qtbot, open_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from bpviz.cli import main
+    from bpviz.gui.main_window import _dropped_scenario
+
+    path = str(tmp_path / "net.bpviz")
+    assert main(["new", "--template", "chain56", "-o", path]) == 0
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    assert _dropped_scenario(mime) == path  # a network may be dropped too
+    window = open_window()
+    window.menus.open_path(path)
+    assert window.builder.parts is not None and window.builder.parts.session.path == path
+    assert window.settings.recent_files()[0] == path
+    window.menus.recent.actions()[0].trigger()  # Open Recent: into the editor again
+    assert window.builder.parts.session.path == path
