@@ -162,8 +162,9 @@ class _ReplaceBlocks(Command):
     def __init__(self) -> None:
         self.old: list[Block] = []
 
+    @abstractmethod
     def _changed(self, doc: Network) -> list[Block]:
-        raise NotImplementedError
+        """The changed copies of the blocks this edit replaces."""
 
     def do(self, doc: Network) -> None:  # noqa: D102 - see Command
         new = self._changed(doc)
