@@ -14,8 +14,12 @@ Bad input prints one line to stderr and exits with code 2; ``--debug`` shows the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
+import threading
+from collections.abc import Iterator
 
 from bpviz.core.errors import BpvizError
 
@@ -74,12 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line
-    words = [a for a in argv if not a.startswith("-")]
     try:
+        argv, timeout = _take_timeout(argv)
+        words = [a for a in argv if not a.startswith("-")]
         if words and words[0] in SUBCOMMANDS:
             args = build_parser(words[0]).parse_args(argv)
             args.debug = debug
-            return int(args.run(args) or 0)
+            with _watchdog(timeout):
+                return int(args.run(args) or 0)
         args = build_gui_parser().parse_args(argv)
         args.debug = debug
         from bpviz.gui.app import run_app
@@ -107,3 +113,52 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
         return 2
+
+
+def _take_timeout(argv: list[str]) -> tuple[list[str], float | None]:
+    """Remove ``--timeout SECONDS`` (accepted anywhere on the line); raises BpvizError."""
+    rest, timeout, i = [], None, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--timeout" or arg.startswith("--timeout="):
+            text = arg.partition("=")[2] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
+            i += 1 if "=" in arg else 2
+            try:
+                timeout = float(text)
+            except ValueError:
+                raise BpvizError(f"--timeout needs a number of seconds, got '{text}'.") from None
+            if not 0 < timeout < float("inf"):
+                raise BpvizError(f"--timeout must be a positive number of seconds, got '{text}'.")
+            continue
+        rest.append(arg)
+        i += 1
+    return rest, timeout
+
+
+@contextlib.contextmanager
+def _watchdog(timeout: float | None) -> Iterator[None]:
+    """End the `bpviz` process with exit code 2 if the command runs longer than ``timeout``
+    seconds: a scenario stuck in an endless loop cannot be stopped from inside (Python cannot
+    interrupt another thread's code). Only in the command's own process, never in a caller of
+    :func:`main` (their process is theirs)."""
+    from bpviz.commands.process_end import is_command_process
+
+    if timeout is None or not is_command_process():
+        yield
+        return
+
+    def give_up() -> None:
+        sys.stderr.write(
+            f"bpviz: error: the command did not finish within {timeout:g} s (an endless loop in the "
+            "scenario?); fix the scenario or give a larger --timeout.\n"
+        )
+        sys.stderr.flush()
+        os._exit(2)
+
+    timer = threading.Timer(timeout, give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -145,3 +145,32 @@ def test_a_scenario_that_prints_keeps_json_on_stdout_valid(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert json.loads(out)["loss"] == 4.0
     assert "loading" in err and "forward" in err
+
+
+def test_timeout_ends_an_endless_scenario_with_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    hang = tmp_path / "hang.py"
+    hang.write_text(
+        "import torch\nx = torch.tensor(2.0, requires_grad=True)\n\ndef loss():\n    while True:\n        pass\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-m", "bpviz", "trace", str(hang), "--timeout", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "did not finish within 2 s" in done.stderr
+    fine = subprocess.run(
+        [sys.executable, "-m", "bpviz", "trace", "lesson:square", "--timeout", "60"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert fine.returncode == 0 and "loss" in fine.stdout
