@@ -5,7 +5,8 @@ their edges (the same eased motion as in the app), and the step's last frame is 
 export; other steps hold their still. Every frame covers the same scene area (the union over the
 steps), is captioned with the step and its equation, and lasts 1/fps seconds. Pillow encodes
 GIF, WebP and APNG; imageio-ffmpeg, which ships its own ffmpeg, encodes MP4 (H.264 needs even
-sides, so frames are padded by a pixel where needed). Files are written atomically.
+sides, so frames are padded by a pixel where needed; it is the optional `video` extra). Files
+are written atomically.
 """
 
 from __future__ import annotations
@@ -131,7 +132,13 @@ def durations(count: int, fps: int, tick_ms: int) -> list[int]:
 
 
 def _mp4(images: Sequence[QImage], fps: int) -> bytes:
-    import imageio_ffmpeg
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise BpvizError(
+            "MP4 export needs the imageio-ffmpeg package (it brings its own ffmpeg): "
+            "pip install 'bpviz[video]' (or imageio-ffmpeg), or export .gif, .webp or .apng."
+        ) from None
 
     frames = [_rgb(image, even=True) for image in images]
     w, h = frames[0][1], frames[0][2]

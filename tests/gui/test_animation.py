@@ -105,3 +105,16 @@ def test_file_export_animation_in_the_app(qtbot, open_window, tmp_path):
     with Image.open(out) as image:
         assert image.n_frames > 1
     assert "Exported" in window.statusBar().currentMessage()
+
+
+def test_mp4_without_imageio_ffmpeg_says_what_to_install(qapp, monkeypatch):
+    import sys
+
+    from bpviz.core.errors import BpvizError
+
+    trace, graph, sequence = _setup("square")
+    scene, show = offscreen_scene(trace, graph, sequence, LIGHT)
+    frames = render_frames(scene, show, range(2), 1, 0.5)
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as in the desktop bundle
+    with pytest.raises(BpvizError, match=r"pip install 'bpviz\[video\]'"):
+        encode(frames.images, ".mp4", 4)
