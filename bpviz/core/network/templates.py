@@ -47,7 +47,7 @@ def empty() -> Network:
 
 def chain56() -> Network:
     """x -> x^2 -> +3 -> ^2 at x = 2 from scalar ops: dL/dx = 14 x 1 x 4 = 56."""
-    b = _Builder(title="chain56: x -> x^2 -> +3 -> ^2", lr=0.01)
+    b = _Builder(title="chain56: x → x² → +3 → ²", lr=0.01)
     b.add("value", "x", value=(2.0,))
     b.add("pow", "y", "x", exponent=2.0)
     b.add("constant", "c", value=3.0)
@@ -58,7 +58,7 @@ def chain56() -> Network:
 
 def relu_two_weights() -> Network:
     """x -> *w1 -> ReLU -> *w2 against target 3: w1.grad = -9, w2.grad = -3."""
-    b = _Builder(title="relu_two_weights: x -> *w1 -> ReLU -> *w2", lr=0.1)
+    b = _Builder(title="relu_two_weights: x → ×w1 → ReLU → ×w2", lr=0.1)
     b.add("value", "x", value=(2.0,))
     b.add("value", "w1", value=(0.5,))
     b.add("value", "w2", value=(1.5,))
@@ -73,7 +73,7 @@ def relu_two_weights() -> Network:
 
 def mlp_10_5_1() -> Network:
     """Linear(10,5) - ReLU - Linear(5,1), MSE on a random batch of 32 (the lesson's numbers)."""
-    b = _Builder(title="mlp_10_5_1: Linear(10,5) - ReLU - Linear(5,1)", lr=0.01)
+    b = _Builder(title="mlp_10_5_1: Linear(10→5) → ReLU → Linear(5→1)", lr=0.01)
     b.add("Input", "x", data="randn", shape=(32, 10))
     b.add("Linear", "fc1", "x", in_features=10, out_features=5)
     b.add("ReLU", "relu1", "fc1")
