@@ -18,6 +18,7 @@ rule give None and the views fall back to the plain chain rule.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import torch
@@ -104,16 +105,8 @@ def op_rule(ctx: OpContext, slots: list[int], u_shape: tuple[int, ...] | None = 
         u_name = rule.lhs.rpartition("/d")[2]
         bare = rule.formula.replace("/", "").isalnum() or (rule.formula.startswith("[") and rule.formula.endswith("]"))
         local = rule.formula if bare else f"({rule.formula})"
-        rule = Rule(
-            rule.op,
-            rule.lhs,
-            rule.formula,
-            rule.symbolic,
-            rule.numbers,
-            rule.value,
-            rule.kind,
-            f"dL/d{u_name} = dL/d{ctx.out_name} ⊙ {local}   {_shape(out)} ⊙ {_shape(rule.value)}",
-            rule.notes,
+        rule = replace(
+            rule, shapes=f"dL/d{u_name} = dL/d{ctx.out_name} ⊙ {local}   {_shape(out)} ⊙ {_shape(rule.value)}"
         )
     if (
         rule.kind == LOCAL
@@ -124,17 +117,7 @@ def op_rule(ctx: OpContext, slots: list[int], u_shape: tuple[int, ...] | None = 
         and out.numel() != math.prod(u_shape)
     ):
         shape = "[" + "×".join(map(str, u_shape)) + "]" if u_shape else "scalar"
-        rule = Rule(
-            rule.op,
-            rule.lhs,
-            rule.formula,
-            rule.symbolic,
-            rule.numbers,
-            rule.value,
-            rule.kind,
-            rule.shapes,
-            (*rule.notes, f"broadcast: {_shape(out)} is summed back to {shape} (sum_to_size)"),
-        )
+        rule = replace(rule, notes=(*rule.notes, f"broadcast: {_shape(out)} is summed back to {shape} (sum_to_size)"))
     return rule
 
 
@@ -201,16 +184,13 @@ def edge_rule(trace: Trace, u: str, v: str) -> Rule | None:
         consumers = [c for c in trace.graph.successors(v) if trace.edge(v, c)["index"]]
         whole = path_rule(trace, [u, v, consumers[0]]) if len(consumers) == 1 else None
         if whole is not None:
-            return Rule(
-                rule.op,
-                rule.lhs,
-                f"{rule.formula} = {whole.formula}",
-                rule.symbolic,
-                whole.numbers,
-                rule.value,
-                VJP,
-                whole.shapes,
-                whole.notes,
+            return replace(
+                rule,
+                formula=f"{rule.formula} = {whole.formula}",
+                numbers=whole.numbers,
+                kind=VJP,
+                shapes=whole.shapes,
+                notes=whole.notes,
             )
     return rule
 
