@@ -50,3 +50,23 @@ class TrustStore:
     def allow_folder(self, folder: str) -> None:
         """Trust every file in ``folder`` and below it."""
         self.folders.add(os.path.realpath(folder))
+
+    def entries(self) -> list[TrustEntry]:
+        """What is trusted, folders first, each list sorted by path."""
+        folders = [TrustEntry("folder", folder, folder) for folder in sorted(self.folders)]
+        files = [TrustEntry("file", key.rpartition("|")[0], key) for key in sorted(self.files)]
+        return folders + files
+
+    def revoke(self, entry: TrustEntry) -> None:
+        """Stop trusting ``entry``: its file or folder is asked about again before it runs."""
+        (self.folders if entry.kind == "folder" else self.files).discard(entry.key)
+
+
+@dataclass(frozen=True)
+class TrustEntry:
+    """One trusted item: ``kind`` is "folder" or "file", ``path`` what the user reads, ``key``
+    what the store holds (for a file its path and the digest of the content trusted)."""
+
+    kind: str
+    path: str
+    key: str

@@ -85,6 +85,9 @@ class Menus:
         self.export_animation.setToolTip("The whole pass as a GIF, MP4, WebP or APNG, tokens moving")
         file_menu.addAction(training.export_action)
         file_menu.addSeparator()
+        self.trusted = self._action(file_menu, "&Trusted Scenarios…", self.edit_trust)
+        self.trusted.setToolTip("Which Python scenarios run without asking; revoke any of them")
+        file_menu.addSeparator()
         self.quit = self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
         if builder is not None:
@@ -225,6 +228,21 @@ class Menus:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start, OPEN_FILTERS)
         if path:
             self.open_path(path)
+
+    def edit_trust(self) -> None:
+        """File ▸ Trusted Scenarios: the dialog opens window-modal; Save replaces the trust."""
+        from bpviz.gui.trust_dialog import TrustDialog
+
+        dialog = TrustDialog(self.document.trust, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def save() -> None:
+            self.document.trust = dialog.store()
+            self.settings.save_trust(self.document.trust)
+            self.window.statusBar().showMessage("Trusted scenarios saved", 5000)
+
+        dialog.accepted.connect(save)
+        dialog.open()
 
     def open_path(self, path: str) -> None:
         """Open a file as its kind asks: a ``.bpviz`` network into the editor (nothing in it

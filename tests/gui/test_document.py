@@ -230,6 +230,58 @@ def test_a_scenario_file_runs_only_after_the_user_agrees(qtbot, open_window, tmp
     assert window.settings.trust_store().folders == {str(tmp_path.resolve())}
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, a window-modal dialog
+def test_trust_can_be_revoked_from_the_file_menu(qtbot, open_window, monkeypatch, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from bpviz.gui import window_support
+    from bpviz.gui.trust_dialog import TrustDialog
+
+    window = open_window()
+    doc = window.document
+    asked: list[str] = []
+    monkeypatch.setattr(window_support, "ask_to_run", lambda _parent, path: asked.append(path))
+    folder, kept = tmp_path / "lab", tmp_path / "kept.py"
+    folder.mkdir()
+    kept.write_text(LOGGING.format(log=str(tmp_path / "runs.log"), tag="kept"))
+    doc.trust.allow_folder(str(folder))
+    doc.trust.allow_file(str(kept))
+
+    def dialog() -> TrustDialog:
+        window.menus.trusted.trigger()
+        found = [d for d in window.findChildren(TrustDialog) if d.isVisible()]
+        assert len(found) == 1
+        return found[0]
+
+    shown = dialog()
+    texts = [shown.entries.item(i).text() for i in range(shown.entries.count())]
+    assert texts == [
+        f"Folder: {folder.resolve()} (and everything in it)",
+        f"File: {kept.resolve()} (as it was when you agreed)",
+    ]
+    assert not shown.revoke_button.isEnabled()
+    shown.entries.item(0).setSelected(True)
+    qtbot.mouseClick(shown.revoke_button, Qt.MouseButton.LeftButton)
+    shown.reject()  # Cancel: nothing changes
+    assert doc.trust.folders == {str(folder.resolve())}
+
+    shown = dialog()
+    shown.entries.item(0).setSelected(True)
+    qtbot.mouseClick(shown.revoke_button, Qt.MouseButton.LeftButton)
+    assert shown.entries.count() == 1
+    shown.accept()
+    assert doc.trust.folders == set() and window.settings.trust_store().folders == set()
+    assert doc.trust.allows(str(kept)) and not doc.trust.allows(str(folder / "a.py"))
+
+    shown = dialog()
+    qtbot.mouseClick(shown.revoke_all_button, Qt.MouseButton.LeftButton)
+    assert shown.entries.isHidden() and not shown.empty.isHidden()
+    shown.accept()
+    assert window.settings.trust_store().files == set()
+    doc.open(FileSource(str(kept)))  # asked again, nothing runs
+    assert asked == [str(kept)] and not (tmp_path / "runs.log").exists()
+
+
 def test_only_python_files_can_be_dropped(qtbot, open_window, tmp_path):
     from PySide6.QtCore import QMimeData, QUrl
 
