@@ -46,6 +46,11 @@ class _Cluster:
     routes: dict[tuple[str, str], list[Point]]
 
 
+def _size(sizes: Mapping[str, tuple[float, float]], node: str) -> tuple[float, float]:
+    w, h = sizes.get(node, DEFAULT_SIZE)
+    return float(w), float(h)
+
+
 def _rect(centre: Point, size: tuple[float, float]) -> tuple[float, float, float, float]:
     (x, y), (w, h) = centre, size
     return x - w / 2, y - h / 2, x + w / 2, y + h / 2
@@ -102,29 +107,42 @@ def _local(
     ops = [n for n in members if n == anchor or any(p in inside for p in graph.predecessors(n))]
     offsets: dict[str, Point] = {}
     routes: dict[tuple[str, str], list[Point]] = {}
-    size = {n: tuple(map(float, sizes.get(n, DEFAULT_SIZE))) for n in members}
+    size = {n: _size(sizes, n) for n in members}
     if len(ops) == 1:
-        # One box and its leaves in a row beside it, across the flow (below it in a left to
-        # right flow), centred: the wires into and out of the box stay clear.
+        # One box, and its leaves stacked just before it and off to the side (down and left
+        # in a left to right flow, up and right top to bottom): each leaf's wire runs forward
+        # into the box, and the wires between blocks, level with the boxes, stay clear.
         offsets[anchor] = (0.0, 0.0)
         leaves = sorted((n for n in members if n != anchor), key=node_key)
-        if leaves:
-            tb = direction == "TB"
-            along = [size[n][1] if tb else size[n][0] for n in leaves]
-            across = max(size[n][0] if tb else size[n][1] for n in leaves)
-            span = sum(along) + gaps[1] * (len(leaves) - 1)
-            start = -span / 2
-            depth = (size[anchor][0] if tb else size[anchor][1]) / 2 + gaps[1] + across / 2
-            for n, a in zip(leaves, along):
-                centre = start + a / 2
-                offsets[n] = (depth, centre) if tb else (centre, depth)
-                start += a + gaps[1]
+        tb = direction == "TB"
+        flow, side = (1, 0) if tb else (0, 1)  # which of (width, height) runs along the flow
+        across = size[anchor][side] / 2 + gaps[1] / 2
+        for n in leaves:
+            along = -(size[anchor][flow] / 2 + gaps[1] + size[n][flow] / 2)
+            centre = across + size[n][side] / 2
+            offsets[n] = (centre, along) if tb else (along, centre)
+            across += size[n][side] + gaps[1] / 2
     else:
+        # A small layered layout of the ops. Each wire from outside gets a stand-in source
+        # there, so the layout keeps a lane free for it; the wire is drawn through that lane.
         sub = graph.subgraph(members).copy()
-        inner = layered_layout(sub, size, direction=direction, layer_gap=gaps[0], node_gap=gaps[1])
+        sizes_in = dict(size)
+        stand_ins: dict[tuple[str, str], str] = {}
+        for v in members:
+            for u in sorted(graph.predecessors(v), key=node_key):
+                if u not in inside:
+                    d = stand_ins[u, v] = f"\0from:{u}:{v}"
+                    sub.add_edge(d, v, index=graph.edges[u, v].get("index"))
+                    sizes_in[d] = (1.0, 1.0)
+        inner = layered_layout(sub, sizes_in, direction=direction, layer_gap=gaps[0], node_gap=gaps[1])
         cx, cy = inner.width / 2, inner.height / 2
-        offsets = {n: (x - cx, y - cy) for n, (x, y) in inner.positions.items()}
-        routes = {e: [(x - cx, y - cy) for x, y in r] for e, r in inner.routes.items()}
+        offsets = {n: (x - cx, y - cy) for n, (x, y) in inner.positions.items() if n in inside}
+        for e, r in inner.routes.items():
+            if e[0] in inside:
+                routes[e] = [(x - cx, y - cy) for x, y in r]
+        for (u, v), d in stand_ins.items():
+            # Bends only: the route's ends are filled in once the cluster has its place.
+            routes[u, v] = [(x - cx, y - cy) for x, y in inner.routes[d, v][:-1]]
     rects = [_rect(offsets[n], size[n]) for n in members]
     return _Cluster(
         key,
@@ -232,18 +250,21 @@ def placed_layout(
     flow_gap, side_gap = gaps
     x_gap, y_gap = (side_gap, flow_gap) if tb else (flow_gap, side_gap)
     anchors = [_anchor(graph, members[c.key], rank) for c in clusters]
-    boxes = [tuple(map(float, sizes.get(a, DEFAULT_SIZE))) for a in anchors]
+    boxes = [_size(sizes, a) for a in anchors]
     sx = (max(b[0] for b in boxes) + x_gap) / pitch[0]
     sy = (max(b[1] for b in boxes) + y_gap) / pitch[1]
     centres = [[c.place[0] * sx, c.place[1] * sy] for c in clusters]
     _separate_equal(centres, clusters)
     # Pairs are pushed apart the way they lie: side by side along x, one above the other along
     # y. A last pass along x over every pair leaves no overlap whatever the earlier passes did.
-    horizontal, vertical = set(), set()
-    for i in range(len(clusters)):
+    horizontal: set[tuple[int, int]] = set()
+    vertical: set[tuple[int, int]] = set()
+    for i, a in enumerate(clusters):
         for j in range(i + 1, len(clusters)):
-            dx = abs(centres[i][0] - centres[j][0]) / (clusters[i].right - clusters[i].left + clusters[j].right - clusters[j].left)
-            dy = abs(centres[i][1] - centres[j][1]) / (clusters[i].bottom - clusters[i].top + clusters[j].bottom - clusters[j].top)
+            b = clusters[j]
+            # How far apart they are along each axis, in units of their joint extent.
+            dx = abs(centres[i][0] - centres[j][0]) / (a.right - a.left + b.right - b.left)
+            dy = abs(centres[i][1] - centres[j][1]) / (a.bottom - a.top + b.bottom - b.top)
             (horizontal if dx >= dy else vertical).add((i, j))
     _push(centres, clusters, 0, x_gap, horizontal)
     _push(centres, clusters, 1, y_gap, vertical)
@@ -251,11 +272,17 @@ def placed_layout(
 
     positions: dict[str, Point] = {}
     routes: dict[tuple[str, str], list[Point]] = {}
+    external: list[tuple[str, str]] = []
     for c, (cx, cy) in zip(clusters, centres):
         for n, (ox, oy) in c.offsets.items():
             positions[n] = (cx + ox, cy + oy)
         for e, r in c.routes.items():
             routes[e] = [(cx + x, cy + y) for x, y in r]
+            if e[0] not in c.offsets:  # a wire from outside: its bends, then the box it enters
+                routes[e].append(positions[e[1]])
+                external.append(e)
+    for e in external:  # ... and first the box it leaves, placed by now
+        routes[e].insert(0, positions[e[0]])
     left = min(cx + c.left for c, (cx, _) in zip(clusters, centres))
     top = min(cy + c.top for c, (_, cy) in zip(clusters, centres))
     right = max(cx + c.right for c, (cx, _) in zip(clusters, centres))

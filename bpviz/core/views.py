@@ -127,6 +127,9 @@ def module_depth(graph: nx.DiGraph[str]) -> int:
 
 
 LAYERS = "layers"
+# The level of a built network's own view: one box per block, where the user put the block
+# (:mod:`bpviz.core.network.block_view`); not a level of a trace alone.
+BLOCKS = "blocks"
 
 
 def default_level(graph: nx.DiGraph[str]) -> str | None:

@@ -28,7 +28,7 @@ from bpviz.core.views import GROUP_PREFIX, fold_groups
 
 # Room between neighbouring blocks on the canvas: along the flow for one edge label (a
 # gradient and its chain-rule factors), across it for a little air.
-FLOW_GAP = 190.0
+FLOW_GAP = 160.0
 SIDE_GAP = 44.0
 # Inside an opened block: the gaps of the app's layered layout.
 INNER_GAPS = (78.0, 34.0)
@@ -71,7 +71,11 @@ class BlockArrangement:
         for b, name in names.items():
             module_title = trace.module_titles.get(name, "")
             # A layer says what it is (Linear(10→5)) and, when the user renamed it, which one.
-            titles[name] = f"{name}: {module_title}" if module_title and module_title != name else name
+            kind = doc.blocks[b].kind
+            if module_title and module_title != name:
+                titles[name] = f"{name}: {module_title}"
+            else:
+                titles[name] = f"{name}: {kind}"
         places = {b: doc.blocks[b].position for b in names}
         return cls(blocks_of, names, places, titles, flow_direction(doc), frozenset(expanded) & set(names.values()))
 
@@ -92,7 +96,19 @@ class BlockArrangement:
     def view(self, graph: nx.DiGraph[str], expanded: Collection[str] = ()) -> nx.DiGraph[str]:
         """``graph`` (the trace's, or a view of it without shape ops) with each block of several
         nodes folded into the box ``group:NAME``, except the blocks named in ``expanded``."""
-        return fold_groups(graph, self._groups(graph, expanded), self.titles)
+        groups = self._groups(graph, expanded)
+        out = fold_groups(graph, groups, self.titles)
+        # A block drawn as its one op is named as the user named the block ("z", tagged add).
+        ops: dict[str, list[str]] = {}
+        for n, attrs in out.nodes(data=True):
+            block = self.blocks_of.get(n)
+            if block is not None and attrs["kind"] != "constant":
+                ops.setdefault(block, []).append(n)
+        for block, nodes in ops.items():
+            attrs = out.nodes[nodes[0]]
+            if len(nodes) == 1 and attrs["kind"] in ("op", "loss"):
+                attrs["name"] = self.names[block]
+        return out
 
     def block_of(self, graph: nx.DiGraph[str], node: str) -> str | None:
         """The block a drawn box belongs to (None: a box of no block)."""
