@@ -154,6 +154,20 @@ class SteppingLink(QObject):
             return {}
         return wire_edges(source.document, self.blocks_of_trace(), self.document.trace)
 
+    def drawn_wires(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """Wire key -> the canvas edges that carry it: :meth:`wire_edges` seen through the boxes
+        drawn for them (a folded block's box instead of the op inside it)."""
+        graph, doc = self.document.view_graph, self.document
+        out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for key, edges in self.wire_edges().items():
+            drawn: list[tuple[str, str]] = []
+            for u, v in edges:
+                a, b = doc.drawn_as(u), doc.drawn_as(v)
+                if a is not None and b is not None and graph.has_edge(a, b) and (a, b) not in drawn:
+                    drawn.append((a, b))
+            out[key] = drawn
+        return out
+
     def _on_document_selection(self) -> None:
         selection: Any = self.document.selection
         if not isinstance(selection, str):
