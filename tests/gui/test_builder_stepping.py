@@ -189,3 +189,24 @@ def test_the_blocks_show_dl_dx_56_and_a_block_opens_to_its_ops_and_closes(builde
     double_click_box(qtbot, window, pow_op)
     assert "group:y" in window.scene.node_ids() and pow_op not in window.scene.node_ids()
     assert window.scene.node_item("group:y").pos() == y_before
+
+
+def test_level_of_detail_switches_between_the_blocks_and_the_layered_views(builder, qtbot):
+    window = builder("mlp_10_5_1")
+    step_mode(qtbot, window)
+    menu = window.menus.collapse
+    menu.aboutToShow.emit()
+    actions = {a.text(): a for a in menu.actions()}
+    assert actions["One Box per Block, as Placed"].isChecked()
+    actions["One Box per Layer"].trigger()
+    assert window.document.placement is None and window.scene._placer is None
+    assert "group:fc1" in window.scene.node_ids()  # the layered view of the layers
+    menu.aboutToShow.emit()
+    {a.text(): a for a in menu.actions()}["One Box per Block, as Placed"].trigger()
+    assert window.document.placement is not None and window.scene._placer is not None
+    # A lesson has no blocks: no such level.
+    with qtbot.waitSignal(window.document.opened, timeout=TRACE_TIMEOUT_MS):
+        window.document.open_spec("lesson:chain56")
+    assert window.document.arrangement is None and window.document.placement is None
+    menu.aboutToShow.emit()
+    assert "One Box per Block, as Placed" not in [a.text() for a in menu.actions()]
