@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 from bpviz.core.scenario import LESSON_PREFIX, NETWORK_SUFFIX, Scenario, load_scenario
 
@@ -52,6 +53,12 @@ class Source(ABC):
     @abstractmethod
     def load(self) -> Scenario:
         """Run the source once and return its scenario; raises BpvizError with a clear message."""
+
+    def arrangement(self, trace: Any) -> Any:
+        """How the canvas draws ``trace`` (this source's latest trace) from positions of its
+        own, such as a :class:`~bpviz.core.network.block_view.BlockArrangement` of the blocks a
+        user placed; None (the default): in the app's layered layout."""
+        return None
 
     def training_scenario(self, scenario: Scenario) -> Scenario | None:
         """The scenario a training run may change, made from ``scenario`` (the one this source

@@ -127,6 +127,9 @@ def module_depth(graph: nx.DiGraph[str]) -> int:
 
 
 LAYERS = "layers"
+# The level of a built network's own view: one box per block, where the user put the block
+# (:mod:`bpviz.core.network.block_view`); not a level of a trace alone.
+BLOCKS = "blocks"
 
 
 def default_level(graph: nx.DiGraph[str]) -> str | None:
@@ -210,6 +213,22 @@ def collapse_modules(
         cycle = {n for edge in nx.find_cycle(out) for n in edge[:2]}
         culprit = min((n for n in cycle if out.nodes[n]["kind"] == "group"), key=node_key)
         scoped = {v: g for v, g in scoped.items() if g != culprit}
+
+
+def fold_groups(
+    graph: nx.DiGraph[str], group_of: Mapping[str, str], titles: Mapping[str, str] | None = None
+) -> nx.DiGraph[str]:
+    """Fold the nodes of each group into one box: ``group_of`` maps a node to its group's name
+    (the box is ``group:NAME``, titled ``titles[NAME]`` if given), nodes not in it stay visible.
+    As in :func:`collapse_modules`, a group that would close a cycle stays unfolded."""
+    groups = {v: GROUP_PREFIX + g for v, g in group_of.items() if v in graph}
+    while True:
+        out = _fold(graph, groups, titles or {})
+        if nx.is_directed_acyclic_graph(out):
+            return out
+        cycle = {n for edge in nx.find_cycle(out) for n in edge[:2]}
+        culprit = min((n for n in cycle if out.nodes[n]["kind"] == "group"), key=node_key)
+        groups = {v: g for v, g in groups.items() if g != culprit}
 
 
 def _fold(graph: nx.DiGraph[str], group_of: dict[str, str], titles: Mapping[str, str]) -> nx.DiGraph[str]:

@@ -94,6 +94,11 @@ class CanvasPanel(QStackedWidget):
         scene.title = doc.trace.title
         direction = "TB" if doc.direction == "auto" else doc.direction
         args = (doc.view_graph, doc.trace.loss_node, doc.trace.diagnostics, doc.theme, doc.sequence.lr)
+        placement = doc.placement
+        if placement is not None:
+            # A built network: its blocks where the user put them, flowing the way they do.
+            scene.set_graph(*args, placement.direction, layout=placement.layout)
+            return
         scene.set_graph(*args, direction)
         if doc.direction == "auto" and self._try_side_by_side(scene.content_rect()):
             scene.set_graph(*args, "LR")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from bpviz.core.trust import TrustStore
-from bpviz.core.views import default_level
+from bpviz.core.views import BLOCKS, default_level
 from bpviz.gui.step_controller import StepController
 from bpviz.gui.theme import THEMES, Theme
 from bpviz.gui.trace_worker import TraceResult, TraceRunner
@@ -75,8 +75,10 @@ class Document(QObject):
         self.pending: Source | None = None
         self.last_error = ""
         self.hide_shape_ops = False
-        # None: every op; an int: modules folded at that depth; "layers": one box per layer.
+        # None: every op; an int: modules folded at that depth; "layers": one box per layer;
+        # "blocks": one box per block where the user placed it (a built network's arrangement).
         self.collapse: int | str | None = None
+        self.arrangement: Any = None  # the source's own placement of the trace, if it has one
         # "auto" (from the window's shape), "TB" (top to bottom) or "LR" (left to right).
         self.direction = "auto"
         self.expanded: frozenset[str] = frozenset()  # layers the user opened (double-click)
@@ -115,10 +117,18 @@ class Document(QObject):
 
                 if self.hide_shape_ops:
                     graph = views.hide_shape_ops(graph)
-                if self.collapse is not None:
+                if self.placement is not None:
+                    graph = self.placement.view(graph, self.expanded)
+                elif self.collapse is not None and self.collapse != BLOCKS:
                     graph = views.collapse_modules(graph, self.collapse, self.trace.module_titles, self.expanded)
             self._view_graph = graph
         return self._view_graph
+
+    @property
+    def placement(self) -> Any:
+        """The arrangement the canvas draws from (a built network's blocks, where the user put
+        them) while the level of detail is "blocks"; None: the layered layout."""
+        return self.arrangement if self.collapse == BLOCKS else None
 
     def node_attrs(self, node_id: str) -> dict:
         """The drawn graph's attributes of a node (groups exist only there); {} if not drawn."""
@@ -177,9 +187,11 @@ class Document(QObject):
         """Show a trace of a newly loaded source (``scenario``: what the source loaded, which
         training starts from; None where it cannot be trained)."""
         self.source, self.scenario = source, scenario
-        # Each network opens at its natural level: layers for modules, ops for scalar lessons.
-        self.collapse = default_level(trace.graph)
-        self.expanded = frozenset()
+        # Each network opens at its natural level: its blocks where the user put them (a built
+        # network), else layers for modules, ops for scalar lessons.
+        self.arrangement = source.arrangement(trace) if source is not None else None
+        self.collapse = BLOCKS if self.arrangement is not None else default_level(trace.graph)
+        self.expanded = frozenset(self.arrangement.expanded) if self.arrangement is not None else frozenset()
         self._set_trace(trace, sequence, 0, keep_view=False)
         self.opened.emit()
 
@@ -216,7 +228,10 @@ class Document(QObject):
 
     def set_collapse(self, collapse: int | str | None) -> None:
         """Fold nn.Module groups: at a depth (an int), one box per layer (``"layers"``), or not at
-        all (None: every autograd op). Layers opened by a double-click close again."""
+        all (None: every autograd op), or one box per block where the user put it (``"blocks"``,
+        for a source with an arrangement only). Layers opened by a double-click close again."""
+        if collapse == BLOCKS and self.arrangement is None:
+            return
         if collapse != self.collapse or self.expanded:
             self.collapse = collapse
             self.expanded = frozenset()
@@ -232,8 +247,8 @@ class Document(QObject):
             self._view_changed()
 
     def toggle_layer(self, node_id: str) -> bool:
-        """Open a layer's box to its ops, or close the layer an op belongs to again (a
-        double-click); False when ``node_id`` is neither."""
+        """Open a layer's (or a block's) box to its ops, or close the layer an op belongs to
+        again (a double-click); False when ``node_id`` is neither."""
         graph, trace = self.view_graph, self.trace
         if graph is None or trace is None or node_id not in graph:
             return False
@@ -241,7 +256,11 @@ class Document(QObject):
         if attrs["kind"] == "group":
             self.expanded = self.expanded | {attrs["module"]}
         else:
-            module = _layer_of(attrs, self.expanded)
+            placement = self.placement
+            if placement is not None:
+                module = placement.opened_block(node_id, self.expanded)
+            else:
+                module = _layer_of(attrs, self.expanded)
             if module is None:
                 return False
             self.expanded = self.expanded - {module}

@@ -9,13 +9,13 @@ per graph (node sizes are known up front), never per step. Signals carry node id
 from __future__ import annotations
 
 import gc
-from collections.abc import Set
+from collections.abc import Callable, Set
 
 import networkx as nx
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
-from bpviz.core.layout import layered_layout
+from bpviz.core.layout import Layout, layered_layout
 from bpviz.core.stepper import DisplayState
 from bpviz.gui.edge_ports import edge_ports
 from bpviz.gui.items.edge_item import EdgeItem
@@ -87,6 +87,7 @@ class GraphScene(QGraphicsScene):
         self._stale = True  # the next apply_state sets every item (not only changes)
         self._styled: tuple = ((None, None), None, set())  # (selection, focus), active, its edges
         self._animator = None  # see the animator property
+        self._placer: Callable[[nx.DiGraph, dict[str, tuple[float, float]]], Layout] | None = None
         self.title = ""
         self.legend = LegendItem(theme)
         self.addItem(self.legend)
@@ -101,14 +102,18 @@ class GraphScene(QGraphicsScene):
         theme: Theme | None = None,
         lr: float = 0.1,
         direction: str = "TB",
+        layout: Callable[[nx.DiGraph, dict[str, tuple[float, float]]], Layout] | None = None,
     ) -> None:
         """Show ``graph`` (a Trace graph or a collapsed view of it): build items, lay out once.
 
         ``diagnostics`` are :class:`bpviz.core.trace_record.Diagnostic` objects; ``lr`` sizes the
         update line the parameter boxes reserve; ``direction`` is ``"TB"`` (top to bottom) or
-        ``"LR"`` (left to right). Nothing shows values until :meth:`apply_state`.
+        ``"LR"`` (left to right). ``layout(graph, sizes)`` places the boxes instead of the layered
+        layout (a built network's blocks where the user put them). Nothing shows values until
+        :meth:`apply_state`.
         """
         self.direction = direction
+        self._placer = layout
         # Everything made here lives as long as the graph: the cyclic collector's passes while
         # building would only walk it (and all of torch and Qt) again and again, 150-270 ms of a
         # 2,000-node build. Paused, not disabled: it resumes afterwards with nothing lost.
@@ -159,14 +164,17 @@ class GraphScene(QGraphicsScene):
     def _layout(self) -> None:
         sizes = {n: item.size_hint() for n, item in self._nodes.items()}
         horizontal = self.direction == "LR"
-        layout = layered_layout(
-            self.graph,
-            sizes=sizes,
-            direction=self.direction,
-            # Side by side, a layer gap must hold a whole edge label, not just its height.
-            layer_gap=LAYER_GAP_LR if horizontal else LAYER_GAP,
-            node_gap=NODE_GAP,
-        )
+        if self._placer is not None:
+            layout = self._placer(self.graph, sizes)
+        else:
+            layout = layered_layout(
+                self.graph,
+                sizes=sizes,
+                direction=self.direction,
+                # Side by side, a layer gap must hold a whole edge label, not just its height.
+                layer_gap=LAYER_GAP_LR if horizontal else LAYER_GAP,
+                node_gap=NODE_GAP,
+            )
         for n, (x, y) in layout.positions.items():
             self._nodes[n].setPos(x, y)
         routes = getattr(layout, "routes", {}) or {}

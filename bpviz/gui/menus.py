@@ -384,11 +384,13 @@ class Menus:
         doc = self.document
         if doc.trace is None:
             return
-        from bpviz.core.views import LAYERS, module_depth
+        from bpviz.core.views import BLOCKS, LAYERS, module_depth
 
         deepest = module_depth(doc.trace.graph)
         group = QActionGroup(self.collapse)
         choices: list[tuple[int | str | None, str]] = [(None, "Every Operation")]
+        if doc.arrangement is not None:
+            choices.insert(0, (BLOCKS, "One Box per Block, as Placed"))
         if deepest:
             choices.append((LAYERS, "One Box per Layer"))
             choices += [(d, f"Modules at Depth {d}" if d else "Whole Model as One Box") for d in range(deepest + 1)]

@@ -73,7 +73,7 @@ def test_build_chain56_from_the_palette_with_the_mouse_and_step_it(builder, qtbo
         window.builder.step_action.trigger()
     window.document.steps.to_end()
     link = window.builder.parts.link
-    edges = link.wire_edges()
+    edges = link.drawn_wires()  # the canvas edges each wire stands for
     net = session.network
 
     def label(dst: str, port: str) -> str:

@@ -9,6 +9,8 @@ from bpviz.core.network.commands import MoveBlocks
 from bpviz.core.network.document import Network
 
 BLOCK_SIZE = (150.0, 60.0)
+LAYER_GAP = 70.0  # between columns of blocks
+NODE_GAP = 40.0  # between blocks of a column
 
 
 def arranged_positions(doc: Network, direction: str = "LR") -> dict[str, tuple[float, float]]:
@@ -18,7 +20,7 @@ def arranged_positions(doc: Network, direction: str = "LR") -> dict[str, tuple[f
     for w in doc.sorted_wires():
         graph.add_edge(w.src, w.dst, index=doc.blocks[w.dst].spec.inputs.index(w.port))
     layout = layered_layout(
-        graph, dict.fromkeys(doc.blocks, BLOCK_SIZE), direction=direction, layer_gap=70.0, node_gap=40.0
+        graph, dict.fromkeys(doc.blocks, BLOCK_SIZE), direction=direction, layer_gap=LAYER_GAP, node_gap=NODE_GAP
     )
     return {b: (round(x, 1), round(y, 1)) for b, (x, y) in layout.positions.items()}
 

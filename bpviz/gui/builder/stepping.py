@@ -34,9 +34,10 @@ class BuiltSource(NetworkSource):
     """A snapshot of the builder's network as a source: built on the trace worker, it keeps what
     the build made so trace nodes can be mapped back to blocks."""
 
-    def __init__(self, document: Network):
+    def __init__(self, document: Network, expanded: frozenset[str] = frozenset()):
         super().__init__(document=document)
         self.built: BuiltNetwork | None = None
+        self.expanded = expanded  # the blocks to show opened (those open before a re-trace)
 
     def load(self) -> Scenario:  # noqa: D102 - see Source
         from bpviz.core.network.build import build
@@ -44,6 +45,14 @@ class BuiltSource(NetworkSource):
         assert self.document is not None
         self.built = build(self.document, self.label)
         return self.built.scenario
+
+    def arrangement(self, trace: Any) -> Any:
+        """The blocks where the user put them (see :mod:`bpviz.core.network.block_view`)."""
+        from bpviz.core.network.block_view import BlockArrangement
+
+        if self.built is None or self.document is None:
+            return None
+        return BlockArrangement.of(self.built, self.document, trace, self.expanded)
 
 
 class SteppingLink(QObject):
@@ -92,10 +101,11 @@ class SteppingLink(QObject):
         """Trace the network as it is now, keeping the step position."""
         if not self.active:
             return
-        self._keep_position = self.document.steps.position if self.showing else None
-        self._trace()
+        showing = self.showing
+        self._keep_position = self.document.steps.position if showing else None
+        self._trace(self.document.expanded if showing else frozenset())
 
-    def _trace(self) -> bool:
+    def _trace(self, expanded: frozenset[str] = frozenset()) -> bool:
         from bpviz.core.network.plan import make_plan
 
         network = self.session.network.copy()  # the worker builds a snapshot, never the live one
@@ -105,7 +115,7 @@ class SteppingLink(QObject):
             self.failed.emit(str(exc))
             self.document.report(f"Cannot step the network: {exc}")
             return False
-        self.source = BuiltSource(network)
+        self.source = BuiltSource(network, expanded)
         self.document.open(self.source, trusted=True)
         return True
 
@@ -144,10 +154,28 @@ class SteppingLink(QObject):
             return {}
         return wire_edges(source.document, self.blocks_of_trace(), self.document.trace)
 
+    def drawn_wires(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """Wire key -> the canvas edges that carry it: :meth:`wire_edges` seen through the boxes
+        drawn for them (a folded block's box instead of the op inside it)."""
+        graph, doc = self.document.view_graph, self.document
+        out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for key, edges in self.wire_edges().items():
+            drawn: list[tuple[str, str]] = []
+            for u, v in edges:
+                a, b = doc.drawn_as(u), doc.drawn_as(v)
+                if a is not None and b is not None and graph.has_edge(a, b) and (a, b) not in drawn:
+                    drawn.append((a, b))
+            out[key] = drawn
+        return out
+
     def _on_document_selection(self) -> None:
         selection: Any = self.document.selection
         if not isinstance(selection, str):
             return
-        block = self.blocks_of_trace().get(selection)
+        placement = self.document.placement
+        if placement is not None and self.document.source is self.source:
+            block = placement.block_of(self.document.view_graph, selection)
+        else:
+            block = self.blocks_of_trace().get(selection)
         if block is not None and block in self.session.network.blocks:
             self.session.select([block])
