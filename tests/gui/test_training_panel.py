@@ -87,7 +87,10 @@ def test_run_pause_step_and_reset_from_the_buttons(training, qtbot, dialogs):
     click(qtbot, window, "trainStep")
     wait_idle(qtbot, tc)
     assert tc.history.table.offered == done + 1
-    assert not torch.equal(shown_value(window, "weight"), trained["weight"])
+    # The canvas follows (by then the fit may have converged, so compare with the worker's
+    # weights rather than expect a change).
+    assert torch.equal(shown_value(window, "weight"), worker_params(tc)["weight"])
+    assert panel.canvas_note.text().startswith(f"Canvas: the next step ({done + 2:,})")
 
     click(qtbot, window, "trainReset")
     qtbot.waitUntil(lambda: torch.equal(shown_value(window, "weight"), initial[0]), timeout=RUN_TIMEOUT_MS)
@@ -307,3 +310,64 @@ def test_the_canvas_keeps_most_of_a_small_window_with_training_open(qtbot, open_
     # The panel shares the inspector's column, and every dock tab reads in full.
     assert window.tabifiedDockWidgets(window.inspector) == [docks.panel_dock]
     assert all(len(d.windowTitle()) <= 14 for d in (docks.flow_dock, docks.hist_dock, docks.fit_dock, docks.log_dock))
+
+
+def test_the_canvas_shows_the_batch_being_trained_on(training, qtbot, dialogs):
+    """xor_mlp trained on two moons: every snapshot the canvas draws during the run is the pass
+    of a step the panel reported (its 32 rows of two_moons, its loss, the same number), not the
+    scenario's four XOR points."""
+    window, tc, panel = training("lesson:xor_mlp")
+    panel.data.choose_builtin("two_moons")
+    panel.batch.setValue(32)
+    panel.steps.setValue(400)
+    seen: list[tuple[int, float, float]] = []
+
+    def on_chunk(chunk):
+        snap = chunk.snapshot
+        if chunk.session == tc._session and snap is not None and snap.ran:
+            seen.append((snap.step, snap.trace.loss, chunk.latest.loss))
+
+    tc.worker.chunk.connect(on_chunk)
+    shown: list[tuple[float, str]] = []
+    window.document.traceChanged.connect(lambda _keep: shown.append((window.trace.loss, panel.canvas_note.text())))
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    assert seen, "no snapshot during the run"
+    losses = dict(zip(tc.history.steps().astype(int), tc.history.loss()))
+    for step, canvas_loss, step_loss in seen:
+        assert canvas_loss == step_loss == losses[step]
+    # What the canvas drew, and the panel's line about it, name the same loss.
+    assert shown and all(f"loss {loss:.4g}" in note and "rows of two_moons" in note for loss, note in shown)
+    xor_loss = Trainer(load_scenario("lesson:xor_mlp")).scenario.compute_loss().item()
+    assert all(not math.isclose(loss, xor_loss, rel_tol=1e-3) for loss, _ in shown)
+    # The end: the trained weights on the batch the next step takes.
+    assert panel.canvas_note.text().startswith("Canvas: the next step (401) on 32 of 200 rows of two_moons")
+    assert f"loss {window.trace.loss:.4g}" in panel.canvas_note.text()
+    assert not dialogs
+
+
+def test_settings_changed_from_the_defaults_show_and_reset_with_another_scenario(training, qtbot, dialogs):
+    window, tc, panel = training("lesson:xor_mlp")
+    assert not panel.changes_box.isVisible()
+    panel.zero_grad.setChecked(False)
+    panel.lr.setText("0.5")
+    panel.data.choose_builtin("two_moons")
+    assert panel.changes_box.isVisible()
+    assert panel.changes.text().endswith("zero_grad off, data two_moons, lr 0.5")
+    # Reload keeps them: the same scenario.
+    with qtbot.waitSignal(window.document.opened, timeout=RUN_TIMEOUT_MS):
+        window.document.reload()
+    assert not panel.zero_grad.isChecked() and panel.lr.text() == "0.5"
+    # Another scenario starts from the defaults, and says what it reset.
+    open_and_wait(qtbot, window, "lesson:linear_fit")
+    assert panel.zero_grad.isChecked() and panel.lr.text() == "" and not panel.data.uses_dataset()
+    assert not panel.changes_box.isVisible()
+    assert "back to the defaults for this scenario (were: zero_grad off, data two_moons, lr 0.5)" in panel.status.text()
+    qtbot.waitUntil(lambda: any("settings back to the defaults" in line for line in tc.docks.log_lines()))
+    # The button does the same by hand.
+    panel.optimizer.setCurrentIndex(1)
+    panel.seed.setValue(4)
+    assert panel.changes.text().endswith("Adam, seed 4")
+    click(qtbot, window, "trainDefaults")
+    assert panel.settings() == type(panel.settings())() and not panel.changes_box.isVisible()
+    assert not dialogs

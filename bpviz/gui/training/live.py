@@ -128,6 +128,7 @@ class LiveView(QObject):
         """Forget pending work (a new scenario)."""
         self.pending_snapshot = self.last_snapshot = None
         self._log.clear()
+        self.status, self.progress = "", (0, 0)  # the panel says what the new scenario offers
         self._dirty_plots = True
 
     # ------------------------------------------------------------------------ frames
@@ -244,6 +245,7 @@ class LiveView(QObject):
         view = self.canvas.view
         if view is not None:
             view.viewport().setUpdatesEnabled(False)
+        self.docks.panel.set_canvas_note(snap.describe())
         self.document.show_trace(snap.trace, snap.sequence, position=snap.position)
 
     def _paint_canvas(self) -> None:
