@@ -226,6 +226,8 @@ class LiveView(QObject):
     def _draw_norms(self) -> None:
         h, d = self.history, self.docks
         d.norms.set_names(list(h.names))
+        trace = self.document.trace
+        d.norms.set_titles(trace.module_titles if trace is not None else {})
         d.norms.set_data(h.steps(), h.norms())
         d.norms.plot_widget.viewport().repaint()
 
