@@ -415,8 +415,8 @@ def test_zero_and_nonfinite_norms_sit_on_a_floor_row_and_the_step_axis_is_the_lo
     assert norms.floor_line.isVisible() and norms.floor_line.value() == floor
     ticks = dict(norms.plot_widget.getPlotItem().getAxis("left")._tickLevels[0])
     assert ticks[floor] == "0/NaN"
-    title = norms.plot_widget.getPlotItem().titleLabel.text
-    assert "○ 0" in title and "NaN/Inf" in title
+    keys = [norms.legend.item(i).text() for i in range(2, norms.legend.count())]
+    assert keys == ["○ 0 (on the floor row)", "✕ NaN/Inf (floor row)"]
     # The curve breaks at the zeros instead of joining across them.
     y = norms.curves[0].getOriginalDataset()[1]
     assert y[0] == 0.5 and np.isnan(y[1:]).all()

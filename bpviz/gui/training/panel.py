@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -157,18 +156,19 @@ class TrainingPanel(QWidget):
         self.defaults_button.setObjectName("trainDefaults")
         self.defaults_button.setToolTip("Every setting above back to its default (steps per run stay)")
         self.defaults_button.clicked.connect(self.reset_to_defaults)
-        changes_row = QHBoxLayout()
-        changes_row.setContentsMargins(0, 0, 0, 0)
-        changes_row.addWidget(self.changes, 1)
-        changes_row.addWidget(self.defaults_button, 0, Qt.AlignmentFlag.AlignTop)
         self.changes_box = QWidget()
         self.changes_box.setObjectName("trainChangesBox")
-        self.changes_box.setLayout(changes_row)
+        changes_column = QVBoxLayout(self.changes_box)
+        changes_column.setContentsMargins(0, 0, 0, 4)
+        changes_column.setSpacing(2)
+        changes_column.addWidget(self.changes)
+        changes_column.addWidget(self.defaults_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
-        layout.addLayout(form)
+        # First: the dock is short, and a changed setting is what must not be missed.
         layout.addWidget(self.changes_box)
+        layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)

@@ -284,14 +284,9 @@ class GradNormPlot(QWidget):
         """Restyle for the light or dark theme."""
         self._theme = theme
         self.plot_widget.setBackground(theme.surface)
-        keys = []
-        if "0" in self._floor_kinds:
-            keys.append((theme.text_muted, "○ 0"))
-        if "NaN" in self._floor_kinds:
-            keys.append((theme.diagnostic_colour("nonfinite"), "✕ NaN/Inf"))
         title = "Gradient norm per " + ("layer" if self._by_layer() else "parameter")
-        title += "".join(f" &nbsp; <span style='color:{c}'>{t}</span>" for c, t in keys)
         style_plot(self.plot_widget.getPlotItem(), theme, title, "‖grad‖ (log)")
+        self._floor_keys()
         axis = self.threshold_axis
         axis.setPen(pg.mkPen(theme.text_muted))
         axis.setTextPen(pg.mkPen(theme.text))
@@ -444,9 +439,28 @@ class GradNormPlot(QWidget):
         tips = [f"{tip}: untick to hide its curve" for _, _, tip in picked]
         self._rows = rows
         self.legend.set_entries(rows, colours, tips)
+        self._floor_keys()
         for row, label in enumerate(self.shown_labels):
             if label in self._hidden:
                 self.legend.item(row).setCheckState(Qt.CheckState.Unchecked)
+
+    def _floor_keys(self) -> None:
+        """Legend rows under the curves' rows for the floor markers that are drawn (the title
+        has no room for them in a narrow dock)."""
+        legend, theme = self.legend, self._theme
+        while legend.count() > len(self.curves):
+            legend.takeItem(legend.count() - 1)
+        keys = []
+        if "0" in self._floor_kinds:
+            keys.append(("○ 0 (on the floor row)", theme.text_muted, "A gradient norm of exactly 0 at that step"))
+        if "NaN" in self._floor_kinds:
+            keys.append(("✕ NaN/Inf (floor row)", theme.diagnostic_colour("nonfinite"), "A NaN or infinite norm"))
+        for text, colour, tip in keys:
+            item = QListWidgetItem(text)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a key, not a curve: nothing to tick
+            item.setForeground(QColor(colour))
+            item.setToolTip(tip + ": a log axis has no place for it, so it is marked below the curves")
+            legend.addItem(item)
 
     def _draw_floor(self, zeros: list, bad: list) -> None:
         """Markers on the floor row for zero (hollow, the curve's colour) and NaN/Inf norms."""
@@ -470,6 +484,8 @@ class GradNormPlot(QWidget):
         self.set_data(*self._data)
 
     def _toggle(self, row: int, on: bool) -> None:
+        if row >= len(self.curves):  # a key row
+            return
         label = self.shown_labels[row]
         (self._hidden.discard if on else self._hidden.add)(label)
         self.curves[row].setVisible(on)
