@@ -295,6 +295,21 @@ class Trainer:
                 return
             yield self.step(validate=True if i == n - 1 and self.problem.val is not None else None)
 
+    def next_pass(self) -> Scenario:
+        """The pass the next :meth:`step` runs, as a scenario to trace: the next batch (the same
+        one the step then draws) as inputs and target, and the loss the training uses. Traced
+        with the current weights, its loss is that step's ``StepResult.loss``."""
+        return self.problem.scenario_of(self.problem.batches.peek()) or self.scenario
+
+    def describe_batch(self) -> str:
+        """What the next step trains on, in a few words ("32 of 200 rows of two_moons")."""
+        problem = self.problem
+        if problem.dataset is None:
+            return "the scenario's own batch"
+        batches = problem.batches
+        rows = "all" if batches.full else f"{batches.batch_size} of"
+        return f"{rows} {batches.rows} rows of {problem.dataset.name}"
+
     def validation_loss(self) -> float | None:
         """The loss on the validation split with the current weights (eval mode, no grad)."""
         if self.problem.val is None:

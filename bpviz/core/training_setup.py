@@ -8,7 +8,7 @@ here, before the first step, with one probe forward pass on two samples.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -52,9 +52,21 @@ class Batcher:
         self._gen = torch.Generator().manual_seed(self.seed)
         self._perm = torch.empty(0, dtype=torch.long)
         self._pos = self.rows  # forces a shuffle before the first batch
+        self._peeked: tuple[torch.Tensor, ...] | None = None
+
+    def peek(self) -> tuple[torch.Tensor, ...]:
+        """The batch :meth:`next` returns next, without moving on (the same tensors)."""
+        if self._peeked is None:
+            self._peeked = self._draw()
+        return self._peeked
 
     def next(self) -> tuple[torch.Tensor, ...]:
         """The next batch."""
+        batch = self.peek()
+        self._peeked = None
+        return batch
+
+    def _draw(self) -> tuple[torch.Tensor, ...]:
         if self.full:
             return self.tensors
         if self._pos + self.batch_size > self.rows:
@@ -70,7 +82,8 @@ class Problem:
     """The resolved data side of a run.
 
     ``loss_of(batch)`` runs the forward pass on one batch (a tuple from ``batches.next()``) and
-    returns the loss. ``val`` is the validation batch or None.
+    returns the loss. ``val`` is the validation batch or None. ``pass_of(batch)`` is the same
+    pass as a Scenario, for tracing: the batch as its inputs and target, the loss training uses.
     """
 
     loss_of: Callable[[tuple[torch.Tensor, ...]], torch.Tensor]
@@ -78,6 +91,12 @@ class Problem:
     loss_name: str
     dataset: Dataset | None = None
     val: tuple[torch.Tensor, ...] | None = None
+    pass_of: Callable[[tuple[torch.Tensor, ...]], Scenario] | None = None
+
+    def scenario_of(self, batch: tuple[torch.Tensor, ...]) -> Scenario | None:
+        """The scenario whose traced pass is this problem's pass on ``batch`` (None: the
+        problem's own scenario as it stands, which is that pass)."""
+        return self.pass_of(batch) if self.pass_of is not None else None
 
 
 def module_roots(scenario: Scenario) -> list[tuple[str, nn.Module]]:
@@ -127,7 +146,8 @@ def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
     out = _probe(model, inputs, f"'{scenario.title}'")
     target = _target_for(loss, scenario.target, out, "the scenario's target", 0)
     fn = _LOSS_FNS[loss]
-    return Problem(lambda batch: fn(model(*inputs), target), Batcher((), None, seed), loss)
+    traced = replace(scenario, closure=None, target=target, loss_fn=fn)
+    return Problem(lambda batch: fn(model(*inputs), target), Batcher((), None, seed), loss, pass_of=lambda _: traced)
 
 
 def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size: int | None, seed: int) -> Problem:
@@ -162,7 +182,15 @@ def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size:
         val_target = None if data.y_val is None else _target_for(loss, data.y_val.to(dtype), out, label, data.n_classes)
         fn, name = _LOSS_FNS[loss], loss
     val = None if data.X_val is None or val_target is None else (data.X_val.to(dtype), val_target)
-    return Problem(lambda batch: fn(model(batch[0]), batch[1]), Batcher((X, target), batch_size, seed), name, data, val)
+    # The scenario's own inputs and target lose their names: the batch takes them (x, target).
+    own = [*scenario.inputs, scenario.target]
+    namespace = {k: v for k, v in scenario.namespace.items() if not any(v is t for t in own)}
+
+    def pass_of(batch: tuple[torch.Tensor, ...]) -> Scenario:
+        return replace(scenario, closure=None, inputs=(batch[0],), target=batch[1], loss_fn=fn, namespace=namespace)
+
+    batches = Batcher((X, target), batch_size, seed)
+    return Problem(lambda batch: fn(model(batch[0]), batch[1]), batches, name, data, val, pass_of)
 
 
 def _target_for(loss: str, y: torch.Tensor, out: torch.Tensor, label: str, n_classes: int) -> torch.Tensor:

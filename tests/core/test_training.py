@@ -348,3 +348,39 @@ def test_scenario_lr_must_be_finite(tmp_path, lr):
     )
     with pytest.raises(ScenarioError, match="lr must be a positive finite number"):
         load_scenario(str(path))
+
+
+@pytest.mark.parametrize(
+    ("dataset", "loss", "batch_size"),
+    [("two_moons", None, 32), ("two_moons", None, None), (None, "bce", None), (None, None, None)],
+)
+def test_next_pass_is_the_pass_the_next_step_runs(dataset, loss, batch_size):
+    """Traced with the current weights, ``next_pass()`` gives the next step's loss and
+    gradients: its batch (the same rows the step draws), its loss function. Torch is the
+    oracle: the batch rows from the seed's permutation, the loss computed by hand."""
+    from bpviz.core.trace import trace_scenario
+
+    sc = load_scenario("lesson:xor_mlp")
+    trainer = Trainer(sc, TrainConfig(lr=0.1, dataset=dataset, loss=loss, batch_size=batch_size, seed=3))
+    data = make_dataset("two_moons", 3) if dataset else None
+    order = torch.randperm(200, generator=torch.Generator().manual_seed(3)) if batch_size else None
+    for k in range(3):
+        passed = trainer.next_pass()
+        trace = trace_scenario(passed)
+        model = copy.deepcopy(sc.model)  # the weights the step starts from
+        if data is None:
+            X, y = sc.inputs[0], sc.target
+        else:
+            rows = order[32 * k : 32 * (k + 1)] if order is not None else torch.arange(200)
+            X, y = data.X[rows], data.y[rows].reshape(-1, 1).float()
+        expected = F.binary_cross_entropy_with_logits(model(X), y)
+        expected.backward()
+        result = trainer.step()
+        assert trace.loss == result.loss
+        assert math.isclose(trace.loss, float(expected.detach()), rel_tol=1e-6)
+        grad = trace.graph.nodes[trace.find("0.weight")]["grad"]
+        torch.testing.assert_close(grad, model[0].weight.grad)
+        assert math.isclose(float(grad.norm()), result.params["0.weight"].norm, rel_tol=1e-5)
+        if data is not None:
+            assert torch.equal(passed.inputs[0], X)
+    assert "rows of two_moons" in trainer.describe_batch() or dataset is None

@@ -87,7 +87,10 @@ def test_run_pause_step_and_reset_from_the_buttons(training, qtbot, dialogs):
     click(qtbot, window, "trainStep")
     wait_idle(qtbot, tc)
     assert tc.history.table.offered == done + 1
-    assert not torch.equal(shown_value(window, "weight"), trained["weight"])
+    # The canvas follows (by then the fit may have converged, so compare with the worker's
+    # weights rather than expect a change).
+    assert torch.equal(shown_value(window, "weight"), worker_params(tc)["weight"])
+    assert panel.canvas_note.text().startswith(f"Canvas: the next step ({done + 2:,})")
 
     click(qtbot, window, "trainReset")
     qtbot.waitUntil(lambda: torch.equal(shown_value(window, "weight"), initial[0]), timeout=RUN_TIMEOUT_MS)
@@ -307,3 +310,190 @@ def test_the_canvas_keeps_most_of_a_small_window_with_training_open(qtbot, open_
     # The panel shares the inspector's column, and every dock tab reads in full.
     assert window.tabifiedDockWidgets(window.inspector) == [docks.panel_dock]
     assert all(len(d.windowTitle()) <= 14 for d in (docks.flow_dock, docks.hist_dock, docks.fit_dock, docks.log_dock))
+
+
+def test_the_canvas_shows_the_batch_being_trained_on(training, qtbot, dialogs):
+    """xor_mlp trained on two moons: every snapshot the canvas draws during the run is the pass
+    of a step the panel reported (its 32 rows of two_moons, its loss, the same number), not the
+    scenario's four XOR points."""
+    window, tc, panel = training("lesson:xor_mlp")
+    panel.data.choose_builtin("two_moons")
+    panel.batch.setValue(32)
+    panel.steps.setValue(400)
+    seen: list[tuple[int, float, float]] = []
+
+    def on_chunk(chunk):
+        snap = chunk.snapshot
+        if chunk.session == tc._session and snap is not None and snap.ran:
+            seen.append((snap.step, snap.trace.loss, chunk.latest.loss))
+
+    tc.worker.chunk.connect(on_chunk)
+    shown: list[tuple[float, str]] = []
+    window.document.traceChanged.connect(lambda _keep: shown.append((window.trace.loss, panel.canvas_note.text())))
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    assert seen, "no snapshot during the run"
+    losses = dict(zip(tc.history.steps().astype(int), tc.history.loss()))
+    for step, canvas_loss, step_loss in seen:
+        assert canvas_loss == step_loss == losses[step]
+    # What the canvas drew, and the panel's line about it, name the same loss.
+    assert shown and all(f"loss {loss:.4g}" in note and "rows of two_moons" in note for loss, note in shown)
+    xor_loss = Trainer(load_scenario("lesson:xor_mlp")).scenario.compute_loss().item()
+    assert all(not math.isclose(loss, xor_loss, rel_tol=1e-3) for loss, _ in shown)
+    # The end: the trained weights on the batch the next step takes.
+    assert panel.canvas_note.text().startswith("Canvas: the next step (401) on 32 of 200 rows of two_moons")
+    assert f"loss {window.trace.loss:.4g}" in panel.canvas_note.text()
+    assert not dialogs
+
+
+def test_settings_changed_from_the_defaults_show_and_reset_with_another_scenario(training, qtbot, dialogs):
+    window, tc, panel = training("lesson:xor_mlp")
+    assert not panel.changes_box.isVisible()
+    panel.zero_grad.setChecked(False)
+    panel.lr.setText("0.5")
+    panel.data.choose_builtin("two_moons")
+    assert panel.changes_box.isVisible()
+    assert panel.changes.text().endswith("zero_grad off, data two_moons, lr 0.5")
+    # Reload keeps them: the same scenario.
+    with qtbot.waitSignal(window.document.opened, timeout=RUN_TIMEOUT_MS):
+        window.document.reload()
+    assert not panel.zero_grad.isChecked() and panel.lr.text() == "0.5"
+    # Another scenario starts from the defaults, and says what it reset.
+    open_and_wait(qtbot, window, "lesson:linear_fit")
+    assert panel.zero_grad.isChecked() and panel.lr.text() == "" and not panel.data.uses_dataset()
+    assert not panel.changes_box.isVisible()
+    assert "back to the defaults for this scenario (were: zero_grad off, data two_moons, lr 0.5)" in panel.status.text()
+    qtbot.waitUntil(lambda: any("settings back to the defaults" in line for line in tc.docks.log_lines()))
+    # The button does the same by hand.
+    panel.optimizer.setCurrentIndex(1)
+    panel.seed.setValue(4)
+    assert panel.changes.text().endswith("Adam, seed 4")
+    click(qtbot, window, "trainDefaults")
+    assert panel.settings() == type(panel.settings())() and not panel.changes_box.isVisible()
+    assert not dialogs
+
+
+def _norm_plot(qtbot, names):
+    from bpviz.gui.theme import LIGHT
+    from bpviz.gui.training.plots import GradNormPlot, LossPlot
+
+    loss, norms = LossPlot(LIGHT), GradNormPlot(LIGHT)
+    norms.link_steps(loss)
+    for w in (loss, norms):
+        qtbot.addWidget(w)
+        w.resize(640, 320)
+        w.show()
+    qtbot.waitExposed(norms)
+    norms.set_names(names)
+    return loss, norms
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, top-level plots
+def test_zero_and_nonfinite_norms_sit_on_a_floor_row_and_the_step_axis_is_the_loss_plots(qapp, qtbot):
+    """Norms of 0 from step 1 on (a ReLU that died) and a NaN at the last step: the curve stops,
+    markers on a floor row below it say 0 and NaN/Inf, and the x axis runs to the last step,
+    as the loss plot's does (it used to end at step 1)."""
+    loss, norms = _norm_plot(qtbot, ["w", "b"])
+    steps = np.arange(300.0)
+    w = np.where(steps < 1, 0.5, 0.0)
+    b = np.linspace(1e-3, 1e-2, 300)
+    b[-1] = np.nan
+    loss.set_data(steps, np.linspace(2, 1, 300), [], [])
+    norms.smooth_action.setChecked(False)
+    norms.set_data(steps, np.stack([w, b], axis=1))
+    qapp.processEvents()
+    view = norms.plot_widget.getPlotItem().getViewBox()
+    assert view.viewRange()[0] == loss.getPlotItem().getViewBox().viewRange()[0]
+    assert view.viewRange()[0][1] >= 299
+    floor = norms.tidy.floor_y
+    zx, zy = norms.zero_marks.getData()
+    np.testing.assert_array_equal(zx, np.linspace(1, 299, 150).astype(int))  # thinned, same span
+    assert set(zy) == {floor}
+    bx, by = norms.bad_marks.getData()
+    assert list(bx) == [299.0] and list(by) == [floor]
+    assert view.viewRange()[1][0] <= floor < np.log10(1e-3)  # the row is in view, below the curves
+    assert norms.floor_line.isVisible() and norms.floor_line.value() == floor
+    ticks = dict(norms.plot_widget.getPlotItem().getAxis("left")._tickLevels[0])
+    assert ticks[floor] == "0/NaN"
+    keys = [norms.legend.item(i).text() for i in range(2, norms.legend.count())]
+    assert keys == ["○ 0 (on the floor row)", "✕ NaN/Inf (floor row)"]
+    # The curve breaks at the zeros instead of joining across them.
+    y = norms.curves[0].getOriginalDataset()[1]
+    assert y[0] == 0.5 and np.isnan(y[1:]).all()
+    # Zooming one plot zooms the other (one step axis).
+    loss.getPlotItem().getViewBox().setXRange(50, 100, padding=0)
+    qapp.processEvents()
+    assert view.viewRange()[0] == pytest.approx([50, 100])
+    norms.set_data(steps, np.stack([w, b], axis=1))  # a live update does not take the zoom back
+    assert view.viewRange()[0] == pytest.approx([50, 100])
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_threshold_labels_are_beside_the_plot_never_under_a_curve(qapp, qtbot):
+    _, norms = _norm_plot(qtbot, ["w"])
+    steps = np.arange(100.0)
+    # Curves right on both lines, across the whole width.
+    norms.set_data(steps, np.where(steps % 2, 10.0, 1e-6)[:, None] * np.ones((100, 1)))
+    qtbot.wait(50)  # the axes lay out
+    plot = norms.plot_widget.getPlotItem()
+    axis = norms.threshold_axis
+    drawn = []
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(50, 50, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    specs = axis.generateDrawSpecs(painter)[2]
+    painter.end()
+    for rect, _flags, text in specs:
+        drawn.append((text, axis.mapRectToScene(rect)))
+    assert {t for t, _ in drawn} == {"exploding\n(10)", "vanishing\n(1e-06)"}
+    curves_area = plot.getViewBox().sceneBoundingRect()
+    for text, rect in drawn:
+        assert rect.width() > 0 and not rect.intersects(curves_area), text
+    from bpviz.gui.theme import LIGHT
+
+    assert axis.colours["exploding\n(10)"] == LIGHT.diagnostic_colour("exploding")
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_many_parameters_are_grouped_per_layer_top_five_shown_the_rest_behind_the_filter(qapp, qtbot):
+    """A 21-layer net (42 parameters): one curve per layer, the five largest by default;
+    the filter shows the smallest, all layers, all parameters, or one layer's parameters.
+    A layer's norm is the norm of all its gradients together (torch as the oracle)."""
+    from bpviz.gui.training.plots import TOP_CURVES
+
+    model = torch.nn.Sequential(*[torch.nn.Linear(3, 3) for _ in range(21)])
+    names = [n for n, _ in model.named_parameters()]
+    torch.manual_seed(0)
+    for depth, layer in enumerate(model):
+        for p in layer.parameters():
+            p.grad = torch.randn_like(p) * 10.0**-depth
+    steps = np.arange(40.0)
+    norms = np.array([[float(p.grad.norm()) for p in model.parameters()]] * 40)
+    _, plot = _norm_plot(qtbot, names)
+    plot.set_data(steps, norms)
+    assert plot.filter.isVisible() and plot.filter.currentData() == "top"
+    assert len(plot.curves) == TOP_CURVES and plot.legend.count() == TOP_CURVES
+    # Layer k's gradient is scaled by 10^-k: the largest five are layers 0..4.
+    assert plot.shown_labels == ["0", "1", "2", "3", "4"]
+    expected = torch.cat([model[0].weight.grad.reshape(-1), model[0].bias.grad]).norm().item()
+    assert plot.curves[0].getOriginalDataset()[1][0] == pytest.approx(expected, rel=1e-6)
+    plot.choose("bottom")
+    assert plot.shown_labels == ["16", "17", "18", "19", "20"]
+    plot.choose("layers")
+    assert len(plot.curves) == 21
+    plot.choose("params")
+    assert len(plot.curves) == 42
+    plot.choose("layer:3")
+    assert plot.shown_labels == ["3.weight", "3.bias"]
+    # A legend row unticked hides its curve.
+    plot.legend.item(1).setCheckState(Qt.CheckState.Unchecked)
+    assert not plot.curves[1].isVisible() and plot.curves[0].isVisible()
+    # Titles from the trace name the layers in the legend.
+    plot.choose("top")
+    plot.set_titles({str(i): "Linear(3→3)" for i in range(21)})
+    assert plot.legend.item(0).text() == "0 Linear(3→3)"
+    # A few parameters: every one, nothing to filter.
+    plot.set_names(["w", "b"])
+    plot.set_data(steps, norms[:, :2])
+    assert not plot.filter.isVisible() and plot.shown_labels == ["w", "b"]

@@ -73,6 +73,7 @@ class TrainingController(QObject):
         self._run = 0
         self._running = False
         self._last_loss: float | None = None
+        self._settings_source: str | None = None  # the source the panel's settings were made for
         self.show_action = QAction("Show &Training", host)
         self.show_action.setCheckable(True)
         self.show_action.setShortcut(QKeySequence("Ctrl+T"))
@@ -202,6 +203,7 @@ class TrainingController(QObject):
             return
         doc, docks = self.document, parts.docks
         docks.panel.set_scenario_lr(doc.trace.lr if doc.trace is not None else None)
+        reset = self._settings_for_source()
         load = doc.training_loader()
         if load is None:
             docks.panel.set_available(
@@ -218,8 +220,25 @@ class TrainingController(QObject):
         parts.live.clear()
         docks.fit.set_data(None)
         docks.histogram.set_histograms(None)
-        docks.panel.set_available(True, "Press Run to train, or Step for one SGD step.")
+        note = ""
+        if reset:
+            parts.live.add_log([f"new scenario: training settings back to the defaults (were {', '.join(reset)})"])
+            note = f" Training settings are back to the defaults for this scenario (were: {', '.join(reset)})."
+        docks.panel.set_available(True, "Press Run to train, or Step for one SGD step." + note)
+        docks.panel.set_canvas_note("")
         self._set_running(False)
+
+    def _settings_for_source(self) -> list[str]:
+        """Training settings belong to one scenario: another scenario starts from the defaults
+        (a learning rate, a dataset or zero_grad off chosen for one lesson would silently change
+        the next, or not fit it at all); reloading the same one keeps them. Returns what was
+        reset, in a few words per setting."""
+        source = self.document.source
+        label = source.label if source is not None else None
+        previous, self._settings_source = self._settings_source, label
+        if previous is None or label == previous or self.parts is None:
+            return []
+        return list(self.parts.docks.panel.reset_to_defaults())
 
     def _command(self, kind: str, **fields: Any) -> Any:
         from bpviz.gui.training.worker import Command

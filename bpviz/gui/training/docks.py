@@ -49,6 +49,7 @@ class TrainingDocks:
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.loss = LossPlot(theme)
         self.norms = GradNormPlot(theme)
+        self.norms.link_steps(self.loss)  # one step axis for both: the same run, the same steps
         self.flow = GradFlowPlot(theme)
         self.histogram = HistogramPlot(theme)
         self.fit = FitView(theme)

@@ -128,6 +128,7 @@ class LiveView(QObject):
         """Forget pending work (a new scenario)."""
         self.pending_snapshot = self.last_snapshot = None
         self._log.clear()
+        self.status, self.progress = "", (0, 0)  # the panel says what the new scenario offers
         self._dirty_plots = True
 
     # ------------------------------------------------------------------------ frames
@@ -225,6 +226,8 @@ class LiveView(QObject):
     def _draw_norms(self) -> None:
         h, d = self.history, self.docks
         d.norms.set_names(list(h.names))
+        trace = self.document.trace
+        d.norms.set_titles(trace.module_titles if trace is not None else {})
         d.norms.set_data(h.steps(), h.norms())
         d.norms.plot_widget.viewport().repaint()
 
@@ -244,6 +247,7 @@ class LiveView(QObject):
         view = self.canvas.view
         if view is not None:
             view.viewport().setUpdatesEnabled(False)
+        self.docks.panel.set_canvas_note(snap.describe())
         self.document.show_trace(snap.trace, snap.sequence, position=snap.position)
 
     def _paint_canvas(self) -> None:

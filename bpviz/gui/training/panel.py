@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.core.training import LOSSES
 from bpviz.gui.training.dataset_box import DatasetBox
-from bpviz.gui.training.settings import Settings
+from bpviz.gui.training.settings import OWN, Settings
 
 DEFAULT_STEPS = 500
 MAX_STEPS = 10_000_000
@@ -141,16 +141,54 @@ class TrainingPanel(QWidget):
         self.status.setObjectName("trainStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.canvas_note = QLabel("")
+        self.canvas_note.setObjectName("trainCanvasNote")
+        self.canvas_note.setWordWrap(True)
+        self.canvas_note.setToolTip("The pass the graph shows: which training step, its batch and its loss")
+        self.canvas_note.setVisible(False)
+
+        # Settings that differ from the defaults, always in view: a setting such as zero_grad
+        # off changes every step, and must not go unnoticed.
+        self.changes = QLabel("")
+        self.changes.setObjectName("trainChanges")
+        self.changes.setWordWrap(True)
+        self.defaults_button = QPushButton("Reset to defaults")
+        self.defaults_button.setObjectName("trainDefaults")
+        self.defaults_button.setToolTip("Every setting above back to its default (steps per run stay)")
+        self.defaults_button.clicked.connect(self.reset_to_defaults)
+        self.changes_box = QWidget()
+        self.changes_box.setObjectName("trainChangesBox")
+        changes_column = QVBoxLayout(self.changes_box)
+        changes_column.setContentsMargins(0, 0, 0, 4)
+        changes_column.setSpacing(2)
+        changes_column.addWidget(self.changes)
+        changes_column.addWidget(self.defaults_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
+        # First: the dock is short, and a changed setting is what must not be missed.
+        layout.addWidget(self.changes_box)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.canvas_note)
         layout.addStretch(1)
+        for signal in (
+            self.data.changed,
+            self.optimizer.currentIndexChanged,
+            self.lr.textChanged,
+            self.momentum.valueChanged,
+            self.batch.valueChanged,
+            self.loss.currentIndexChanged,
+            self.clip.textChanged,
+            self.zero_grad.toggled,
+            self.seed.valueChanged,
+        ):
+            signal.connect(self._sync_changes)
         self.set_running(False)
         self._sync_enabled()
+        self._sync_changes()
 
     def _button(self, text: str, name: str, tip: str, signal) -> QPushButton:
         b = QPushButton(text)
@@ -178,6 +216,53 @@ class TrainingPanel(QWidget):
     def step_count(self) -> int:
         """Steps per Run."""
         return self.steps.value()
+
+    def changed_settings(self) -> list[str]:
+        """The settings that differ from the defaults, in a few words each ("zero_grad off")."""
+        s, out = self.settings(), []
+        if not s.zero_grad:
+            out.append("zero_grad off")
+        if s.data.kind != OWN:
+            out.append(f"data {s.data.describe().removeprefix('dataset ')}")
+        if s.optimizer != "sgd":
+            out.append(self.optimizer.currentText())
+        if s.lr is not None:
+            out.append(f"lr {self.lr.text().strip()}")
+        if s.momentum:
+            out.append(f"momentum {s.momentum:g}")
+        if s.batch_size is not None:
+            out.append(f"batch size {s.batch_size}")
+        if s.loss is not None:
+            out.append(f"loss {s.loss}")
+        if s.clip_norm is not None:
+            out.append(f"clip {self.clip.text().strip()}")
+        if s.seed:
+            out.append(f"seed {s.seed}")
+        return out
+
+    def reset_to_defaults(self) -> list[str]:
+        """Every setting back to its default (not the steps per run); returns what was changed."""
+        changed = self.changed_settings()
+        self.data.choose_builtin("")
+        self.optimizer.setCurrentIndex(0)
+        self.lr.clear()
+        self.momentum.setValue(0.0)
+        self.batch.setValue(0)
+        self.loss.setCurrentIndex(0)
+        self.clip.clear()
+        self.zero_grad.setChecked(True)
+        self.seed.setValue(0)
+        return changed
+
+    def set_canvas_note(self, text: str) -> None:
+        """Say which pass the canvas shows (empty: hide the line)."""
+        self.canvas_note.setText(text)
+        self.canvas_note.setVisible(bool(text))
+
+    def _sync_changes(self) -> None:
+        changed = self.changed_settings()
+        self.changes.setText("<b>Changed from the defaults:</b> " + ", ".join(changed) if changed else "")
+        self.changes_box.setVisible(bool(changed))
 
     # ------------------------------------------------------------------------ state
     def set_scenario_lr(self, lr: float | None) -> None:

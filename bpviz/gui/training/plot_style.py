@@ -58,25 +58,56 @@ class TidyRange:
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
-        self.user = False
-        self._last: tuple[tuple[float, float], tuple[float, float]] | None = None
-        self._extent: tuple[float, float, float, float, bool] | None = None
+        self._user = False
+        self.partners: list[TidyRange] = []
+        self._last: tuple | None = None
+        self._extent: tuple | None = None
+        self.floor_y = 0.0
         plot.enableAutoRange(False)
         plot.getViewBox().sigRangeChangedManually.connect(self._on_user)
         plot.scene().sigMouseClicked.connect(self._on_click)
 
+    @property
+    def user(self) -> bool:
+        """Whether the user zoomed or panned this plot or one whose step axis it shares."""
+        return self._user or any(p._user for p in self.partners)
+
+    @user.setter
+    def user(self, value: bool) -> None:
+        self._user = value
+
+    def link_x(self, leader: TidyRange) -> None:
+        """Share ``leader``'s step axis: the same x range in both plots, a zoom in one is a
+        zoom in both, and neither takes the view back from the user until a double-click.
+
+        Not pyqtgraph's setXLink: that lines plots up pixel by pixel on screen, which for two
+        plots side by side (or of different widths) gives them different ranges."""
+        self.partners.append(leader)
+        leader.partners.append(self)
+        for a, b in ((self, leader), (leader, self)):
+            a.plot.getViewBox().sigXRangeChanged.connect(lambda _box, xr, b=b: b._follow_x(xr))
+
+    def _follow_x(self, x_range) -> None:
+        box = self.plot.getViewBox()
+        if list(box.viewRange()[0]) != list(x_range):
+            box.setXRange(*x_range, padding=0)
+
     def _on_user(self, *_args) -> None:
-        self.user = True
+        self._user = True
 
     def _on_click(self, event) -> None:
         if event.double():
-            self.user, self._last = False, None
-            if self._extent is not None:
-                self.update(*self._extent)
+            for tidy in (self, *self.partners):
+                tidy._user, tidy._last = False, None
+            for tidy in (self, *self.partners):
+                if tidy._extent is not None:
+                    tidy.update(*tidy._extent)
 
-    def update(self, x0: float, x1: float, y0: float, y1: float, log: bool) -> None:
-        """Fit the view to data spanning ``x0..x1`` and ``y0..y1`` (in data units)."""
-        self._extent = (x0, x1, y0, y1, log)
+    def update(self, x0: float, x1: float, y0: float, y1: float, log: bool, floor: str = "") -> None:
+        """Fit the view to data spanning ``x0..x1`` and ``y0..y1`` (in data units). ``floor``
+        (log axes): reserve a row one decade below the data, labelled ``floor`` on the axis,
+        for values a log axis cannot place (:attr:`floor_y` is its height, in log10 units)."""
+        self._extent = (x0, x1, y0, y1, log, floor)
         if self.user or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
             return
         xr = (x0, max(x0 + 1.0, nice_ceiling(x1)))
@@ -85,15 +116,19 @@ class TidyRange:
             # At least two decades: within one, the axis labels every minor tick and they collide.
             if hi - lo < 2:
                 lo, hi = lo - (2 - (hi - lo)) // 2, lo + 2 - (2 - (hi - lo)) // 2
-            yr: tuple[float, float] = (lo, hi)
+            self.floor_y = lo - 1
+            yr: tuple[float, float] = (lo - 1 if floor else lo, hi)
         else:
             pad = 0.05 * (y1 - y0) or 0.5
             yr = (y0 - pad, y1 + pad)
-        if (xr, yr) != self._last:
-            self._last = (xr, yr)
+        if (xr, yr, floor) != self._last:
+            self._last = (xr, yr, floor)
             self.plot.setRange(xRange=xr, yRange=yr, padding=0.02)
             # Whole decades only: pyqtgraph would also label 2..9 within them, which collide.
-            self.plot.getAxis("left").setTicks(decade_ticks(lo, hi) if log else None)
+            ticks = decade_ticks(lo, hi) if log else None
+            if ticks is not None and floor:
+                ticks[0].insert(0, (lo - 1, floor))
+            self.plot.getAxis("left").setTicks(ticks)
 
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -1,8 +1,9 @@
 """Live training plots (pyqtgraph): the loss, every parameter's gradient norm, and gradient flow.
 
 The plots draw what the engine measured (StepResults, packed by the worker into arrays); they
-compute nothing but log10 for the bar chart's axis. Log axes drop points that are zero, negative,
-NaN or Inf (a NaN loss ends a run; its point cannot be drawn on a log scale anyway).
+compute nothing but log10 for the bar chart's axis and, for a deep net, each layer's norm from its
+parameters' norms. A log axis cannot place zero, NaN or Inf: the gradient-norm plot marks them on
+a floor row; the loss plot drops them (a NaN loss ends a run) or turns linear for a loss <= 0.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from bpviz.core.diagnostics import Thresholds
 from bpviz.gui.plot_export import PALETTE, plain_ticks
@@ -116,129 +117,402 @@ class CurveLegend(QListWidget):
     def __init__(self):
         super().__init__()
         self.setObjectName("gradNormLegend")
-        self.setMaximumWidth(140)
+        self.setMaximumWidth(175)
         self.setMinimumWidth(90)
         self.setUniformItemSizes(True)
         self.itemChanged.connect(
             lambda item: self.toggled.emit(self.row(item), item.checkState() == Qt.CheckState.Checked)
         )
 
-    def set_entries(self, names: list[str], colours: list[str]) -> None:
+    def set_entries(self, names: list[str], colours: list[str], tips: list[str] | None = None) -> None:
         """One ticked row per name, with its curve's colour."""
         self.blockSignals(True)
         self.clear()
-        for name, colour in zip(names, colours):
+        for i, (name, colour) in enumerate(zip(names, colours)):
             pixmap = QPixmap(12, 12)
             pixmap.fill(QColor(colour))
             item = QListWidgetItem(QIcon(pixmap), name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
-            item.setToolTip(f"{name}: untick to hide its curve")
+            item.setToolTip(tips[i] if tips else f"{name}: untick to hide its curve")
             self.addItem(item)
         self.blockSignals(False)
 
 
-class GradNormPlot(QWidget):
-    """Gradient L2 norm per parameter over steps (log scale), with the seeds' exploding and
-    vanishing thresholds as dashed lines and a legend list that toggles the curves.
+# More parameters than this: one curve per layer, and only the TOP_CURVES largest shown at first.
+MANY_CURVES = 8
+TOP_CURVES = 5
+# Rows a curve's rank is judged on (the median of its latest values: batch noise would
+# otherwise swap curves in and out of the top ones at every redraw).
+RANK_ROWS = 20
+# Floor markers drawn per curve at most (a gradient that stays zero would otherwise draw one
+# marker per step; thinned, the row still spans the same steps).
+MAX_FLOOR_MARKS = 150
+TOP, BOTTOM, LAYERS, PARAMS, LAYER = "top", "bottom", "layers", "params", "layer:"
 
-    Batch gradients are noisy from step to step; by default each curve is a moving average
-    (right-click ▸ Smooth Curves shows every step's value).
+
+def layer_of(name: str) -> str:
+    """The module a parameter belongs to ("0.weight" -> "0"), or the name itself."""
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def group_by_layer(names: list[str]) -> list[tuple[str, list[int]]]:
+    """Parameters grouped by module, in the model's order: (layer, column indices)."""
+    groups: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        groups.setdefault(layer_of(name), []).append(j)
+    return list(groups.items())
+
+
+def layer_norm(norms: np.ndarray, columns: list[int]) -> np.ndarray:
+    """The L2 norm of a layer's whole gradient from its parameters' norms (the square root of
+    the sum of their squares); a NaN or Inf in any part stays. Columns without any gradient
+    (all NaN: the parameter never got one) are left out."""
+    parts = [norms[:, j] for j in columns if not np.all(np.isnan(norms[:, j]))]
+    if not parts:
+        return np.full(len(norms), np.nan)
+    return np.sqrt(np.sum(np.square(np.stack(parts, axis=1)), axis=1))
+
+
+def rank_key(values: np.ndarray) -> float:
+    """How large a curve is now: the median of its last RANK_ROWS values; a NaN or Inf there
+    ranks above everything (it is what the user must see)."""
+    tail = values[-RANK_ROWS:]
+    if not len(tail) or np.any(np.isinf(tail)) or (np.any(np.isnan(tail)) and not np.all(np.isnan(values))):
+        return math.inf
+    return float(np.median(tail))
+
+
+class ThresholdAxis(pg.AxisItem):
+    """The right-hand axis: names the exploding and vanishing lines beside the plot, in the
+    lines' colours, where no curve can cover them."""
+
+    def __init__(self) -> None:
+        super().__init__("right")
+        self.colours: dict[str, str] = {}
+
+    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:  # noqa: N802, N803 - pyqtgraph API
+        """Draw as pyqtgraph does, then each label in its line's colour."""
+        super().drawPicture(p, axisSpec, tickSpecs, [])
+        p.setClipping(False)  # a label on the top line may reach above the axis, into the margin
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        for rect, flags, text in textSpecs:
+            p.setPen(QColor(self.colours.get(text, self.textPen().color().name())))
+            p.drawText(rect, int(flags), text)
+
+
+class GradNormPlot(QWidget):
+    """Gradient L2 norm per parameter (or per layer) over steps, log scale, with the seeds'
+    exploding and vanishing thresholds as dashed lines named on the right-hand axis.
+
+    A log axis cannot place 0, NaN or Inf: such values are drawn as markers on a floor row
+    below the curves (labelled on the axis, keyed in the title), and the curve breaks there.
+    The step axis is the loss plot's (see :meth:`link_steps`), however many points are drawn.
+
+    With many parameters (a deep net) the curves are one per layer, and a filter beside the
+    plot shows the largest few (the default), the smallest few, every layer, every parameter,
+    or one layer's parameters. Batch gradients are noisy from step to step; by default each
+    curve is a moving average (right-click ▸ Smooth Curves shows every step's value).
     """
 
     def __init__(self, theme: Theme):
         super().__init__()
         self.setObjectName("gradNormPanel")
         self.plot_widget = new_plot_widget(theme, "gradNormPlot")
+        plot = self.plot_widget.getPlotItem()
+        self.threshold_axis = ThresholdAxis()
+        plot.setAxisItems({"right": self.threshold_axis})
+        plot.showAxis("right")
+        plot.setLogMode(y=True)
         self.legend = CurveLegend()
+        self.filter = QComboBox()
+        self.filter.setObjectName("gradNormFilter")
+        self.filter.setToolTip("Which gradient norms to draw: the largest or smallest layers, all, or one layer")
+        self.filter.currentIndexChanged.connect(self._on_filter)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(2)
+        side.addWidget(self.filter)
+        side.addWidget(self.legend, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.legend)
-        plot = self.plot_widget.getPlotItem()
-        plot.setLogMode(y=True)
+        layout.addLayout(side)
         self.names: list[str] = []
+        self.titles: dict[str, str] = {}
+        self.groups: list[tuple[str, list[int]]] = []
         self.curves: list[pg.PlotDataItem] = []
+        self.shown_labels: list[str] = []
+        self._rows: list[str] | None = None  # the legend's rows, as last built
+        self._hidden: set[str] = set()
         self._lines = []
         limits = Thresholds()
+        self._threshold_texts = {}
         for value, text in ((limits.exploding, "exploding"), (limits.vanishing, "vanishing")):
-            # Labelled at the right end, above the line, clear of the axis.
-            line = pg.InfiniteLine(
-                pos=math.log10(value),
-                angle=0,
-                movable=False,
-                label=f"{text} ({value:g})",
-                labelOpts={"position": 0.97, "anchors": [(1, 1), (1, 1)]},
-            )
+            line = pg.InfiniteLine(pos=math.log10(value), angle=0, movable=False)
             plot.addItem(line, ignoreBounds=True)
             self._lines.append(line)
+            self._threshold_texts[text] = (math.log10(value), f"{text}\n({value:g})")
+        self.floor_line = pg.InfiniteLine(pos=0, angle=0, movable=False)
+        plot.addItem(self.floor_line, ignoreBounds=True)
+        # Scatter items, not curves: their y is the floor row in view units (log10), untouched
+        # by the log axis and by the curves' downsampling.
+        self.zero_marks = pg.ScatterPlotItem(symbol="o", size=6, brush=None)
+        self.zero_marks.setObjectName("zeroNorms")
+        self.bad_marks = pg.ScatterPlotItem(symbol="x", size=9)
+        self.bad_marks.setObjectName("nonfiniteNorms")
+        for marks in (self.zero_marks, self.bad_marks):
+            plot.addItem(marks, ignoreBounds=True)
         self.legend.toggled.connect(self._toggle)
         self.tidy = TidyRange(plot)
         self.smooth = True
         self.smooth_action = add_smooth_action(plot, self._set_smooth)
         self._data = (np.zeros(0), np.zeros((0, 0)))
         self._shown: list = []
+        self._floor_kinds = ""
+        self._theme = theme
+        self._set_filters()
         self.set_theme(theme)
+
+    def link_steps(self, loss_plot: LossPlot) -> None:
+        """Share the loss plot's step axis: same range, and a zoom in one zooms the other."""
+        self.tidy.link_x(loss_plot.tidy)
 
     def set_theme(self, theme: Theme) -> None:
         """Restyle for the light or dark theme."""
+        self._theme = theme
         self.plot_widget.setBackground(theme.surface)
-        style_plot(self.plot_widget.getPlotItem(), theme, "Gradient norm per parameter", "‖grad‖ (log)")
+        title = "Gradient norm per " + ("layer" if self._by_layer() else "parameter")
+        style_plot(self.plot_widget.getPlotItem(), theme, title, "‖grad‖ (log)")
+        self._floor_keys()
+        axis = self.threshold_axis
+        axis.setPen(pg.mkPen(theme.text_muted))
+        axis.setTextPen(pg.mkPen(theme.text))
+        axis.colours = {}
         for line, kind in zip(self._lines, ("exploding", "vanishing")):
             colour = theme.diagnostic_colour(kind)
             line.setPen(pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
-            line.label.setColor(colour)
+            axis.colours[self._threshold_texts[kind][1]] = colour
+        axis.setTicks([[self._threshold_texts[k] for k in ("exploding", "vanishing")], []])
+        axis.update()
+        self.floor_line.setPen(pg.mkPen(theme.text_muted, width=1, style=Qt.PenStyle.DotLine))
+        bad = theme.diagnostic_colour("nonfinite")
+        self.bad_marks.setPen(pg.mkPen(bad, width=1))
+        self.bad_marks.setBrush(pg.mkBrush(bad))
 
+    # ------------------------------------------------------------------------ choosing curves
     def set_names(self, names: list[str]) -> None:
-        """One curve per parameter (keeps the curves when the names are the same)."""
+        """The parameters whose norms :meth:`set_data` gets (the filter starts over when they change)."""
         if list(names) == self.names:
             return
+        self.names = list(names)
+        self.groups = group_by_layer(self.names)
+        self._hidden.clear()
+        self.filter.blockSignals(True)
+        self.filter.clear()  # another model: its own default choice
+        self.filter.blockSignals(False)
+        self._set_filters()
+
+    def set_titles(self, titles: dict[str, str]) -> None:
+        """Module name -> title ("Linear(16→16)"), for the legend's layer rows."""
+        if titles != self.titles:
+            self.titles = dict(titles)
+            self._set_filters()
+
+    def _by_layer(self) -> bool:
+        mode = self.filter.currentData() or PARAMS
+        return mode in (TOP, BOTTOM, LAYERS)
+
+    def _layer_label(self, layer: str) -> str:
+        title = self.titles.get(layer)
+        return f"{layer} {title}" if title and title != layer else layer
+
+    def _set_filters(self) -> None:
+        """The filter's choices: for many parameters (grouped per layer), the largest layers
+        first; for a few, every parameter and nothing to choose."""
+        previous = self.filter.currentData()
+        self.filter.blockSignals(True)
+        self.filter.clear()
+        many = len(self.names) > MANY_CURVES
+        if many:
+            layers = len(self.groups)
+            self.filter.addItem(f"Largest {min(TOP_CURVES, layers)} layers", TOP)
+            self.filter.addItem(f"Smallest {min(TOP_CURVES, layers)} layers", BOTTOM)
+            self.filter.addItem(f"All {layers} layers", LAYERS)
+            self.filter.addItem(f"All {len(self.names)} parameters", PARAMS)
+            for layer, columns in self.groups:
+                if len(columns) > 1:
+                    self.filter.addItem(f"Layer {self._layer_label(layer)}", LAYER + layer)
+        else:
+            self.filter.addItem(f"All {len(self.names)} parameters", PARAMS)
+        index = self.filter.findData(previous) if previous is not None else -1
+        self.filter.setCurrentIndex(max(0, index))
+        self.filter.blockSignals(False)
+        self.filter.setVisible(many)
+        self._on_filter()
+
+    def choose(self, mode: str) -> None:
+        """Pick a filter by its key: top, bottom, layers, params or ``layer:NAME``."""
+        index = self.filter.findData(mode)
+        if index < 0:
+            raise KeyError(mode)
+        self.filter.setCurrentIndex(index)
+
+    def _on_filter(self) -> None:
+        self._hidden.clear()
+        self._rows = None
+        self.set_data(*self._data)
+        self.set_theme(self._theme)
+
+    def series(self, norms: np.ndarray) -> list[tuple[str, np.ndarray, str]]:
+        """Every curve the filter can choose from, in the model's order: (label, values, tooltip)."""
+        mode = self.filter.currentData() or PARAMS
+        if mode.startswith(LAYER):
+            columns = dict(self.groups).get(mode[len(LAYER) :], [])
+            return [(self.names[j], norms[:, j], self.names[j]) for j in columns]
+        if mode == PARAMS:
+            return [(name, norms[:, j], name) for j, name in enumerate(self.names)]
+        return [
+            (self._layer_label(layer), layer_norm(norms, columns), ", ".join(self.names[j] for j in columns))
+            for layer, columns in self.groups
+        ]
+
+    def _pick(self, series: list) -> list:
+        mode = self.filter.currentData() or PARAMS
+        if mode not in (TOP, BOTTOM) or not len(self._data[0]):
+            return series
+        ranked = [(rank_key(values), i) for i, (_, values, _) in enumerate(series) if not np.all(np.isnan(values))]
+        ranked.sort(reverse=mode == TOP)
+        keep = sorted(i for _, i in ranked[:TOP_CURVES])
+        return [series[i] for i in keep]
+
+    # ------------------------------------------------------------------------ drawing
+    def set_data(self, steps: np.ndarray, norms: np.ndarray) -> None:
+        """``norms[:, j]`` is parameter j's gradient norm at ``steps``."""
+        steps, norms = np.asarray(steps, dtype=np.float64), np.asarray(norms, dtype=np.float64)
+        self._data = (steps, norms)
+        if norms.ndim != 2 or norms.shape[1] != len(self.names):
+            norms = np.zeros((len(steps), len(self.names)))
+        picked = self._pick(self.series(norms))
+        rows = [label + (" (no gradient)" if len(v) and np.all(np.isnan(v)) else "") for label, v, _ in picked]
+        if rows != self._rows:
+            self._make_curves(picked, rows)
+        shown = []
+        zeros: list[tuple[np.ndarray, str]] = []
+        bad: list[np.ndarray] = []
+        for (_label, values, _), curve in zip(picked, self.curves):
+            keep = np.isfinite(values) & (values > 0)
+            y = np.full(len(values), np.nan)
+            if keep.any():
+                y[keep] = smooth(values[keep], True) if self.smooth else values[keep]
+            shown.append((steps, y))
+            never = np.all(np.isnan(values))  # a parameter that never got a gradient: no markers
+            zeros.append((steps[values == 0], curve.opts["pen"].color().name()))
+            bad.append(steps[:0] if never else steps[~np.isfinite(values)])
+        self._shown = shown
+        found = {"0": any(len(z) for z, _ in zeros), "NaN": any(len(b) for b in bad)}
+        kinds = "/".join(k for k, there in found.items() if there)
+        if kinds != self._floor_kinds:
+            self._floor_kinds = kinds
+            self.set_theme(self._theme)
+        self._fit_view()  # the view first: curves clipped to the view are clipped to the new one
+        for curve, (x, y) in zip(self.curves, shown):
+            curve.setData(x, y, connect="finite")
+        self._draw_floor(zeros, bad)
+
+    def _make_curves(self, picked: list, rows: list[str]) -> None:
         plot = self.plot_widget.getPlotItem()
         for curve in self.curves:
             plot.removeItem(curve)
-        self.names = list(names)
-        colours = curve_colours(len(names))
+        self.shown_labels = [label for label, _, _ in picked]
+        count = len(picked)
+        colours = curve_colours(count)
         self.curves = []
-        for name, colour in zip(names, colours):
-            curve = plot.plot(pen=pg.mkPen(colour, width=1), name=None)
+        for (label, _, _), colour in zip(picked, colours):
+            curve = plot.plot(pen=pg.mkPen(colour, width=1.5 if count <= MANY_CURVES else 1), name=None)
             curve.curve.setSegmentedLineMode("off")
-            curve.setObjectName(name)
+            curve.setObjectName(label)
+            curve.setVisible(label not in self._hidden)
             self.curves.append(curve)
-        self.legend.set_entries(self.names, colours)
+        tips = [f"{tip}: untick to hide its curve" for _, _, tip in picked]
+        self._rows = rows
+        self.legend.set_entries(rows, colours, tips)
+        self._floor_keys()
+        for row, label in enumerate(self.shown_labels):
+            if label in self._hidden:
+                self.legend.item(row).setCheckState(Qt.CheckState.Unchecked)
 
-    def set_data(self, steps: np.ndarray, norms: np.ndarray) -> None:
-        """``norms[:, j]`` is parameter j's gradient norm at ``steps``."""
-        self._data = (steps, norms)
-        shown = []
-        for j in range(len(self.curves)):
-            x, y = positive(steps, norms[:, j]) if len(steps) else (np.zeros(0), np.zeros(0))
-            shown.append((x, smooth(y, True) if self.smooth and len(y) else y))
-        self._shown = shown
-        self._fit_view()  # the view first: curves clipped to the view are clipped to the new one
-        for curve, (x, y) in zip(self.curves, shown):
-            curve.setData(x, y)
+    def _floor_keys(self) -> None:
+        """Legend rows under the curves' rows for the floor markers that are drawn (the title
+        has no room for them in a narrow dock)."""
+        legend, theme = self.legend, self._theme
+        while legend.count() > len(self.curves):
+            legend.takeItem(legend.count() - 1)
+        keys = []
+        if "0" in self._floor_kinds:
+            keys.append(("○ 0 (on the floor row)", theme.text_muted, "A gradient norm of exactly 0 at that step"))
+        if "NaN" in self._floor_kinds:
+            keys.append(("✕ NaN/Inf (floor row)", theme.diagnostic_colour("nonfinite"), "A NaN or infinite norm"))
+        for text, colour, tip in keys:
+            item = QListWidgetItem(text)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a key, not a curve: nothing to tick
+            item.setForeground(QColor(colour))
+            item.setToolTip(tip + ": a log axis has no place for it, so it is marked below the curves")
+            legend.addItem(item)
+
+    def _draw_floor(self, zeros: list, bad: list) -> None:
+        """Markers on the floor row for zero (hollow, the curve's colour) and NaN/Inf norms."""
+        floor = self.tidy.floor_y
+        xs, pens = [], []
+        for (x, colour), curve in zip(zeros, self.curves):
+            if curve.isVisible() and len(x):
+                x = thin(x)
+                xs.append(x)
+                pens += [pg.mkPen(colour, width=1.5)] * len(x)
+        zx = np.concatenate(xs) if xs else np.zeros(0)
+        self.zero_marks.setData(x=zx, y=np.full(len(zx), floor), pen=pens or None, brush=None)
+        bx = [thin(b) for b, curve in zip(bad, self.curves) if curve.isVisible() and len(b)]
+        bxs = np.concatenate(bx) if bx else np.zeros(0)
+        self.bad_marks.setData(x=bxs, y=np.full(len(bxs), floor))
+        self.floor_line.setValue(self.tidy.floor_y)
+        self.floor_line.setVisible(bool(self._floor_kinds))
 
     def _set_smooth(self, on: bool) -> None:
         self.smooth = on
         self.set_data(*self._data)
 
     def _toggle(self, row: int, on: bool) -> None:
+        if row >= len(self.curves):  # a key row
+            return
+        label = self.shown_labels[row]
+        (self._hidden.discard if on else self._hidden.add)(label)
         self.curves[row].setVisible(on)
-        self._fit_view()
+        self.set_data(*self._data)
 
     def _fit_view(self) -> None:
-        """The view spans the values drawn, of the curves ticked (a hidden curve may be far
-        below the others)."""
-        drawn = [xy for xy, c in zip(self._shown, self.curves) if c.isVisible() and len(xy[0])]
-        if drawn:
-            xs = np.concatenate([x for x, _ in drawn])
-            ys = np.concatenate([y for _, y in drawn])
-            self.tidy.update(float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max()), True)
-            # A threshold line outside the view is hidden (an SVG export would draw it anyway).
-            lo, hi = self.plot_widget.getPlotItem().getViewBox().viewRange()[1]
-            for line in self._lines:
-                line.setVisible(lo <= line.value() <= hi)
+        """The view spans every step (the loss plot's axis) and the values drawn, of the
+        curves ticked (a hidden curve may be far below the others), plus the floor row when
+        some value is 0, NaN or Inf."""
+        steps = self._data[0]
+        if not len(steps):
+            return
+        ys = [y[np.isfinite(y)] for (_, y), c in zip(self._shown, self.curves) if c.isVisible()]
+        ys = [y for y in ys if len(y)]
+        lo, hi = (float(min(y.min() for y in ys)), float(max(y.max() for y in ys))) if ys else (1.0, 1.0)
+        self.tidy.update(float(steps.min()), float(steps.max()), lo, hi, True, self._floor_kinds)
+        # A threshold line outside the view is hidden (an SVG export would draw it anyway).
+        low, high = self.plot_widget.getPlotItem().getViewBox().viewRange()[1]
+        for line in self._lines:
+            line.setVisible(low <= line.value() <= high)
+
+
+def thin(x: np.ndarray) -> np.ndarray:
+    """At most MAX_FLOOR_MARKS of these steps, evenly spread (the first and last kept)."""
+    if len(x) <= MAX_FLOOR_MARKS:
+        return x
+    return x[np.linspace(0, len(x) - 1, MAX_FLOOR_MARKS).astype(int)]
 
 
 def flow_names(names: list[str]) -> list[int]:

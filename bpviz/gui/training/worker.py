@@ -19,6 +19,7 @@ Nothing here touches a widget or a graphics item: signals carry plain data, queu
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import queue
 import threading
@@ -242,15 +243,25 @@ class TrainingThread(QThread):
             return self.cancelled >= cmd.run
 
         try:
-            for result in trainer.run(n, should_stop=stopped):
+            for i in range(n):
+                if stopped():
+                    break
+                now = time.perf_counter()
+                snap = None
+                # The canvas shows the pass of a step the plots have: traced before the step,
+                # with the weights it starts from and the batch it draws (its loss is the
+                # step's). Not before the last step: the run's end gets its own snapshot.
+                if now >= next_snapshot and now >= self._ui_ready_at and i < n - 1:
+                    snap = self._snapshot(None, ran=True)
+                    cost = snap.seconds if snap is not None else time.perf_counter() - now
+                    next_snapshot = time.perf_counter() + max(SNAPSHOT_INTERVAL, cost / SNAPSHOT_SHARE)
+                validate = True if i == n - 1 and trainer.problem.val is not None else None
+                result = trainer.step(validate=validate)
                 pending.append(result)
                 done += 1
                 now = time.perf_counter()
-                snap = None
-                if now >= next_snapshot and now >= self._ui_ready_at and done < n:
-                    snap = self._snapshot(result.diagnostics)
-                    cost = snap.seconds if snap is not None else time.perf_counter() - now
-                    next_snapshot = time.perf_counter() + max(SNAPSHOT_INTERVAL, cost / SNAPSHOT_SHARE)
+                if snap is not None:
+                    self._finish_snapshot(snap, trainer, result.diagnostics)
                 if snap is not None or now - last_emit >= EMIT_INTERVAL:
                     self._emit(pending, cmd, done, n, snapshot=snap, rate=done / max(now - start, 1e-9))
                     pending, last_emit = [], now
@@ -266,24 +277,47 @@ class TrainingThread(QThread):
         self._emit(pending, cmd, done, n, snapshot=self._snapshot(latest), rate=done / elapsed)
         self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, reason, message, session.step))
 
-    def _snapshot(self, diagnostics):
-        """Trace with the current weights (None if the trace itself fails: the run goes on)."""
-        from bpviz.presentation.training.snapshot import Snapshot, histograms, retrace
+    def _snapshot(self, diagnostics, ran: bool = False):
+        """Trace the pass of the trainer's next step with the current weights (None if the
+        trace itself fails: the run goes on). ``ran``: that step is about to run, and the
+        snapshot goes to the UI with its result."""
+        from bpviz.presentation.training.snapshot import Snapshot, retrace
 
         t0 = time.perf_counter()
-        trainer = self._session.trainer
+        session = self._session
+        assert session is not None and session.trainer is not None  # snapshots come from a session's Trainer
+        trainer = session.trainer
         try:
             trace, sequence, position = retrace(trainer, diagnostics or ())
-            snap = Snapshot(trace, sequence, position, histograms(trainer, self.histogram_param))
-            if self._probe is not None:
-                snap.fit_values = self._probe.values()
-                snap.fit_data = self._probe.data
+            snap = Snapshot(trace, sequence, position, step=session.step, batch=trainer.describe_batch(), ran=ran)
+            if not ran:  # else once the step has run: see _finish_snapshot
+                self._side_plots(snap, trainer)
         except Exception:  # noqa: BLE001 - the plots still update; the canvas keeps the last pass
             return None
         snap.seconds = time.perf_counter() - t0
         # The UI asks for the next one when it has drawn this one.
         self._ui_ready_at = math.inf
         return snap
+
+    def _finish_snapshot(self, snap, trainer, diagnostics) -> None:
+        """After the step whose pass ``snap`` traced: its findings as badges, and the side plots
+        (histograms, fit) with the weights and the gradient that step left."""
+        from bpviz.presentation.training.snapshot import merge_diagnostics
+
+        t0 = time.perf_counter()
+        snap.trace.diagnostics = merge_diagnostics(snap.trace, diagnostics)
+        # Side plots are optional: the canvas still updates when one cannot be drawn.
+        with contextlib.suppress(Exception):
+            self._side_plots(snap, trainer)
+        snap.seconds += time.perf_counter() - t0
+
+    def _side_plots(self, snap, trainer) -> None:
+        from bpviz.presentation.training.snapshot import histograms
+
+        snap.histograms = histograms(trainer, self.histogram_param)
+        if self._probe is not None:
+            snap.fit_values = self._probe.values()
+            snap.fit_data = self._probe.data
 
     def _emit(
         self, results: list, cmd: Command, done: int, total: int, snapshot=None, rate: float = 0.0, reset: bool = False

@@ -68,6 +68,11 @@ class FitData:
 class Snapshot:
     """The canvas's next trace (shown at ``position``), plus plot data for the other docks.
 
+    The trace is the pass of step ``step`` (counted from 0 since the last reset): that step's
+    batch (``batch`` says which data) and the weights it started from, so the canvas's loss is
+    that step's loss. ``ran`` says whether the step has run (during a run) or is the next one
+    (the weights a run ended with, on the batch the next step will take).
+
     ``fit_data`` is the same object for every snapshot of one Trainer, so the UI sets up the
     fit plot only when it changes and then only updates ``fit_values``.
     """
@@ -79,6 +84,14 @@ class Snapshot:
     fit_values: np.ndarray | None = None
     fit_data: FitData | None = None
     seconds: float = 0.0
+    step: int = 0
+    batch: str = ""
+    ran: bool = False
+
+    def describe(self) -> str:
+        """What the canvas shows, for the training panel: which step's pass, on what data."""
+        which = f"step {self.step + 1:,}" if self.ran else f"the next step ({self.step + 1:,})"
+        return f"Canvas: {which} on {self.batch}, loss {self.trace.loss:.4g}"
 
 
 def state_tensors(scenario: Scenario) -> list[torch.Tensor]:
@@ -99,7 +112,7 @@ def copy_into(tensors: list[torch.Tensor], values: list[torch.Tensor]) -> None:
 
 
 def retrace(trainer: Trainer, step_diagnostics: Iterable[Diagnostic] = ()) -> tuple[Trace, StepSequence, int]:
-    """Trace the scenario's own pass with the trainer's current weights.
+    """Trace the pass the trainer's next step runs (its batch, its loss) with the current weights.
 
     The trace runs the model in whatever mode it is in, which would move BatchNorm running
     statistics: the buffers are put back afterwards so tracing never changes the training.
@@ -109,7 +122,7 @@ def retrace(trainer: Trainer, step_diagnostics: Iterable[Diagnostic] = ()) -> tu
     buffers = list(scenario.model.buffers()) if isinstance(scenario.model, nn.Module) else []
     saved = [b.detach().clone() for b in buffers]
     try:
-        trace = trace_scenario(scenario, Thresholds(trainer.config.exploding, trainer.config.vanishing))
+        trace = trace_scenario(trainer.next_pass(), Thresholds(trainer.config.exploding, trainer.config.vanishing))
     finally:
         copy_into(buffers, saved)
     trace.diagnostics = merge_diagnostics(trace, step_diagnostics)
