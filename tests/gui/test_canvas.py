@@ -82,7 +82,7 @@ def test_backward_edges_are_coloured_and_sized_by_gradient(chain):
     big, small = scene.edge_item("x", "sq"), scene.edge_item("add", "loss")
     assert big.current_colour() != LIGHT.edge
     assert big.current_width() > small.current_width() > forward_look[2]
-    assert big.current_colour() == LIGHT.grad_colour(56.0)
+    assert big.current_colour() == LIGHT.grad_colour(56.0, scene.grad_scale) == LIGHT.grad_scale[-1][1]
 
 
 def test_update_step_shows_the_sgd_formula_with_numbers(chain):
