@@ -489,6 +489,11 @@ class GraphScene(QGraphicsScene):
         """The item of one edge (KeyError if the graph has none)."""
         return self._edges[u, v]
 
+    def shown_node(self, trace_node: str | None) -> str | None:
+        """The box standing for a trace node: itself, the collapsed layer holding it, or None
+        where it is hidden."""
+        return self._map.view_of(trace_node) if trace_node is not None else None
+
     def node_ids(self) -> list[str]:
         """The ids of the nodes shown."""
         return list(self._nodes)

@@ -61,7 +61,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         geometry = self.settings.value("window/geometry")
         if not (isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(QByteArray(geometry))):
-            self.resize(1440, 900)
+            # 1440x900, or the whole screen where it is smaller (a 1366x768 laptop).
+            screen = self.screen().availableGeometry()
+            self.resize(min(1440, screen.width()), min(900, screen.height()))
         # An explicit minimum stops the layouts from resetting it whenever the docks' content
         # changes (which some platforms, e.g. offscreen, answer with a warning each time).
         self.setMinimumSize(720, 480)

@@ -95,6 +95,16 @@ class Theme:
         return _interpolate(self.grad_scale, grad_level(magnitude, scale or DEFAULT_SCALE))
 
 
+# The smallest text, in screen pixels, the canvas draws when it chooses the zoom itself (the
+# first view, Fit): a graph too big for that is shown at this size with an overview instead.
+READABLE_PX = 9.0
+
+
+def readable_zoom(theme: Theme) -> float:
+    """The smallest zoom at which node titles and edge labels are READABLE_PX or larger."""
+    return READABLE_PX / min(theme.title_size, theme.edge_label_size)
+
+
 KIND_NAMES = ("input", "param", "constant", "op", "loss", "group")
 DIAGNOSTIC_NAMES = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu", "several_outputs")
 
