@@ -387,7 +387,7 @@ def test_replacing_the_graph_frees_the_old_items_without_the_cycle_collector(qap
 def test_heatmap_images_are_cached_as_long_as_their_display_lives():
     """A long training run draws thousands of displays: their images must not outlive them."""
     from bpviz.gui.items import heatmap
-    from bpviz.gui.theme import DARK, LIGHT, readable_zoom
+    from bpviz.gui.theme import DARK, LIGHT
     from bpviz.presentation.format import TensorDisplay
 
     disp = TensorDisplay("heatmap", "x", matrix=((1.0, -1.0), (0.5, float("nan"))), lo=-1.0, hi=1.0)
