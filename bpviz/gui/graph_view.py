@@ -129,8 +129,9 @@ class GraphView(QGraphicsView):
     def fit(self, focus: QRectF | None = None) -> None:
         """Show the whole scene (graph and legend), at most at 150% and never below the
         readable zoom. A scene too big for that is shown at the readable zoom around ``focus``
-        (a scene rectangle, e.g. the current step's node), else from its start: the top left,
-        where the forward pass begins; the minimap then shows the whole."""
+        (a scene rectangle; by default the current step's node marked with :meth:`set_marker`),
+        else from its start: the top left, where the forward pass begins; the minimap then
+        shows the whole."""
         scene = self.scene()
         if scene is None:
             return
@@ -142,6 +143,7 @@ class GraphView(QGraphicsView):
         # its own: its fit could overflow by a few pixels and leave a scroll bar for nothing.
         fitted = min(self.zoom() * FIT_ROOM, FIT_MAX_ZOOM)
         floor = self.readable_zoom()
+        focus = focus if focus is not None else self.minimap.marker()
         self.set_zoom(max(fitted, floor))
         if fitted >= floor:
             self.centerOn(rect.center())

@@ -84,6 +84,10 @@ class Minimap(QWidget):
             self._marker = QRectF(rect) if rect is not None else None
             self.update()
 
+    def marker(self) -> QRectF | None:
+        """The scene rectangle marked as the current step's node (None: none)."""
+        return QRectF(self._marker) if self._marker is not None else None
+
     def set_colours(self, surface: str, frame: str, marker: str) -> None:
         """The panel's background, the view frame's and the marker's colours (from the theme)."""
         self._colours = (surface, frame, marker)

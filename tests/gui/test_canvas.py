@@ -280,7 +280,12 @@ def test_fit_never_shrinks_text_below_readable_and_the_minimap_pans(chain, qtbot
     # Fitting around a spot (the current step's node) keeps it in view.
     view.fit(scene.node_item("x").scene_rect())
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.node_item("x").scene_rect())
-    view.set_marker(scene.node_item("x").scene_rect())
+    # Ctrl+0 comes back to the current step's node (marked on the minimap) after a pan away.
+    view.set_marker(scene.node_item("loss").scene_rect())
+    view.centerOn(scene.node_item("x").pos())
+    assert not view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.node_item("loss").scene_rect())
+    qtbot.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.node_item("loss").scene_rect())
     # A window big enough: fitted whole, and the overview goes.
     view.resize(1000, 900)
     view.fit()
