@@ -83,6 +83,10 @@ def test_backward_edges_are_coloured_and_sized_by_gradient(chain):
     assert big.current_colour() != LIGHT.edge
     assert big.current_width() > small.current_width() > forward_look[2]
     assert big.current_colour() == LIGHT.grad_colour(56.0, scene.grad_scale) == LIGHT.grad_scale[-1][1]
+    # The legend's colour bar spans this graph's gradients and says so.
+    assert (scene.grad_scale.low, scene.grad_scale.high) == (14.0, 56.0)
+    assert scene.legend.scale_labels() == ("14", "56") and "56" in scene.legend.texts()
+    assert small.current_colour() == LIGHT.grad_scale[0][1] != big.current_colour()
 
 
 def test_update_step_shows_the_sgd_formula_with_numbers(chain):

@@ -86,8 +86,10 @@ class LegendItem(QGraphicsItem):
         self.update()
 
     def scale_labels(self) -> tuple[str, str]:
-        """The magnitudes written under the two ends of the gradient colour bar."""
-        return format_compact(self._scale.low), format_compact(self._scale.high)
+        """The magnitudes written under the two ends of the gradient colour bar (the low end
+        left blank when the graph has one magnitude only)."""
+        low, high = format_compact(self._scale.low), format_compact(self._scale.high)
+        return ("" if low == high else low), high
 
     def caption(self) -> tuple[str, str]:
         """The (title, subtitle) shown."""
@@ -106,7 +108,7 @@ class LegendItem(QGraphicsItem):
             + ["Nodes", *(KIND_LABELS[k] for k in self._kinds)]
             + ["Colours", *(label for label, _ in COLOUR_ROWS)]
             + (["Diagnostics", *(DIAG_LABELS[d] for d in self._diags)] if self._diags else [])
-            + ["Edge gradient |g|, log scale", *self.scale_labels(), "zero"]
+            + ["Edge gradient |g|, log scale", *filter(None, self.scale_labels()), "zero"]
         )
 
     def _measure(self) -> None:
