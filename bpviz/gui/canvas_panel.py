@@ -3,7 +3,8 @@
 It creates the GraphScene and GraphView lazily, because their modules import torch and the
 window must show before torch loads. It draws what the document holds (the view graph, the step,
 the selection, the theme), turns clicks into selection requests to the document, and owns the
-camera policy: fit when readable, follow the step's node otherwise.
+camera policy: fit when readable, else readable size at the step's node with the minimap, and
+follow the step's node.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ if TYPE_CHECKING:  # both import torch: the window shows before they load
     from bpviz.gui.graph_scene import GraphScene
     from bpviz.gui.graph_view import GraphView
 
-# Below this zoom node text is too small to read: a graph that would need it to fit whole opens
-# at this zoom instead, at the current step's node or the top, and Ctrl+0 still fits it.
-READABLE_ZOOM = 0.7
 # "auto" tries left to right (a layout more) only for graphs this small.
 AUTO_MAX_NODES = 200
 
@@ -74,7 +72,12 @@ class CanvasPanel(QStackedWidget):
         scene.animator.set_enabled(self._animate)
         scene.animator.set_speed(self._speed)
         scene.legend.setVisible(self._legend)
+        self._colour_minimap(self.document.theme)
         return scene
+
+    def _colour_minimap(self, theme) -> None:
+        if self.view is not None:
+            self.view.minimap.set_colours(theme.surface, theme.text_muted, theme.active)
 
     # ------------------------------------------------------------------------ content
     def _on_trace(self, keep_view: bool) -> None:
@@ -112,7 +115,7 @@ class CanvasPanel(QStackedWidget):
         return small and self.width() > self.height() and not self._fits_readable(drawn)
 
     def _fits_readable(self, drawn) -> bool:
-        return drawn.width() * READABLE_ZOOM <= self.width() and drawn.height() * READABLE_ZOOM <= self.height()
+        return self.view is not None and self.view.fits_readable(drawn)
 
     def _on_stepped(self, position: int, forward_one: bool) -> None:
         state = self.document.steps.state()
@@ -173,30 +176,27 @@ class CanvasPanel(QStackedWidget):
 
     def frame(self, active_node: str | None) -> None:
         """Fit if the graph stays readable; else a readable zoom at ``active_node`` (None: the
-        top of the graph)."""
+        start of the graph) with the minimap showing the whole."""
         scene, view = self.scene, self.view
         if scene is None or view is None:
             return
-        view.fit()
-        if view.zoom() >= READABLE_ZOOM:
-            return
-        view.set_zoom(READABLE_ZOOM)
-        if active_node is not None and active_node in scene.node_ids():
-            view.centerOn(scene.node_item(active_node))
-            return
-        rect = scene.content_rect()
-        half = view.mapToScene(view.viewport().rect()).boundingRect().height() / 2
-        view.centerOn(rect.center().x(), rect.top() + half)
+        shown = scene.shown_node(active_node)
+        view.fit(scene.node_item(shown).scene_rect() if shown is not None else None)
+        self.follow(active_node)
 
     def follow(self, node: str | None) -> None:
-        """Scroll just enough to keep ``node`` in view (matters when zoomed in on a big graph)."""
+        """Scroll just enough to keep trace node ``node`` (or the layer showing it) in view,
+        and mark it on the minimap."""
         scene, view = self.scene, self.view
-        if node is None or scene is None or view is None or node not in scene.node_ids():
+        if scene is None or view is None:
             return
-        rect = scene.node_item(node).scene_rect()
-        visible = view.mapToScene(view.viewport().rect()).boundingRect()
-        if not visible.contains(rect):
-            view.ensureVisible(rect, 60, 60)
+        shown = scene.shown_node(node)
+        if shown is None:
+            view.set_marker(None)
+            return
+        rect = scene.node_item(shown).scene_rect()
+        view.set_marker(rect)
+        view.show_spot(rect)
 
     # ------------------------------------------------------------------------ looks
     def _on_policy(self) -> None:
@@ -206,6 +206,7 @@ class CanvasPanel(QStackedWidget):
     def _on_theme(self, theme) -> None:
         if self.scene is not None:
             self.scene.set_theme(theme)
+            self._colour_minimap(theme)
 
     def set_animation_enabled(self, on: bool) -> None:
         """Tokens travel along the edges of single steps (or not)."""

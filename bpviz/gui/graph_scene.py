@@ -25,7 +25,7 @@ from bpviz.gui.items.picking import item_at
 from bpviz.gui.items.style import colour
 from bpviz.gui.items.zorder import CACHE_NODE, node_cache_for
 from bpviz.gui.labels import LabelPlacer
-from bpviz.gui.theme import LIGHT, Theme, grad_width
+from bpviz.gui.theme import LIGHT, GradScale, Theme, grad_width
 from bpviz.presentation.format import StatsCache, edge_label, magnitude
 from bpviz.presentation.roles import role
 from bpviz.presentation.rules import short_rule
@@ -80,6 +80,7 @@ class GraphScene(QGraphicsScene):
         self._edge_content: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._edge_text_cache: dict[tuple[str, str], tuple[str, str | None, float]] = {}
         self._stats = StatsCache()
+        self.grad_scale = GradScale()
         self._trace = None  # the trace of the last apply_state: the edge labels' rules
         self._selected: str | tuple[str, str] | None = None
         self._focus: str | tuple[str, str] | None = None
@@ -144,6 +145,9 @@ class GraphScene(QGraphicsScene):
             if shown is not None:
                 by_node.setdefault(shown, []).append(d)
         self._stats = StatsCache()
+        # Edge colours span this graph's own gradients, smallest nonzero to largest.
+        self.grad_scale = GradScale.spanning(magnitude(a["grad"], self._stats) for _, _, a in graph.edges(data=True))
+        self.legend.set_grad_scale(self.grad_scale)
         self._nodes = {
             n: NodeItem(n, a, self._theme, by_node.get(n, ()), lr, self._stats) for n, a in graph.nodes(data=True)
         }
@@ -295,7 +299,8 @@ class GraphScene(QGraphicsScene):
             mag = magnitude(a["grad"], self._stats)
             rule = short_rule(self._trace, u, v) if self._trace is not None and a["local"] is not None else ""
             label = edge_label(a["local"], self.graph.nodes[v]["grad"], a["grad"], a["detached"], norm=mag, rule=rule)
-            look = (self._theme.grad_colour(mag), grad_width(mag)) if mag is not None else (None, 1.4)
+            scale = self.grad_scale
+            look = (self._theme.grad_colour(mag, scale), grad_width(mag, scale)) if mag is not None else (None, 1.4)
             cached = self._edge_text_cache[u, v] = (label, *look)
         return cached
 
@@ -491,6 +496,11 @@ class GraphScene(QGraphicsScene):
     def edge_item(self, u: str, v: str) -> EdgeItem:
         """The item of one edge (KeyError if the graph has none)."""
         return self._edges[u, v]
+
+    def shown_node(self, trace_node: str | None) -> str | None:
+        """The box standing for a trace node: itself, the collapsed layer holding it, or None
+        where it is hidden."""
+        return self._map.view_of(trace_node) if trace_node is not None else None
 
     def node_ids(self) -> list[str]:
         """The ids of the nodes shown."""

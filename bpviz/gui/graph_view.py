@@ -1,15 +1,22 @@
 """GraphView: the canvas widget. Zoom with the wheel (under the mouse) and +/-, Ctrl+0 fits,
 drag the background to pan; a click on empty space (without dragging) clears the selection.
 
+Fit never shrinks text below the readable size (theme.readable_zoom): a graph too big for that
+is shown at readable size from its start (or at a given spot), and a minimap in the corner shows
+the whole of it whenever the view shows only part.
+
 Smooth on 2,000-node graphs: nodes cache their painting (see items/zorder.py), the scene keeps a
 BSP index, and the view repaints only what changed (SmartViewportUpdate) and never relayouts.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
+
+from bpviz.gui.minimap import Minimap
+from bpviz.gui.theme import readable_zoom
 
 MIN_ZOOM = 0.03
 MAX_ZOOM = 8.0
@@ -47,6 +54,7 @@ class GraphView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._press: QPoint | None = None
+        self.minimap = Minimap(self)
 
     # ------------------------------------------------------------------------ zoom
     def zoom(self) -> float:
@@ -77,14 +85,27 @@ class GraphView(QGraphicsView):
         set_view_zoom = getattr(self.scene(), "set_view_zoom", None)
         if callable(set_view_zoom):
             set_view_zoom(self.zoom())
+        self.minimap.sync()
         self.zoomChanged.emit(self.zoom())
 
     def setScene(self, scene) -> None:  # noqa: N802 - Qt API
         """Show ``scene`` at the current zoom."""
+        old = self.scene()
+        if old is not None:
+            old.changed.disconnect(self._scene_changed)
+            old.sceneRectChanged.disconnect(self._scene_changed)
         super().setScene(scene)
         set_view_zoom = getattr(scene, "set_view_zoom", None)
         if callable(set_view_zoom):
             set_view_zoom(self.zoom())
+        if scene is not None:
+            scene.changed.connect(self._scene_changed)
+            scene.sceneRectChanged.connect(self._scene_changed)
+        self.minimap.sync()
+
+    def _scene_changed(self, *_args) -> None:
+        self.minimap.sync()
+        self.minimap.scene_changed()
 
     def zoom_in(self) -> None:
         """One zoom step in."""
@@ -94,8 +115,23 @@ class GraphView(QGraphicsView):
         """One zoom step out."""
         self.zoom_by(1 / ZOOM_STEP)
 
-    def fit(self) -> None:
-        """Show the whole scene (graph and legend), at most at 150%."""
+    def readable_zoom(self) -> float:
+        """The smallest zoom at which the scene's text is readable (see theme.readable_zoom)."""
+        theme = getattr(self.scene(), "theme", None)
+        return readable_zoom(theme()) if callable(theme) else 0.0
+
+    def fits_readable(self, rect: QRectF) -> bool:
+        """Whether ``rect`` (scene coordinates) fits the viewport at the readable zoom."""
+        zoom = self.readable_zoom() / FIT_ROOM
+        port = self.viewport().rect()
+        return rect.width() * zoom <= port.width() and rect.height() * zoom <= port.height()
+
+    def fit(self, focus: QRectF | None = None) -> None:
+        """Show the whole scene (graph and legend), at most at 150% and never below the
+        readable zoom. A scene too big for that is shown at the readable zoom around ``focus``
+        (a scene rectangle; by default the current step's node marked with :meth:`set_marker`),
+        else from its start: the top left, where the forward pass begins; the minimap then
+        shows the whole."""
         scene = self.scene()
         if scene is None:
             return
@@ -105,9 +141,50 @@ class GraphView(QGraphicsView):
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         # fitInView measures the viewport as it is (scroll bars included) and keeps margins of
         # its own: its fit could overflow by a few pixels and leave a scroll bar for nothing.
-        self.set_zoom(min(self.zoom() * FIT_ROOM, FIT_MAX_ZOOM))
-        self.centerOn(rect.center())
+        fitted = min(self.zoom() * FIT_ROOM, FIT_MAX_ZOOM)
+        floor = self.readable_zoom()
+        focus = focus if focus is not None else self.minimap.marker()
+        self.set_zoom(max(fitted, floor))
+        if fitted >= floor:
+            self.centerOn(rect.center())
+        elif focus is not None:
+            self.centerOn(focus.center())
+        else:
+            self.centerOn(self._start_of(rect))
         self._zoom_changed()
+
+    def _start_of(self, rect: QRectF) -> QPointF:
+        """The view centre that shows ``rect``'s top-left part: on each axis, centred where the
+        rect fits the viewport, else at its start."""
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        x = rect.center().x() if rect.width() <= shown.width() else rect.left() + shown.width() / 2
+        y = rect.center().y() if rect.height() <= shown.height() else rect.top() + shown.height() / 2
+        return QPointF(x, y)
+
+    def show_spot(self, rect: QRectF, margin: float = 60.0) -> None:
+        """Scroll just enough that ``rect`` (a node) is in view and not under the minimap."""
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        hidden = self.minimap.isVisible() and self.mapFromScene(rect).boundingRect().intersects(
+            self.minimap.geometry().translated(-self.viewport().pos())
+        )
+        if hidden:
+            self.centerOn(rect.center())
+        elif not visible.contains(rect):
+            self.ensureVisible(rect, int(margin), int(margin))
+
+    def set_marker(self, rect: QRectF | None) -> None:
+        """The current step's node (scene rectangle), marked on the minimap; None: no mark."""
+        self.minimap.set_marker(rect)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
+        """Scrolling moves the minimap's frame."""
+        super().scrollContentsBy(dx, dy)
+        self.minimap.sync()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """The minimap stays in its corner (and goes when the graph now fits)."""
+        super().resizeEvent(event)
+        self.minimap.sync()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         """The wheel zooms (under the mouse); trackpad pixel deltas zoom proportionally."""

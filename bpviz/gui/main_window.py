@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
@@ -61,7 +61,12 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         geometry = self.settings.value("window/geometry")
         if not (isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(QByteArray(geometry))):
-            self.resize(1440, 900)
+            # 1440x900, or the whole screen where it is smaller (a 1366x768 laptop). The
+            # offscreen platform's 800x600 stand-in is nobody's screen: tests keep 1440x900.
+            screen = self.screen().availableGeometry()
+            if QGuiApplication.platformName() == "offscreen":
+                screen = QRect(0, 0, 1440, 900)
+            self.resize(min(1440, screen.width()), min(900, screen.height()))
         # An explicit minimum stops the layouts from resetting it whenever the docks' content
         # changes (which some platforms, e.g. offscreen, answer with a warning each time).
         self.setMinimumSize(720, 480)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 from bpviz.core.stepper import StepSequence
 from bpviz.gui.graph_scene import GraphScene
 from bpviz.gui.graph_view import GraphView
-from bpviz.gui.theme import DARK, LIGHT
+from bpviz.gui.theme import DARK, LIGHT, readable_zoom
 from tests.gui.synthetic import chain_trace, matrix_trace
 
 
@@ -82,7 +82,11 @@ def test_backward_edges_are_coloured_and_sized_by_gradient(chain):
     big, small = scene.edge_item("x", "sq"), scene.edge_item("add", "loss")
     assert big.current_colour() != LIGHT.edge
     assert big.current_width() > small.current_width() > forward_look[2]
-    assert big.current_colour() == LIGHT.grad_colour(56.0)
+    assert big.current_colour() == LIGHT.grad_colour(56.0, scene.grad_scale) == LIGHT.grad_scale[-1][1]
+    # The legend's colour bar spans this graph's gradients and says so.
+    assert (scene.grad_scale.low, scene.grad_scale.high) == (14.0, 56.0)
+    assert scene.legend.scale_labels() == ("14", "56") and "56" in scene.legend.texts()
+    assert small.current_colour() == LIGHT.grad_scale[0][1] != big.current_colour()
 
 
 def test_update_step_shows_the_sgd_formula_with_numbers(chain):
@@ -234,12 +238,13 @@ def test_view_zooms_with_keys_and_wheel_and_fits(chain, qtbot):
     scene, _, _ = chain
     view = GraphView(scene)
     qtbot.addWidget(view)
-    view.resize(400, 300)
+    view.resize(900, 800)
     view.show()
     qtbot.waitExposed(view)
     view.fit()
     fitted = view.zoom()
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.sceneRect().adjusted(1, 1, -1, -1))
+    assert not view.minimap.isVisible()  # the whole graph is in view: no overview needed
     qtbot.keyClick(view, Qt.Key.Key_Plus)
     assert view.zoom() == pytest.approx(fitted * 1.2)
     qtbot.keyClick(view, Qt.Key.Key_Minus)
@@ -249,6 +254,46 @@ def test_view_zooms_with_keys_and_wheel_and_fits(chain, qtbot):
     assert view.zoom() == pytest.approx(fitted)
     view.set_zoom(100)
     assert view.zoom() == pytest.approx(8.0)
+    assert view.minimap.isVisible()  # zoomed in, the overview shows where the view is
+
+
+def test_fit_never_shrinks_text_below_readable_and_the_minimap_pans(chain, qtbot):
+    scene, _, _ = chain
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.fit()
+    # Too small a window for the whole graph at 9 px: readable size, from the top left.
+    assert view.zoom() == pytest.approx(readable_zoom(LIGHT))
+    assert LIGHT.edge_label_size * view.zoom() >= 9 - 1e-9
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.top() == pytest.approx(scene.sceneRect().top(), abs=2)
+    minimap = view.minimap
+    assert minimap.isVisible() and view.viewport().geometry().contains(minimap.geometry())
+    frame = minimap.visible_frame()
+    assert not frame.isEmpty() and frame.top() <= 3
+    # A click on the overview's bottom moves the view there.
+    bottom = minimap.rect().center()
+    bottom.setY(minimap.rect().bottom() - 4)
+    qtbot.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=bottom)
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.bottom() == pytest.approx(scene.sceneRect().bottom(), abs=2)
+    assert minimap.visible_frame().bottom() >= minimap.rect().bottom() - 3
+    # Fitting around a spot (the current step's node) keeps it in view.
+    view.fit(scene.node_item("x").scene_rect())
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.node_item("x").scene_rect())
+    # Ctrl+0 comes back to the current step's node (marked on the minimap) after a pan away.
+    view.set_marker(scene.node_item("loss").scene_rect())
+    view.centerOn(scene.node_item("x").pos())
+    assert not view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.node_item("loss").scene_rect())
+    qtbot.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(scene.node_item("loss").scene_rect())
+    # A window big enough: fitted whole, and the overview goes.
+    view.resize(1000, 900)
+    view.fit()
+    assert not minimap.isVisible()
 
 
 def test_real_chain56_lesson(qapp):

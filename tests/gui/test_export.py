@@ -58,7 +58,17 @@ def test_svg_parses_and_carries_the_labels_as_text(scene, tmp_path):
     export_scene(scene, path)
     root = ET.parse(path).getroot()
     texts = {"".join(t.itertext()).strip() for t in root.iter(f"{SVG}text")}
-    for expected in ("x", "pow", "add", "loss", "grad = 56", "×4   14 × 4 = 56", "Nodes", "Edge gradient |g|"):
+    for expected in (
+        "x",
+        "pow",
+        "add",
+        "loss",
+        "grad = 56",
+        "×4   14 × 4 = 56",
+        "Nodes",
+        "Edge gradient |g|, log scale",
+        "gradient · backward pass",
+    ):
         assert expected in texts, expected
     assert not list(root.iter(f"{SVG}image"))  # vectors, not cached pixmaps
 

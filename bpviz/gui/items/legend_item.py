@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from bpviz.gui.items.badge_item import BADGE_SYMBOLS
 from bpviz.gui.items.style import colour, font, metrics
 from bpviz.gui.items.zorder import CACHE_LEGEND, LOD_TEXT, Z_LEGEND
-from bpviz.gui.theme import GRAD_LOG_MAX, GRAD_LOG_MIN, Theme, grad_level, grad_width
+from bpviz.gui.theme import GradScale, Theme, grad_width
+from bpviz.presentation.format import format_compact
 from bpviz.presentation.roles import VARIABLE
 
 KIND_LABELS = {
@@ -32,6 +33,14 @@ DIAG_LABELS = {
     "dead_relu": "dead ReLU units",
     "several_outputs": "several outputs (each edge its own)",
 }
+# The colour language, one row each: (label, theme field of its colour).
+COLOUR_ROWS = (
+    ("value · forward pass", "forward"),
+    ("gradient · backward pass", "backward"),
+    ("current step", "active"),
+    ("update (SGD step)", "update_text"),
+    ("warning", "warning"),
+)
 PAD = 12.0
 ROW = 19.0
 BAR_W = 150.0
@@ -50,6 +59,7 @@ class LegendItem(QGraphicsItem):
         self._caption: tuple[str, str] = ("", "")
         self._caption_h: tuple[float, ...] = (0.0, 0.0)
         self._size = (0.0, 0.0)
+        self._scale = GradScale()
         self.setZValue(Z_LEGEND)
         self.setCacheMode(CACHE_LEGEND)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -69,6 +79,18 @@ class LegendItem(QGraphicsItem):
         self._measure()
         self.update()
 
+    def set_grad_scale(self, scale: GradScale) -> None:
+        """Label the gradient colour bar with the ends of ``scale`` (the graph's range)."""
+        self._scale = scale
+        self._measure()
+        self.update()
+
+    def scale_labels(self) -> tuple[str, str]:
+        """The magnitudes written under the two ends of the gradient colour bar (the low end
+        left blank when the graph has one magnitude only)."""
+        low, high = format_compact(self._scale.low), format_compact(self._scale.high)
+        return ("" if low == high else low), high
+
     def caption(self) -> tuple[str, str]:
         """The (title, subtitle) shown."""
         return self._caption
@@ -83,9 +105,10 @@ class LegendItem(QGraphicsItem):
         """The labels the legend shows (for tests)."""
         return (
             [c for c in self._caption if c]
-            + ["Nodes", *(KIND_LABELS[k] for k in self._kinds), "value", "grad", "update"]
+            + ["Nodes", *(KIND_LABELS[k] for k in self._kinds)]
+            + ["Colours", *(label for label, _ in COLOUR_ROWS)]
             + (["Diagnostics", *(DIAG_LABELS[d] for d in self._diags)] if self._diags else [])
-            + ["Edge gradient |g|", "1e-6", "1e-3", "1", "100"]
+            + ["Edge gradient |g|, log scale", *filter(None, self.scale_labels()), "zero"]
         )
 
     def _measure(self) -> None:
@@ -97,7 +120,7 @@ class LegendItem(QGraphicsItem):
             for text, role in zip(self._caption, ("legend_title", "legend"))
         )
         caption = sum(self._caption_h) + (10 if any(self._caption) else 0)
-        rows = 1 + len(self._kinds) + 1 + (1 + len(self._diags) if self._diags else 0)
+        rows = 1 + len(self._kinds) + 1 + len(COLOUR_ROWS) + (1 + len(self._diags) if self._diags else 0)
         height = PAD + caption + rows * ROW + 6 + ROW + BAR_H + 8 + ROW + PAD
         if (width, height) != self._size:
             self.prepareGeometryChange()
@@ -142,13 +165,12 @@ class LegendItem(QGraphicsItem):
             painter.drawRoundedRect(QRectF(PAD, y + 4, 18, 11), 3, 3)
             self._text(painter, PAD + 26, y, KIND_LABELS[kind], t.text, body)
             y += ROW
-        x = PAD
-        mono = font(t, "table")
-        fm = metrics(t, "table")
-        for label, c in (("value", t.value_text), ("grad", t.grad_text), ("update", t.update_text)):
-            self._text(painter, x, y, label, c, mono)
-            x += fm.horizontalAdvance(label) + 14
-        y += ROW
+        y = self._heading(painter, "Colours", y)
+        for label, field in COLOUR_ROWS:
+            painter.setPen(QPen(colour(getattr(t, field)), 3.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawLine(QPointF(PAD + 2, y + ROW / 2), QPointF(PAD + 16, y + ROW / 2))
+            self._text(painter, PAD + 26, y, label, t.text, body)
+            y += ROW
         if self._diags:
             y = self._heading(painter, "Diagnostics", y)
             for kind in self._diags:
@@ -163,7 +185,7 @@ class LegendItem(QGraphicsItem):
                 )
                 self._text(painter, PAD + 26, y, DIAG_LABELS[kind], t.text, body)
                 y += ROW
-        y = self._heading(painter, "Edge gradient |g|", y + 6)
+        y = self._heading(painter, "Edge gradient |g|, log scale", y + 6)
         self._scale_bar(painter, y)
 
     def _heading(self, painter: QPainter, text: str, y: float) -> float:
@@ -177,15 +199,16 @@ class LegendItem(QGraphicsItem):
         painter.drawText(QRectF(x, y, 400, ROW), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     def _scale_bar(self, painter: QPainter, y: float) -> None:
+        """The graph's gradient range as a bar, colour and width as the edges have them, with
+        its two end magnitudes under it and the colour of a zero gradient beside it."""
         t = self._theme
-        span = GRAD_LOG_MAX - GRAD_LOG_MIN
+        scale = self._scale
         grad = QLinearGradient(PAD, 0, PAD + BAR_W, 0)
-        for level, c in t.grad_scale:
-            grad.setColorAt((level - GRAD_LOG_MIN) / span, colour(c))
-        # The bar widens left to right like the edges do, so width and colour read together.
+        for fraction, c in t.grad_scale:
+            grad.setColorAt(fraction, colour(c))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(grad)
-        thin, thick = grad_width(10**GRAD_LOG_MIN), grad_width(10**GRAD_LOG_MAX)
+        thin, thick = grad_width(scale.low, scale), grad_width(scale.high, scale)
         mid = y + BAR_H / 2
         painter.drawPolygon(
             [
@@ -197,8 +220,11 @@ class LegendItem(QGraphicsItem):
         )
         small = font(t, "small")
         fm = metrics(t, "small")
-        for label, value in (("1e-6", 1e-6), ("1e-3", 1e-3), ("1", 1.0), ("100", 100.0)):
-            x = PAD + (grad_level(value) - GRAD_LOG_MIN) / span * BAR_W
-            w = fm.horizontalAdvance(label)
-            x = min(max(x - w / 2, PAD - 2), PAD + BAR_W - w + 2)
-            self._text(painter, x, y + BAR_H + 2, label, t.text_muted, small)
+        low, high = self.scale_labels()
+        self._text(painter, PAD - 2, y + BAR_H + 2, low, t.text_muted, small)
+        self._text(painter, PAD + BAR_W - fm.horizontalAdvance(high) + 2, y + BAR_H + 2, high, t.text_muted, small)
+        # Zero has no place on a log scale: its own swatch, right of the bar.
+        x = PAD + BAR_W + 10
+        painter.setPen(QPen(colour(t.grad_zero), thin))
+        painter.drawLine(QPointF(x, mid), QPointF(x + 12, mid))
+        self._text(painter, x - 2, y + BAR_H + 2, "zero", t.text_muted, small)
