@@ -40,6 +40,8 @@ from typing import Any
 
 import torch
 
+from bpviz.core.torch_state import TorchState, isolated
+
 ENV_VAR = "BPVIZ_TORCH_FALLBACK"
 
 _C: Any = torch._C
@@ -79,7 +81,8 @@ _NO_PYTHON_DISPATCH = _python_dispatch_keys()
 
 
 def _node_has(name: str) -> bool:
-    probe = torch.zeros((), requires_grad=True) * 1
+    with torch.enable_grad():  # the caller may have grad off: the probe needs a node
+        probe = torch.zeros((), requires_grad=True) * 1
     return callable(getattr(probe.grad_fn, name, None))
 
 
@@ -155,7 +158,9 @@ def _decide() -> None:
     else:
         _state = "checking"
         try:
-            problem = self_check()
+            # The caller's switches (a scenario's float64 default, anomaly mode) stay out of it.
+            with isolated(TorchState(grad_enabled=True, default_dtype=torch.float32, anomaly=False)):
+                problem = self_check()
         except Exception as exc:  # noqa: BLE001 - any failure of a private call means: do not use it
             problem = f"{type(exc).__name__}: {exc}"
     if problem is None:

@@ -230,3 +230,25 @@ def test_the_environment_variable_forces_the_fallbacks(switch, monkeypatch, valu
         tr = bpviz.trace(model, torch.ones(4, 3), target=torch.zeros(4, 2))
         assert nn.Module._call_impl is before
         assert {a["module"] for _, a in tr.graph.nodes(data=True) if a["op"] == "tanh"} == {"1"}
+
+
+def test_the_self_check_ignores_the_callers_torch_switches(switch, monkeypatch):
+    """The first use may come with grad off (gradient norms read under no_grad), a float64
+    default or anomaly mode in force: the self-check runs under its own switches, passes, and
+    the caller's are back afterwards."""
+    monkeypatch.delenv(torch_compat.ENV_VAR, raising=False)
+    _using("unchecked")
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    torch.autograd.set_detect_anomaly(True)
+    try:
+        with torch.no_grad():
+            norms = torch_compat.foreach_norm([torch.tensor([3.0, 4.0])])
+            assert not torch.is_grad_enabled()
+        assert torch_compat.fast_paths()
+        assert norms == [torch.tensor(5.0)]
+        assert torch.is_anomaly_enabled()
+        assert torch.get_default_dtype() == torch.float64
+    finally:
+        torch.set_default_dtype(dtype)
+        torch.autograd.set_detect_anomaly(False)
