@@ -131,7 +131,7 @@ def fast_paths() -> bool:
 
 
 def status() -> str:
-    """One line on the paths in use, for ``--version``-style reports and bug reports."""
+    """One line on the paths in use and why, for bug reports."""
     if fast_paths():
         return f"torch {torch.__version__}: fast paths (self-check passed)"
     return f"torch {torch.__version__}: public-API fallbacks ({_reason})"
