@@ -2,8 +2,9 @@
 
 Targets (issue 2): <= 1.5x on the ResNet-18-like net, <= 3x on the 20-layer MLP.
 Also prints the memory a trace holds (values, gradients, edge gradients, retained graph).
+``--fallback`` also times each trace by torch_compat's public-API fallbacks, interleaved.
 
-    python benchmarks/bench_trace.py [--repeats N] [--seconds S] [--threads N]
+    python benchmarks/bench_trace.py [--repeats N] [--seconds S] [--threads N] [--fallback]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 import bpviz
+from bpviz.core import torch_compat
 from models import cases
 
 
@@ -65,13 +67,18 @@ def main() -> None:
     ap.add_argument(
         "--threads", type=int, default=0, help="torch intra-op threads for both sides (default: torch's own choice)"
     )
+    ap.add_argument(
+        "--fallback", action="store_true", help="also time traces by the public-API fallbacks (torch_compat)"
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}; load average: {os.getloadavg()[0]:.2f}")
     print(
         f"{'model':30} {'nodes/edges':>11} {'plain ms':>9} {'trace ms':>9} {'ratio':>6} {'trace MB':>9} {'saved MB':>9}"
+        + (f" {'fallback ms':>11} {'fb/fast':>7}" if args.fallback else "")
     )
+    fast = torch_compat.fast_paths()
     for name, model, x, y, loss_fn in cases():
         t0 = time.perf_counter()
         for _ in range(3):  # warm up both paths
@@ -81,7 +88,7 @@ def main() -> None:
         # samples moves by 5-10% from run to run on a shared machine.
         pair = (time.perf_counter() - t0) / 3
         repeats = max(args.repeats, int(args.seconds / pair))
-        tp, tt = [], []
+        tp, tt, tf = [], [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
             plain(model, x, y, loss_fn)
@@ -90,11 +97,19 @@ def main() -> None:
             t2 = time.perf_counter()
             tp.append(t1 - t0)
             tt.append(t2 - t1)
+            if args.fallback:
+                before = torch_compat.reset_for_tests("fallback")
+                t3 = time.perf_counter()
+                traced(model, x, y, loss_fn)
+                tf.append(time.perf_counter() - t3)
+                torch_compat.restore_for_tests(before)
         p, t = statistics.median(tp), statistics.median(tt)
+        extra = f" {statistics.median(tf) * 1e3:11.2f} {statistics.median(tf) / t:7.2f}" if tf and fast else ""
         g = tr.graph
         print(
             f"{name:30} {g.number_of_nodes():>5}/{g.number_of_edges():<5} {p * 1e3:9.2f} {t * 1e3:9.2f} "
             f"{t / p:6.2f} {tensor_bytes(tr) / 2**20:9.2f} {activation_bytes(model, x, y, loss_fn) / 2**20:9.2f}"
+            + extra
         )
 
 

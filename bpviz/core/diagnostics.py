@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from bpviz.core import torch_compat
 from bpviz.core.graph_dicts import node_dict
 from bpviz.core.trace_record import Diagnostic, Trace
 
@@ -85,7 +86,7 @@ def _param_norms(g: nx.DiGraph[str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for items in groups.values():
         # tolist widens float32 to python floats exactly, as .double() would, one op fewer.
-        norms = torch.stack(torch._foreach_norm([t for _, t in items])).tolist()
+        norms = torch.stack(torch_compat.foreach_norm([t for _, t in items])).tolist()
         out.update((n, v) for (n, _), v in zip(items, norms))
     return out
 
@@ -149,6 +150,9 @@ def diagnose(trace: Trace, builder: GraphBuilder, thresholds: Thresholds) -> lis
                 {"outputs": nrs},
             )
         )
+    notice = torch_compat.take_notice()
+    if notice:  # once per process: the self-check switched to the public-API paths
+        out.append(Diagnostic("torch_fallback", None, notice))
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Any, cast
 import networkx as nx
 import torch
 
+from bpviz.core import torch_compat
 from bpviz.core.graph_dicts import node_dict, pred_dict, succ_dict
 from bpviz.core.graph_records import NodeRecord, edge_record, node_record
 from bpviz.core.numbers import format_number
@@ -19,7 +20,6 @@ _PARAM_NAME = re.compile(r"^(w|b|W|B|weight|bias|theta|param|kernel)(\d|_|$)")
 _DTYPES: dict[torch.dtype, str] = {}
 _HAS_VARIABLE: dict[type, bool] = {}  # autograd node class -> is it a leaf's AccumulateGrad?
 _CUSTOM = torch.autograd.function.BackwardCFunction  # the node class of a custom Function
-_current_node = torch._C._current_autograd_node
 _Grads = tuple[torch.Tensor | None, ...]  # what an autograd node received or sent
 
 
@@ -105,6 +105,9 @@ class GraphBuilder:
         leaves: list[Any] = []
         shared: set[Any] = set()  # nodes fed by more than one input slot
         ops, pretrace, baseline = self.rec.ops, self.rec.pretrace, self.rec.baseline_seq
+        order = self.rec.order  # None on the fast path: nodes know their sequence number
+        if order is not None and root not in order:
+            order[root] = float(len(order))  # a node the recorder did not see, made last
         later_outputs: set[Any] = set()  # nodes whose output 1, 2... feeds another node
         while stack:
             gf = stack.pop()
@@ -120,11 +123,20 @@ class GraphBuilder:
                     shared.add(u)
                     continue
                 seen.add(u)
-                if _is_accumulate(u) or u in pretrace or (u not in ops and u._sequence_nr() < baseline):
+                if order is None:
+                    made_before = u not in ops and u._sequence_nr() < baseline
+                else:
+                    made_before = u not in ops and not self.rec.made_in_trace(u)
+                if _is_accumulate(u) or u in pretrace or made_before:
                     leaves.append(u)
                 else:
+                    if order is not None and u not in order:
+                        order[u] = order[gf] - 0.5  # never seen: made for its consumer, just before it
                     stack.append(u)
-        self.ops.sort(key=lambda n: n._sequence_nr())
+        if order is None:
+            self.ops.sort(key=lambda n: n._sequence_nr())
+        else:
+            self.ops.sort(key=order.__getitem__)
         self._find_used_outputs(later_outputs)
         counts: dict[str, int] = {}
         for rank, gf in enumerate(self.ops):
@@ -375,21 +387,28 @@ class GraphBuilder:
 
         A gradient pre-hook on each op node runs as autograd starts it, with the gradient it got
         (no history without create_graph): the order and the gradients. One dict serves all,
-        added through a probe tensor and emptied at the end (``register_hook`` makes and removes
-        a python handle per node, ~4 us). Nodes :meth:`_plan_hooks` chose also get a full hook."""
+        added through a probe tensor and emptied at the end (``register_prehook`` makes and removes
+        a python handle per node, which the fallback pays). Nodes :meth:`_plan_hooks` chose also
+        get a full hook."""
         order, grads_out = self._op_order, self.grads_out
+        handles = []
+        if self.rec.order is None:  # the recorder took torch_compat's fast paths
+            current_node = torch_compat.current_autograd_node
 
-        def started(grad: torch.Tensor) -> None:
-            gf = _current_node()
-            order.append(gf)
-            grads_out[gf] = (grad,)
+            def started(grad: torch.Tensor) -> None:
+                gf = current_node()
+                order.append(gf)
+                grads_out[gf] = (grad,)
 
-        hooks: dict[int, Callable[[torch.Tensor], torch.Tensor | None]] = {0: started}
-        probe = torch.empty(0)
-        probe._backward_hooks = hooks  # what Tensor.register_hook does, minus the handle
-        for gf in self.ops:
-            gf._register_hook_dict(probe)
-        handles = [gf.register_hook(self._hook(gf)) for gf in self.ops if gf in self._full]
+            hooks: dict[int, Callable[[torch.Tensor], torch.Tensor | None]] = {0: started}
+            probe = torch.empty(0)
+            probe._backward_hooks = hooks  # what Tensor.register_hook does, minus the handle
+            for gf in self.ops:
+                gf._register_hook_dict(probe)
+        else:  # the public route: a pre-hook and its handle per node
+            hooks = {}
+            handles = [gf.register_prehook(self._started(gf)) for gf in self.ops]
+        handles += [gf.register_hook(self._hook(gf)) for gf in self.ops if gf in self._full]
         leaf_ids = [n for n, t in self.leaf_tensors.items() if t.requires_grad]
         inputs = [self.leaf_tensors[n] for n in leaf_ids] + self._pretrace_inputs
         try:
@@ -400,6 +419,15 @@ class GraphBuilder:
                 h.remove()
         self.leaf_grads = dict(zip(leaf_ids, grads))
         self._fill_grads()
+
+    def _started(self, gf: Any) -> Callable[[_Grads], None]:
+        order, grads_out = self._op_order, self.grads_out
+
+        def started(grad_outputs: _Grads) -> None:
+            order.append(gf)
+            grads_out[gf] = (grad_outputs[0],)  # what the fast path's tensor pre-hook gets
+
+        return started
 
     def _hook(self, gf: Any) -> Callable[[_Grads, _Grads], None]:
         copy = gf in self._copy_sent

@@ -10,8 +10,9 @@ The wrapper gives the scopes global hooks give only for modules without hooks of
 (global hooks run between a module's pre-hooks and forward hooks; its forward hooks and the
 op its backward hooks wrap its output in run outside its scope). So a pass falls back to
 global hooks when the scenario's modules have forward or backward hooks, are compiled or
-scripted, or bypass ``_call_impl``, and when the process has global module hooks or another
-``_call_impl`` patch of its own.
+scripted, or bypass ``_call_impl``, when the process has global module hooks or another
+``_call_impl`` patch of its own, and when :mod:`bpviz.core.torch_compat` chose the public-API
+fallbacks (this torch lacks ``_call_impl`` or the self-check failed).
 
 Scopes belong to the thread that records: the patch is shared by the process (counted, so
 concurrent passes on several threads install it once and remove it when the last ends), and a
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn.modules import module as _module_mod
 
+from bpviz.core import torch_compat
+
 if TYPE_CHECKING:
     from torch.utils.hooks import RemovableHandle
 
@@ -36,18 +39,19 @@ _active: dict[int, ModuleScopes] = {}  # recording thread -> its scopes
 # Wrapped: _call_impl, which __call__ calls. Setting a dunder such as __call__ on nn.Module
 # would update the call slot of each of its hundreds of subclasses (~70 us a pass).
 # Captured once: re-reading it could capture a wrapper left behind by an interrupted pass.
-_original_call: Callable[..., Any] = torch.nn.Module._call_impl
+_original_call: Callable[..., Any] | None = torch_compat.original_module_call()
 
 
 def _scoped_call(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
     scopes = _active.get(threading.get_ident())
+    call: Callable[..., Any] = _original_call  # type: ignore[assignment]  # only installed when there is one
     if scopes is None:
-        return _original_call(self, *args, **kwargs)
+        return call(self, *args, **kwargs)
     stack = scopes.stack
     depth = len(stack)
     stack.append(scopes.names.get(id(self), type(self).__name__))
     try:
-        return _original_call(self, *args, **kwargs)
+        return call(self, *args, **kwargs)
     finally:
         del stack[depth:]  # also when the module raised and the caller caught it
 
@@ -55,22 +59,22 @@ def _scoped_call(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
 def _has_global_hooks() -> bool:
     m = _module_mod
     return bool(
-        m._global_forward_hooks
-        or m._global_forward_pre_hooks
-        or m._global_backward_hooks
-        or m._global_backward_pre_hooks
+        getattr(m, "_global_forward_hooks", True)
+        or getattr(m, "_global_forward_pre_hooks", True)
+        or getattr(m, "_global_backward_hooks", True)
+        or getattr(m, "_global_backward_pre_hooks", True)
     )
 
 
 def _calls_plainly(module: torch.nn.Module) -> bool:
     """True when the wrapper sees this module's calls and gives them global hooks' scope."""
     return not (
-        module._forward_hooks
-        or module._backward_hooks
-        or module._backward_pre_hooks
+        getattr(module, "_forward_hooks", True)
+        or getattr(module, "_backward_hooks", True)
+        or getattr(module, "_backward_pre_hooks", True)
         or getattr(module, "_compiled_call_impl", None) is not None
         or isinstance(module, torch.jit.ScriptModule)
-        or type(module)._call_impl not in (_original_call, _scoped_call)
+        or getattr(type(module), "_call_impl", None) not in (_original_call, _scoped_call)
     )
 
 
@@ -88,10 +92,13 @@ class ModuleScopes:
 
     def __enter__(self) -> ModuleScopes:
         self._thread = threading.get_ident()
+        fast = torch_compat.fast_paths()  # before the lock: the first call traces (self-check)
         with _lock:
-            current = torch.nn.Module._call_impl
+            current = getattr(torch.nn.Module, "_call_impl", None)
             if (
-                self._thread in _active
+                not fast
+                or _original_call is None
+                or self._thread in _active
                 or _has_global_hooks()
                 or current not in (_original_call, _scoped_call)
                 or not all(map(_calls_plainly, self._modules))
@@ -107,11 +114,14 @@ class ModuleScopes:
             for h in self._handles:
                 h.remove()
             self._handles = []
+            with _lock:  # a wrapper an interrupted pass left behind goes, as after a patched pass
+                if not _active and getattr(torch.nn.Module, "_call_impl", None) is _scoped_call:
+                    torch.nn.Module._call_impl = _original_call  # type: ignore[method-assign, assignment]  # undoes the patch
             return
         with _lock:
             _active.pop(self._thread, None)
             if not _active:
-                torch.nn.Module._call_impl = _original_call  # type: ignore[method-assign]  # undoes the patch
+                torch.nn.Module._call_impl = _original_call  # type: ignore[method-assign, assignment]  # undoes the patch
         # torch._dynamo, imported during the pass, took the wrapper for the original.
         dynamo_utils = sys.modules.get("torch._dynamo.utils")
         if dynamo_utils is not None and getattr(dynamo_utils, "unpatched_nn_module_call_impl", None) is _scoped_call:

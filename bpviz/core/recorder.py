@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import numbers
 import sys
+import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from bpviz.core import torch_compat
 from bpviz.core.module_scopes import ModuleScopes
 from bpviz.core.op_names import friendly_name
 from bpviz.core.recording import DataArg, OpRecord, Recording
@@ -70,10 +72,6 @@ _FAST = {
 }
 _NOT_INPLACE: tuple[dict[str, bool], ...] = ({}, {"inplace": False})
 _PLAIN = (torch.Tensor, torch.nn.Parameter)  # subclasses and sparse layouts may decompose
-# Excluding these keys skips python dispatch modes, as if none were active.
-_NO_PYTHON_DISPATCH = torch._C.DispatchKeySet(torch._C.DispatchKey.Python) | torch._C.DispatchKeySet(
-    torch._C.DispatchKey.PythonTLSSnapshot
-)
 
 
 def _flat_tensors(obj: Any, out: list[torch.Tensor]) -> None:
@@ -109,6 +107,9 @@ class _Dispatch(TorchDispatchMode):
         # node it made, with the value from that moment. Empty unless something was mutated.
         self.pinned: dict[int, Any] = {}
         self.mutated: list[bool] = []  # non-empty: an in-place op ran since the function mode looked
+        # id(base) -> (base, its grad_fn) before an in-place op first wrote a view of it: on
+        # the fallback (no Node._sequence_nr) a changed grad_fn tells a CopySlices made now.
+        self.bases_before: dict[int, tuple[torch.Tensor, Any]] = {}
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -142,6 +143,9 @@ class _Dispatch(TorchDispatchMode):
         for arg, schema_arg in zip(args, func._schema.arguments):
             if isinstance(arg, torch.Tensor) and schema_arg.alias_info and schema_arg.alias_info.is_write:
                 written.add(arg.untyped_storage().data_ptr())
+                base = arg._base
+                if base is not None and id(base) not in self.bases_before:
+                    self.bases_before[id(base)] = (base, base.grad_fn)
         for name, arg in kwargs.items():
             if isinstance(arg, torch.Tensor) and name == "out":
                 written.add(arg.untyped_storage().data_ptr())
@@ -179,9 +183,6 @@ def _autocast_cpu() -> bool:
         return torch.is_autocast_cpu_enabled()
 
 
-_dispatch_modes = torch._C._len_torch_dispatch_stack
-
-
 def _fast_path(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> str | None:
     """How this call may skip the dispatch mode, per ``_FAST``: the aten op of an element-wise
     call, ``_LINEAR``, or None (no skipping).
@@ -198,7 +199,7 @@ def _fast_path(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, 
         return None
     # Skipping excludes every dispatch mode, so only when the recorder's is the one active: a
     # user's own mode (selective checkpointing, a FLOP counter) must see every op.
-    if fast is None or not torch.is_grad_enabled() or _dispatch_modes() != 1:
+    if fast is None or not torch.is_grad_enabled() or torch_compat.dispatch_stack_len() != 1:
         return None
     if fast is _LINEAR:
         if len(args) != 3 or kwargs:
@@ -218,7 +219,10 @@ def _fast_path(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, 
 class Recorder(TorchFunctionMode):
     """Records one forward pass. Use as a context manager around the scenario's forward.
     ``module_names`` names modules by ``id``; ``modules`` are the scenario's (see ModuleScopes);
-    ``closure_code``, a ``loss()`` scenario's code, for :meth:`closure_locals`."""
+    ``closure_code``, a ``loss()`` scenario's code, for :meth:`closure_locals`.
+
+    With torch_compat's fallbacks every call goes through the dispatch mode (no skipping, see
+    :func:`_fast_path`) and the recording keeps the order nodes were made in (``rec.order``)."""
 
     def __init__(
         self,
@@ -235,6 +239,10 @@ class Recorder(TorchFunctionMode):
         self._recorded: list[_Entry] = []  # entries whose value may need a snapshot before an in-place op
         self._extra: list[tuple[Any, _Entry]] = []  # (autograd node, entry of a further output)
         self._unowned: list[tuple[_Entry, str]] = []  # outputs made with grad off, e.g. inside a custom Function
+        self._fast = True  # may this pass use torch_compat's fast paths? Known on entering
+        self._first: Any = None  # the first node the current call made (fallback order)
+        self._placed_before: dict[Any, int] = {}
+        self._grad_off: dict[int, weakref.ref[torch.Tensor]] = {}  # fallback only: see _adopt_orphans
         self._scopes = ModuleScopes(module_names, modules)
         self._scope = self._scopes.stack  # the innermost running module's name is last
         self._dispatch = _Dispatch(self._buffer, self._recorded)
@@ -243,9 +251,13 @@ class Recorder(TorchFunctionMode):
 
     # -- context management -------------------------------------------------------------
     def __enter__(self) -> Recorder:
-        _linear_is_addmm()  # once per process, before this recorder watches anything
-        probe = torch.zeros((), requires_grad=True) * 1
-        self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1  # type: ignore[union-attr]  # it has one
+        self._fast = torch_compat.fast_paths()  # the first time: the self-check, which records too
+        if self._fast:
+            _linear_is_addmm()  # once per process, before this recorder watches anything
+            probe = torch.zeros((), requires_grad=True) * 1
+            self.rec.baseline_seq = probe.grad_fn._sequence_nr() + 1  # type: ignore[union-attr]  # it has one
+        else:
+            self.rec.order = {}
         self._scopes.__enter__()
         super().__enter__()  # type: ignore[no-untyped-call]  # torch's modes are unannotated
         self._dispatch.__enter__()  # type: ignore[no-untyped-call]  # torch's modes are unannotated
@@ -272,16 +284,16 @@ class Recorder(TorchFunctionMode):
         buffer = self._buffer
         if buffer or self._unowned:
             self._adopt_orphans()
-        fast = _fast_path(func, args, kwargs)
+        fast = _fast_path(func, args, kwargs) if self._fast else None
         if fast is _LINEAR:
-            with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
+            with torch_compat.exclude_python_dispatch():
                 weight_t = args[1].t()
                 out = torch.addmm(args[2], args[0], weight_t)
             # The fourth item names the weight: _finish shows its snapshot, transposed.
             new = [[weight_t, None, "t.default", args[1]], [out, None, "addmm.default"]]
             tensors = args  # _fast_path checked: three plain tensors
         elif fast is not None:
-            with torch._C._ExcludeDispatchKeyGuard(_NO_PYTHON_DISPATCH):
+            with torch_compat.exclude_python_dispatch():
                 out = func(*args, **kwargs)
             new = [[out, None, fast]]  # what the dispatch mode would have buffered
             tensors = args  # one plain tensor; the keywords are flags
@@ -302,7 +314,9 @@ class Recorder(TorchFunctionMode):
         else:
             final = set()
         ops = self.rec.ops
+        order = self.rec.order
         main = None
+        self._first = None
         pinned = self._pinned
         for entry in new:
             t = entry[0]
@@ -317,6 +331,8 @@ class Recorder(TorchFunctionMode):
                 # carry their own aten op (the t of F.linear's weight), which is what they do.
                 op = name if gf in final else entry[2].split(".")[0].strip("_")
                 ops[gf] = OpRecord(op, module, entry[1] if entry[1] is not None else t, entry[2])
+                if order is not None:
+                    self._place(gf)
                 self._pending.append((gf, entry))
                 if entry[1] is None:
                     self._recorded.append(entry)
@@ -343,12 +359,41 @@ class Recorder(TorchFunctionMode):
             base: torch.Tensor | None = t._base if t._is_view() else None
             gf = base.grad_fn if base is not None else None
             if (
-                base is not None and gf is not None and gf not in ops and gf._sequence_nr() >= self.rec.baseline_seq
+                base is not None and gf is not None and gf not in ops and self._made_now(base, gf)
             ):  # not pre-trace history
                 base_entry = [base, None, entry[2]]
                 ops[gf] = OpRecord(name, module, base, entry[2])
+                if self.rec.order is not None:
+                    self._place(gf, before=self._first)
                 self._pending.append((gf, base_entry))
                 self._recorded.append(base_entry)
+
+    def _place(self, gf: Any, before: Any = None) -> None:
+        """Fallback order (no ``Node._sequence_nr``): ``gf`` was made now, or just before
+        ``before``, the first node of the current call."""
+        order = self.rec.order
+        assert order is not None  # only called on the fallback
+        if before is None or before not in order:
+            order[gf] = float(len(order))
+            if self._first is None:
+                self._first = gf
+        else:  # between ``before`` and the node before it, after those placed there already
+            k = self._placed_before[before] = self._placed_before.get(before, 0) + 1
+            order[gf] = order[before] - 1 + k / 1024
+
+    def _made_now(self, base: torch.Tensor, gf: Any) -> bool:
+        """Whether ``gf``, the grad_fn of a view's ``base`` and not recorded, was made during
+        the pass (an in-place op's CopySlices) rather than before it."""
+        if self.rec.order is None:
+            return bool(gf._sequence_nr() >= self.rec.baseline_seq)
+        before = self._dispatch.bases_before.get(id(base))
+        if before is not None and before[0] is base:
+            return before[1] is not gf
+        return self.rec.made_in_trace(gf)
+
+    def _made_without_grad(self, t: torch.Tensor) -> bool:
+        ref = self._grad_off.get(id(t))
+        return ref is not None and ref() is t
 
     def _find_closure_frame(self) -> None:
         # Reading the stack disturbs nobody; a profile hook would replace a profiler's own
@@ -376,7 +421,13 @@ class Recorder(TorchFunctionMode):
             if gf is not None and gf not in self.rec.ops:
                 op = type(gf).__name__.removesuffix("Backward").rsplit("Backward", 1)[0].lower()
                 self.rec.ops[gf] = OpRecord(op or "function", module, entry[0], entry[2])
+                if self.rec.order is not None:
+                    self._place(gf)
                 self._pending.append((gf, entry))
+            elif gf is None and self.rec.order is not None:
+                # Made with grad off, during the pass: if it gets a node later (a custom
+                # Function's output, wrapped after this), that node was made during the pass.
+                self._grad_off[id(entry[0])] = weakref.ref(entry[0])
             elif gf is not None:
                 self.rec.unclear.add(gf)
                 self._extra.append((gf, entry))
@@ -407,8 +458,18 @@ class Recorder(TorchFunctionMode):
             if gf is None:
                 if not t.requires_grad:
                     data.append(DataArg(t, i))
-            elif gf not in ops and gf._sequence_nr() < self.rec.baseline_seq:
-                self.rec.pretrace.setdefault(gf, t)
+            elif gf not in ops:
+                order = self.rec.order
+                if order is None:
+                    if gf._sequence_nr() < self.rec.baseline_seq:
+                        self.rec.pretrace.setdefault(gf, t)
+                elif gf in order:
+                    pass
+                elif self._made_without_grad(t) or self.rec.made_in_trace(gf):
+                    # A custom Function's node, or a view's node remade as this call read it.
+                    self._place(gf, before=self._first)
+                else:
+                    self.rec.pretrace.setdefault(gf, t)
         if name in _ARITHMETIC:
             for i, a in enumerate(args):
                 if isinstance(a, numbers.Number) and not isinstance(a, bool):
@@ -451,6 +512,9 @@ class Recorder(TorchFunctionMode):
         self._extra.clear()
         self._recorded.clear()
         self._dispatch.by_storage.clear()
+        self._dispatch.bases_before.clear()
+        self._placed_before.clear()
+        self._grad_off.clear()
         self._pinned.clear()
         self._mutated.clear()
         self._dispatch.indexed = 0

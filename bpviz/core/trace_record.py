@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     import torch
 
 KINDS = ("input", "param", "constant", "op", "loss")
-DIAGNOSTIC_KINDS = ("none_grad", "nonfinite", "exploding", "vanishing", "dead_relu", "several_outputs")
+# torch_fallback: once per process, the torch self-check failed (see bpviz.core.torch_compat).
+DIAGNOSTIC_KINDS = (
+    "none_grad",
+    "nonfinite",
+    "exploding",
+    "vanishing",
+    "dead_relu",
+    "several_outputs",
+    "torch_fallback",
+)
 
 
 @dataclass(frozen=True)

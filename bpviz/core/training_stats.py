@@ -1,7 +1,8 @@
 """Per-step gradient statistics and diagnostics for the training engine.
 
 Cheapness matters here: on a small MLP a plain torch step takes ~300 us, so the numbers of one
-step are computed with three ``torch._foreach_norm`` calls (L2, L1, max) and read back with a
+step are computed with three ``torch._foreach_norm`` calls (L2, L1, max; per-tensor
+``torch.linalg.vector_norm`` on :mod:`bpviz.core.torch_compat`'s fallback) and read back with a
 single ``tolist()`` instead of one ``.item()`` per parameter and statistic.
 """
 
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from bpviz.core import torch_compat
 from bpviz.core.trace_record import Diagnostic
 
 if TYPE_CHECKING:
@@ -90,9 +92,9 @@ def read_numbers(loss: torch.Tensor, grads: list[torch.Tensor], extra: list[torc
     On CPU ``.item()`` is no device sync, and measured cheaper than a stack + tolist of the
     ~20 scalars of a small model, so the numbers are read one by one.
     """
-    norms = list(torch._foreach_norm(grads)) if grads else []
-    l1 = [t.item() for t in torch._foreach_norm(grads, 1)] if grads else []
-    peak = [t.item() for t in torch._foreach_norm(grads, _INF)] if grads else []
+    norms = torch_compat.foreach_norm(grads) if grads else []
+    l1 = [t.item() for t in torch_compat.foreach_norm(grads, 1)] if grads else []
+    peak = [t.item() for t in torch_compat.foreach_norm(grads, _INF)] if grads else []
     values = [v for t in extra for v in t.tolist()] if extra else []
     return GradNumbers(loss.item(), [t.item() for t in norms], l1, peak, values, norms)
 
@@ -108,7 +110,7 @@ def clip_(grads: list[torch.Tensor], nums: GradNumbers, max_norm: float) -> floa
         return 1.0
     total = torch.linalg.vector_norm(torch.stack(nums.norm_tensors), 2.0)
     coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    torch._foreach_mul_(grads, coef)
+    torch_compat.foreach_mul_(grads, coef)
     return float(coef)
 
 
