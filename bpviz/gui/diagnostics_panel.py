@@ -23,6 +23,7 @@ TITLES = {
     "vanishing": "Vanishing gradient",
     "dead_relu": "Dead ReLU",
     "several_outputs": "Several outputs",
+    "torch_fallback": "Public torch route",
 }
 
 

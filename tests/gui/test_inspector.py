@@ -156,6 +156,16 @@ def test_diagnostics_panel_says_when_there_is_nothing_to_report(qtbot, open_wind
     assert "No problems found" in window.diagnostics.summary.text()
 
 
+def test_a_switch_to_the_public_torch_route_is_listed_with_its_title(qtbot, open_window, monkeypatch):
+    from bpviz.core import torch_compat
+
+    window = open_window()
+    notice = "torch 9.9 failed bpviz's self-check; every number is still torch's."
+    monkeypatch.setattr(torch_compat, "take_notice", lambda: notice)
+    open_and_wait(qtbot, window, "lesson:square")
+    assert window.diagnostics.messages() == [f"Public torch route: {notice}"]
+
+
 def test_new_trace_clears_the_selection(qtbot, open_window):
     window = open_window()
     window.document.select_node(window.trace.find("x"))

@@ -24,6 +24,7 @@ BADGE_SYMBOLS = {
     "vanishing": "↓",
     "dead_relu": "✕",
     "several_outputs": "⑂",
+    "torch_fallback": "i",
 }
 
 
