@@ -71,7 +71,8 @@ class _Baseline:
 
 class TraceJob:
     """One load + trace + sequence run of ``source``, identified by ``job_id``, on its own
-    daemon thread; it starts once the ``earlier`` jobs have ended (or are found stuck)."""
+    daemon thread; it starts once the ``earlier`` (cancelled) jobs have ended or are found
+    stuck, and puts torch's switches back first if one is still running."""
 
     def __init__(self, job_id: int, source, signals: _Signals, earlier: list[TraceJob], baseline: _Baseline):
         self.job_id = job_id
@@ -121,7 +122,8 @@ class TraceJob:
 
         for job in self.earlier:  # each one cancelled before this job was made
             assert job.cancelled_at is not None
-            job.thread.join(max(0.0, job.cancelled_at + STUCK_AFTER_S - time.monotonic()))
+            if not job.stuck:
+                job.thread.join(max(0.0, job.cancelled_at + STUCK_AFTER_S - time.monotonic()))
         if self.cancelled_at is not None:
             return ("cancelled",)
         if self.baseline.state is None:
@@ -208,7 +210,7 @@ class TraceRunner(QObject):
     def start(self, source) -> int:
         """Run a job for ``source``; returns its id. A job still running is cancelled: only the
         newest one's result would be shown."""
-        earlier = [job for job in (*self._stopping, self._current) if job is not None and job.alive and not job.stuck]
+        earlier = [job for job in (*self._stopping, self._current) if job is not None and job.alive]
         if self._current is not None:
             self._stop(self._current)
         self._latest += 1
