@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from types import FrameType
+from typing import Any
 
 # A user's code may catch the exception (``except BaseException``) and go on; it is raised again
 # at most this often, and only after the last one arrived, so that the worker never gets a
@@ -30,6 +31,7 @@ from types import FrameType
 REPEAT_S = 0.5
 
 _OPEN: dict[int, Interrupter] = {}  # thread id -> its interrupter, while it runs user code
+_previous_unraisablehook: Any = None
 
 
 class Cancelled(KeyboardInterrupt):
@@ -44,6 +46,18 @@ class Cancelled(KeyboardInterrupt):
         interrupter = _OPEN.get(threading.get_ident())
         if interrupter is not None:
             interrupter.arrived += 1
+
+
+def _swallowed(unraisable: Any) -> None:
+    """``sys.unraisablehook``: a Cancelled that arrived in a weakref callback or a ``__del__``
+    (which Python runs wherever garbage happens to be freed) cannot stop anything there; it is
+    not printed, and the interrupter may raise the next one at once. Anything else is shown as
+    before."""
+    interrupter = _OPEN.get(threading.get_ident())
+    if isinstance(unraisable.exc_value, Cancelled) and interrupter is not None:
+        interrupter.swallowed()
+        return
+    _previous_unraisablehook(unraisable)
 
 
 def _raise_in(ident: int, exc_type: type[BaseException] | None) -> int:
@@ -83,9 +97,13 @@ class Interrupter:
 
     def open(self) -> None:
         """On the worker thread: from now on this thread may be interrupted."""
+        global _previous_unraisablehook
+        if _previous_unraisablehook is None:
+            _previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _swallowed
         with self._lock:
             self._ident = threading.get_ident()
             self.asked = self.arrived = 0
+            self._asked_at = 0.0
             _OPEN[self._ident] = self
 
     def close(self) -> None:
@@ -97,6 +115,10 @@ class Interrupter:
                 _OPEN.pop(ident, None)
                 _raise_in(ident, None)
 
+    def swallowed(self) -> None:
+        """The last Cancelled arrived where it could not stop anything: the next one may go."""
+        self._asked_at = 0.0
+
     def interrupt(self) -> bool:
         """Raise Cancelled in the worker if it runs interruptible code (again if the last one
         arrived at least :data:`REPEAT_S` ago and the code goes on); False when it does not.
@@ -105,7 +127,7 @@ class Interrupter:
             if self._ident is None:
                 return False
             now = time.monotonic()
-            if self.asked > self.arrived or (self.asked and now - self._asked_at < REPEAT_S):
+            if self.asked > self.arrived or (self._asked_at and now - self._asked_at < REPEAT_S):
                 return True  # the last one is on its way, or was caught just now
             # The worker cannot run while this thread holds the interpreter lock: the stack
             # looked at is where the exception will arrive, or just below it.
