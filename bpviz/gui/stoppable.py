@@ -129,8 +129,8 @@ class Interrupter:
             now = time.monotonic()
             if self.asked > self.arrived or (self._asked_at and now - self._asked_at < REPEAT_S):
                 return True  # the last one is on its way, or was caught just now
-            # The worker cannot run while this thread holds the interpreter lock: the stack
-            # looked at is where the exception will arrive, or just below it.
+            # The worker cannot run while this thread holds the interpreter lock: the exception
+            # arrives in the frame looked at or in one it calls next.
             if _importing(sys._current_frames().get(self._ident)):
                 return True
             self.asked += 1

@@ -20,9 +20,10 @@ Jacobian panels read their saved tensors), which do not pickle; without them a R
 trace pickles to 42 MB and takes 0.11 s to dump plus 0.11 s to load, 2.5 times the 0.09 s the
 trace itself takes; a child that imports torch starts in 1.6 s; training's live snapshots (up to
 30 a second) would pay the pickling each time, and a model handed to ``bpviz.show`` from a
-script's ``__main__`` cannot be sent to a child at all. (Measured with /tmp-style scripts on
-this machine: ``pickle.dumps((trace, sequence))`` with ``trace._autograd`` emptied.) Threads keep
-one copy of everything and stop every pure-Python hang; only a hang inside C is left running.
+script's ``__main__`` cannot be sent to a child at all. (Measured on benchmarks/models.py's
+ResNet18Like with ``pickle.dumps((trace, sequence), protocol=5)``, ``trace._autograd`` emptied.)
+Threads keep one copy of everything and stop every pure-Python hang; only a hang inside C is
+left running.
 """
 
 from __future__ import annotations
