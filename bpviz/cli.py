@@ -19,6 +19,7 @@ import importlib
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 
 from bpviz.core.errors import BpvizError
@@ -75,6 +76,33 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bpviz` command; returns the exit code."""
+    try:
+        code = _main(argv)
+    except BaseException:  # --debug: the traceback, then the same way out
+        traceback.print_exc()
+        _end_if_threads_left(1)
+        raise
+    _end_if_threads_left(code)
+    return code
+
+
+def _end_if_threads_left(code: int) -> None:
+    """End the `bpviz` process now if a scenario left a daemon thread running (one running torch
+    backward in a loop, say): the interpreter's teardown would stop it in the middle of torch's
+    C++ code and abort the process ("terminate called without an active exception", exit 134).
+    Only in the command's own process, never in a caller of :func:`main`. The files such a
+    scenario keeps open at module level are not flushed (end_process is not told of them)."""
+    from bpviz.commands.process_end import end_process, is_command_process
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+    if others and is_command_process():
+        for thread in others:
+            if not thread.daemon:  # the interpreter waits for these too
+                thread.join()
+        end_process(code)
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line
@@ -162,3 +190,4 @@ def _watchdog(timeout: float | None) -> Iterator[None]:
         yield
     finally:
         timer.cancel()
+        timer.join()  # gone before main() looks for threads the scenario left

@@ -11,7 +11,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -149,8 +149,28 @@ def run_app(args) -> int:
         # Named on the command line: the user asked for this file to run, so no question is asked.
         QTimer.singleShot(0, lambda: document.open(source, trusted=True))
     code = app.exec()
-    document.runner.wait()
-    return result["code"] or code
+    code = result["code"] or code
+    # Saved now: the process may end without the teardown that would save them (here or in
+    # cli.main, when a scenario left a thread running).
+    window.settings.sync()
+    if not document.runner.wait() or not window.training.stopped():
+        # A scenario's code is stuck in a call Python cannot interrupt (the window said so): the
+        # interpreter's teardown would wait for it or abort when it wakes (Qt's "QThread:
+        # Destroyed while thread is still running", torch's C++ unwinding). Settings are saved;
+        # end the process here.
+        end_now(code, window.settings)
+    return code
+
+
+def end_now(code: int, settings) -> None:
+    """Save ``settings``, flush stdout and stderr, and end the process with ``code`` at once,
+    without the interpreter's teardown (a thread stuck in user code would abort or hang it)."""
+    settings.sync()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with suppress(OSError, ValueError):
+                stream.flush()
+    os._exit(code)
 
 
 def _uniform(image) -> bool:

@@ -48,6 +48,8 @@ class CanvasPanel(QStackedWidget):
         document.themeChanged.connect(self._on_theme)
         document.policyChanged.connect(self._on_policy)
         document.openFailed.connect(self._on_open_failed)
+        document.openCancelled.connect(self._on_open_cancelled)
+        document.busyChanged.connect(self._on_busy)
         document.steps.stepped.connect(self._on_stepped)
         document.steps.speedChanged.connect(self.set_animation_speed)
 
@@ -137,6 +139,14 @@ class CanvasPanel(QStackedWidget):
         if self.document.trace is None:
             label = self.document.pending.label if self.document.pending is not None else "the scenario"
             self.placeholder.setText(f"Could not open {label}.\n\n{message}\n\nUse File ▸ Open or File ▸ Lessons.")
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy and self.document.trace is None:
+            self.placeholder.setText("Tracing…  (Esc cancels)")
+
+    def _on_open_cancelled(self, message: str) -> None:
+        if self.document.trace is None:
+            self.placeholder.setText(f"{message}\n\nUse File ▸ Open or File ▸ Lessons.")
 
     # ------------------------------------------------------------------------ selection
     def _clicked(self, selection) -> None:

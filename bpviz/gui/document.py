@@ -41,6 +41,7 @@ class Document(QObject):
     Signals: ``traceChanged(bool keep_view)`` a trace is shown (``keep_view``: a live update of the
     same network, keep the camera); ``viewChanged()`` a view option changed the drawn graph;
     ``opened()`` a newly opened source is on screen; ``openFailed(message, details)``;
+    ``openCancelled(message)`` the user stopped an open (:meth:`cancel`), what is shown stays;
     ``selectionChanged()``; ``themeChanged(Theme)``; ``busyChanged(bool)`` a trace is running;
     ``status(text, msecs)`` a line for the status bar; ``problem(title, message)`` something the
     user must read (a dialog); ``trustRequested(Source)`` a scenario file the user has not agreed
@@ -53,6 +54,7 @@ class Document(QObject):
     viewChanged = Signal()
     opened = Signal()
     openFailed = Signal(str, str)
+    openCancelled = Signal(str)
     selectionChanged = Signal()
     themeChanged = Signal(object)
     busyChanged = Signal(bool)
@@ -68,6 +70,7 @@ class Document(QObject):
         self.runner.finished.connect(self._on_traced)
         self.runner.failed.connect(self._on_failed)
         self.runner.busyChanged.connect(self.busyChanged)
+        self.runner.stuck.connect(self._on_stuck)
         self.source: Source | None = None
         self.scenario: Scenario | None = None
         self.trace: Any = None
@@ -166,6 +169,33 @@ class Document(QObject):
         """Load the current source again (fresh weights; a changed file is asked about again)."""
         if self.source is not None:
             self.open(self.source)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a source is being opened (loaded and traced) now."""
+        return self.runner.busy
+
+    def cancel(self) -> bool:
+        """Stop opening the pending source (Cancel, Esc): what is shown stays, and the next open
+        works. Code stuck inside a call Python cannot interrupt is left running unseen (a status
+        line says so). False when nothing is being opened."""
+        if not self.runner.busy:
+            return False
+        name = self.pending.display_name if self.pending is not None else "the scenario"
+        self.runner.cancel()
+        self.pending = None
+        shown = self.source.display_name if self.source is not None else self.title
+        message = f"Cancelled opening {name}" + (f"; {shown} stays open." if self.trace is not None else ".")
+        self.status.emit(message, 10000)
+        self.openCancelled.emit(message)
+        return True
+
+    def _on_stuck(self, name: str) -> None:
+        self.status.emit(
+            f"{name} did not stop: its code is stuck in a call Python cannot interrupt (a long sleep or a "
+            "huge torch op), so it runs on unseen until bpviz quits; its result is ignored.",
+            20000,
+        )
 
     def _on_traced(self, result: TraceResult) -> None:
         self.pending = None

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from bpviz.gui import ui_thread_gc, window_support
 from bpviz.gui.builder import BuilderController
@@ -35,6 +35,8 @@ from bpviz.gui.window_support import Settings, app_icon, apply_palette
 DEFAULT_SPEC = "lesson:chain56"
 # Show the busy cursor only for traces that take a while; a flash for every 20 ms trace distracts.
 BUSY_DELAY_MS = 150
+# Closing: how long a cancelled trace may take to stop before the window closes without it.
+CLOSE_WAIT_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -92,7 +94,21 @@ class MainWindow(QMainWindow):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelOpen")
+        self.cancel_button.setToolTip("Stop opening this scenario; what is shown stays (Esc)")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(doc.cancel)
+        # Esc only while something opens or trains, so it never takes the key from a widget
+        # otherwise (the builder's canvas drops a dragged wire with it).
+        self.cancel_action = QAction("Cancel", self)
+        self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.cancel_action.setEnabled(False)
+        self.cancel_action.triggered.connect(self.cancel)
+        self.addAction(self.cancel_action)
         self.statusBar().addPermanentWidget(self.busy_bar)
+        self.statusBar().addPermanentWidget(self.cancel_button)
         self.statusBar().addPermanentWidget(self.phase_status)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
@@ -138,6 +154,7 @@ class MainWindow(QMainWindow):
         doc.problem.connect(self._on_problem)
         doc.trustRequested.connect(self._ask_trust)
         self.closed.connect(self.training.shutdown)
+        self.training.runningChanged.connect(lambda _running: self._update_cancel())
         self._apply_theme(doc.theme)
         self._update_title()
 
@@ -177,7 +194,17 @@ class MainWindow(QMainWindow):
         self.step_bar.set_theme(theme)
 
     # ------------------------------------------------------------------------ busy, errors
+    def cancel(self) -> None:
+        """Esc: stop opening a scenario, else pause training (pressed again while a step does
+        not end, stop it inside)."""
+        if not self.document.cancel():
+            self.training.pause()
+
+    def _update_cancel(self) -> None:
+        self.cancel_action.setEnabled(self.document.busy or self.training.is_running())
+
     def _on_busy(self, busy: bool) -> None:
+        self._update_cancel()
         if busy:
             self._busy_timer.start()
         else:
@@ -189,6 +216,7 @@ class MainWindow(QMainWindow):
             return
         self._busy_shown = busy
         self.busy_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
         if busy:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         else:
@@ -255,8 +283,10 @@ class MainWindow(QMainWindow):
         self.document.steps.pause()
         self.canvas.stop()
         self._show_busy(False)
-        # A trace still running would report to a window that is gone; let it finish first.
-        self.document.runner.wait(10000)
+        # A trace still running would report to a window that is gone: stop it. One stuck in a
+        # call Python cannot interrupt does not hold the window (run_app ends the process).
+        self.document.cancel()
+        self.document.runner.wait(CLOSE_WAIT_MS)
         super().closeEvent(event)
         self.closed.emit()
 

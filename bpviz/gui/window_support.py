@@ -49,6 +49,11 @@ class Settings:
         else:
             self._qs.setValue(key, value)
 
+    def sync(self) -> None:
+        """Write what was set to disk now (QSettings does it on its own only later)."""
+        if self._qs is not None:
+            self._qs.sync()
+
     def recent_files(self) -> list[str]:
         """Recently opened scenario files, newest first, only those that still exist."""
         raw = self.value("recentFiles", []) or []

@@ -10,15 +10,22 @@ the pass with the trained weights. What it trains comes from the document: the s
 source loaded for the trace, never a second load.
 
 Everything heavy (pyqtgraph, the docks, the thread) is created on first use.
+
+Pause stops a run between two steps. A step that does not end (an endless loop in the model)
+is stopped inside by a second Pause (or Esc) once :data:`STOP_INSIDE_AFTER_MS` have passed: the
+worker thread then restores the starting weights and finishes, and a fresh thread takes over.
+A step stuck in a call Python cannot interrupt is abandoned (the app ends the process when it
+quits); training that scenario is then off until it is opened again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
@@ -34,6 +41,11 @@ if TYPE_CHECKING:
 # (REFIT_DEBOUNCE_MS after the last resize, within REFIT_WINDOW_S).
 REFIT_DEBOUNCE_MS = 80
 REFIT_WINDOW_S = 1.5
+# A run that has not paused this long after Pause: a second Pause stops it inside its step.
+STOP_INSIDE_AFTER_MS = 1000
+# A step stopped inside that has not ended this long after: stuck in C, abandoned.
+STUCK_AFTER_MS = 1500
+INTERRUPT_INTERVAL_MS = 100
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,10 @@ class TrainingParts:
 class TrainingController(QObject):
     """The Train actions for ``document``; builds the docks (in ``host``) and the thread when
     first needed. ``canvas`` is refitted when the docks change its size; ``panels`` are the
-    widgets a live snapshot repaints besides the canvas."""
+    widgets a live snapshot repaints besides the canvas. ``runningChanged(bool)``: a run or step
+    started or ended."""
+
+    runningChanged = Signal(bool)
 
     def __init__(
         self,
@@ -74,6 +89,18 @@ class TrainingController(QObject):
         self._running = False
         self._last_loss: float | None = None
         self._settings_source: str | None = None  # the source the panel's settings were made for
+        self._paused_at = 0.0  # when Pause was pressed in the current run (0: not yet)
+        self._abandoned: list[TrainingThread] = []  # stuck in C: kept, or Qt aborts on deletion
+        self._not_stopping = QTimer(self)
+        self._not_stopping.setSingleShot(True)
+        self._not_stopping.timeout.connect(self._offer_stop_inside)
+        self._not_ending = QTimer(self)
+        self._not_ending.setSingleShot(True)
+        self._not_ending.timeout.connect(self._abandon_worker)
+        # Asks again while the step goes on (nothing is raised while the worker imports).
+        self._interrupting = QTimer(self)
+        self._interrupting.setInterval(INTERRUPT_INTERVAL_MS)
+        self._interrupting.timeout.connect(lambda: self.parts is not None and self.parts.worker.interrupt())
         self.show_action = QAction("Show &Training", host)
         self.show_action.setCheckable(True)
         self.show_action.setShortcut(QKeySequence("Ctrl+T"))
@@ -145,7 +172,6 @@ class TrainingController(QObject):
             return self.parts
         from bpviz.gui.training.docks import TrainingDocks
         from bpviz.gui.training.live import LiveView
-        from bpviz.gui.training.worker import TrainingThread
         from bpviz.presentation.training.buffers import TrainingHistory
 
         doc = self.document
@@ -162,17 +188,35 @@ class TrainingController(QObject):
         docks.histogram.paramChosen.connect(self._choose_param)
         doc.selectionChanged.connect(self._on_selection)
         history = TrainingHistory()
-        worker = TrainingThread(self)
+        worker = self._new_worker()
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        worker.chunk.connect(self._on_chunk)
-        worker.ended.connect(self._on_ended)
         live = LiveView(doc, self.canvas, self.panels, docks, history, self)
         live.set_worker(worker.ready_for_snapshot, worker.hold)
         self.parts = TrainingParts(docks, history, worker, live)
         self._sync_scenario()
         return self.parts
+
+    def _new_worker(self) -> TrainingThread:
+        from bpviz.gui.training.worker import TrainingThread
+
+        worker = TrainingThread(self)
+        worker.chunk.connect(self._on_chunk)
+        worker.ended.connect(self._on_ended)
+        return worker
+
+    def _replace_worker(self) -> None:
+        """Go on with a fresh thread (the old one finished after an interruption, or is stuck)."""
+        parts = self.ensure()
+        old = parts.worker
+        old.chunk.disconnect(self._on_chunk)
+        old.ended.disconnect(self._on_ended)
+        if old.isRunning():
+            self._abandoned.append(old)
+        worker = self._new_worker()
+        parts.live.set_worker(worker.ready_for_snapshot, worker.hold)
+        self.parts = dataclasses.replace(parts, worker=worker)
 
     @property
     def panel(self) -> Any:
@@ -283,9 +327,45 @@ class TrainingController(QObject):
         parts.worker.submit(self._command(kind, settings=settings, steps=steps))
 
     def pause(self) -> None:
-        """Stop the run after the step in progress; the canvas shows the trained weights."""
-        if self.parts is not None:
-            self.parts.worker.cancel(self._run)
+        """Stop the run after the step in progress; the canvas shows the trained weights. Pressed
+        again when the step has not ended :data:`STOP_INSIDE_AFTER_MS` after the first press, it
+        stops the step inside (the weights go back to the start)."""
+        if self.parts is None:
+            return
+        worker = self.parts.worker
+        worker.cancel(self._run)
+        if not self._running:
+            return
+        now = time.monotonic()
+        if not self._paused_at:
+            self._paused_at = now
+            self._not_stopping.start(STOP_INSIDE_AFTER_MS)
+        elif now - self._paused_at >= STOP_INSIDE_AFTER_MS / 1000 and not self._not_ending.isActive():
+            worker.interrupt()
+            self.parts.live.set_status("Stopping the step inside…")
+            self._interrupting.start()
+            self._not_ending.start(STUCK_AFTER_MS)
+
+    def _offer_stop_inside(self) -> None:
+        if self._running and self.parts is not None:
+            self.parts.live.set_status(
+                "The step in progress has not ended. Press Pause again (or Esc) to stop it inside; "
+                "the weights then go back to the start."
+            )
+
+    def _abandon_worker(self) -> None:
+        """The interrupted step did not end: its code sits in a call Python cannot interrupt."""
+        if not self._running or self.parts is None:
+            return
+        self._replace_worker()
+        self._set_running(False)
+        self._session += 1  # whatever the stuck thread still reports is ignored
+        message = (
+            "The step is stuck in a call Python cannot interrupt (a long sleep or a huge torch op) and runs on "
+            "unseen until bpviz quits; open the scenario again to train it."
+        )
+        self.parts.docks.panel.set_available(False, message)
+        self.document.report(message, 20000)
 
     def reset(self) -> None:
         """Stop, restore the starting weights exactly, and start the plots over."""
@@ -296,12 +376,19 @@ class TrainingController(QObject):
         self.parts.worker.submit(self._command("reset"))
 
     def _set_running(self, running: bool) -> None:
+        changed = running != self._running
         self._running = running
+        self._paused_at = 0.0
+        self._not_stopping.stop()
+        self._not_ending.stop()
+        self._interrupting.stop()
         if self.parts is not None:
             self.parts.docks.panel.set_running(running)
         self.run_action.setEnabled(not running)
         self.step_action.setEnabled(not running)
         self.pause_action.setEnabled(running)
+        if changed:
+            self.runningChanged.emit(running)
 
     def is_running(self) -> bool:
         """Whether a run or step is in progress."""
@@ -341,6 +428,14 @@ class TrainingController(QObject):
         self._set_running(False)
         live, doc = self.ensure().live, self.document
         status = ""
+        if end.reason == "interrupted":
+            # The old thread has finished; the plots start over from the restored weights.
+            self._replace_worker()
+            self._sync_scenario()
+            live.add_log([f"step {end.step}: stopped inside the step; weights back to the start"])
+            live.set_status(end.message)
+            doc.report(end.message)
+            return
         if end.reason == "paused":
             status = (
                 f"Paused after step {end.step:,}. Step through this pass with the trained weights "
@@ -412,6 +507,14 @@ class TrainingController(QObject):
         return True
 
     def shutdown(self) -> None:
-        """Stop the worker thread (the window is closing)."""
+        """Stop the worker thread (the window is closing); a step that does not end is
+        interrupted (see :meth:`TrainingThread.shutdown`)."""
         if self.parts is not None:
             self.parts.worker.shutdown()
+
+    def stopped(self) -> bool:
+        """Whether no training thread runs (after :meth:`shutdown`: False if one is stuck in a
+        call Python cannot interrupt, and the process must end without the interpreter's
+        teardown)."""
+        workers = [*self._abandoned, *([self.parts.worker] if self.parts is not None else [])]
+        return not any(worker.isRunning() for worker in workers)

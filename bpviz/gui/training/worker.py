@@ -14,6 +14,12 @@ spends at most about :data:`SNAPSHOT_SHARE` of its time tracing. The last state 
 step and reset always gets a snapshot, so after a pause the canvas shows the trained weights.
 
 Nothing here touches a widget or a graphics item: signals carry plain data, queued to the UI.
+
+A step that never ends (an endless loop in the model's forward) never reaches the cancel check:
+:meth:`TrainingThread.interrupt` raises :class:`~bpviz.gui.stoppable.Cancelled` inside it. The
+thread then puts the starting weights back, reports an ``interrupted`` end and finishes: torch
+keeps per-thread state (grad mode, its mode stacks) that an exception in the middle of a step
+may leave changed, so the controller goes on with a fresh thread.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
+from bpviz.gui.stoppable import Cancelled, Interrupter
+
 if TYPE_CHECKING:
     from bpviz.gui.training.settings import TrainingSession
     from bpviz.presentation.training.snapshot import EventLog, FitProbe
@@ -45,6 +53,8 @@ MAX_UI_HOLD_S = 0.5
 # Longest the UI waits for the worker to reach the end of its step before drawing anyway (a
 # big model's step may take longer than a frame should wait).
 MAX_PARK_WAIT_S = 0.01
+# Closing: how long a running step may take to end by itself before it is interrupted.
+SHUTDOWN_GRACE_S = 0.3
 
 
 @dataclass
@@ -85,7 +95,9 @@ class Chunk:
 @dataclass
 class RunEnd:
     """How a command ended: ``reason`` is done, paused, failed (nothing ran: bad settings or
-    data), stopped (a NaN/Inf) or error (a step failed); ``message`` says why, for a dialog."""
+    data), stopped (a NaN/Inf), error (a step failed) or interrupted (stopped inside a step that
+    did not end; the weights are back at the start and the thread has finished); ``message``
+    says why, for a dialog."""
 
     session: int
     run: int
@@ -127,6 +139,7 @@ class TrainingThread(QThread):
         self._session_id = 0
         self._probe: FitProbe | None = None
         self._events: EventLog | None = None  # made by run(), on the worker thread
+        self.interrupter = Interrupter()
 
     # ------------------------------------------------------------------------ UI-thread side
     def submit(self, command: Command) -> None:
@@ -159,13 +172,24 @@ class TrainingThread(QThread):
         else:
             self._may_step.set()
 
-    def shutdown(self, msecs: int = 10000) -> None:
-        """Stop whatever runs and end the thread; waits up to ``msecs``."""
+    def interrupt(self) -> bool:
+        """Stop the command running now inside its step (see the module's docstring); False
+        when the thread runs none."""
+        self._may_step.set()
+        return self.interrupter.interrupt()
+
+    def shutdown(self, msecs: int = 2000) -> bool:
+        """Stop whatever runs and end the thread, waiting up to ``msecs``: a step that has not
+        ended after :data:`SHUTDOWN_GRACE_S` is interrupted. True when the thread ended (False:
+        stuck in a call Python cannot interrupt)."""
         self.cancelled = 1 << 62
         self._may_step.set()
         if self.isRunning():
             self._queue.put(Command("close"))
-            self.wait(msecs)
+            grace = min(msecs, round(SHUTDOWN_GRACE_S * 1000))
+            if not self.wait(grace) and self.interrupt():
+                self.wait(max(0, msecs - grace))
+        return not self.isRunning()
 
     # ------------------------------------------------------------------------ worker side
     def run(self) -> None:  # noqa: D102 - QThread API; runs on the worker thread
@@ -181,9 +205,28 @@ class TrainingThread(QThread):
                     self._session.close()
                 return
             try:
-                self._handle(cmd)
+                try:
+                    self.interrupter.open()
+                    self._handle(cmd)
+                finally:
+                    self.interrupter.close()
+            except Cancelled:
+                self._interrupted(cmd)
+                return
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the thread lives on
                 self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "failed", _message(exc)))
+
+    def _interrupted(self, cmd: Command) -> None:
+        """After a Cancelled: the starting weights back, the session closed, the end reported."""
+        session, self._session = self._session, None
+        message = "The step did not finish and was stopped inside; the weights went back to the start."
+        try:
+            if session is not None:
+                session.reset()
+                session.close()
+        except Exception as exc:  # noqa: BLE001 - reported; the controller starts afresh anyway
+            message = f"The step did not finish and was stopped inside; the weights could not be restored ({exc})."
+        self.ended.emit(RunEnd(cmd.session, cmd.run, cmd.kind, "interrupted", message))
 
     def _handle(self, cmd: Command) -> None:
         from bpviz.core.errors import BpvizError
