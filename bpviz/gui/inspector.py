@@ -35,6 +35,7 @@ KIND_TITLES = {
     "loss": "Loss",
     "group": "Module",
 }
+NOTHING_OPEN = "Nothing is open. Use File ▸ Open Scenario or File ▸ Lessons."
 NO_GRAD = "None: no gradient flows here"
 
 
@@ -65,6 +66,7 @@ class Inspector(QDockWidget):
         document.selectionChanged.connect(self._on_selection)
         document.themeChanged.connect(self.set_theme)
         document.policyChanged.connect(lambda: self.set_policy(document.policy))
+        document.busyChanged.connect(lambda _busy: self._trace is None and self._render())
 
     def _on_selection(self) -> None:
         doc = self.document
@@ -133,7 +135,7 @@ class Inspector(QDockWidget):
         page = InspectorPage(self._theme, self._sequence, self._state, self.document.steps.set_position)
         sel, trace = self._selection, self._trace
         if trace is None:
-            page.note("Tracing…")
+            page.note("Tracing…" if self.document.busy else NOTHING_OPEN)
         elif sel is None:
             self._overview_page(page)
         elif isinstance(sel, tuple) and trace.graph.has_edge(*sel):

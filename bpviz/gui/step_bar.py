@@ -183,6 +183,7 @@ class StepBar(QWidget):
         controller.playingChanged.connect(self._on_playing)
         controller.speedChanged.connect(self._on_speed)
         document.policyChanged.connect(self.refresh)
+        document.busyChanged.connect(self.refresh)
         self._on_sequence()
         self.refresh()
 
@@ -258,7 +259,7 @@ class StepBar(QWidget):
         self.slider.blockSignals(False)
         if seq is None:
             self.phase_label.setText("—")
-            self.caption_label.setText("Loading…")
+            self.caption_label.setText("Loading…" if self.document.busy else "Nothing is open.")
             self.position_label.setText("")
             return
         step = seq.steps[pos]

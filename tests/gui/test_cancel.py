@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from tests.gui.helpers import TRACE_TIMEOUT_MS, open_and_wait
 
@@ -85,6 +85,8 @@ def test_esc_cancels_the_first_open_and_the_next_open_works(qtbot, tmp_path):
     assert window.statusBar().currentMessage() == "Cancelled opening endless.py."
     assert window.canvas.placeholder.text().startswith("Cancelled opening endless.py.")
     assert window.canvas.currentWidget() is window.canvas.placeholder
+    assert window.step_bar.caption_label.text() == "Nothing is open."
+    assert "Nothing is open." in " ".join(label.text() for label in window.inspector.findChildren(QLabel))
     assert not window.cancel_action.isEnabled()  # Esc belongs to the widgets again
     assert window.document.runner.wait(5000)
     _open_lesson_after(qtbot, window)
