@@ -192,18 +192,16 @@ class GraphScene(QGraphicsScene):
         self.setSceneRect(self.content_rect())
 
     def _route_edges(self, routes: dict) -> None:
-        """Each edge from its port on its source's bottom to its port on its target's top."""
-        out_port, in_port = edge_ports(
-            self.graph,
-            {n: item.scene_rect() for n, item in self._nodes.items()},
-            {n: item.pos().y() if self.direction == "LR" else item.pos().x() for n, item in self._nodes.items()},
-            routes,
-            horizontal=self.direction == "LR",
+        """Each edge from its port on its source's bottom to its port on its target's top (right
+        to left side, left to right; see :mod:`bpviz.gui.edge_ports` for edges drawn across)."""
+        horizontal = self.direction == "LR"
+        out_port, in_port, turned = edge_ports(
+            self.graph, {n: item.scene_rect() for n, item in self._nodes.items()}, routes, horizontal=horizontal
         )
         for e, edge in self._edges.items():
             route = routes.get(e) or []
             edge.set_geometry(
-                out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]], horizontal=self.direction == "LR"
+                out_port[e], in_port[e], [QPointF(x, y) for x, y in route[1:-1]], horizontal=horizontal != (e in turned)
             )
 
     def content_rect(self) -> QRectF:
