@@ -49,11 +49,9 @@ def edge_ports(
             ([(n, s) for s in graph.successors(n)], True, out_port),
             ([(p, n) for p in graph.predecessors(n)], False, in_port),
         ):
+            order = {e: (along(e, first), e) for e in edges}
             for sideways in (False, True):
-                side = sorted(
-                    (e for e in edges if (horizontal != (e in turned)) is sideways),
-                    key=lambda e, first=first: (along(e, first), e),
-                )
+                side = sorted((e for e in edges if (horizontal != (e in turned)) is sideways), key=order.__getitem__)
                 _spread(side, r, sideways, first, ports)
     return out_port, in_port, turned
 

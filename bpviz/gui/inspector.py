@@ -66,7 +66,7 @@ class Inspector(QDockWidget):
         document.selectionChanged.connect(self._on_selection)
         document.themeChanged.connect(self.set_theme)
         document.policyChanged.connect(lambda: self.set_policy(document.policy))
-        document.busyChanged.connect(lambda _busy: self._trace is None and self._render())
+        document.busyChanged.connect(self._on_busy)
 
     def _on_selection(self) -> None:
         doc = self.document
@@ -129,6 +129,10 @@ class Inspector(QDockWidget):
     def formula_text(self) -> str:
         """The chain-rule text shown now ('' when there is none)."""
         return self.formula_label.text() if self.formula_label is not None else ""
+
+    def _on_busy(self, _busy: bool) -> None:
+        if self._trace is None:  # "Tracing…" or "Nothing is open"
+            self._render()
 
     # ------------------------------------------------------------------------ pages
     def _render(self) -> None:
