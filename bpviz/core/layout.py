@@ -108,7 +108,8 @@ def layered_layout(
     to_sink = _longest_paths(succs, preds)
     if to_sink is None:
         raise ValueError("layered_layout needs a DAG; the graph has a cycle")
-    layer = [max(to_sink) - t for t in to_sink]
+    deepest = max(to_sink)
+    layer = [deepest - t for t in to_sink]
     asap = _longest_paths(preds, succs)
     assert asap is not None  # the same graph reversed: no cycle either
     up, upw, down, downw, edges = _add_dummies(preds, layer, asap)
