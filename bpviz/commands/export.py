@@ -129,15 +129,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
     """Write the image; the exit code and the scenario's namespace (see end_process)."""
+    from bpviz.core.draw_limit import drawing_refusal
     from bpviz.core.scenario import load_scenario
     from bpviz.core.stepper import StepSequence
     from bpviz.core.trace import trace_scenario
 
     scenario = load_scenario(args.scenario)
     trace = trace_scenario(scenario)
+    graph = _view_graph(trace, args.collapse, args.hide_shape_ops)
+    # Before any step or drawing work: a graph past the limit is refused at once.
+    refusal = drawing_refusal(graph.number_of_nodes(), args.scenario)
+    if refusal is not None:
+        raise BpvizError(refusal)
     sequence = StepSequence(trace)
     position = step_position(sequence, args.step)
-    graph = _view_graph(trace, args.collapse, args.hide_shape_ops)
 
     _ensure_platform()
     from PySide6.QtWidgets import QApplication

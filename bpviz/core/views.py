@@ -271,3 +271,18 @@ def _fold(graph: nx.DiGraph[str], group_of: dict[str, str], titles: Mapping[str,
         )
         out.add_edge(gu, gv, **merged_attrs)
     return out
+
+
+def drawn_graph(
+    trace: Any, without_shape_ops: bool = False, collapse: int | str | None = None, expanded: Collection[str] = ()
+) -> nx.DiGraph[str]:
+    """The graph drawn of ``trace`` (a :class:`bpviz.core.trace_record.Trace`) with these view
+    options: shape-only ops hidden (``without_shape_ops``) or not, modules collapsed at a level (see
+    :func:`collapse_modules`; None: every op) with the ``expanded`` layers open. The trace's own
+    graph when no option changes it."""
+    graph: nx.DiGraph[str] = trace.graph
+    if without_shape_ops:
+        graph = hide_shape_ops(graph)
+    if collapse is not None:
+        graph = collapse_modules(graph, collapse, trace.module_titles, expanded)
+    return graph

@@ -193,6 +193,7 @@ def show(
     # when the window closes.
     with _torch_threads(1):
         trace, scenario = _trace_user_model(model_or_closure, inputs, target, loss_fn, title)
+        _check_drawable(trace)
         application()
         from bpviz.core.sources import ScenarioSource
         from bpviz.core.stepper import StepSequence
@@ -217,6 +218,18 @@ def show(
             document.runner.wait()
             window.deleteLater()
     return 0
+
+
+def _check_drawable(trace) -> None:
+    """Raise BpvizError, before any window opens, when the graph as the window would first
+    draw it has more boxes than bpviz draws (see bpviz.core.draw_limit)."""
+    from bpviz.core.draw_limit import drawing_refusal
+    from bpviz.core.errors import BpvizError
+    from bpviz.core.views import default_level, drawn_graph
+
+    refusal = drawing_refusal(drawn_graph(trace, collapse=default_level(trace.graph)).number_of_nodes())
+    if refusal is not None:
+        raise BpvizError(refusal)
 
 
 def _trace_user_model(model_or_closure, inputs, target, loss_fn, title):

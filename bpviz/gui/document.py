@@ -114,17 +114,7 @@ class Document(QObject):
         """The graph the canvas draws: the trace's, with shape-only ops hidden and modules
         collapsed as the view options ask (None before the first trace)."""
         if self._view_graph is None and self.trace is not None:
-            graph = self.trace.graph
-            if self.hide_shape_ops or self.collapse is not None:
-                from bpviz.core import views
-
-                if self.hide_shape_ops:
-                    graph = views.hide_shape_ops(graph)
-                if self.placement is not None:
-                    graph = self.placement.view(graph, self.expanded)
-                elif self.collapse is not None and self.collapse != BLOCKS:
-                    graph = views.collapse_modules(graph, self.collapse, self.trace.module_titles, self.expanded)
-            self._view_graph = graph
+            self._view_graph = _view_of(self.trace, self.hide_shape_ops, self.collapse, self.expanded, self.placement)
         return self._view_graph
 
     @property
@@ -198,6 +188,12 @@ class Document(QObject):
         )
 
     def _on_traced(self, result: TraceResult) -> None:
+        # Checked before anything changes: a graph too big to draw leaves the document as it was.
+        refusal = self.drawing_refusal(result.trace, result.source)
+        if refusal is not None:
+            self._on_failed(refusal, "")
+            self.pending = None
+            return
         self.pending = None
         self.show_loaded(result.source, result.scenario, result.trace, result.sequence)
         drawn = self.view_graph
@@ -212,6 +208,22 @@ class Document(QObject):
         self.last_error = message
         self.status.emit(f"Could not open {name}", 8000)
         self.openFailed.emit(message, details)
+
+    def drawing_refusal(self, trace, source: Source | None = None) -> str | None:
+        """The sentence refusing to draw ``trace`` as :meth:`show_loaded` would first show it
+        (when that has too many boxes: see bpviz.core.draw_limit); else None."""
+        from bpviz.core.draw_limit import drawing_refusal
+
+        spec = source.recent_path if source is not None else None
+        # Views only fold and hide: a trace within the limit is drawn within it, whatever the view.
+        if drawing_refusal(trace.graph.number_of_nodes(), spec) is None:
+            return None
+        arrangement = source.arrangement(trace) if source is not None else None
+        if arrangement is not None:
+            drawn = _view_of(trace, self.hide_shape_ops, BLOCKS, frozenset(arrangement.expanded), arrangement)
+        else:
+            drawn = _view_of(trace, self.hide_shape_ops, default_level(trace.graph), frozenset(), None)
+        return drawing_refusal(drawn.number_of_nodes(), spec)
 
     def show_loaded(self, source: Source | None, scenario: Scenario | None, trace, sequence) -> None:
         """Show a trace of a newly loaded source (``scenario``: what the source loaded, which
@@ -253,8 +265,9 @@ class Document(QObject):
     def set_hide_shape_ops(self, hide: bool) -> None:
         """Hide (True) or show the ops that only reshape, view or transpose."""
         if bool(hide) != self.hide_shape_ops:
+            previous = self._view_options()
             self.hide_shape_ops = bool(hide)
-            self._view_changed()
+            self._view_changed(previous)
 
     def set_collapse(self, collapse: int | str | None) -> None:
         """Fold nn.Module groups: at a depth (an int), one box per layer (``"layers"``), or not at
@@ -263,9 +276,10 @@ class Document(QObject):
         if collapse == BLOCKS and self.arrangement is None:
             return
         if collapse != self.collapse or self.expanded:
+            previous = self._view_options()
             self.collapse = collapse
             self.expanded = frozenset()
-            self._view_changed()
+            self._view_changed(previous)
 
     def set_direction(self, direction: str) -> None:
         """Lay the graph out top to bottom (``"TB"``), left to right (``"LR"``) or as the
@@ -273,16 +287,19 @@ class Document(QObject):
         if direction not in ("auto", "TB", "LR"):
             raise ValueError(f"direction must be auto, TB or LR, not {direction!r}")
         if direction != self.direction:
+            previous = self._view_options()
             self.direction = direction
-            self._view_changed()
+            self._view_changed(previous)
 
     def toggle_layer(self, node_id: str) -> bool:
         """Open a layer's (or a block's) box to its ops, or close the layer an op belongs to
-        again (a double-click); False when ``node_id`` is neither."""
+        again (a double-click); False when ``node_id`` is neither, or when the opened layer
+        would make the graph too big to draw."""
         graph, trace = self.view_graph, self.trace
         if graph is None or trace is None or node_id not in graph:
             return False
         attrs = graph.nodes[node_id]
+        previous = self._view_options()
         if attrs["kind"] == "group":
             self.expanded = self.expanded | {attrs["module"]}
         else:
@@ -294,17 +311,32 @@ class Document(QObject):
             if module is None:
                 return False
             self.expanded = self.expanded - {module}
-        self._view_changed()
-        return True
+        return self._view_changed(previous)
 
-    def _view_changed(self) -> None:
+    def _view_options(self) -> tuple[bool, int | str | None, frozenset[str], str, Any]:
+        """What :meth:`_view_changed` restores when a new view is refused: the options and the
+        drawn graph they gave."""
+        return self.hide_shape_ops, self.collapse, self.expanded, self.direction, self._view_graph
+
+    def _view_changed(self, previous: tuple[bool, int | str | None, frozenset[str], str, Any]) -> bool:
+        """Redraw for the view options just set; when the new view has too many boxes to draw,
+        put ``previous`` back and say so instead. True when the view changed."""
+        from bpviz.core.draw_limit import view_refusal
+
         self._view_graph = None
-        self.selection = None
         if self.trace is None:
-            return
+            self.selection = None
+            return True
+        refusal = view_refusal(self.view_graph.number_of_nodes())
+        if refusal is not None:
+            self.hide_shape_ops, self.collapse, self.expanded, self.direction, self._view_graph = previous
+            self.warn("Too many boxes to draw", refusal)
+            return False
+        self.selection = None
         self.viewChanged.emit()
         self.selectionChanged.emit()
         self.steps.announce()
+        return True
 
     def set_policy(self, policy: VisibilityPolicy) -> None:
         """Decide with ``policy`` which numbers the canvas, the inspector and the step bar show."""
@@ -378,6 +410,23 @@ class Document(QObject):
         """Something the user must read (shown as a dialog unless dialogs are off)."""
         self.last_error = message
         self.problem.emit(title, message)
+
+
+def _view_of(trace, hide_shape_ops: bool, collapse: int | str | None, expanded: frozenset[str], placement: Any):
+    """The graph the canvas draws of ``trace`` with these view options: shape-only ops hidden or
+    not, then the blocks of ``placement`` (a source's arrangement) or modules collapsed at a level
+    (None: every op). The trace's own graph when no option changes it."""
+    graph = trace.graph
+    if hide_shape_ops or collapse is not None:
+        from bpviz.core import views
+
+        if hide_shape_ops:
+            graph = views.hide_shape_ops(graph)
+        if placement is not None:
+            graph = placement.view(graph, expanded)
+        elif collapse is not None and collapse != BLOCKS:
+            graph = views.collapse_modules(graph, collapse, trace.module_titles, expanded)
+    return graph
 
 
 def _layer_of(attrs: dict[str, Any], expanded: frozenset[str]) -> str | None:

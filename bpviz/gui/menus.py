@@ -100,6 +100,8 @@ class Menus:
         view.addSeparator()
         self.hide_shape = self._action(view, "&Hide Shape-Only Ops", doc.set_hide_shape_ops, checkable=True)
         self.hide_shape.setToolTip("Hide view, reshape, transpose and similar ops that move no numbers")
+        # The document may refuse a change (a view too big to draw): the tick shows what it keeps.
+        view.aboutToShow.connect(lambda: self.hide_shape.setChecked(doc.hide_shape_ops))
         self.collapse = view.addMenu("&Level of Detail")
         direction_menu = view.addMenu("Layout &Direction")
         self._directions = QActionGroup(w)
