@@ -416,17 +416,11 @@ def _view_of(trace, hide_shape_ops: bool, collapse: int | str | None, expanded: 
     """The graph the canvas draws of ``trace`` with these view options: shape-only ops hidden or
     not, then the blocks of ``placement`` (a source's arrangement) or modules collapsed at a level
     (None: every op). The trace's own graph when no option changes it."""
-    graph = trace.graph
-    if hide_shape_ops or collapse is not None:
-        from bpviz.core import views
+    from bpviz.core import views
 
-        if hide_shape_ops:
-            graph = views.hide_shape_ops(graph)
-        if placement is not None:
-            graph = placement.view(graph, expanded)
-        elif collapse is not None and collapse != BLOCKS:
-            graph = views.collapse_modules(graph, collapse, trace.module_titles, expanded)
-    return graph
+    if placement is not None:
+        return placement.view(views.hide_shape_ops(trace.graph) if hide_shape_ops else trace.graph, expanded)
+    return views.drawn_graph(trace, hide_shape_ops, None if collapse == BLOCKS else collapse, expanded)
 
 
 def _layer_of(attrs: dict[str, Any], expanded: frozenset[str]) -> str | None:
