@@ -117,7 +117,7 @@ class CurveLegend(QListWidget):
     def __init__(self):
         super().__init__()
         self.setObjectName("gradNormLegend")
-        self.setMaximumWidth(175)
+        self.setMaximumWidth(215)  # "32 Linear(16→16)" whole, beside its tick and colour
         self.setMinimumWidth(90)
         self.setUniformItemSizes(True)
         self.itemChanged.connect(
