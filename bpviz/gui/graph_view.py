@@ -101,11 +101,12 @@ class GraphView(QGraphicsView):
         if scene is not None:
             scene.changed.connect(self._scene_changed)
             scene.sceneRectChanged.connect(self._scene_changed)
+        self.minimap.scene_changed()
         self.minimap.sync()
 
     def _scene_changed(self, *_args) -> None:
-        self.minimap.sync()
         self.minimap.scene_changed()
+        self.minimap.sync()
 
     def zoom_in(self) -> None:
         """One zoom step in."""

@@ -32,6 +32,9 @@ class Minimap(QWidget):
         self._view = view
         self._pixmap = QPixmap()
         self._content_drawn = QRectF()  # the content rectangle the pixmap was drawn for
+        # The scene's content rectangle, kept between scene changes: scrolling and zooming call
+        # sync several times a frame, and measuring every box and label each time was most of it.
+        self._content_known: QRectF | None = None
         self._source = QRectF()  # the scene rectangle the pixmap shows (content, padded to shape)
         self._marker: QRectF | None = None
         self._colours = ("#ffffff", "#1f2933", "#f29d0c")  # surface, frame, marker
@@ -75,6 +78,7 @@ class Minimap(QWidget):
 
     def scene_changed(self) -> None:
         """The scene's items changed (a step, a theme): draw the overview again soon."""
+        self._content_known = None
         if self.isVisible():
             self._redraw.start()
 
@@ -101,9 +105,11 @@ class Minimap(QWidget):
 
     # ------------------------------------------------------------------ geometry
     def _content(self) -> QRectF:
-        scene = self._view.scene()
-        content = getattr(scene, "content_rect", None)
-        return content() if callable(content) else scene.sceneRect()
+        if self._content_known is None:
+            scene = self._view.scene()
+            content = getattr(scene, "content_rect", None)
+            self._content_known = content() if callable(content) else scene.sceneRect()
+        return self._content_known
 
     def _inner(self) -> QRectF:
         return QRectF(self.rect()).adjusted(BORDER, BORDER, -BORDER, -BORDER)
