@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
 from bpviz.gui.document import Document
 from bpviz.gui.inspector_page import InspectorPage, reveal_position  # noqa: F401 - re-exported
 from bpviz.gui.theme import Theme
-from bpviz.presentation.roles import VARIABLE, role
+from bpviz.presentation.roles import BLOCK, VARIABLE, role
 from bpviz.presentation.visibility import HIDDEN, MARKED, SHOWN, VisibilityPolicy
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ KIND_TITLES = {
     "op": "Operation",
     "loss": "Loss",
     "group": "Module",
+    "block": "Block",
+    "variable": "Variable",
 }
 NOTHING_OPEN = "Nothing is open. Use File ▸ Open Scenario or File ▸ Lessons."
 NO_GRAD = "None: no gradient flows here"
@@ -196,7 +198,7 @@ class Inspector(QDockWidget):
         assert self._trace is not None  # _render shows this page only with a trace
         t, a, policy = self._trace, self._trace.node(node), self._policy
         name = a["name"] or node
-        page.title(name, KIND_TITLES.get(a["kind"], a["kind"]))
+        page.title(name, KIND_TITLES.get(role(a), a["kind"]))
         page.form(
             [
                 ("op", a["op"]),
@@ -305,10 +307,11 @@ class Inspector(QDockWidget):
         """A collapsed module: its size, and the value and gradient of its single output."""
         from bpviz.gui.tensor_widgets import TensorView
 
-        page.title(str(attrs.get("name") or "module"), "Module")
+        word = "block" if role(attrs) == BLOCK else "module"
+        page.title(str(attrs.get("name") or word), word.capitalize())
         page.note(
-            f"{len(attrs.get('members') or ())} nodes collapsed into this module. Choose "
-            "View ▸ Collapse Modules ▸ Expand All to inspect each operation."
+            f"{len(attrs.get('members') or ())} nodes folded into this {word}. Double-click it to "
+            "see each operation, or choose View ▸ Level of Detail ▸ Every Operation."
         )
         out = attrs.get("output")
         assert self._trace is not None  # _render shows this page only with a trace

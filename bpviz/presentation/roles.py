@@ -4,7 +4,8 @@ The trace's kinds say where a value came from (input, parameter, constant, op, l
 also needs to know what the update step changes: module parameters, and the leaves a scenario
 marked ``requires_grad=True`` itself (``x`` in ``x → x² → +3 → ²``). The second are *variables*:
 drawn like inputs, named "variable" on the box, in the legend, in the overview and in the update
-caption.
+caption. A built network's box is a *block* (the user's word in the editor), a collapsed
+layer of any other network a module.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 VARIABLE = "variable"
+BLOCK = "block"
 
 
 def role(attrs: Mapping[str, Any]) -> str:
-    """The node's kind, or :data:`VARIABLE` for a non-parameter leaf the update changes."""
+    """The node's kind, :data:`VARIABLE` for a non-parameter leaf the update changes, or
+    :data:`BLOCK` for the box of a block of a built network."""
     kind = str(attrs["kind"])
     if kind in ("input", "constant") and attrs.get("requires_grad"):
         return VARIABLE
+    if kind == "group" and attrs.get("op") == BLOCK:
+        return BLOCK
     return kind
 
 

@@ -6,6 +6,7 @@ node selects the block it came from."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from bpviz.core.network.commands import AddBlock, SetProperty
 from bpviz.gui.builder.controller import BUILD, STEP
@@ -161,7 +162,15 @@ def test_the_blocks_show_dl_dx_56_and_a_block_opens_to_its_ops_and_closes(builde
     assert "grad = 56" in window.scene.node_item(x_box).display_texts()
     y_wire = window.builder.parts.link.drawn_wires()[(block_id(window, "y"), "x")]
     assert y_wire == [(x_box, "group:y")] and "14 × 4 = 56" in window.scene.edge_item(*y_wire[0]).label.text
-    y_before = window.scene.node_item("group:y").pos()
+    y_box = window.scene.node_item("group:y")
+    # A built box is a block on the canvas, in the legend and in the inspector, not a "module".
+    texts = y_box.display_texts()
+    assert texts[1] == "block" and texts[2].endswith("block y")
+    assert "block (double-click: its ops)" in window.scene.legend.texts()
+    window.document.select("group:y")
+    assert "Block" in [label.text() for label in window.inspector.findChildren(QLabel)]
+    window.document.select(None)
+    y_before = y_box.pos()
     z_before, x_before = box_pos(window, "z"), window.scene.node_item(x_box).pos()
     position = window.document.steps.position
 

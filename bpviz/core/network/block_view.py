@@ -98,6 +98,9 @@ class BlockArrangement:
         nodes folded into the box ``group:NAME``, except the blocks named in ``expanded``."""
         groups = self._groups(graph, expanded)
         out = fold_groups(graph, groups, self.titles)
+        for _, attrs in out.nodes(data=True):
+            if attrs["kind"] == "group":
+                attrs["op"] = "block"  # a box the user built, not necessarily an nn.Module (see roles)
         # A block drawn as its one op is named as the user named the block ("z", tagged add).
         ops: dict[str, list[str]] = {}
         for n, attrs in out.nodes(data=True):

@@ -24,6 +24,7 @@ KIND_LABELS = {
     "op": "operation",
     "loss": "loss",
     "group": "module (collapsed)",
+    "block": "block (double-click: its ops)",
 }
 DIAG_LABELS = {
     "none_grad": "no gradient",
@@ -159,7 +160,8 @@ class LegendItem(QGraphicsItem):
         y = self._heading(painter, "Nodes", y)
         body = font(t, "legend")
         for kind in self._kinds:
-            style = t.kind_style("input" if kind == VARIABLE else kind)  # variables look like inputs
+            # Variables look like inputs, blocks like collapsed modules.
+            style = t.kind_style({VARIABLE: "input", "block": "group"}.get(kind, kind))
             painter.setPen(QPen(colour(style.accent), 1.2))
             painter.setBrush(colour(style.tint))
             painter.drawRoundedRect(QRectF(PAD, y + 4, 18, 11), 3, 3)

@@ -18,7 +18,7 @@ from bpviz.gui.items.tensor_block import PAIR_GAP, PAIR_MAX_W, heat_size, painte
 from bpviz.gui.items.zorder import CACHE_NODE, LOD_SHAPE, LOD_TEXT, Z_NODE, Z_NODE_ACTIVE
 from bpviz.gui.theme import Theme, mix
 from bpviz.presentation.format import NO_VALUE, StatsCache, TensorDisplay, describe, shape_text, update_text
-from bpviz.presentation.roles import VARIABLE, role
+from bpviz.presentation.roles import BLOCK, VARIABLE, role
 
 PAD_X = 10.0
 PAD_Y = 5.0
@@ -27,7 +27,7 @@ RADIUS = 7.0
 MIN_W = 96.0
 MAX_W = 300.0
 MARGIN = 8.0  # room around the box for the active glow
-LEAF_TAGS = {"input": "input", "param": "param", "constant": "const", "group": "module"}
+LEAF_TAGS = {"input": "input", "param": "param", "constant": "const"}
 
 
 class NodeItem(QGraphicsItem):
@@ -39,13 +39,15 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.kind = attrs["kind"]
-        self._variable = role(attrs) == VARIABLE  # a leaf of the scenario's own that the update changes
+        self._role = role(attrs)
+        self._variable = self._role == VARIABLE  # a leaf of the scenario's own that the update changes
         self.name = attrs["name"] or node_id
         self.op = attrs["op"]
         # Not "shape": that name is the QGraphicsItem virtual Qt calls for hit tests.
         self.tensor_shape = tuple(attrs["shape"])
         module = attrs["module"]
-        meta = [shape_text(self.tensor_shape), attrs["dtype"], f"module {module}" if module else ""]
+        # A built network's block says so ("block fc1"), a collapsed layer names its module.
+        meta = [shape_text(self.tensor_shape), attrs["dtype"], f"{self._group_word()} {module}" if module else ""]
         self.meta = " · ".join(m for m in meta if m)
         self.diagnostics = tuple(diagnostics)
         # The kinds that colour the box: emptied while the visibility policy hides diagnostics.
@@ -130,7 +132,12 @@ class NodeItem(QGraphicsItem):
             return f"loss · {self.op}" if self.op and self.op != self.name else "loss"
         if self.kind == "op":
             return self.op if self.op and self.op != self.name else "op"
+        if self.kind == "group":
+            return self._group_word()
         return VARIABLE if self._variable else LEAF_TAGS.get(self.kind, self.kind)
+
+    def _group_word(self) -> str:
+        return BLOCK if self._role == BLOCK else "module"
 
     def _measure(self) -> None:
         tp = self._tp
