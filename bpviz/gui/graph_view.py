@@ -34,8 +34,7 @@ class GraphView(QGraphicsView):
     zoomChanged = Signal(float)
 
     def __init__(self, scene: QGraphicsScene | None = None, parent: QWidget | None = None) -> None:
-        # The stubs want a scene in this overload; Qt takes None (a view without a scene).
-        super().__init__(scene, parent)  # type: ignore[arg-type]
+        super().__init__(parent)
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -55,6 +54,10 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._press: QPoint | None = None
         self.minimap = Minimap(self)
+        # Through our setScene (Qt's constructor would not call it): the minimap follows the
+        # scene's changes (a new level of detail, an opened layer) only through its signals.
+        if scene is not None:
+            self.setScene(scene)
 
     # ------------------------------------------------------------------------ zoom
     def zoom(self) -> float:

@@ -88,6 +88,10 @@ class Minimap(QWidget):
             self._marker = QRectF(rect) if rect is not None else None
             self.update()
 
+    def drawn_content(self) -> QRectF:
+        """The scene rectangle the overview was last drawn for (empty before the first)."""
+        return QRectF(self._content_drawn)
+
     def marker(self) -> QRectF | None:
         """The scene rectangle marked as the current step's node (None: none)."""
         return QRectF(self._marker) if self._marker is not None else None

@@ -14,6 +14,7 @@ from bpviz.core.stepper import StepSequence
 from bpviz.gui.graph_scene import GraphScene
 from bpviz.gui.graph_view import GraphView
 from bpviz.gui.theme import DARK, LIGHT, readable_zoom
+from tests.gui.helpers import TRACE_TIMEOUT_MS
 from tests.gui.synthetic import chain_trace, matrix_trace
 
 
@@ -408,3 +409,17 @@ def test_heatmap_images_are_cached_as_long_as_their_display_lives():
     entries = len(heatmap._HEAT_CACHE)
     del disp
     assert len(heatmap._HEAT_CACHE) == entries - 1
+
+
+def test_the_minimap_follows_a_new_level_of_detail(qtbot, open_window):
+    window = open_window("lesson:mlp_10_5_1")
+    window.resize(1366, 768)
+    window.canvas.fit()
+    minimap = window.view.minimap
+    qtbot.waitUntil(minimap.isVisible, timeout=TRACE_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: minimap.drawn_content() == window.scene.content_rect(), timeout=TRACE_TIMEOUT_MS)
+    layers = window.scene.content_rect()
+
+    window.document.set_collapse(None)  # every op: a larger graph on the same scene
+    assert window.scene.content_rect() != layers
+    qtbot.waitUntil(lambda: minimap.drawn_content() == window.scene.content_rect(), timeout=TRACE_TIMEOUT_MS)
