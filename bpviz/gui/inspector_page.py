@@ -67,7 +67,7 @@ class InspectorPage(QWidget):
         row = QHBoxLayout()
         title = selectable(text)
         title.setObjectName("inspectorTitle")
-        title.setStyleSheet(f"font-size: {size}px; font-weight: bold;")
+        title.setStyleSheet(f"font-size: {size}px; font-weight: bold; color: {self.theme.text};")
         title.setWordWrap(True)
         row.addWidget(title, 1)
         if kind:
@@ -92,7 +92,7 @@ class InspectorPage(QWidget):
         self.layout_.addSpacing(4)
         self.layout_.addWidget(line)
         head = QLabel(text)
-        head.setStyleSheet("font-weight: bold;")
+        head.setStyleSheet(f"font-weight: bold; color: {self.theme.text};")
         head.setWordWrap(True)
         self.layout_.addWidget(head)
 
@@ -158,7 +158,7 @@ class InspectorPage(QWidget):
             label = selectable(line)
             label.setWordWrap(True)
             if line.startswith(("  ", "dL/d")):
-                label.setStyleSheet("font-family: 'DejaVu Sans Mono';")
+                label.setStyleSheet(f"font-family: 'DejaVu Sans Mono'; color: {self.theme.text};")
             self.layout_.addWidget(label)
 
     def rule(self, lines: list[str], marked: bool = False) -> None:
@@ -169,13 +169,21 @@ class InspectorPage(QWidget):
         first = selectable(lines[0] + ("   (not reached yet)" if marked else ""))
         first.setObjectName("localRule")
         first.setWordWrap(True)
-        first.setStyleSheet("font-family: 'DejaVu Sans Mono'; font-size: 14px; font-weight: bold;")
+        first.setStyleSheet(
+            f"font-family: 'DejaVu Sans Mono'; font-size: 14px; font-weight: bold; color: {self.theme.text};"
+        )
         self.layout_.addWidget(first)
         for line in lines[1:]:
             label = selectable(line)
             label.setWordWrap(True)
             mono = line.startswith(("  ", "dL/d", "["))
-            label.setStyleSheet("font-family: 'DejaVu Sans Mono';" if mono else f"color: {self.theme.text_muted};")
+            # Every label names its colour: one styled without it keeps the palette of the theme
+            # it was made in when the theme changes.
+            label.setStyleSheet(
+                f"font-family: 'DejaVu Sans Mono'; color: {self.theme.text};"
+                if mono
+                else f"color: {self.theme.text_muted};"
+            )
             self.layout_.addWidget(label)
 
     def diagnostics(self, diagnostics) -> None:

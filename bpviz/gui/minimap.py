@@ -17,6 +17,7 @@ MIN_SIDE = 48  # a very long graph still gets a strip wide enough to click
 CORNER = 12  # distance from the view's bottom-right corner
 BORDER = 1
 REDRAW_DELAY_MS = 150  # the scene changes in bursts (a step restyles many items): draw once after
+EMPTY_MARGIN = 36.0  # scene units around the graph that may be out of view without an overview
 
 
 class Minimap(QWidget):
@@ -56,7 +57,10 @@ class Minimap(QWidget):
         if content.isEmpty():
             return False
         visible = self._view.mapToScene(self._view.viewport().rect()).boundingRect()
-        return not visible.contains(content)
+        # The content's empty margin may be cut off: an overview over a graph the user sees
+        # whole would only hide part of it.
+        slack = min(EMPTY_MARGIN, content.width() / 4, content.height() / 4)
+        return not visible.contains(content.adjusted(slack, slack, -slack, -slack))
 
     def sync(self) -> None:
         """Show or hide the overview as needed, keep it in its corner and redraw its frame."""
