@@ -218,3 +218,16 @@ def test_jacobian_of_an_edge_from_one_of_several_outputs(qtbot, open_window, tmp
     window.scene.edgeSelected.emit(split, pow_node)
     heat = window.inspector.findChild(HeatmapWidget, "jacobianHeatmap")
     assert heat is not None and tuple(heat.matrix.shape) == (3, 3)  # b (3 entries), not x's first output
+
+
+def test_the_inspector_title_is_drawn_in_the_new_themes_text_colour(qtbot, open_window):
+    from bpviz.gui.theme import DARK
+
+    window = open_window("lesson:mlp_10_5_1")
+    window.menus.theme_actions["dark"].trigger()
+    titles = [
+        label
+        for label in window.inspector.findChildren(QLabel)
+        if label.objectName() == "inspectorTitle" and label.isVisible()
+    ]
+    assert titles and all(f"color: {DARK.text}" in label.styleSheet() for label in titles)
