@@ -24,9 +24,13 @@ from PySide6.QtWidgets import (
 HOW_TO_READ = """
 <h3>What you see</h3>
 <p>Each box is one value of the computation: <b>inputs</b> and <b>constants</b> (blue and grey),
-<b>parameters</b> the update changes (amber), <b>operations</b> (teal) and the <b>loss</b> (pink);
-the legend on the canvas names the colours. A box shows its shape, its value, and once the
+<b>parameters</b> the update changes (olive green), <b>operations</b> (teal) and the <b>loss</b>
+(indigo); a dashed grey box is a whole layer (a <b>module</b>, or a <b>block</b> you built):
+double-click it to see the operations inside. A box shows its shape, its value, and once the
 backward pass reaches it, its gradient <b>grad</b> = dL/d(box).</p>
+<p>One colour per meaning, named in the legend: <b>blue</b> for values and the forward pass,
+<b>magenta</b> for gradients and the backward pass, <b>amber</b> for the current step and
+<b>red</b> for a warning.</p>
 <h3>Stepping</h3>
 <p><b>Forward</b> steps compute one operation each, from the inputs down to the loss.
 The <b>Loss</b> step starts the backward pass with dL/dL = 1. <b>Backward</b> steps send the
@@ -38,7 +42,9 @@ too, like a parameter.</p>
 <p>An edge from <i>u</i> to <i>v</i> is labelled <b>×d</b>, the local derivative dv/du, and
 <b>upstream × local</b>: the gradient arriving at <i>v</i> times ×d is the part of dL/du that
 flows along this edge. Where a value feeds several operations, its gradient is the sum of what
-its edges bring back. Thicker, warmer edges carry larger gradients (the legend shows the scale).</p>
+its edges bring back. Thicker, deeper magenta edges carry larger gradients, on a log scale
+from the smallest nonzero gradient of the graph to the largest (the legend shows both ends); a
+grey edge carries none.</p>
 <h3>Badges</h3>
 <p>A badge on a box marks a problem: no gradient (detached, unused, requires_grad off),
 NaN or Inf, an exploding or vanishing gradient, or dead ReLU units. The Diagnostics panel lists
