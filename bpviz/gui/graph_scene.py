@@ -280,7 +280,8 @@ class GraphScene(QGraphicsScene):
             self.setSceneRect(rect)
 
     def _show_diagnostics(self, shown: bool) -> None:
-        """Show or hide every diagnostic badge (and the legend's diagnostic entries)."""
+        """Show or hide every diagnostic badge, the legend's diagnostic entries and the numbers
+        at the ends of its gradient scale: all three tell of the whole pass's gradients."""
         if shown == self._diagnostics_shown:
             return
         self._diagnostics_shown = shown
@@ -288,6 +289,7 @@ class GraphScene(QGraphicsScene):
             item.set_diagnostics_shown(shown)
         kinds, diagnostic_kinds = self._legend_content
         self.legend.set_content(kinds, diagnostic_kinds if shown else set())
+        self.legend.set_scale_numbers_shown(shown)
 
     def _edge_text(self, u: str, v: str, a: dict) -> tuple[str, str | None, float]:
         """The chain-rule label, gradient colour and width of an edge (fixed per graph and

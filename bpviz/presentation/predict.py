@@ -1,8 +1,9 @@
 """Predict mode: the learner works out each backward step's gradient before it is shown.
 
 At a backward step, the op ``v`` sends its gradient dL/dv back along each input edge ``(u, v)``:
-upstream × local. The question asks for the part that reaches the first input that receives a
-gradient (for a tensor: its first entry). Until the question is answered (or given up), the
+upstream × local. The question asks for the part that reaches one input that receives a
+gradient (for a tensor: its first entry): a parameter if there is one, else a variable, else
+the first input. Until the question is answered (or given up), the
 :class:`PredictPolicy` hides what the step would reveal, and every number the stepper has not
 reached yet is hidden rather than marked, on the canvas, in the captions and in the inspector.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bpviz.core.numbers import format_number
+from bpviz.presentation.roles import VARIABLE, role
 from bpviz.presentation.visibility import HIDDEN, VisibilityPolicy
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 # answers near zero): learners round, and float32 sums differ in the last digits.
 REL_TOL = 1e-2
 ABS_TOL = 1e-3
+_ASK_FIRST = {"param": 0, VARIABLE: 1}
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,10 @@ def question_at(sequence: StepSequence, position: int) -> Question | None:
         return None
     trace = sequence.trace
     v = trace.node(step.node)
-    for u, target in step.edges:
+    # Ask about what the update will change first (w1 in z1 = x · w1), then any other input:
+    # the parameters' gradients are the numbers a lesson is about.
+    edges = sorted(step.edges, key=lambda e: _ASK_FIRST.get(role(trace.node(e[0])), len(_ASK_FIRST)))
+    for u, target in edges:
         grad = trace.edge(u, target)["grad"]
         if grad is None or trace.edge(u, target)["detached"]:
             continue

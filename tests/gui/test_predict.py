@@ -18,6 +18,9 @@ def test_a_gradient_is_asked_before_it_is_shown(qtbot, open_window):
     bar.toggle_action.trigger()
     assert bar.isVisible() and window.controller.position == 0
     assert not any(t.startswith("grad") for t in node_texts(window, "x"))
+    # The legend's gradient scale would give 56 away: its ends are "?" until the pass is done.
+    assert window.scene.legend.scale_labels() == ("?", "?")
+    assert "56" not in " ".join(window.scene.legend.texts())
     _to_next_question(window)
     question = bar.question()
     assert question is not None and question.answer == 14.0 and "loss back to z" in question.prompt
@@ -40,6 +43,7 @@ def test_a_gradient_is_asked_before_it_is_shown(qtbot, open_window):
             bar.reveal()
         window.controller.step()
     assert "grad = 56" in node_texts(window, "x")
+    assert window.scene.legend.scale_labels() == ("14", "56")
     assert bar.score.text().startswith("Score 1 of 3")
     assert window.settings.value("predict/lesson:chain56") == "1/3"
 

@@ -61,6 +61,7 @@ class LegendItem(QGraphicsItem):
         self._caption_h: tuple[float, ...] = (0.0, 0.0)
         self._size = (0.0, 0.0)
         self._scale = GradScale()
+        self._scale_numbers_shown = True
         self.setZValue(Z_LEGEND)
         self.setCacheMode(CACHE_LEGEND)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -86,9 +87,19 @@ class LegendItem(QGraphicsItem):
         self._measure()
         self.update()
 
+    def set_scale_numbers_shown(self, shown: bool) -> None:
+        """Write the gradient scale's end values, or "?" (predict mode: they would give answers
+        away before the pass is done)."""
+        if shown != self._scale_numbers_shown:
+            self._scale_numbers_shown = shown
+            self._measure()
+            self.update()
+
     def scale_labels(self) -> tuple[str, str]:
         """The magnitudes written under the two ends of the gradient colour bar (the low end
         left blank when the graph has one magnitude only)."""
+        if not self._scale_numbers_shown:
+            return "?", "?"
         low, high = format_compact(self._scale.low), format_compact(self._scale.high)
         return ("" if low == high else low), high
 
