@@ -56,6 +56,9 @@ class Scenario:
     loss_fn: Callable[..., torch.Tensor] | None = None
     lr: float = DEFAULT_LR
     namespace: dict[str, Any] = field(default_factory=dict, repr=False)
+    # A scenario that is not a Python file (a built network) names the tensors its last forward
+    # pass made, as a loss()'s local variables name them: ops are named after them.
+    output_names: Callable[[], dict[str, torch.Tensor]] | None = field(default=None, repr=False)
     # torch's global switches as the scenario file left them (None: as the caller has them).
     torch_state: TorchState | None = field(default=None, repr=False)
 

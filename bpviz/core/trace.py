@@ -92,7 +92,7 @@ def _trace(scenario: Scenario, thresholds: Thresholds | None) -> Trace:
     named = scenario.named_tensors(index)
     recorder = Recorder(index.names, index.modules, getattr(scenario.closure, "__code__", None))
     loss = _forward(scenario, recorder)
-    local_vars = recorder.closure_locals()
+    local_vars = {**(scenario.output_names() if scenario.output_names else {}), **recorder.closure_locals()}
     builder = GraphBuilder(loss, recorder.rec, named, scenario, index)
     builder.op_names = {
         v.grad_fn: k

@@ -38,21 +38,28 @@ def _steps(doc: Network, plan: Plan, ids: tuple[str, ...]) -> list[Step]:
 
 
 def run_steps(
-    steps: list[Step], values: dict[str, torch.Tensor], modules: Any, made: dict[int, str] | None = None
+    steps: list[Step],
+    values: dict[str, torch.Tensor],
+    modules: Any,
+    made: dict[int, str] | None = None,
+    named: dict[str, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Run ``steps`` in order on ``values`` (block id -> tensor, the sources filled in);
     ``modules`` finds a module block's module by block name. Returns the last step's output.
-    ``made`` gets ``id(grad_fn) -> block id`` of each output (see :mod:`mapping`)."""
+    ``made`` gets ``id(grad_fn) -> block id`` of each output (see :mod:`mapping`), ``named``
+    block name -> the output the block made itself."""
     out: torch.Tensor | None = None
     for block_id, name, kind_name, props, args in steps:
         kind = get_kind(kind_name)
         tensors = [values[a] for a in args]
         out = getattr(modules, name)(*tensors) if kind.role in (MODULE, LOSS) else kind.run(props, *tensors)
         values[block_id] = out
-        if made is not None and out.grad_fn is not None:
-            # An identity block (Dropout(p=0), a one-element Flatten) returns its input: the
-            # node stays with the block that made it.
-            made.setdefault(id(out.grad_fn), block_id)
+        # An identity block (Dropout(p=0), a one-element Flatten) returns its input: the node
+        # stays with the block that made it, and keeps its name.
+        if made is None or out.grad_fn is None:
+            continue
+        if made.setdefault(id(out.grad_fn), block_id) == block_id and named is not None:
+            named[name] = out
     assert out is not None
     return out
 
@@ -79,18 +86,24 @@ class NetworkModule(nn.Module):
 
 class NetworkLoss:
     """The ``loss()`` of an expression network: runs every step on the built sources and
-    modules. A callable object, not a function, so the tracer names ops by their kind and the
-    leaves by the namespace (a function's local variables would name them all "out")."""
+    modules. A callable object, not a function (its local variables would name every op "out"):
+    the leaves are named by the namespace, the ops by :meth:`outputs`, as the user named the
+    blocks."""
 
     def __init__(self, sources: dict[str, torch.Tensor], steps: list[Step], modules: dict[str, nn.Module]):
         self.sources = sources
         self.steps = steps
         self.modules = _Modules(modules)
         self.made: dict[int, str] = {}  # the last call's id(grad_fn) -> block id
+        self.named: dict[str, torch.Tensor] = {}  # the last call's block name -> its output
 
     def __call__(self) -> torch.Tensor:
-        self.made = {}
-        return run_steps(self.steps, dict(self.sources), self.modules, self.made)
+        self.made, self.named = {}, {}
+        return run_steps(self.steps, dict(self.sources), self.modules, self.made, self.named)
+
+    def outputs(self) -> dict[str, torch.Tensor]:
+        """Each block's output of the last call, by block name (``z1`` for ``z1 = x · w1``)."""
+        return dict(self.named)
 
 
 class _Modules:
@@ -155,8 +168,10 @@ def build(doc: Network, source: str = "", shapes: Shapes | None = None) -> Built
         steps = _steps(doc, plan, tuple(b for b in plan.order if blocks[b].spec.role != SOURCE))
         namespace = {blocks[b].name: tensors[b] for b in plan.sources}
         namespace.update(by_name)
+        network_loss = NetworkLoss(tensors, steps, by_name)
         scenario = Scenario(
-            closure=NetworkLoss(tensors, steps, by_name),
+            closure=network_loss,
+            output_names=network_loss.outputs,
             namespace=namespace,
             title=title,
             source=source or "network",

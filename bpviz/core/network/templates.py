@@ -66,8 +66,8 @@ def relu_two_weights() -> Network:
     b.add("mul", "z1", "w1", "x")
     b.add("relu", "a1", "z1")
     b.add("mul", "y", "w2", "a1")
-    b.add("sub", "d", "y", "target")
-    b.add("pow", "L", "d", exponent=2.0)
+    b.add("sub", "err", "y", "target")  # not "d": d(d²)/dd would read badly
+    b.add("pow", "L", "err", exponent=2.0)
     return b.done()
 
 
