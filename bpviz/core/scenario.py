@@ -244,7 +244,9 @@ def load_scenario(spec: str | os.PathLike[str]) -> Scenario:
     if os.path.isdir(spec):
         raise ScenarioError(f"'{spec}' is a folder; give the path of a scenario .py file.")
     try:
-        with open(spec, encoding="utf-8") as fh:
+        # utf-8-sig: editors on Windows start UTF-8 files with a byte-order mark, which Python
+        # itself accepts in a .py file but compile() of the decoded text would call a syntax error.
+        with open(spec, encoding="utf-8-sig") as fh:
             source = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"Cannot read '{spec}' ({exc}); check that it is a readable text file.") from exc
