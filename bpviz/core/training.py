@@ -59,10 +59,24 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("sgd", "adam")
+# torch.Generator.manual_seed takes 64 bits.
+MAX_SEED = 2**64 - 1
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_lr_fits(lr: float, params: list[torch.Tensor]) -> None:
+    """Raise TrainingError when ``lr`` is larger than the parameters' dtype can hold: the
+    optimiser converts it to that dtype and torch fails with "cannot be converted ... without
+    overflow" (1e300 is a finite float64, but not a float32)."""
+    for p in params:
+        if p.is_floating_point() and lr > torch.finfo(p.dtype).max:
+            raise TrainingError(
+                f"The learning rate {lr:g} is larger than a {str(p.dtype).removeprefix('torch.')} parameter can "
+                f"hold (at most {torch.finfo(p.dtype).max:.3g}); try 0.01 or 0.1."
+            )
 
 
 @dataclass
@@ -117,8 +131,8 @@ class TrainConfig:
             )
         if self.loss is not None and self.loss not in LOSSES:
             raise TrainingError(f"Unknown loss '{self.loss}'; choose one of {', '.join(LOSSES)}.")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise TrainingError(f"The seed must be a whole number, got {self.seed!r}.")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise TrainingError(f"The seed must be a whole number from 0 to {MAX_SEED} (2**64 - 1), got {self.seed!r}.")
         if not (_is_number(self.exploding) and _is_number(self.vanishing) and 0 < self.vanishing < self.exploding):
             raise TrainingError(
                 f"The gradient thresholds need 0 < vanishing < exploding, got vanishing={self.vanishing!r} "
@@ -204,6 +218,7 @@ class Trainer:
             )
         self.names = [name for name, _ in named]
         self.params = [p for _, p in named]
+        _check_lr_fits(self.lr, self.params)
         self._sizes = [p.numel() for p in self.params]
         self.problem = build_problem(scenario, config.dataset, config.loss, config.batch_size, config.seed)
         self._roots = module_roots(scenario)
@@ -342,9 +357,11 @@ class Trainer:
         starting weights :meth:`reset` goes back to. The optimiser keeps its state (momentum,
         Adam moments) when only the learning rate changes, and starts afresh otherwise. Raises
         TrainingError, changing nothing, when the new settings do not fit."""
+        lr = float(config.lr if config.lr is not None else self.scenario.lr)
+        _check_lr_fits(lr, self.params)
         problem = build_problem(self.scenario, config.dataset, config.loss, config.batch_size, config.seed)
         old, self.config, self.problem = self.config, config, problem
-        self.lr = float(config.lr if config.lr is not None else self.scenario.lr)
+        self.lr = lr
         if (config.optimizer, config.momentum) == (old.optimizer, old.momentum):
             for group in self._optimizer.param_groups:
                 group["lr"] = self.lr

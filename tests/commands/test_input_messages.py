@@ -59,3 +59,76 @@ def test_no_display_is_one_sentence_before_qt_starts(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "There is no display" in proc.stderr and "xvfb-run" in proc.stderr
     assert one_line(proc.stderr)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--seed", "99999999999999999999999"], "The seed must be a whole number from 0 to 18446744073709551615"),
+        (["--seed", "-1"], "The seed must be a whole number from 0"),
+        (["--lr", "1e300"], "The learning rate 1e+300 is larger than a float32 parameter can hold"),
+        (["--lr", "inf"], "The learning rate must be a positive number"),
+    ],
+)
+def test_train_numbers_out_of_range_are_one_sentence(capsys, argv, says):
+    code, _, err = run(capsys, "train", "lesson:linear_fit", "--steps", "2", *argv)
+    assert code == 2 and says in err and one_line(err), err
+    assert "unexpected" not in err
+
+
+def test_a_scenario_lr_too_large_for_float32_is_one_sentence(tmp_path, capsys):
+    path = tmp_path / "huge_lr.py"
+    path.write_text(
+        "import torch\nlr = 1e300\nw = torch.ones(2, requires_grad=True)\ndef loss():\n    return (w * w).sum()\n"
+    )
+    code, _, err = run(capsys, "train", str(path), "--steps", "2")
+    assert code == 2 and "larger than a float32 parameter can hold" in err and one_line(err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["-o", "a.png", "--scale", "inf"],
+            "--scale must be a positive number of image pixels per scene pixel (finite",
+        ),
+        (
+            ["-o", "a.png", "--scale", "nan"],
+            "--scale must be a positive number of image pixels per scene pixel (finite",
+        ),
+        (["-o", "a.gif", "--fps", "99999999999"], "--fps must be a whole number from 1 to 100"),
+        (["-o", "a.gif", "--fps", "0"], "--fps must be a whole number from 1 to 100"),
+        (["-o", "a.gif", "--frames-per-step", "99999999999"], "--frames-per-step must be a whole number from 1 to 100"),
+        (["-o", "a.gif", "--size", "99999999999x99999999999"], "give each side from 16 to 3840 pixels"),
+        (["-o", "a.gif", "--size", "8x8"], "give each side from 16 to 3840 pixels"),
+    ],
+)
+def test_export_numbers_out_of_range_are_one_sentence(tmp_path, capsys, argv, says):
+    argv = [a if not a.startswith("a.") else str(tmp_path / a) for a in argv]
+    code, _, err = run(capsys, "export", "lesson:square", *argv)
+    assert code == 2 and says in err and one_line(err), err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_huge_png_scale_is_reduced_to_the_raster_limit_not_to_one_pixel():
+    from PySide6.QtCore import QRectF
+
+    from bpviz.gui.export import MAX_PIXELS, MAX_SIDE, fit_scale
+
+    wide = QRectF(0, 0, 4000, 30)
+    assert fit_scale(wide, 1e300) * 4000 == pytest.approx(MAX_SIDE)
+    rect = QRectF(0, 0, 400, 300)
+    assert fit_scale(rect, 1e300) ** 2 * 400 * 300 == pytest.approx(MAX_PIXELS)
+    assert fit_scale(rect, 2.0) == 2.0
+
+
+def test_a_huge_animation_scale_is_reduced_to_the_frame_limit(tmp_path, capsys):
+    from PIL import Image
+
+    from bpviz.gui.animation import MAX_FRAME_SIDE
+
+    out = tmp_path / "a.gif"
+    code, _, err = run(capsys, "export", "lesson:square", "-o", str(out), "--scale", "1e300", "--frames-per-step", "1")
+    assert code == 0 and "the scale was reduced" in err
+    with Image.open(out) as image:
+        assert max(image.size) == MAX_FRAME_SIDE
