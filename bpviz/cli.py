@@ -23,7 +23,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 
-from bpviz.core.errors import BpvizError
+from bpviz.core.errors import BpvizError, unexpected_message
 
 SUBCOMMANDS = {
     "trace": "bpviz.commands.trace",
@@ -142,7 +142,7 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:  # never a traceback without --debug
         if debug:
             raise
-        print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
+        print(f"bpviz: error: unexpected {unexpected_message(exc)} (rerun with --debug for details)", file=sys.stderr)
         return 2
 
 
