@@ -277,7 +277,7 @@ class Trainer:
             grads = [g for g in grads if g is not None]
         present = cast("list[torch.Tensor]", grads)  # any None was filtered out just above
         nums = read_numbers(loss, present, self._relu.unit_sums())
-        diagnostics = gradient_diagnostics(none_names, names, nums, cfg.exploding, cfg.vanishing)
+        diagnostics = gradient_diagnostics(none_names, names, nums, cfg.exploding, cfg.vanishing, sizes)
         diagnostics += self._relu.diagnostics(nums.extra)
         if not (math.isfinite(nums.loss) and nums.finite()):
             self._stop(index, batch, nums, names, sizes, diagnostics)

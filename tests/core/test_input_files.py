@@ -3,6 +3,7 @@ wrong in ways that need a clear sentence (huge numbers, another delimiter, very 
 
 import csv
 import json
+import warnings
 
 import pytest
 import torch
@@ -149,3 +150,20 @@ def test_a_dataset_that_holds_inf_is_named_once_quoted_when_training_stops():
     with pytest.raises(TrainingError) as info:
         list(trainer.run())
     assert "it first appeared in the dataset 'big.csv', which was already non-finite" in str(info.value)
+
+
+def test_a_zero_width_layer_trains_with_norm_zero_for_its_empty_parameters():
+    from torch import nn
+
+    from bpviz.core.scenario import scenario_from_model
+    from bpviz.core.training import TrainConfig, Trainer
+
+    with warnings.catch_warnings():  # "Initializing zero-element tensors is a no-op"
+        warnings.simplefilter("ignore")
+        model = nn.Sequential(nn.Linear(3, 0), nn.Linear(0, 1))
+    scenario = scenario_from_model(model, torch.ones(4, 3), target=torch.ones(4, 1))
+    result = next(Trainer(scenario, TrainConfig(steps=1, clip_norm=1.0)).run())
+    assert result.params["0.weight"].norm == 0.0 and result.params["1.weight"].max_abs == 0.0
+    assert not [d for d in result.diagnostics if d.node in ("0.weight", "0.bias", "1.weight")]
+    # Linear(0, 1) outputs its bias, which starts at 0: d/db mean((b - 1)^2) = -2.
+    assert result.params["1.bias"].pre_clip_norm == 2.0
