@@ -41,3 +41,17 @@ def test_a_zero_width_layer_trains_from_the_panel(training, qtbot, dialogs, tmp_
         optimizer.step()
     trained = worker_params(tc)
     assert torch.equal(trained["1.bias"], model[1].bias.detach())
+
+
+def test_an_unexpected_training_error_is_one_line_in_the_dialog(training, qtbot, dialogs, monkeypatch):  # noqa: F811
+    from bpviz.core import torch_compat
+
+    def broken(tensors, order=2.0):
+        raise RuntimeError("something torch did not expect\n" + "  dispatcher line\n" * 60)
+
+    window, tc, panel = training()
+    monkeypatch.setattr(torch_compat, "foreach_norm", broken)
+    panel.steps.setValue(3)
+    click(qtbot, window, "trainRun")
+    wait_idle(qtbot, tc)
+    assert dialogs == [("Cannot train", "Unexpected RuntimeError: something torch did not expect….")]
