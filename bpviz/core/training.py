@@ -210,6 +210,9 @@ class Trainer:
         self.scenario = scenario
         self.config = config = config or TrainConfig()
         self.lr = float(config.lr if config.lr is not None else scenario.lr)
+        unsupported = scenario.unsupported_tensor(complex_ok=True)
+        if unsupported is not None:
+            raise TrainingError(unsupported)
         named = scenario.trainable()
         if not named:
             raise TrainingError(
@@ -261,6 +264,9 @@ class Trainer:
                     raise TrainingError(
                         f"Step {index}: the loss is not a single number; reduce it with .mean() or .sum()."
                     )
+                leaf = self.scenario.leaf_loss_problem(loss)
+                if leaf is not None:
+                    raise TrainingError(leaf)
                 loss.backward()
         except BpvizError:
             raise

@@ -132,3 +132,56 @@ def test_a_huge_animation_scale_is_reduced_to_the_frame_limit(tmp_path, capsys):
     assert code == 0 and "the scale was reduced" in err
     with Image.open(out) as image:
         assert max(image.size) == MAX_FRAME_SIDE
+
+
+ODD_TENSORS = {
+    "complex.py": (
+        "import torch\nx = torch.tensor([1+2j], requires_grad=True)\ndef loss():\n    return (x*x).abs().sum()\n",
+        "complex.py: 'x' is a complex tensor, and bpviz shows real numbers only; split it",
+    ),
+    "sparse.py": (
+        "import torch\nx = torch.eye(3).to_sparse().requires_grad_()\n"
+        "def loss():\n    return torch.sparse.sum(x * 2)\n",
+        "sparse.py: 'x' is a sparse tensor (sparse_coo), which bpviz can neither trace nor train; make it dense",
+    ),
+    "meta.py": (
+        "import torch\nx = torch.ones(3, device='meta', requires_grad=True)\ndef loss():\n    return (x*x).sum()\n",
+        "meta.py: 'x' is on the meta device and holds no values; create it on the CPU instead.",
+    ),
+    "leaf.py": (
+        "import torch\nx = torch.tensor(2.0, requires_grad=True)\ndef loss():\n    return x\n",
+        "leaf.py: the loss is the leaf tensor 'x' itself, so there is no operation to step through",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_TENSORS))
+@pytest.mark.parametrize("command", [["trace"], ["export", "-o", "OUT.png"], ["train", "--steps", "2"]])
+def test_unsupported_tensors_and_a_leaf_loss_are_one_sentence(tmp_path, capsys, name, command):
+    source, says = ODD_TENSORS[name]
+    if name == "complex.py" and command[0] == "train":
+        pytest.skip("torch's optimisers train complex tensors, and so does bpviz (see the next test)")
+    path = tmp_path / name
+    path.write_text(source)
+    argv = [a if a != "OUT.png" else str(tmp_path / "out.png") for a in command]
+    code, _, err = run(capsys, argv[0], str(path), *argv[1:])
+    assert code == 2, err
+    last = err.strip().splitlines()[-1]
+    assert says in last and "Traceback" not in err and "unexpected" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_complex_tensor_trains_as_torch_trains_it(tmp_path, capsys):
+    import torch
+
+    path = tmp_path / "complex.py"
+    path.write_text(ODD_TENSORS["complex.py"][0])
+    code, out, err = run(capsys, "train", str(path), "--steps", "2")
+    assert code == 0, err
+    x = torch.tensor([1 + 2j], requires_grad=True)
+    optimizer = torch.optim.SGD([x], lr=0.1)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (x * x).abs().sum().backward()
+        optimizer.step()
+    assert f"x = [{x.item().real:.4g}+{x.item().imag:.4g}j]" in out
