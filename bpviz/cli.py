@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import os
 import sys
@@ -22,7 +23,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 
-from bpviz.core.errors import BpvizError
+from bpviz.core.errors import BpvizError, unexpected_message
 
 SUBCOMMANDS = {
     "trace": "bpviz.commands.trace",
@@ -116,6 +117,8 @@ def _main(argv: list[str] | None) -> int:
                 return int(args.run(args) or 0)
         args = build_gui_parser().parse_args(argv)
         args.debug = debug
+        if args.scenario is not None:
+            _refuse_unknown_word(args.scenario)
         from bpviz.gui.app import run_app
 
         return run_app(args)
@@ -139,8 +142,21 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:  # never a traceback without --debug
         if debug:
             raise
-        print(f"bpviz: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
+        print(f"bpviz: error: unexpected {unexpected_message(exc)} (rerun with --debug for details)", file=sys.stderr)
         return 2
+
+
+def _refuse_unknown_word(spec: str) -> None:
+    """Refuse ``bpviz WORD`` when WORD is neither a subcommand nor a file: a misspelled
+    subcommand would otherwise open the app on a file that does not exist. Raises BpvizError."""
+    from bpviz.core.scenario import LESSON_PREFIX
+
+    looks_like_a_path = "." in spec or "/" in spec or os.sep in spec or spec.startswith(LESSON_PREFIX)
+    if looks_like_a_path or os.path.exists(spec):
+        return
+    close = difflib.get_close_matches(spec, list(SUBCOMMANDS), n=1)
+    guess = f"; did you mean '{close[0]}'?" if close else "; run `bpviz -h` for the subcommands."
+    raise BpvizError(f"'{spec}' is neither a subcommand ({', '.join(SUBCOMMANDS)}) nor a scenario file{guess}")
 
 
 def _take_timeout(argv: list[str]) -> tuple[list[str], float | None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
+import math
 import os
 import sys
 
@@ -17,6 +18,9 @@ from bpviz.core.step_names import STEP_NAMES, step_position
 
 # Outputs that are animations (kept here: the parser must not import Qt).
 ANIMATED = (".gif", ".webp", ".apng", ".mp4")
+# Most --fps and --frames-per-step: a GIF's frame delay is counted in 1/100 s, and more frames per
+# step than a hundred only fill memory (every frame is an image held until the file is encoded).
+MAX_ANIMATION_NUMBER = 100
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -61,6 +65,33 @@ def _ensure_platform() -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse numeric options out of range in one sentence each, before any work (an infinite
+    --scale once ended in "cannot convert float NaN to integer", a huge --size ran for ever)."""
+    if args.scale is not None and not 0 < args.scale < math.inf:
+        raise BpvizError(
+            f"--scale must be a positive number of image pixels per scene pixel (finite, e.g. 2), got {args.scale}."
+        )
+    for option, value in (("--fps", args.fps), ("--frames-per-step", args.frames_per_step)):
+        if not 1 <= value <= MAX_ANIMATION_NUMBER:
+            raise BpvizError(f"{option} must be a whole number from 1 to {MAX_ANIMATION_NUMBER}, got {value}.")
+    if args.size is not None:
+        _parse_size(args.size)
+
+
+def _parse_size(size: str) -> tuple[int, int]:
+    """--size WxH as two whole numbers of pixels within the animation frame limits."""
+    from bpviz.gui.animation import MAX_FRAME_SIDE
+
+    try:
+        w, h = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise BpvizError(f"--size must look like 800x600, got '{size}'.") from None
+    if not (16 <= w <= MAX_FRAME_SIDE and 16 <= h <= MAX_FRAME_SIDE):
+        raise BpvizError(f"--size {size} is out of range; give each side from 16 to {MAX_FRAME_SIDE} pixels.")
+    return w, h
+
+
 def _view_graph(trace, collapse: str | None, hide_shape_ops: bool):
     from bpviz.core import views
 
@@ -91,8 +122,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.animate and ext not in (".png", *ANIMATED):
         raise BpvizError(f"Cannot animate to '{out}'; use .gif, .mp4, .webp, .apng, or .png for frames.")
-    if args.scale is not None and not args.scale > 0:
-        raise BpvizError(f"--scale must be a positive number, got {args.scale}.")
+    _check_numbers(args)
     # A one-shot command: the cyclic garbage collector would only walk the ~200,000 objects that
     # importing torch, networkx and Qt creates, again and again (about 400 collections, a quarter
     # of a second here); reference counting still frees everything else.
@@ -173,7 +203,7 @@ def _export(args: argparse.Namespace, out: str, ext: str) -> tuple[int, dict]:
 
 def _animate(args: argparse.Namespace, scene, show, sequence, out: str) -> int:
     """Write the steps --from..--to as an animation (or numbered PNG frames)."""
-    from bpviz.gui.animation import render_frames, step_positions, write_animation
+    from bpviz.gui.animation import MAX_FRAME_SIDE, render_frames, step_positions, write_animation
 
     first = step_position(sequence, args.from_step) if args.from_step is not None else 0
     last = step_position(sequence, args.to_step) if args.to_step is not None else sequence.last
@@ -182,6 +212,12 @@ def _animate(args: argparse.Namespace, scene, show, sequence, out: str) -> int:
     if args.size:
         scale = _fit_size(args.size, scene, show, positions)
     frames = render_frames(scene, show, positions, args.frames_per_step, scale)
+    if frames.scale < scale * 0.999:
+        print(
+            f"note: the scale was reduced to {frames.scale:.2g} to keep each frame within "
+            f"{MAX_FRAME_SIDE} pixels a side",
+            file=sys.stderr,
+        )
     written = write_animation(frames, out, args.fps)
     image = frames.images[0]
     what = f"{len(written)} frames" if len(written) > 1 else f"{len(frames.images)} frames"
@@ -196,12 +232,7 @@ def _fit_size(size: str, scene, show, positions: list[int]) -> float:
     """The scale that fits every frame into --size WxH."""
     from bpviz.gui.export import source_rect
 
-    try:
-        w, h = (int(v) for v in size.lower().split("x"))
-    except ValueError:
-        raise BpvizError(f"--size must look like 800x600, got '{size}'.") from None
-    if w < 16 or h < 16:
-        raise BpvizError(f"--size {size} is too small; give at least 16x16 pixels.")
+    w, h = _parse_size(size)
     widest = tallest = 1.0
     for position in positions:
         show(position)

@@ -208,7 +208,8 @@ def load_csv(
             tgt = header[-1] if tgt is None else tgt
             feat = [c for c in header if c != tgt]
         elif tgt is None:
-            rest = [c for c in header if c not in feat]
+            chosen = set(feat)  # a set: a header may have 100,000 columns
+            rest = [c for c in header if c not in chosen]
             if not rest:
                 raise BpvizError(
                     f"{short}: every column is a feature, so none is left for the target; name the target column too."

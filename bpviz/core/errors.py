@@ -49,6 +49,21 @@ _TORCH_HINTS = (
 )
 
 
+# Longest text of an unexpected exception shown in a one-line message; the rest is for --debug
+# or the dialog's details (torch's dispatcher errors run to thousands of characters).
+MAX_UNEXPECTED_CHARS = 160
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """``RuntimeError: <the first line of its text, shortened>``: one line for an exception
+    bpviz did not foresee, whatever the length of its text."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if len(text) > MAX_UNEXPECTED_CHARS or len(lines) > 1:
+        text = text[:MAX_UNEXPECTED_CHARS].rstrip() + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def explain_torch_error(exc: BaseException) -> str | None:
     """A user-facing sentence for a known torch autograd error, or None."""
     text = str(exc)

@@ -59,7 +59,7 @@ def load_pack(path: str | os.PathLike[str]) -> LessonPack:
     """Read and check a pack; raises PackError with one sentence."""
     shown = os.path.basename(os.fspath(path))
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:  # a byte-order mark is no JSON error
             data = json.load(fh)
     except FileNotFoundError:
         raise PackError(f"No lesson pack at '{path}'; check the path.") from None

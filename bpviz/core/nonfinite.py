@@ -50,7 +50,9 @@ class Culprit:
     def describe(self) -> str:
         """``linear in module 'layers.2'``, ``parameter 'w'``, ``SqrtBackward0 (from sqrt)``."""
         if self.tensor:
-            return f"'{self.tensor}', which was already non-finite"
+            # A tensor's name is quoted; a phrase such as "the dataset 'big.csv'" quotes its own.
+            shown = self.tensor if " " in self.tensor else f"'{self.tensor}'"
+            return f"{shown}, which was already non-finite"
         where = f" in module '{self.module}'" if self.module else " (outside any module)"
         if self.autograd:
             source = f", the backward of {self.op}{where}" if self.op else ""

@@ -90,6 +90,43 @@ class Scenario:
             return loss_fn(output)
         return loss_fn(output, self.target)
 
+    def unsupported_tensor(
+        self, named: dict[int, tuple[str, torch.Tensor]] | None = None, complex_ok: bool = False
+    ) -> str | None:
+        """The sentence refusing the first named tensor bpviz cannot show or train, or None:
+        a sparse or meta tensor (no values to read), or a complex one (every view shows real
+        numbers; training takes ``complex_ok``, as torch's optimisers do). ``named`` reuses a
+        :meth:`named_tensors`."""
+        for name, t in (named if named is not None else self.named_tensors()).values():
+            where = f"{os.path.basename(self.source) or 'The scenario'}: '{name}'"
+            if t.layout != torch.strided:
+                return (
+                    f"{where} is a sparse tensor ({str(t.layout).removeprefix('torch.')}), which bpviz can "
+                    "neither trace nor train; make it dense with .to_dense()."
+                )
+            if t.device.type == "meta":
+                return f"{where} is on the meta device and holds no values; create it on the CPU instead."
+            if t.is_complex() and not complex_ok:
+                return (
+                    f"{where} is a complex tensor, and bpviz shows real numbers only; split it into real "
+                    "and imaginary parts (torch.view_as_real) and compute with those."
+                )
+        return None
+
+    def leaf_loss_problem(self, loss: torch.Tensor) -> str | None:
+        """The sentence refusing a loss that is a leaf tensor itself (``return x``), or None.
+
+        Tracing and training both refuse it: with no operation there is no backward pass to
+        step through, and "training" would only subtract lr from x at every step."""
+        if loss.grad_fn is not None or not loss.requires_grad:
+            return None
+        name = self.named_tensors().get(id(loss), ("",))[0]
+        what = f"the leaf tensor '{name}'" if name else "a leaf tensor"
+        return (
+            f"{self.source or 'The scenario'}: the loss is {what} itself, so there is no operation to "
+            "step through; compute the loss from it, e.g. return (x ** 2).sum()."
+        )
+
     def model_copy(self) -> Scenario:
         """The same model scenario with its own copies of the model, inputs and target, so that
         training it leaves the original alone (the app trains a copy of what a script passed to
@@ -247,7 +284,9 @@ def load_scenario(spec: str | os.PathLike[str]) -> Scenario:
     if os.path.isdir(spec):
         raise ScenarioError(f"'{spec}' is a folder; give the path of a scenario .py file.")
     try:
-        with open(spec, encoding="utf-8") as fh:
+        # utf-8-sig: editors on Windows start UTF-8 files with a byte-order mark, which Python
+        # itself accepts in a .py file but compile() of the decoded text would call a syntax error.
+        with open(spec, encoding="utf-8-sig") as fh:
             source = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"Cannot read '{spec}' ({exc}); check that it is a readable text file.") from exc

@@ -268,10 +268,20 @@ def original_module_call() -> Any:
 
 
 def foreach_norm(tensors: Sequence[torch.Tensor], order: float = 2.0) -> list[torch.Tensor]:
-    """Each tensor's ``order``-norm as a 0-d tensor, as ``torch.linalg.vector_norm`` gives it."""
+    """Each tensor's ``order``-norm as a 0-d tensor, as ``torch.linalg.vector_norm`` gives it;
+    0 for a tensor with no elements (a zero-width layer's weight), whose max norm torch refuses
+    to compute ("the operation does not have an identity")."""
+    if order == math.inf and any(t.numel() == 0 for t in tensors):
+        full = iter(foreach_norm([t for t in tensors if t.numel()], order))
+        return [next(full) if t.numel() else t.new_zeros((), dtype=_real(t.dtype)) for t in tensors]
     if fast_paths():
         return list(_foreach_norm(list(tensors), order))  # type: ignore[misc]  # checked by fast_paths
     return [torch.linalg.vector_norm(t, order) for t in tensors]
+
+
+def _real(dtype: torch.dtype) -> torch.dtype:
+    """The dtype of a norm of a tensor of ``dtype`` (real for complex tensors)."""
+    return torch.empty((), dtype=dtype).abs().dtype
 
 
 def foreach_mul_(tensors: Sequence[torch.Tensor], factor: torch.Tensor) -> None:

@@ -62,11 +62,20 @@ def _forward(scenario: Scenario, recorder: Recorder) -> torch.Tensor:
         ) from exc
     if not isinstance(loss, torch.Tensor):
         raise TraceError(f"{scenario.source or 'The scenario'}: the loss must be a tensor, got {type(loss).__name__}.")
+    if loss.is_complex() or loss.layout != torch.strided or loss.device.type == "meta":
+        kind = "complex" if loss.is_complex() else "meta" if loss.device.type == "meta" else "sparse"
+        raise TraceError(
+            f"{scenario.source or 'The scenario'}: the loss is a {kind} tensor; bpviz needs a real, dense "
+            "number on the CPU, e.g. take .abs() or .real of a complex loss."
+        )
     if loss.numel() != 1:
         raise TraceError(
             f"{scenario.source or 'The scenario'}: the loss has shape {tuple(loss.shape)}, not a "
             "scalar; reduce it first, e.g. with .mean() or .sum(), or give a target and loss_fn."
         )
+    leaf = scenario.leaf_loss_problem(loss)
+    if leaf is not None:
+        raise TraceError(leaf)
     if loss.grad_fn is None:
         raise TraceError(
             f"{scenario.source or 'The scenario'}: the loss does not depend on anything that "
@@ -90,6 +99,9 @@ def _trace(scenario: Scenario, thresholds: Thresholds | None) -> Trace:
         )
     index = scenario.module_index()
     named = scenario.named_tensors(index)
+    unsupported = scenario.unsupported_tensor(named)
+    if unsupported is not None:
+        raise TraceError(unsupported)
     recorder = Recorder(index.names, index.modules, getattr(scenario.closure, "__code__", None))
     loss = _forward(scenario, recorder)
     local_vars = {**(scenario.output_names() if scenario.output_names else {}), **recorder.closure_locals()}

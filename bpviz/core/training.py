@@ -59,10 +59,24 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("sgd", "adam")
+# torch.Generator.manual_seed takes 64 bits.
+MAX_SEED = 2**64 - 1
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_lr_fits(lr: float, params: list[torch.Tensor]) -> None:
+    """Raise TrainingError when ``lr`` is larger than the parameters' dtype can hold: the
+    optimiser converts it to that dtype and torch fails with "cannot be converted ... without
+    overflow" (1e300 is a finite float64, but not a float32)."""
+    for p in params:
+        if p.is_floating_point() and lr > torch.finfo(p.dtype).max:
+            raise TrainingError(
+                f"The learning rate {lr:g} is larger than a {str(p.dtype).removeprefix('torch.')} parameter can "
+                f"hold (at most {torch.finfo(p.dtype).max:.3g}); try 0.01 or 0.1."
+            )
 
 
 @dataclass
@@ -117,8 +131,8 @@ class TrainConfig:
             )
         if self.loss is not None and self.loss not in LOSSES:
             raise TrainingError(f"Unknown loss '{self.loss}'; choose one of {', '.join(LOSSES)}.")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise TrainingError(f"The seed must be a whole number, got {self.seed!r}.")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise TrainingError(f"The seed must be a whole number from 0 to {MAX_SEED} (2**64 - 1), got {self.seed!r}.")
         if not (_is_number(self.exploding) and _is_number(self.vanishing) and 0 < self.vanishing < self.exploding):
             raise TrainingError(
                 f"The gradient thresholds need 0 < vanishing < exploding, got vanishing={self.vanishing!r} "
@@ -196,6 +210,9 @@ class Trainer:
         self.scenario = scenario
         self.config = config = config or TrainConfig()
         self.lr = float(config.lr if config.lr is not None else scenario.lr)
+        unsupported = scenario.unsupported_tensor(complex_ok=True)
+        if unsupported is not None:
+            raise TrainingError(unsupported)
         named = scenario.trainable()
         if not named:
             raise TrainingError(
@@ -204,6 +221,7 @@ class Trainer:
             )
         self.names = [name for name, _ in named]
         self.params = [p for _, p in named]
+        _check_lr_fits(self.lr, self.params)
         self._sizes = [p.numel() for p in self.params]
         self.problem = build_problem(scenario, config.dataset, config.loss, config.batch_size, config.seed)
         self._roots = module_roots(scenario)
@@ -246,6 +264,9 @@ class Trainer:
                     raise TrainingError(
                         f"Step {index}: the loss is not a single number; reduce it with .mean() or .sum()."
                     )
+                leaf = self.scenario.leaf_loss_problem(loss)
+                if leaf is not None:
+                    raise TrainingError(leaf)
                 loss.backward()
         except BpvizError:
             raise
@@ -262,7 +283,7 @@ class Trainer:
             grads = [g for g in grads if g is not None]
         present = cast("list[torch.Tensor]", grads)  # any None was filtered out just above
         nums = read_numbers(loss, present, self._relu.unit_sums())
-        diagnostics = gradient_diagnostics(none_names, names, nums, cfg.exploding, cfg.vanishing)
+        diagnostics = gradient_diagnostics(none_names, names, nums, cfg.exploding, cfg.vanishing, sizes)
         diagnostics += self._relu.diagnostics(nums.extra)
         if not (math.isfinite(nums.loss) and nums.finite()):
             self._stop(index, batch, nums, names, sizes, diagnostics)
@@ -342,9 +363,11 @@ class Trainer:
         starting weights :meth:`reset` goes back to. The optimiser keeps its state (momentum,
         Adam moments) when only the learning rate changes, and starts afresh otherwise. Raises
         TrainingError, changing nothing, when the new settings do not fit."""
+        lr = float(config.lr if config.lr is not None else self.scenario.lr)
+        _check_lr_fits(lr, self.params)
         problem = build_problem(self.scenario, config.dataset, config.loss, config.batch_size, config.seed)
         old, self.config, self.problem = self.config, config, problem
-        self.lr = float(config.lr if config.lr is not None else self.scenario.lr)
+        self.lr = lr
         if (config.optimizer, config.momentum) == (old.optimizer, old.momentum):
             for group in self._optimizer.param_groups:
                 group["lr"] = self.lr

@@ -128,6 +128,7 @@ def gradient_diagnostics(
     nums: GradNumbers,
     exploding: float,
     vanishing: float,
+    sizes: list[int] | None = None,
 ) -> list[Diagnostic]:
     """none_grad, nonfinite, exploding and vanishing findings, judged on the pre-clip norms.
 
@@ -143,7 +144,10 @@ def gradient_diagnostics(
         )
         for name in none_names
     ]
+    empty = {name for name, size in zip(names, sizes or ()) if size == 0}
     for name, norm, peak in zip(names, nums.norm, nums.max_abs):
+        if name in empty:  # a zero-width layer's parameter: its norm is 0, and says nothing
+            continue
         if not math.isfinite(peak):
             out.append(
                 Diagnostic("nonfinite", name, f"{name}: the gradient contains {_nan_or_inf(peak)}.", {"norm": norm})

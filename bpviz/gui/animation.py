@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 ANIMATED = (".gif", ".webp", ".apng", ".mp4")
 DEFAULT_FPS = 8
 DEFAULT_FRAMES_PER_STEP = 8
+# Largest side of an animation frame, in pixels (4K): every frame is held as an image until the
+# file is encoded, so a frame at the still export's raster limit would fill memory.
+MAX_FRAME_SIDE = 3840
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Frames:
 
     images: list[QImage]
     positions: list[int]
+    scale: float = 1.0  # the scale drawn at, reduced from the one asked for to fit MAX_FRAME_SIDE
 
 
 def render_frames(
@@ -54,6 +58,7 @@ def render_frames(
     for position in positions:  # one area for all frames: the union over the steps
         show(position)
         area = area.united(source_rect(scene))
+    scale = min(scale, MAX_FRAME_SIDE / max(area.width(), area.height(), 1.0))
     images: list[QImage] = []
     shown: list[int] = []
     for position in positions:
@@ -69,7 +74,7 @@ def render_frames(
         else:
             images.extend([render_image(scene, scale, area)] * frames_per_step)
         shown.extend([position] * frames_per_step)
-    return Frames(images, shown)
+    return Frames(images, shown, scale)
 
 
 def _rgb(image: QImage, even: bool = False) -> tuple[bytes, int, int]:

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from bpviz.core.errors import BpvizError
 from bpviz.gui.window_support import APP_NAME, ORG_NAME, app_icon
 
 # How long --smoke-test / --screenshot wait for the first trace before failing: generous, since
@@ -54,12 +55,28 @@ def _torch_threads(n: int):
         torch.set_num_threads(before)
 
 
+def require_display() -> None:
+    """Refuse to make the QApplication on Linux with no display to show it on (raises BpvizError): Qt
+    would abort the process with its platform-plugin error when the QApplication is made.
+    QT_QPA_PLATFORM (offscreen in tests and CI) means the user chose a platform themselves."""
+    if not sys.platform.startswith("linux"):
+        return
+    if any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET", "QT_QPA_PLATFORM")):
+        return
+    raise BpvizError(
+        "There is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); run bpviz "
+        "in a desktop session, set DISPLAY, start it under xvfb-run, or use a subcommand such as "
+        "`bpviz trace FILE`."
+    )
+
+
 def application() -> QApplication:
     """The running QApplication (left as its owner set it up), or a new one named for QSettings
     and with the bpviz icon."""
     running = QApplication.instance()
     if isinstance(running, QApplication):
         return running
+    require_display()
     app = QApplication(sys.argv[:1] or ["bpviz"])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)

@@ -102,9 +102,10 @@ def fit_scale(rect: QRectF, scale: float) -> float:
     """``scale``, reduced if needed so the image stays within the raster limits."""
     if not scale > 0:
         raise BpvizError(f"The export scale must be a positive number, got {scale}.")
-    w, h = rect.width() * scale, rect.height() * scale
-    shrink = min(1.0, MAX_SIDE / max(w, h, 1.0), (MAX_PIXELS / max(w * h, 1.0)) ** 0.5)
-    return scale * shrink
+    # Bounds on the scale itself, not on scaled sizes: rect.width() * 1e300 squared overflows
+    # to inf, which once shrank the image to one pixel.
+    w, h = max(rect.width(), 1e-9), max(rect.height(), 1e-9)
+    return min(scale, MAX_SIDE / max(w, h), (MAX_PIXELS / (w * h)) ** 0.5)
 
 
 def render_image(scene: QGraphicsScene, scale: float = 2.0, rect: QRectF | None = None, tokens: bool = False) -> QImage:

@@ -226,7 +226,12 @@ class MainWindow(QMainWindow):
         if self.debug:
             print(details, file=sys.stderr)
         if self.show_dialogs:
-            QMessageBox.warning(self, "Cannot open scenario", message)
+            # One sentence; the traceback only behind "Show Details...", for a bug report.
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Cannot open scenario", message, QMessageBox.StandardButton.Ok, self
+            )
+            box.setDetailedText(details)
+            box.exec()
 
     def _ask_trust(self, source) -> None:
         """A scenario file runs only once the user agrees (remembered for the file as it is now,

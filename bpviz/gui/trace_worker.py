@@ -163,12 +163,12 @@ def run_trace(source) -> TraceResult:
 
 def error_message(exc: BaseException) -> tuple[str, str]:
     """The one-line message for a user (the core's text for a BpvizError) and a traceback."""
-    from bpviz.core.errors import BpvizError
+    from bpviz.core.errors import BpvizError, unexpected_message
 
     details = "".join(traceback.format_exception(exc))
     if isinstance(exc, BpvizError):
         return str(exc), details
-    return f"Unexpected {type(exc).__name__}: {exc}", details
+    return f"Unexpected {unexpected_message(exc)}; the full error is under Show Details.", details
 
 
 class TraceRunner(QObject):

@@ -53,23 +53,44 @@ def no_modal_dialogs(monkeypatch):
 
     for (cls_name, method), answer in _CANCEL.items():
         monkeypatch.setattr(getattr(QtWidgets, cls_name), method, replacement(cls_name, method, answer))
+
+    def box_exec(box):  # a QMessageBox built and run by hand (one with details)
+        opened.append(f"QMessageBox.exec{(box.windowTitle(), box.text())}")
+        return QtWidgets.QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec", box_exec)
     yield
     assert not opened, f"unexpected modal dialog(s): {opened}"
 
 
 @pytest.fixture
 def dialogs(monkeypatch):
-    """Every QMessageBox.warning as (title, text), for tests that expect one."""
+    """Every QMessageBox.warning (or QMessageBox run with exec) as (title, text), for tests that
+    expect one."""
     from PySide6.QtWidgets import QMessageBox
 
-    shown: list[tuple[str, str]] = []
+    shown = _Shown()
 
     def fake_warning(parent, title, text, *args, **kwargs):
         shown.append((title, text))
         return QMessageBox.StandardButton.Ok
 
+    def fake_exec(box):
+        shown.append((box.windowTitle(), box.text()))
+        shown.details.append(box.detailedText())
+        return QMessageBox.StandardButton.Ok
+
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     return shown
+
+
+class _Shown(list):
+    """The dialogs shown, as (title, text); ``details`` the detailed texts of those built by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.details: list[str] = []
 
 
 @pytest.fixture

@@ -220,7 +220,7 @@ def load(path: str | os.PathLike[str]) -> Network:
     except OSError as exc:
         raise BpvizError(f"Cannot read '{path}' ({exc.strerror}); check that it is readable.") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is no JSON error
     except UnicodeDecodeError as exc:
         raise FormatError(f"{short} is not UTF-8 text (byte {exc.start}); a .bpviz file is JSON text.") from None
     return loads(text, short)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from bpviz.core import datasets
+from bpviz.core.csv_data import read_csv_header
 from bpviz.gui.training.settings import BUILTIN, CSV, OWN, DataChoice
 
 CSV_LABEL = "CSV file…"
@@ -33,12 +34,7 @@ CSV_LABEL = "CSV file…"
 def read_header(path: str) -> list[str]:
     """The column names of a CSV file's first non-empty row (OSError, csv.Error, or
     UnicodeDecodeError for an unreadable file)."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        for row in csv.reader(fh):
-            names = [cell.strip() for cell in row]
-            if any(names):
-                return names
-    return []
+    return read_csv_header(path)
 
 
 class DatasetBox(QWidget):

@@ -30,7 +30,6 @@ import math
 import queue
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -405,8 +404,9 @@ class TrainingThread(QThread):
 
 
 def _message(exc: BaseException) -> str:
-    from bpviz.core.errors import BpvizError
+    from bpviz.core.errors import BpvizError, unexpected_message
 
     if isinstance(exc, BpvizError):
         return str(exc)
-    return f"Unexpected {type(exc).__name__}: {exc}\n\n{''.join(traceback.format_exception(exc))[-800:]}"
+    # One line for the dialog (it once held the last 800 characters of the traceback).
+    return f"Unexpected {unexpected_message(exc)}."
