@@ -79,6 +79,10 @@ def test_esc_cancels_the_first_open_and_the_next_open_works(qtbot, tmp_path):
     _wait_for(qtbot, marker)
     assert window.cancel_action.isEnabled()
 
+    # A window shortcut fires only in the active window: the offscreen platform can hand the
+    # activation over late, after the trace started.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_Escape)
 
     assert not window.document.busy and window.document.trace is None
