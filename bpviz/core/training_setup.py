@@ -134,7 +134,7 @@ def build_problem(
 def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
     inputs = scenario.inputs
     if loss is None:
-        name = getattr(scenario.loss_fn, "__name__", "") or ("mse" if scenario.target is not None else "output")
+        name = _loss_label(scenario.loss_fn, scenario.target is not None)
         return Problem(lambda batch: scenario.compute_loss(), Batcher((), None, seed), name)
     if scenario.target is None:
         raise TrainingError(
@@ -148,6 +148,14 @@ def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
     fn = _LOSS_FNS[loss]
     traced = replace(scenario, closure=None, target=target, loss_fn=fn)
     return Problem(lambda batch: fn(model(*inputs), target), Batcher((), None, seed), loss, pass_of=lambda _: traced)
+
+
+def _loss_label(loss_fn: Callable[..., torch.Tensor] | None, has_target: bool) -> str:
+    """What the scenario's own loss is called: its function's name (``cross_entropy``), its
+    module's class (``BCEWithLogitsLoss``), else MSE against a target or the output itself."""
+    if loss_fn is None:
+        return "mse" if has_target else "output"
+    return getattr(loss_fn, "__name__", "") or type(loss_fn).__name__
 
 
 def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size: int | None, seed: int) -> Problem:

@@ -384,3 +384,13 @@ def test_next_pass_is_the_pass_the_next_step_runs(dataset, loss, batch_size):
         if data is not None:
             assert torch.equal(passed.inputs[0], X)
     assert "rows of two_moons" in trainer.describe_batch() or dataset is None
+
+
+@pytest.mark.parametrize(
+    ("lesson", "label"), [("xor_mlp", "BCEWithLogitsLoss"), ("linear_fit", "MSELoss"), ("chain56", "loss()")]
+)
+def test_the_scenarios_own_loss_is_named_as_it_is(lesson, label):
+    from bpviz.core.scenario import load_scenario
+
+    trainer = Trainer(load_scenario(f"lesson:{lesson}"), TrainConfig(steps=1))
+    assert trainer.problem.loss_name == label
