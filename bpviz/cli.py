@@ -41,6 +41,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(f"bpviz: error: {message}")
 
 
+TIMEOUT_HELP = "end with exit code 2 if the command runs longer (a scenario stuck in a loop)"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand registered (or only ``only``'s, which imports less)."""
     parser = _Parser(prog="bpviz", description=__doc__.split("\n\n")[0])
@@ -53,6 +56,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         added.add(module)
         mod = importlib.import_module(module)
         (getattr(mod, "add_parsers", None) or mod.add_parser)(sub)
+    for command in sub.choices.values():
+        # Taken off the command line by main() before parsing; listed here so -h shows it.
+        command.add_argument("--timeout", metavar="SECONDS", type=float, help=TIMEOUT_HELP)
     return parser
 
 
@@ -61,7 +67,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bpviz",
         description=__doc__.split("\n\n")[0],
-        epilog="Subcommands: " + ", ".join(SUBCOMMANDS) + " (bpviz SUBCOMMAND -h).",
+        epilog="Subcommands: "
+        + ", ".join(SUBCOMMANDS)
+        + " (bpviz SUBCOMMAND -h). Each takes --timeout SECONDS: "
+        + TIMEOUT_HELP
+        + ".",
     )
     parser.add_argument("scenario", nargs="?", metavar="FILE|lesson:NAME", help="scenario to open")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -174,3 +174,14 @@ def test_timeout_ends_an_endless_scenario_with_exit_2(tmp_path):
         timeout=120,
     )
     assert fine.returncode == 0 and "loss" in fine.stdout
+
+
+@pytest.mark.parametrize("command", ["trace", "export", "train"])
+def test_help_lists_the_timeout_every_command_takes(command, capsys):
+    assert main([command, "-h"]) == 0
+    assert "--timeout SECONDS" in capsys.readouterr().out
+
+
+def test_the_apps_help_names_the_subcommands_timeout(capsys):
+    assert main(["-h"]) == 0
+    assert "--timeout SECONDS" in capsys.readouterr().out
