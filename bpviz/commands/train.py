@@ -144,12 +144,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {note}", file=sys.stderr)
         every = args.every or max(1, config.steps // PROGRESS_LINES)
         results: list[StepResult] = []
-        stopped: TrainingError | None = None
+        stopped: TrainingError | InterruptedRunError | None = None
         print(
             f"Training '{scenario.title}': {config.optimizer}, lr {trainer.lr:g}, loss {trainer.problem.loss_name}"
             f"{', dataset ' + trainer.problem.dataset.name if trainer.problem.dataset else ''}, {config.steps} steps"
         )
         print(f"{'step':>7}  {'loss':>12}  {'val_loss':>12}  {'grad norm':>11}  diagnostics")
+        interrupted = False
         try:
             for result in trainer.run():
                 results.append(result)
@@ -160,7 +161,15 @@ def run(args: argparse.Namespace) -> int:
             failed = getattr(exc, "result", None)  # TrainingStopped's failed step
             if failed is not None:
                 print(_row(failed))
+        except KeyboardInterrupt:  # Ctrl-C: the steps done so far are worth their files
+            interrupted = True
+            stopped = InterruptedRunError(len(results))
         _write_outputs(args, scenario, trainer, results, stopped)
+        if interrupted:
+            written = [f for f in (args.json, args.csv, args.plot) if f]
+            kept = f"; {', '.join(written)} hold them" if written else ""
+            print(f"bpviz: {stopped}{kept}.", file=sys.stderr)
+            return 130
         if stopped is not None:
             print(f"bpviz: error: {stopped}", file=sys.stderr)
             return 2
@@ -168,6 +177,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         trainer.close()
+
+
+class InterruptedRunError(Exception):
+    """Ctrl-C during the run: ``step`` steps were done (the JSON output's ``stopped``)."""
+
+    def __init__(self, step: int):
+        super().__init__(f"interrupted (Ctrl-C) after {step} steps")
+        self.step = step
 
 
 def _notes(args: argparse.Namespace) -> list[str]:

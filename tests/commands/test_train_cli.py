@@ -253,3 +253,39 @@ def test_log_axes_of_the_plot_label_decades_not_a_crowd():
     painter.end()
     assert texts == ["0.01", "0.1"], texts
     assert app is not None
+
+
+def test_ctrl_c_writes_the_steps_done_and_exits_130(tmp_path):
+    """A long run stopped with Ctrl-C keeps what it did: the JSON and CSV hold every step done."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scenario = tmp_path / "long.py"
+    scenario.write_text(
+        "import torch\nmodel = torch.nn.Linear(2, 1)\ninputs = torch.ones(4, 2)\ntarget = torch.zeros(4, 1)\n"
+    )
+    out_json, out_csv = tmp_path / "run.json", tmp_path / "run.csv"
+    command = [sys.executable, "-m", "bpviz", "train", str(scenario), "--steps", "100000000"]
+    proc = subprocess.Popen(
+        [*command, "--json", str(out_json), "--csv", str(out_csv), "--every", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        # A child of a non-interactive shell may inherit SIGINT ignored; Ctrl-C is the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    for _ in range(5):  # the header and a few steps: the run is under way
+        proc.stdout.readline()
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted (Ctrl-C) after" in err and "Traceback" not in err
+    doc = json.loads(out_json.read_text())
+    done = len(doc["steps"])
+    assert done >= 3 and doc["stopped"]["step"] == done and "Ctrl-C" in doc["stopped"]["message"]
+    assert len(out_csv.read_text().splitlines()) > done  # a header and a row per step and parameter
