@@ -3,6 +3,9 @@ counts as missed (like Show Me: asked, no point), and the end of the pass says t
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
 from tests.gui.helpers import open_and_wait
 
 
@@ -85,6 +88,12 @@ def test_the_end_of_the_pass_says_the_score_and_how_to_go_again(qtbot, open_wind
     assert prompt == f"Done: 1 of {len(asked)} right. Reset (Home) to try again."
     assert "Step on" not in prompt and bar.score.text().startswith(f"Score 1 of {len(asked)}")
     assert window.settings.value("predict/lesson:relu_two_weights") == f"1/{len(asked)}"
-    window.step_bar.reset_button.click()  # a new pass: every question again
+    # Home, as the prompt says, from wherever the keyboard focus went: a new pass, every question
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    focus = QApplication.focusWidget()
+    assert focus is not bar.entry, focus
+    qtbot.keyClick(focus or window, Qt.Key.Key_Home)
+    assert window.controller.position == 0
     assert bar.score.text().startswith("Score 0 of 0") and _questions(window) == asked
     assert bar.score.text().endswith(f"best 1 of {len(asked)}")
