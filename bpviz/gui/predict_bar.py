@@ -3,6 +3,11 @@ bpviz shows it; the answer is checked against torch's, and the score is kept per
 
 The bar owns the mode's state (the questions answered, the score) and tells the document which
 policy to draw with; the canvas, captions and inspector follow the document's policy.
+
+Scoring: every question of the pass counts. One answered right scores a point; one given up
+(Show Me) or stepped past unanswered does not, since either way its answer is then on screen.
+So a pass of five questions always ends "n of 5", on the bar and in the lesson's best score
+(QSettings ``predict/<lesson>`` = ``"n/5"``), however the learner moved through it.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ class PredictBar(QWidget):
         self.settings = settings
         self.answered: frozenset[int] = frozenset()
         self.ask: frozenset[int] | None = None  # a lesson pack's steps (None: every one)
-        self.right = 0
-        self.asked = 0
-        self._scored = False
+        self.right = 0  # questions of this pass answered right
+        self.asked = 0  # questions of this pass closed: right, shown, or stepped past
+        self._reached = 0  # the furthest position of this pass (questions before it are closed)
+        self._at: int | None = None  # the position the feedback speaks of
+        self._finished = False  # this pass reached its end (and its score was kept)
         self.toggle_action = QAction("&Predict Mode", self)
         self.toggle_action.setCheckable(True)
         self.toggle_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
@@ -78,9 +85,8 @@ class PredictBar(QWidget):
         if self.toggle_action.isChecked() != on:
             self.toggle_action.setChecked(on)  # comes back here through toggled
             return
-        self.answered, self.right, self.asked, self._scored = frozenset(), 0, 0, False
+        self._new_pass()
         self.setVisible(on)
-        self.feedback.setText("")
         self._apply_policy()
         if on:
             self.document.steps.reset()
@@ -90,9 +96,15 @@ class PredictBar(QWidget):
         if not self.enabled:
             return
         if not keep_view:  # another network: its own questions and score
-            self.answered, self.right, self.asked, self._scored = frozenset(), 0, 0, False
-            self.feedback.setText("")
+            self._new_pass()
+        self.feedback.setText("")  # its numbers were this trace's
         self._apply_policy()
+
+    def _new_pass(self) -> None:
+        """Every question open again, the score at zero (the lesson's best stays)."""
+        self.answered, self.right, self.asked = frozenset(), 0, 0
+        self._reached, self._at, self._finished = 0, None, False
+        self.feedback.setText("")
 
     def _apply_policy(self) -> None:
         from bpviz.presentation.predict import PredictPolicy
@@ -119,9 +131,18 @@ class PredictBar(QWidget):
         return pending(self.document.steps.position) if self.enabled and pending is not None else None
 
     def refresh(self) -> None:
-        """Show the current step's question, or what to do next."""
+        """Show the current step's question, or what to do next; close the questions stepped
+        past; at the end of the pass, keep its score."""
         if not self.enabled:
             return
+        position, last = self.document.steps.position, self.document.steps.last
+        if position == 0 and self._finished:  # Reset (or Play) after a whole pass: go again
+            self._new_pass()
+            self._apply_policy()
+        self._pass_questions_before(position)
+        if position != self._at:  # a verdict belongs to its step's question
+            self.feedback.setText("")
+            self._at = position
         question = self.question()
         asking = question is not None
         for widget in (self.entry, self.check_button, self.hint_button, self.reveal_button):
@@ -130,12 +151,29 @@ class PredictBar(QWidget):
             self.prompt.setText(question.prompt)
             self.entry.clear()
             self.entry.setFocus()
+        elif position == last:
+            if not self._finished:
+                self._finished = True
+                if self.asked:  # a whole pass: its score may be the lesson's best
+                    self._remember_score()
+            done = f"{self.right} of {self.asked} right" if self.asked else "this pass asked nothing"
+            self.prompt.setText(f"Done: {done}. Reset (Home) to try again.")
         else:
             self.prompt.setText("Step on (→): at each backward step you work out the gradient first.")
-        if self.document.steps.position == self.document.steps.last and self.asked and not self._scored:
-            self._scored = True  # a whole pass: its score may be the lesson's best
-            self._remember_score()
         self.score.setText(f"Score {self.right} of {self.asked}" + self._best())
+
+    def _pass_questions_before(self, position: int) -> None:
+        """Close the open questions the learner stepped (or jumped) past: the steps after them
+        show their answers, so each counts as asked and missed, as Show Me does."""
+        pending = getattr(self.document.policy, "pending", None)
+        if pending is None or position <= self._reached:
+            return
+        passed = [p for p in range(self._reached, position) if pending(p) is not None]
+        self._reached = position
+        if passed:
+            self.asked += len(passed)
+            self.answered = self.answered | frozenset(passed)
+            self._apply_policy()
 
     def check(self) -> None:
         """Check the typed answer: right reveals the step and scores; wrong says so, reveals
