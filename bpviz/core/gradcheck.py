@@ -16,9 +16,11 @@ MAX_CHECKED_ELEMENTS = 5000
 
 @contextmanager
 def _float64(scenario: Scenario) -> Iterator[Scenario]:
-    """The scenario in float64: a copied model, or the closure's tensors switched in place."""
-    if scenario.model is not None:
-        model = copy.deepcopy(scenario.model).double()
+    """The scenario in float64: a copied nn.Module model, or the tensors of a closure or a plain
+    function model switched in place (a copy of a function would still use the originals)."""
+    module = scenario.module
+    if module is not None:
+        model = copy.deepcopy(module).double()
 
         def cast(t: torch.Tensor) -> torch.Tensor:
             return t.double() if t.is_floating_point() else t
@@ -34,8 +36,9 @@ def _float64(scenario: Scenario) -> Iterator[Scenario]:
         )
         return
     saved = []
-    for value in scenario.namespace.values():
-        if isinstance(value, torch.Tensor) and value.is_leaf and value.is_floating_point():
+    # Every tensor it names: the namespace's, its modules' parameters and buffers, the inputs.
+    for _, value in scenario.named_tensors().values():
+        if value.is_leaf and value.is_floating_point():
             saved.append((value, value.data))
             value.data = value.data.double()
     try:

@@ -6,6 +6,8 @@ A scenario file defines either
   file creates (their variable names become node names), or
 * ``model`` and ``inputs`` (a tensor or a tuple), with an optional ``target`` and ``loss_fn``
   (MSE when a target is given; without a target the model's output must itself be a scalar).
+  The model is an ``nn.Module`` or a plain function of the inputs; a function's weights are
+  the leaf tensors of the file that require grad (named as the file names them).
 
 Optional: ``title`` (str), ``lr`` (float, the learning rate of the update step).
 """
@@ -50,7 +52,8 @@ class Scenario:
     source: str = ""
     description: str = ""
     closure: Callable[[], torch.Tensor] | None = None
-    model: nn.Module | None = None
+    # An nn.Module, or a plain function of the inputs whose weights are ``namespace`` tensors.
+    model: Callable[..., Any] | None = None
     inputs: tuple[torch.Tensor, ...] = ()
     target: torch.Tensor | None = None
     loss_fn: Callable[..., torch.Tensor] | None = None
@@ -61,6 +64,11 @@ class Scenario:
     output_names: Callable[[], dict[str, torch.Tensor]] | None = field(default=None, repr=False)
     # torch's global switches as the scenario file left them (None: as the caller has them).
     torch_state: TorchState | None = field(default=None, repr=False)
+
+    @property
+    def module(self) -> nn.Module | None:
+        """The model when it is an nn.Module (None for a plain function or a loss() scenario)."""
+        return self.model if isinstance(self.model, nn.Module) else None
 
     def compute_loss(self) -> torch.Tensor:
         """Run the forward pass once and return the loss tensor (not yet checked for shape).
@@ -131,9 +139,12 @@ class Scenario:
         """The same model scenario with its own copies of the model, inputs and target, so that
         training it leaves the original alone (the app trains a copy of what a script passed to
         ``bpviz.show``). Each copy keeps its ``requires_grad`` and its name in ``namespace``, so
-        the copy traces to the same graph. Only for model scenarios: a closure holds its tensors."""
-        if self.model is None:
-            raise ScenarioError("Only a model scenario can be copied; a loss function holds its own tensors.")
+        the copy traces to the same graph. Only for nn.Module models: a closure or a plain
+        function holds its own tensors, which a copy of the function would still use."""
+        if self.module is None:
+            raise ScenarioError(
+                "Only an nn.Module model can be copied; a function holds its own tensors, so train those in place."
+            )
         memo: dict[int, Any] = {}
 
         def tensor(t: torch.Tensor) -> torch.Tensor:
@@ -144,7 +155,7 @@ class Scenario:
 
         inputs = tuple(tensor(t) for t in self.inputs)
         target = tensor(self.target) if isinstance(self.target, torch.Tensor) else self.target
-        model = copy.deepcopy(self.model, memo)  # shares the memo: the model's own tensors map too
+        model = copy.deepcopy(self.module, memo)  # shares the memo: the model's own tensors map too
         namespace = {k: memo[id(v)] for k, v in self.namespace.items() if id(v) in memo}
         return replace(self, model=model, inputs=inputs, target=target, namespace=namespace)
 
@@ -203,20 +214,23 @@ class Scenario:
         return named
 
     def trainable(self) -> list[tuple[str, torch.Tensor]]:
-        """The tensors an optimiser updates: model parameters, or the leaf tensors of a
-        ``loss()`` scenario that require grad. Stable order."""
-        if self.model is not None:
-            return [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        """The tensors an optimiser updates: an nn.Module model's parameters; else the leaf
+        tensors that require grad of a ``loss()`` scenario, or of a plain function model other
+        than its inputs and target (an input may require grad to show its gradient). Stable order."""
+        module = self.module
+        if module is not None:
+            return [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        data = {id(t) for t in (*self.inputs, self.target) if isinstance(t, torch.Tensor)}
         out = []
         for name, t in self.named_tensors().values():
-            if t.is_leaf and t.requires_grad:
+            if t.is_leaf and t.requires_grad and id(t) not in data:
                 out.append((name, t))
         return out
 
     def _modules(self) -> list[tuple[str, nn.Module]]:
         mods: list[tuple[str, nn.Module]] = []
-        if self.model is not None:
-            mods.append(("", self.model))
+        if self.module is not None:
+            mods.append(("", self.module))
         for name, value in self.namespace.items():
             if isinstance(value, nn.Module) and value is not self.model and not name.startswith("_"):
                 mods.append((name, value))
@@ -347,7 +361,7 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
             f"{short} defines neither loss() nor model and inputs; define one of them "
             "(see `bpviz lessons` for examples)."
         )
-    _require_module(model, short)
+    _require_model(model, short)
     if "inputs" not in ns:
         raise ScenarioError(f"{short} defines model but not inputs; add inputs = <tensor or tuple>.")
     return Scenario(
@@ -359,13 +373,15 @@ def scenario_from_namespace(ns: dict[str, Any], spec: str = "") -> Scenario:
     )
 
 
-def _require_module(model: object, where: str) -> None:
-    # Parameters, module scopes and training all come from the module: a plain function as the
-    # model got as far as the trace, then failed with an AttributeError.
-    if not isinstance(model, nn.Module):
+def _require_model(model: object, where: str) -> None:
+    # A class is callable too, but calling it builds a model instead of running one.
+    if isinstance(model, type):
         raise ScenarioError(
-            f"{where}: model must be a torch.nn.Module, got {type(model).__name__}; wrap it in one, "
-            "or define loss() instead."
+            f"{where}: model is the class {model.__name__}, not a model; create one, e.g. model = {model.__name__}()."
+        )
+    if not callable(model):
+        raise ScenarioError(
+            f"{where}: model must be a torch.nn.Module or a function of the inputs, got {type(model).__name__}."
         )
 
 
@@ -378,35 +394,50 @@ def as_input_tuple(inputs: Any, where: str = "the scenario") -> tuple[torch.Tens
     return tuple(items)
 
 
-def scenario_from_callable(closure: Callable[[], torch.Tensor], title: str = "") -> Scenario:
-    """A Scenario around a user's own zero-argument loss function (names from its variables)."""
-    ns: dict[str, Any] = dict(getattr(closure, "__globals__", {}))
-    code = getattr(closure, "__code__", None)
-    cells = getattr(closure, "__closure__", None) or ()
+def function_namespace(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The variables a user's function sees: its module's globals and the variables it closes
+    over (these win), which name its tensors."""
+    ns: dict[str, Any] = dict(getattr(fn, "__globals__", {}))
+    code = getattr(fn, "__code__", None)
+    cells = getattr(fn, "__closure__", None) or ()
     if code is not None:
         for name, cell in zip(code.co_freevars, cells):
             try:
                 ns[name] = cell.cell_contents
             except ValueError:
                 continue
+    return ns
+
+
+def scenario_from_callable(closure: Callable[[], torch.Tensor], title: str = "") -> Scenario:
+    """A Scenario around a user's own zero-argument loss function (names from its variables)."""
     name = getattr(closure, "__name__", "loss")
-    return Scenario(title=title or f"{name}()", closure=closure, namespace=ns, source=name)
+    return Scenario(title=title or f"{name}()", closure=closure, namespace=function_namespace(closure), source=name)
 
 
 def scenario_from_model(
-    model: nn.Module,
+    model: Callable[..., Any],
     inputs: Any,
     target: torch.Tensor | None = None,
     loss_fn: Callable[..., torch.Tensor] | None = None,
     title: str = "",
 ) -> Scenario:
-    """A Scenario around a user's model, inputs, and optional target and loss function."""
-    _require_module(model, "bpviz.trace")
+    """A Scenario around a user's model (an nn.Module or a plain function of the inputs),
+    inputs, and optional target and loss function. A function's tensors are named from the
+    variables it sees."""
+    _require_model(model, "bpviz.trace")
+    if isinstance(model, nn.Module):
+        name, namespace = type(model).__name__, {}
+    else:
+        name = getattr(model, "__name__", "")
+        name = name if name.isidentifier() else "model"  # a lambda is "<lambda>"
+        namespace = function_namespace(model)
     return Scenario(
-        title=title or type(model).__name__,
+        title=title or name,
         model=model,
         inputs=as_input_tuple(inputs, "bpviz.trace"),
         target=target,
         loss_fn=loss_fn,
-        source=type(model).__name__,
+        source=name,
+        namespace=namespace,
     )

@@ -62,10 +62,10 @@ class Source(ABC):
 
     def training_scenario(self, scenario: Scenario) -> Scenario | None:
         """The scenario a training run may change, made from ``scenario`` (the one this source
-        loaded and the trace used): a model scenario gets its own copy of the model and tensors;
-        a scenario file's loss() closure holds tensors only this load made, so it trains them in
-        place. None when it cannot be trained."""
-        if scenario.model is not None:
+        loaded and the trace used): an nn.Module model gets its own copy of the model and tensors;
+        a scenario file's loss() closure or plain function model holds tensors only this load
+        made, so it trains them in place. None when it cannot be trained."""
+        if scenario.module is not None:
             return scenario.model_copy()
         return scenario
 
@@ -129,8 +129,8 @@ class FileSource(Source):
 class ScenarioSource(Source):
     """A scenario built in the caller's process (``bpviz.show(model, x)``): already loaded.
 
-    A model is trained on a copy, so the caller's model keeps its weights; a loss closure holds
-    the caller's own tensors and is not trained.
+    An nn.Module model is trained on a copy, so the caller's model keeps its weights; a loss
+    closure or a plain function model holds the caller's own tensors and is not trained.
     """
 
     def __init__(self, scenario: Scenario):
@@ -148,7 +148,7 @@ class ScenarioSource(Source):
         return self.scenario
 
     def training_scenario(self, scenario: Scenario) -> Scenario | None:  # noqa: D102 - see Source
-        return scenario.model_copy() if scenario.model is not None else None
+        return scenario.model_copy() if scenario.module is not None else None
 
 
 def source_from_spec(spec: str | os.PathLike[str]) -> Source:

@@ -31,6 +31,7 @@ def trace(
     title: str = "",
 ) -> Trace:
     """Trace ``model(inputs)`` (+ loss) or a zero-argument ``closure()`` returning a scalar loss.
+    The model is an nn.Module or a plain function of the inputs.
 
     ``bpviz.trace(model, x, target=y)`` uses MSE unless ``loss_fn`` is given; without a target
     the model's output must be a scalar. Returns a :class:`~bpviz.core.trace_record.Trace`.
@@ -102,7 +103,9 @@ def _trace(scenario: Scenario, thresholds: Thresholds | None) -> Trace:
     unsupported = scenario.unsupported_tensor(named)
     if unsupported is not None:
         raise TraceError(unsupported)
-    recorder = Recorder(index.names, index.modules, getattr(scenario.closure, "__code__", None))
+    # The user's own function, whose local variables name the ops it makes (h = x * w -> "h").
+    function = scenario.closure if scenario.closure is not None else scenario.model if scenario.module is None else None
+    recorder = Recorder(index.names, index.modules, getattr(function, "__code__", None))
     loss = _forward(scenario, recorder)
     local_vars = {**(scenario.output_names() if scenario.output_names else {}), **recorder.closure_locals()}
     builder = GraphBuilder(loss, recorder.rec, named, scenario, index)

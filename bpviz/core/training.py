@@ -214,6 +214,11 @@ class Trainer:
         if unsupported is not None:
             raise TrainingError(unsupported)
         named = scenario.trainable()
+        if not named and scenario.model is not None and scenario.module is None:
+            raise TrainingError(
+                f"'{scenario.title}' has nothing to train: its model is a function and no tensor it uses "
+                "other than its inputs requires grad; create its weights with requires_grad=True."
+            )
         if not named:
             raise TrainingError(
                 f"'{scenario.title}' has nothing to train: no tensor requires grad; create the tensors "

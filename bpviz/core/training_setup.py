@@ -100,9 +100,10 @@ class Problem:
 
 
 def module_roots(scenario: Scenario) -> list[tuple[str, nn.Module]]:
-    """The scenario's modules with their name prefixes (the model, or a loss() file's modules)."""
-    if scenario.model is not None:
-        return [("", scenario.model)] if isinstance(scenario.model, nn.Module) else []
+    """The scenario's modules with their name prefixes: an nn.Module model, else the modules a
+    loss() file or a plain function model uses from its namespace."""
+    if scenario.module is not None:
+        return [("", scenario.module)]
     return [(k, v) for k, v in scenario.namespace.items() if isinstance(v, nn.Module) and not k.startswith("_")]
 
 
@@ -143,7 +144,7 @@ def _own_inputs(scenario: Scenario, loss: str | None, seed: int) -> Problem:
         )
     model = scenario.model
     assert model is not None  # build_problem handled loss() scenarios
-    out = _probe(model, inputs, f"'{scenario.title}'")
+    out = _probe(scenario, inputs, f"'{scenario.title}'")
     target = _target_for(loss, scenario.target, out, "the scenario's target", 0)
     fn = _LOSS_FNS[loss]
     traced = replace(scenario, closure=None, target=target, loss_fn=fn)
@@ -161,9 +162,9 @@ def _loss_label(loss_fn: Callable[..., torch.Tensor] | None, has_target: bool) -
 def _on_dataset(scenario: Scenario, data: Dataset, loss: str | None, batch_size: int | None, seed: int) -> Problem:
     model = scenario.model
     assert model is not None  # build_problem handled loss() scenarios
-    dtype = _param_dtype(model)
+    dtype = _param_dtype(scenario)
     X = data.X.to(dtype)
-    out = _probe(model, (X[:2],), f"the dataset '{data.name}'", data.n_features)
+    out = _probe(scenario, (X[:2],), f"the dataset '{data.name}'", data.n_features)
     width = out[0].numel() if out.dim() >= 1 else 1
     if loss is None and scenario.loss_fn is None:
         if data.kind != CLASSIFICATION:
@@ -266,15 +267,18 @@ def _reshape_target(y: torch.Tensor, out: torch.Tensor, label: str, loss: str) -
 
 
 def _probe(
-    model: nn.Module, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None
+    scenario: Scenario, inputs: tuple[torch.Tensor, ...], label: str, n_features: int | None = None
 ) -> torch.Tensor:
-    """One forward pass in eval mode without grad (BatchNorm statistics stay as they were).
+    """One forward pass of the scenario's model in eval mode without grad (BatchNorm statistics
+    stay as they were; a plain function's modules are those of its namespace).
 
     A pre-hook on every nn.Linear notes the first one called: when the data's feature count does
     not match its in_features, the message says so in the user's terms instead of torch's
     "mat1 and mat2 shapes cannot be multiplied".
     """
-    modules = list(model.modules()) if isinstance(model, nn.Module) else []
+    model = scenario.model
+    assert model is not None  # build_problem handled loss() scenarios
+    modules = [m for _, root in module_roots(scenario) for m in root.modules()]
     modes = [(m, m.training) for m in modules]
     first: list[tuple[int, int]] = []
 
@@ -314,8 +318,12 @@ def _probe(
     return out
 
 
-def _param_dtype(model: nn.Module) -> torch.dtype:
-    for p in model.parameters():
+def _param_dtype(scenario: Scenario) -> torch.dtype:
+    """The dtype the data are cast to: the first floating-point weight's (a module's parameter,
+    or a plain function model's trainable tensor)."""
+    module = scenario.module
+    weights = module.parameters() if module is not None else (t for _, t in scenario.trainable())
+    for p in weights:
         if p.is_floating_point():
             return p.dtype
     return torch.get_default_dtype()

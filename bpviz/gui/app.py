@@ -266,5 +266,6 @@ def _trace_user_model(model_or_closure, inputs, target, loss_fn, title):
         frame = frame.f_back
     if frame is not None:
         names = {**frame.f_globals, **frame.f_locals}
-        scenario.namespace = {k: v for k, v in names.items() if isinstance(v, torch.Tensor)}
+        # A plain function's own variables (what it closes over) win over the caller's.
+        scenario.namespace = {k: v for k, v in names.items() if isinstance(v, torch.Tensor)} | scenario.namespace
     return trace_scenario(scenario), scenario

@@ -77,9 +77,9 @@ BAD = {
         "import torch\nx = torch.ones(1, requires_grad=True)\ndef loss():\n    return x / undefined\n",
         "NameError",
     ),
-    "function.py": (
-        "import torch\ndef model(x):\n    return x.sum()\ninputs = torch.ones(2)\n",
-        "model must be a torch.nn.Module, got function",
+    "not_a_model.py": (
+        "import torch\nmodel = 3\ninputs = torch.ones(2)\n",
+        "model must be a torch.nn.Module or a function of the inputs, got int",
     ),
 }
 
@@ -95,9 +95,9 @@ def test_bad_scenarios_exit_2_with_one_line(tmp_path, capsys, name):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_a_function_as_the_model_is_refused_by_the_api_too():
-    with pytest.raises(BpvizError, match=r"model must be a torch\.nn\.Module, got function"):
-        bpviz.trace(lambda x: x.sum(), torch.ones(2))
+def test_a_model_that_is_not_callable_is_refused_by_the_api_too():
+    with pytest.raises(BpvizError, match=r"model must be a torch\.nn\.Module or a function of the inputs, got str"):
+        bpviz.trace("model", torch.ones(2))
 
 
 def test_missing_file_and_unknown_lesson(capsys):

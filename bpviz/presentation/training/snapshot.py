@@ -22,6 +22,7 @@ from bpviz.core.stepper import StepSequence
 from bpviz.core.trace import trace_scenario
 from bpviz.core.trace_record import Diagnostic, Trace
 from bpviz.core.training import Trainer
+from bpviz.core.training_setup import module_roots
 
 if TYPE_CHECKING:
     from bpviz.core.scenario import Scenario
@@ -199,16 +200,16 @@ def histograms(trainer: Trainer, name: str) -> Histograms | None:
 class FitProbe:
     """Evaluates the model on a grid over the training data (1 or 2 input features).
 
-    Built once per Trainer; :meth:`values` is called for each snapshot. Without a model, or
-    with data that are not one or two features and one target per sample, ``data`` is None.
+    Built once per Trainer; :meth:`values` is called for each snapshot. Without a model (an
+    nn.Module or a plain function), or with data that are not one or two features and one target
+    per sample, ``data`` is None.
     """
 
     def __init__(self, trainer: Trainer):
         self.trainer = trainer
         self.data: FitData | None = None
         self._grid: torch.Tensor | None = None
-        model = trainer.scenario.model
-        if not isinstance(model, nn.Module):
+        if trainer.scenario.model is None:
             return
         problem, scenario = trainer.problem, trainer.scenario
         if problem.dataset is not None:
@@ -228,7 +229,9 @@ class FitProbe:
         lo, hi = Xn.min(axis=0), Xn.max(axis=0)
         pad = np.where(hi > lo, (hi - lo) * 0.08, 0.5)
         lo, hi = lo - pad, hi + pad
-        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+        module = scenario.module
+        weights = module.parameters() if module is not None else trainer.params
+        dtype = next((p.dtype for p in weights if p.is_floating_point()), torch.float32)
         if X.shape[1] == 1:
             xs = np.linspace(lo[0], hi[0], FIT_POINTS_1D)
             grid: tuple[np.ndarray, ...] = (xs,)
@@ -247,8 +250,8 @@ class FitProbe:
         if self.data is None or grid is None:  # both are set together, for a module's scenario
             return None
         model = self.trainer.scenario.model
-        assert model is not None  # the scenario had a module when the probe was built
-        modes = [(m, m.training) for m in model.modules()]
+        assert model is not None  # the scenario had a model when the probe was built
+        modes = [(m, m.training) for _, root in module_roots(self.trainer.scenario) for m in root.modules()]
         try:
             for m, _ in modes:
                 m.training = False
