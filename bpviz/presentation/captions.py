@@ -50,7 +50,15 @@ def step_caption(sequence: StepSequence, position: int, show_value: bool = True,
     a = trace.node(node)
     if step.phase == "Forward":
         return f"{a['name']}: {a['op']} = {tensor_brief(a['value']) if show_value else UNKNOWN}"
-    return f"{a['name']}: dL/d{a['name']} = {tensor_brief(a['grad']) if show_grad else UNKNOWN} flows to its inputs"
+    from bpviz.core.views import is_shape_op  # networkx: not at the step bar's import
+
+    flows = f"dL/d{a['name']} = {tensor_brief(a['grad']) if show_grad else UNKNOWN} flows to its inputs"
+    if is_shape_op(a):
+        # A transpose or view inside a layer is no step of the maths a learner knows: say what
+        # it is, so "t" is not mistaken for a value of its own.
+        sources = ", ".join(trace.node(u)["name"] for u, _ in step.edges) or "its input"
+        return f"{a['name']} = {a['op']}({sources}) only rearranges numbers: {flows}"
+    return f"{a['name']}: {flows}"
 
 
 def in_box(caption: str, box_name: str | None) -> str:

@@ -31,3 +31,8 @@ def test_positions_are_clamped_and_numbers_can_be_withheld():
     last_backward = max(i for i, s in enumerate(seq.steps) if s.phase == "Backward")
     assert step_caption(seq, last_backward, show_grad=False) == f"y: dL/dy = {UNKNOWN} flows to its inputs"
     assert step_caption(seq, seq.loss_position, show_value=False) == f"loss = {UNKNOWN}; dL/dL = 1"
+
+
+def test_a_shape_only_op_says_it_only_rearranges_numbers():
+    mlp = StepSequence(trace_scenario(load_scenario("lesson:mlp_10_5_1")))
+    assert "t = t(0.weight) only rearranges numbers: dL/dt = a 10×5 tensor flows to its inputs" in captions(mlp)
