@@ -184,7 +184,8 @@ class GraphScene(QGraphicsScene):
         routes = getattr(layout, "routes", {}) or {}
         self._route_edges(routes)
         self.legend.setPos(layout.width + LEGEND_GAP, 0.0)
-        self._labels = LabelPlacer([n.scene_rect() for n in self._nodes.values()])
+        boxes = [n.scene_rect() for n in self._nodes.values()] + [self.legend.sceneBoundingRect()]
+        self._labels = LabelPlacer(boxes, self._edges.values())
         # Boxes and curves stay put until the next layout: their extent is computed once.
         self._static_rect = QRectF()
         for item in [*self._nodes.values(), *self._edges.values()]:

@@ -423,3 +423,21 @@ def test_the_minimap_follows_a_new_level_of_detail(qtbot, open_window):
     window.document.set_collapse(None)  # every op: a larger graph on the same scene
     assert window.scene.content_rect() != layers
     qtbot.waitUntil(lambda: minimap.drawn_content() == window.scene.content_rect(), timeout=TRACE_TIMEOUT_MS)
+
+
+def test_a_label_never_lies_across_another_edge_where_two_edges_meet(qtbot, open_window):
+    """relu_two_weights: y = w2 · a1 and z1 = w1 · x each take two edges side by side; the label
+    ×(w2 = 1.5) of a1 → y used to sit on w2's own curve and read as w2's."""
+    window = open_window("lesson:relu_two_weights")
+    window.document.go_to("end")
+    trace, scene = window.trace, window.scene
+    for target in ("y", "z1"):
+        v = trace.find(target)
+        incoming = [(u, v) for u in trace.graph.predecessors(v) if trace.graph.nodes[u]["kind"] != "constant"]
+        assert len(incoming) == 2
+        for edge in incoming:
+            label = scene.edge_item(*edge).label.sceneBoundingRect()
+            (other,) = [e for e in incoming if e != edge]
+            curve = scene.edge_item(*other).path().toSubpathPolygons()
+            points = [polygon.at(k) for polygon in curve for k in range(polygon.size())]
+            assert not any(label.contains(p) for p in points), (edge, other)

@@ -20,6 +20,7 @@ ARROW_HALF = 4.5
 HIT_WIDTH = 10.0
 LABEL_PAD_X = 6.0
 LABEL_PAD_Y = 2.0
+LABEL_SIDE_GAP = 3.0  # between a curve and a label placed beside it
 
 
 class EdgeLabelItem(QGraphicsItem):
@@ -96,7 +97,9 @@ class EdgeItem(QGraphicsItem):
         self._colour: str | None = None
         self._width = 1.4
         self._active = self._selected = self._dimmed = False
-        self._label_t: float | None = 0.5  # None only while set_geometry moves the label
+        # Where the label sits: (fraction along the curve, side: 0 on it, ±1 beside it); None
+        # only while set_geometry moves the label.
+        self._label_t: tuple[float, int] | None = (0.5, 0)
         self._display_key: tuple = ()
         self._plain_colour: QColor | None = None
         self._horizontal = False
@@ -134,9 +137,9 @@ class EdgeItem(QGraphicsItem):
         self._arrow = self._arrow_at(ARROW_HALF)
         # Room for the widest stroke (5 px), its glow and the widest arrowhead.
         self._bounds = path.boundingRect().united(self._arrow_at(9.0).boundingRect()).adjusted(-8, -8, 8, 8)
-        t, self._label_t = self._label_t, None
-        assert t is not None  # None only between these two lines
-        self.place_label(t)
+        spot, self._label_t = self._label_t, None
+        assert spot is not None  # None only between these two lines
+        self.place_label(*spot)
 
     def _arrow_at(self, half: float) -> QPolygonF:
         tip = self._tip
@@ -152,11 +155,22 @@ class EdgeItem(QGraphicsItem):
         """The curve in scene coordinates (tokens travel along it)."""
         return self._path
 
-    def label_rect_at(self, t: float) -> QRectF:
-        """Where the label pill would sit at fraction ``t`` along the curve."""
+    def label_rect_at(self, t: float, side: int = 0) -> QRectF:
+        """Where the label pill would sit at fraction ``t`` along the curve: centred on it, or
+        beside it (``side`` -1 or 1: left or right of a downward edge, above or below a
+        rightward one)."""
         w, h = self.label.size()
-        c = self._point_at(t)
+        c = self._label_centre(t, side)
         return QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+
+    def _label_centre(self, t: float, side: int) -> QPointF:
+        c = self._point_at(t)
+        if not side:
+            return c
+        w, h = self.label.size()
+        if self._horizontal:
+            return QPointF(c.x(), c.y() + side * (h / 2 + LABEL_SIDE_GAP))
+        return QPointF(c.x() + side * (w / 2 + LABEL_SIDE_GAP), c.y())
 
     def _point_at(self, t: float) -> QPointF:
         # Label placement asks for the same few fractions on every step; curve lengths are slow.
@@ -165,13 +179,13 @@ class EdgeItem(QGraphicsItem):
             point = self._points[t] = self._path.pointAtPercent(max(0.0, min(1.0, t)))
         return point
 
-    def place_label(self, t: float) -> None:
-        """Move the label to fraction ``t`` along the curve."""
-        if t == self._label_t:
+    def place_label(self, t: float, side: int = 0) -> None:
+        """Move the label to fraction ``t`` along the curve, on it or beside it (``side``)."""
+        if (t, side) == self._label_t:
             return  # set_geometry resets _label_t, so a new curve always moves the label
-        self._label_t = t
+        self._label_t = (t, side)
         if not self._path.isEmpty():
-            self.label.setPos(self._point_at(t))
+            self.label.setPos(self._label_centre(t, side))
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return self._bounds
