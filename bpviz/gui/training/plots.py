@@ -126,7 +126,7 @@ class CurveLegend(QListWidget):
     def __init__(self):
         super().__init__()
         self.setObjectName("gradNormLegend")
-        self.setMaximumWidth(215)  # "32 Linear(16→16)" whole, beside its tick and colour
+        self.setMaximumWidth(175)  # wider squeezes the plot and clips its threshold labels at 1366 px
         self.setMinimumWidth(90)
         self.setUniformItemSizes(True)
         self.itemChanged.connect(
