@@ -2,8 +2,9 @@
 
 The plots draw what the engine measured (StepResults, packed by the worker into arrays); they
 compute nothing but log10 for the bar chart's axis. Which curves a deep net gets (one per layer,
-the largest first) is decided in :mod:`bpviz.presentation.training.norm_curves`. A log axis cannot place zero, NaN or Inf: the gradient-norm plot marks them on
-a floor row; the loss plot drops them (a NaN loss ends a run) or turns linear for a loss <= 0.
+the largest first) is decided in :mod:`bpviz.presentation.training.norm_curves`. A log axis
+cannot place zero, NaN or Inf: the gradient-norm plot marks them on a floor row; the loss plot
+drops them (a NaN loss ends a run) or turns linear for a loss <= 0.
 """
 
 from __future__ import annotations
